@@ -1,0 +1,108 @@
+"""Findings: one row per problem, located by file, line and column, kept as a DataFrame.
+
+A DataFrame rather than a list of objects, because a file where every row is bad yields
+millions of findings, and a column store holds them in a fraction of the memory.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class Severity(IntEnum):
+    """How much a finding matters; ordered so that `>=` means "at least as bad"."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        """The lower-case name used in reports and configuration."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Read a severity from its name (case-insensitive)."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+
+FINDING_COLUMNS = (
+    "rule",
+    "name",
+    "severity",
+    "file",
+    "line",
+    "column",
+    "end_column",
+    "symbol",
+    "field",
+    "observed",
+    "expected",
+    "message",
+)
+_STRING_COLUMNS = ("rule", "name", "severity", "file", "symbol", "field", "observed", "expected", "message")
+SORT_ORDER = ["file", "line", "column", "rule"]
+
+
+def empty_findings() -> pd.DataFrame:
+    """A findings frame with no rows."""
+    return normalize(pd.DataFrame({name: [] for name in FINDING_COLUMNS}))
+
+
+def normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a findings frame its column order and dtypes."""
+    for name in FINDING_COLUMNS:
+        if name not in frame:
+            frame[name] = None
+    out = frame[list(FINDING_COLUMNS)].copy()
+    for name in _STRING_COLUMNS:
+        out[name] = out[name].astype("string[pyarrow]")
+    for name in ("line", "column", "end_column"):
+        out[name] = pd.array(out[name], dtype="Int64")
+    return out
+
+
+def from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """A findings frame from a few findings given one by one."""
+    if not records:
+        return empty_findings()
+    return normalize(pd.DataFrame.from_records(records))
+
+
+def combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate findings frames and sort them by file, line, column and rule code."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_findings()
+    frame = pd.concat([normalize(p) for p in parts], ignore_index=True)
+    return sort(frame)
+
+
+def sort(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stable, deterministic order: file, line, column, rule code, then message."""
+    if not len(frame):
+        return frame
+    order = np.lexsort(
+        (
+            frame["message"].fillna("").to_numpy(dtype=object),
+            frame["rule"].fillna("").to_numpy(dtype=object),
+            frame["column"].fillna(0).to_numpy(dtype=np.int64),
+            frame["line"].fillna(0).to_numpy(dtype=np.int64),
+            frame["file"].fillna("").to_numpy(dtype=object),
+        )
+    )
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def severity_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many findings of each severity."""
+    counts = frame["severity"].value_counts() if len(frame) else {}
+    return {s.label: int(counts.get(s.label, 0)) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}

@@ -1,0 +1,72 @@
+"""The JSON report (schemas/report.schema.json), streamed to disk finding by finding."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from typing import IO, Any
+
+import pandas as pd
+
+from checker.findings import FINDING_COLUMNS
+from checker.render.output import atomic_writer
+from checker.report import Report
+
+QUOTE_FIELDS = (
+    "file", "line", "column", "symbol", "kind",
+    "price", "price_text", "price_col",
+    "direction", "direction_col", "arrow", "arrow_text", "arrow_col",
+    "change", "change_text", "change_col",
+    "percent", "percent_text", "percent_col",
+)  # fmt: skip
+_CHUNK = 50_000
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def iter_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """Rows of a frame as JSON-ready dicts, a chunk at a time (bounded memory)."""
+    for start in range(0, len(frame), _CHUNK):
+        chunk = frame.iloc[start : start + _CHUNK]
+        values = [chunk[c].astype(object).where(chunk[c].notna(), None).tolist() for c in columns]
+        for row in zip(*values, strict=True):
+            yield {c: _clean(v) for c, v in zip(columns, row, strict=True)}
+
+
+def write_json(report: Report, stream: IO[str]) -> None:
+    """Write the report as JSON; findings and quotes are streamed, not built whole in memory."""
+    header = report.header()
+    stream.write("{\n")
+    for key, value in header.items():
+        stream.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, indent=None)},\n")
+    _write_array(stream, "findings", iter_rows(report.findings, FINDING_COLUMNS))
+    if report.quotes is not None:
+        stream.write(",\n")
+        _write_array(stream, "quotes", iter_rows(report.quotes, QUOTE_FIELDS))
+    stream.write("\n}\n")
+
+
+def _write_array(stream: IO[str], key: str, rows: Iterator[dict[str, Any]]) -> None:
+    stream.write(f"  {json.dumps(key)}: [")
+    first = True
+    for row in rows:
+        stream.write("\n    " if first else ",\n    ")
+        stream.write(json.dumps(row, ensure_ascii=False))
+        first = False
+    stream.write("\n  ]" if not first else "]")
+
+
+def save_json(report: Report, path: str | os.PathLike[str]) -> None:
+    """Write the JSON report to `path` atomically."""
+    with atomic_writer(path) as stream:
+        write_json(report, stream)

@@ -1,0 +1,31 @@
+"""Plain text findings, one per line (`path:line:col: CODE [severity] message`), and a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.report import Report
+
+
+def finding_lines(report: Report) -> Iterator[str]:
+    """One line per finding, in report order."""
+    frame = report.findings
+    if not len(frame):
+        return
+    columns = [
+        frame[c].astype(object).where(frame[c].notna(), None).tolist()
+        for c in ("file", "line", "column", "rule", "severity", "message")
+    ]
+    for file, line, column, rule, severity, message in zip(*columns, strict=True):
+        where = file if line is None else f"{file}:{line}:{column or 1}"
+        yield f"{where}: {rule} [{severity}] {message}"
+
+
+def summary_line(report: Report) -> str:
+    """A one-line summary of the run."""
+    s = report.summary()
+    verdict = "passed" if s["passed"] else "failed"
+    return (
+        f"{s['files']} file{'s' if s['files'] != 1 else ''}, {s['quotes']} quotes: "
+        f"{s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos ({verdict})"
+    )

@@ -1,0 +1,133 @@
+"""The Report: what a check found, the one object every renderer takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from checker import __version__
+from checker.config import Options
+from checker.exitcodes import ExitStatus
+from checker.findings import empty_findings, severity_counts
+from checker.rules.registry import Rule
+
+TOOL_NAME = "quotecheck"
+REPORT_VERSION = "1.0"
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    path: str
+    format: str = "text"
+    encoding: str | None = None
+    lines: int = 0
+    quotes: int = 0
+    status: str = "checked"  # "checked", "unreadable" or "failed"
+    message: str | None = None
+    counts: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The file's entry in the JSON report."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "encoding": self.encoding,
+            "status": self.status,
+            "message": self.message,
+            "lines": self.lines,
+            "quotes": self.quotes,
+            "errors": self.counts["error"],
+            "warnings": self.counts["warning"],
+            "infos": self.counts["info"],
+        }
+
+
+@dataclass
+class Report:
+    """The result of one run over one or more inputs."""
+
+    options: Options
+    rules: list[Rule]
+    files: list[FileResult] = field(default_factory=list)
+    findings: pd.DataFrame = field(default_factory=empty_findings)
+    quotes: pd.DataFrame | None = None
+    source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
+    baseline_suppressed: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Findings by severity."""
+        return severity_counts(self.findings)
+
+    @property
+    def passed(self) -> bool:
+        """True when no finding reaches the fail level."""
+        return not self.options.policy.fails(self.counts)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """The exit status a run with this report ends with."""
+        if any(f.status == "failed" for f in self.files):
+            return ExitStatus.INTERNAL
+        if any(f.status == "unreadable" for f in self.files):
+            return ExitStatus.USAGE
+        return ExitStatus.OK if self.passed else ExitStatus.FINDINGS
+
+    def rule_counts(self) -> dict[str, int]:
+        """How many findings each rule produced."""
+        if not len(self.findings):
+            return {}
+        return {str(k): int(v) for k, v in self.findings["rule"].value_counts().sort_index().items()}
+
+    def summary(self) -> dict[str, Any]:
+        """The report's summary block."""
+        counts = self.counts
+        return {
+            "files": len(self.files),
+            "quotes": sum(f.quotes for f in self.files),
+            "lines": sum(f.lines for f in self.files),
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "infos": counts["info"],
+            "findings": len(self.findings),
+            "baseline_suppressed": self.baseline_suppressed,
+            "passed": self.passed,
+            "exit_status": int(self.exit_status),
+        }
+
+    def rule_entries(self) -> list[dict[str, Any]]:
+        """The catalogue entries of the rules that ran, with this run's severity and count."""
+        counts = self.rule_counts()
+        policy = self.options.policy
+        entries = []
+        for rule in self.rules:
+            entry = rule.as_dict()
+            entry["severity"] = policy.severity_of(rule)
+            entry["default_severity"] = rule.severity.label
+            entry["count"] = counts.get(rule.code, 0)
+            entries.append(entry)
+        return entries
+
+    def header(self) -> dict[str, Any]:
+        """Everything in the JSON report but the findings and quotes."""
+        options = self.options
+        return {
+            "report_version": REPORT_VERSION,
+            "tool": {"name": TOOL_NAME, "version": __version__},
+            "options": {
+                "profile": options.profile,
+                "as_of": options.as_of.isoformat() if options.as_of else None,
+                "fail_on": options.policy.fail_on,
+                "max_errors": options.policy.max_errors,
+                "select": list(options.policy.select),
+                "ignore": list(options.policy.ignore),
+                "severity": dict(sorted(options.policy.severity.items())),
+            },
+            "summary": self.summary(),
+            "files": [f.as_dict() for f in self.files],
+            "rules": self.rule_entries(),
+        }

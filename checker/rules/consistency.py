@@ -1,0 +1,278 @@
+"""Cross-field rules: signs, arrows, the percent arithmetic, previous price, repeated symbols.
+
+Each rule is one vectorised function over the whole frame that yields at most one finding per
+row; pandera's wide checks would yield one failure per column of every failing row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import Severity, empty_findings
+from checker.numeric import format_percent, percent_check
+from checker.rules.registry import REGISTRY, CheckContext, declare
+
+UP, DOWN, FLAT = 1, -1, 0
+_ABSENT = 9  # a signal that is missing or unreadable: it does not vote
+
+
+def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
+    """The direction each field of each row points to: +1, -1, 0, or _ABSENT."""
+    frame, numbers = ctx.frame, ctx.numbers
+    direction = frame["direction"].to_numpy(dtype=object, na_value="")
+    word = np.select(
+        [direction == "Increased By", direction == "Decreased By", direction == "No Change"],
+        [UP, DOWN, FLAT],
+        _ABSENT,
+    )
+    arrow_text = frame["arrow"].to_numpy(dtype=object, na_value="")
+    # `No Change` is shown with `▼` in this feed: there the arrow means "no move".
+    arrow = np.select(
+        [arrow_text == "▲", (arrow_text == "▼") & (word == FLAT), arrow_text == "▼"],
+        [UP, FLAT, DOWN],
+        _ABSENT,
+    )
+    change = np.where(numbers["change"].readable, np.sign(numbers["change"].mantissa), _ABSENT)
+    percent = np.where(numbers["percent"].readable, np.sign(numbers["percent"].mantissa), _ABSENT)
+    # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
+    # arithmetic rule judges it, this one lets it abstain.
+    percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
+    return {"direction": word, "arrow": arrow, "change": change, "percent": percent}
+
+
+def consensus(signals: dict[str, np.ndarray]) -> np.ndarray:
+    """The direction most fields agree on; ties go to the sign of the change, then the word."""
+    votes = np.stack([signals[k] for k in ("direction", "arrow", "change", "percent")])
+    counts = np.stack([(votes == v).sum(axis=0) for v in (UP, DOWN, FLAT)])
+    best = counts.max(axis=0)
+    truth = np.full(votes.shape[1], _ABSENT)
+    for preferred in (signals["direction"], signals["change"]):  # later wins: change first
+        tied = (preferred != _ABSENT) & (np.take_along_axis(counts, _vote_index(preferred), 0)[0] == best)
+        truth = np.where(tied, preferred, truth)
+    undecided = truth == _ABSENT
+    winner = np.array([UP, DOWN, FLAT])[counts.argmax(axis=0)]
+    return np.where(undecided & (best > 0), winner, truth)
+
+
+def _vote_index(signal: np.ndarray) -> np.ndarray:
+    index = np.select([signal == UP, signal == DOWN], [0, 1], 2)
+    return index[np.newaxis, :]
+
+
+_WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
+
+
+@declare(
+    "QC301",
+    "sign-mismatch",
+    Severity.ERROR,
+    "Direction word, sign of the change and sign of the percent disagree.",
+    "`Increased By` goes with a positive change and percent, `Decreased By` with negative ones, and "
+    "`No Change` with a change of 0 and a percent of 0. The field that disagrees with the others "
+    "is named. A percent shown as 0 on a small move is left to the percent arithmetic.",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Increased By ▼ -0.10 (-0.95%)",
+    ("direction", "change", "percent"),
+)
+def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per row whose direction word, change sign and percent sign disagree."""
+    signals = _signals(ctx)
+    truth = consensus(signals)
+    names = ("direction", "change", "percent")
+    wrong = {n: (signals[n] != _ABSENT) & (truth != _ABSENT) & (signals[n] != truth) for n in names}
+    mask = wrong["direction"] | wrong["change"] | wrong["percent"]
+    if not mask.any():
+        return empty_findings()
+    frame = ctx.frame
+    blamed = np.select([wrong["direction"], wrong["change"]], ["direction", "change"], "percent")
+    column = np.select(
+        [wrong["direction"], wrong["change"]],
+        [frame["direction_col"].to_numpy(), frame["change_col"].to_numpy()],
+        frame["percent_col"].to_numpy(),
+    )
+    observed = np.select(
+        [wrong["direction"], wrong["change"]],
+        [
+            frame["direction_text"].to_numpy(dtype=object, na_value=""),
+            frame["change_text"].to_numpy(dtype=object, na_value=""),
+        ],
+        (frame["percent_text"] + "%").to_numpy(dtype=object, na_value=""),
+    )
+    truth_word = np.array([_WORDS.get(t, "") for t in truth], dtype=object)
+    message = (
+        pd.Series(blamed, dtype=object)
+        + " "
+        + pd.Series(observed, dtype=object)
+        + " disagrees with the rest of the quote, which says "
+        + pd.Series(truth_word, dtype=object)
+    ).to_numpy()
+    out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, truth_word, message, column=column)
+    out["field"] = blamed[mask]
+    return out
+
+
+@declare(
+    "QC302",
+    "arrow-mismatch",
+    Severity.ERROR,
+    "The arrow points the other way from the quote's move.",
+    "`▲` marks a rise and `▼` a fall. `No Change` is shown with `▼` in this feed, which is not an "
+    "error; `▲` on `No Change` is. The move is what the direction word and the signs agree on.",
+    "WTL 1.27 No Change ▼ 0.00 (0%)",
+    "AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)",
+    ("arrow",),
+)
+def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per row whose arrow disagrees with the row's agreed direction."""
+    signals = _signals(ctx)
+    truth = consensus(signals)
+    arrow = ctx.frame["arrow"].to_numpy(dtype=object, na_value="")
+    expected = np.select([truth == UP, truth == DOWN, truth == FLAT], ["▲", "▼", "▼"], "")
+    mask = np.isin(arrow, ["▲", "▼"]) & (expected != "") & (arrow != expected)
+    message = (
+        "arrow "
+        + pd.Series(arrow, dtype=object)
+        + " but the quote moves "
+        + pd.Series([_WORDS.get(t, "") for t in truth], dtype=object)
+    )
+    observed = ctx.frame["arrow_text"]
+    return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message.to_numpy())
+
+
+def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator rounded half away from zero, on exact integers (denominator > 0)."""
+    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
+    return np.where(numerator < 0, -magnitude, magnitude)
+
+
+@declare(
+    "QC303",
+    "percent-mismatch",
+    Severity.ERROR,
+    "The percent is not change / previous price, as far as the shown digits allow.",
+    "previous price = price - change, and percent = change / previous price x 100, rounded to 2 "
+    "decimals. Stock prices and changes are exact ticks, so the percent must be exactly the "
+    "rounded value. Index levels are rounded for display, so the percent must lie within the "
+    "interval that the shown level and change admit, widened only by the percent's own rounding "
+    "(half a unit of its second decimal). There is no guessed tolerance.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)",
+    ("percent",),
+)
+def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per row whose percent the shown price and change cannot produce."""
+    numbers = ctx.numbers
+    check = percent_check(numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2)
+    mask = check.checked & ~check.consistent
+    if not mask.any():
+        return empty_findings()
+    price, change = numbers["price"], numbers["change"]
+    rows = np.flatnonzero(mask)
+    expected = np.full(len(mask), "", dtype=object)
+    for row in rows:  # only failing rows: formatting an exact fraction is cheap at this count
+        scale = int(max(price.decimals[row], change.decimals[row]))
+        p = int(price.mantissa[row]) * 10 ** (scale - int(price.decimals[row]))
+        c = int(change.mantissa[row]) * 10 ** (scale - int(change.decimals[row]))
+        if ctx.exact[row]:
+            hundredths = _round_ratio(np.array([10000 * c], dtype=object), np.array([p - c], dtype=object))[0]
+            expected[row] = format_percent(hundredths / 100 if hundredths % 100 else hundredths // 100)
+        else:
+            low, high = format_percent(check.low[row]), format_percent(check.high[row])
+            expected[row] = low if low == high else f"{low} to {high}"
+    percent_text = ctx.frame["percent_text"].to_numpy(dtype=object, na_value="")
+    message = np.full(len(mask), "", dtype=object)
+    for row in rows:
+        relation = "=" if ctx.exact[row] else "admits"
+        message[row] = (
+            f"percent {percent_text[row]}% does not match change / previous price "
+            f"({relation} {expected[row]}%)"
+        )
+    return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
+
+
+@declare(
+    "QC304",
+    "previous-price-not-positive",
+    Severity.ERROR,
+    "price - change (the previous price) is zero or less.",
+    "The previous price is price - change; a change as large as the price or larger means one of "
+    "the two figures is wrong.",
+    "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
+    "SILK 0.97 Increased By ▲ 1.20 (-521.74%)",
+    ("change",),
+)
+def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per row whose shown price minus shown change is not above zero."""
+    price, change = ctx.numbers["price"], ctx.numbers["change"]
+    readable = price.readable & change.readable
+    previous = np.where(readable, price.value - change.value, np.nan)
+    scale = np.maximum(price.decimals, change.decimals)
+    p = price.mantissa.astype(object) * np.power(10, scale - price.decimals).astype(object)
+    c = change.mantissa.astype(object) * np.power(10, scale - change.decimals).astype(object)
+    mask = readable & ((p - c) <= 0).astype(bool) & (price.value > 0)
+    frame = ctx.frame
+    observed = (frame["price_text"] + " - (" + frame["change_text"] + ")").to_numpy(dtype=object, na_value="")
+    message = pd.Series(previous).map(lambda v: f"previous price = price - change = {v:g}, not above 0")
+    return REGISTRY["QC304"].findings(ctx, mask, "change", observed, "> 0", message.to_numpy())
+
+
+_SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
+
+
+def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row: is it a repeat of its symbol in its file, identical to the first, first line."""
+    frame = ctx.frame
+    keys = [frame["file"].astype(str), frame["symbol"]]
+    groups = frame.groupby(keys, sort=False, observed=True, dropna=False)
+    repeat = (groups.cumcount() > 0).to_numpy()
+    signature = frame[_SIGNATURE_FIELDS[0]].fillna("")
+    for name in _SIGNATURE_FIELDS[1:]:
+        signature = signature + "|" + frame[name].fillna("")
+    first_signature = signature.groupby(keys, sort=False, observed=True, dropna=False).transform("first")
+    first_line = frame["line"].groupby(keys, sort=False, observed=True, dropna=False).transform("first")
+    identical = (signature == first_signature).to_numpy(dtype=bool)
+    return repeat, identical, first_line.to_numpy()
+
+
+@declare(
+    "QC305",
+    "duplicate-symbol",
+    Severity.ERROR,
+    "A symbol appears again on the page with different figures.",
+    "A page is one snapshot, so a symbol is quoted once. Pages that repeat the whole ticker (a "
+    "scrolling marquee) repeat it identically; a repeat with different figures means two snapshots "
+    "were mixed or a figure was altered. The finding is on the repeat and names the first line.",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.41 Decreased By ▼ -0.08 (-0.76%)",
+    ("symbol",),
+)
+def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per repeat of a symbol whose figures differ from its first appearance."""
+    repeat, identical, first_line = _repeats(ctx)
+    mask = repeat & ~identical
+    message = pd.Series(first_line).map(lambda n: f"symbol already quoted with other figures on line {n}")
+    return REGISTRY["QC305"].findings(
+        ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message.to_numpy()
+    )
+
+
+@declare(
+    "QC306",
+    "repeated-quote",
+    Severity.INFO,
+    "A quote repeated identically (a marquee shown twice).",
+    "The same symbol with the same figures appears again on the page. Harmless, and usual for pages "
+    "that render the ticker twice; reported so that counts can be reconciled.",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    ("symbol",),
+)
+def repeated_quote(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per identical repeat of a quote on the same page."""
+    repeat, identical, first_line = _repeats(ctx)
+    mask = repeat & identical
+    message = pd.Series(first_line).map(lambda n: f"identical repeat of the quote on line {n}")
+    return REGISTRY["QC306"].findings(
+        ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message.to_numpy()
+    )

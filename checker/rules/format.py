@@ -1,0 +1,270 @@
+"""Format rules: how each number is shown, per the profile's conventions for its kind."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import Severity, combine, empty_findings
+from checker.frame import MOJIBAKE_ARROWS, NUMBER_FIELDS
+from checker.numeric import Numbers
+from checker.profile import NumberFormat
+from checker.rules.registry import REGISTRY, CheckContext, declare
+
+
+def _canonical(value: float, decimals: int, grouping: bool) -> str:
+    return f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
+
+
+def _number_format_mask(
+    numbers: Numbers, texts: np.ndarray, spec: NumberFormat, rows: np.ndarray, signed: bool
+) -> tuple[np.ndarray, list[str]]:
+    """Rows (among `rows`) whose number breaks `spec`, with why each one fails."""
+    bad = np.zeros(len(rows), dtype=bool)
+    reasons: list[np.ndarray] = []
+
+    def flag(mask: np.ndarray, reason: str) -> None:
+        nonlocal bad
+        mask = mask & rows & ~bad
+        bad |= mask
+        reasons.append(np.where(mask, reason, ""))
+
+    readable = numbers.readable
+    flag(readable & ~np.isin(numbers.decimals, spec.decimals), _decimals_reason(spec.decimals))
+    flag(readable & ~numbers.grouping_ok, "digits grouped wrongly (Western grouping is 1,234,567)")
+    if spec.grouping == "required":
+        flag(readable & ~numbers.grouped & (numbers.integer_digits > 3), "thousands not grouped with commas")
+    elif spec.grouping == "forbidden":
+        flag(readable & numbers.grouped, "no thousands separator expected")
+    flag(readable & numbers.plus_sign, "a '+' sign (rises are shown unsigned)")
+    if not signed:
+        flag(readable & (numbers.mantissa < 0), "a sign on a price")
+    unsigned = np.char.lstrip(texts.astype(str), "+-\u2212")
+    leading_zero = np.char.startswith(unsigned, "0") & (numbers.integer_digits > 1)
+    flag(readable & leading_zero, "a leading zero")
+    why = np.full(len(rows), "", dtype=object)
+    for reason in reasons:
+        why = np.where(why == "", reason, why)
+    return bad, list(why)
+
+
+def _decimals_reason(allowed: tuple[int, ...]) -> str:
+    if len(allowed) == 1:
+        return (
+            f"{allowed[0]} decimal{'s' if allowed[0] != 1 else ''} expected"
+            if allowed[0]
+            else "a whole number expected"
+        )
+    return f"{', '.join(map(str, allowed[:-1]))} or {allowed[-1]} decimals expected"
+
+
+def _kind_format_findings(ctx: CheckContext, field_name: str, code: str, signed: bool) -> pd.DataFrame:
+    frame = ctx.frame
+    numbers = ctx.numbers[field_name]
+    texts = frame[f"{field_name}_text"].to_numpy(dtype=object, na_value="")
+    kinds = frame["kind"].to_numpy(dtype=object, na_value="")
+    parts = []
+    for kind_name, kind in ctx.profile.kinds.items():
+        spec: NumberFormat = getattr(kind, field_name)
+        rows = kinds == kind_name
+        if not rows.any():
+            continue
+        bad, why = _number_format_mask(numbers, texts, spec, rows, signed)
+        if not bad.any():
+            continue
+        decimals = spec.decimals[0] if len(spec.decimals) == 1 else None
+        grouping = spec.grouping == "required"
+        expected = np.full(len(rows), "", dtype=object)
+        message = np.full(len(rows), "", dtype=object)
+        for row in np.flatnonzero(bad):
+            shown_decimals = (
+                decimals
+                if decimals is not None
+                else min(max(int(numbers.decimals[row]), min(spec.decimals)), max(spec.decimals))
+            )
+            expected[row] = _canonical(float(numbers.value[row]), shown_decimals, grouping)
+            message[row] = f"{kind_name} {field_name} {texts[row]}: {why[row]}"
+        parts.append(REGISTRY[code].findings(ctx, bad, field_name, texts, expected, message))
+    return combine(parts)
+
+
+@declare(
+    "QC401",
+    "price-format",
+    Severity.ERROR,
+    "A price not shown the way its kind is shown.",
+    "Stock prices show exactly 2 decimals (`207.00`, `0.97`); index levels are whole numbers with "
+    "Western thousands grouping (`114,977`; `1,14,977`, `114977` and `11,4977` are wrong). No "
+    "sign, no leading zero.",
+    "KSE100 114,977 Increased By 172.5 (0.15%)",
+    "KSE100 1,14,977 Increased By 172.5 (0.15%)",
+    ("price",),
+)
+def price_format(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per price that breaks its kind's format."""
+    return _kind_format_findings(ctx, "price", "QC401", signed=False)
+
+
+@declare(
+    "QC402",
+    "change-format",
+    Severity.ERROR,
+    "A change not shown the way its kind is shown.",
+    "Stock changes show exactly 2 decimals with a `-` sign when down and no `+`; index changes show "
+    "0, 1 or 2 decimals. Digit grouping, if any, is Western.",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Decreased By ▼ -0.1 (-0.95%)",
+    ("change",),
+)
+def change_format(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per change that breaks its kind's format."""
+    return _kind_format_findings(ctx, "change", "QC402", signed=True)
+
+
+@declare(
+    "QC403",
+    "percent-format",
+    Severity.ERROR,
+    "A percent not rounded to 2 decimals with trailing zeros trimmed.",
+    "The percent is rounded to 2 decimals and shown with trailing zeros trimmed: `3.5`, `3`, `0`, "
+    "`-1`; never `3.50`, `3.0` or `3.351`, never a `+` sign or a thousands separator.",
+    "KEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
+    "KEL 4.96 Decreased By ▼ -0.04 (-0.80%)",
+    ("percent",),
+)
+def percent_format(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per percent with too many decimals, untrimmed zeros, a plus sign or grouping."""
+    numbers = ctx.numbers["percent"]
+    texts = ctx.frame["percent_text"].to_numpy(dtype=object, na_value="")
+    readable = numbers.readable
+    max_decimals = ctx.profile.percent_max_decimals
+    too_many = readable & (numbers.decimals > max_decimals)
+    untrimmed = readable & (numbers.decimals > 0) & np.char.endswith(texts.astype(str), "0")
+    plus = readable & numbers.plus_sign
+    grouped = readable & numbers.grouped
+    unsigned = np.char.lstrip(texts.astype(str), "+-\u2212")
+    leading_zero = readable & np.char.startswith(unsigned, "0") & (numbers.integer_digits > 1)
+    mask = too_many | untrimmed | plus | grouped | leading_zero
+    if not mask.any():
+        return empty_findings()
+    why = np.select(
+        [too_many, untrimmed, plus, grouped],
+        [
+            f"more than {max_decimals} decimals",
+            "trailing zeros are trimmed in this feed",
+            "a '+' sign (rises are shown unsigned)",
+            "a thousands separator",
+        ],
+        "a leading zero",
+    )
+    expected = np.full(len(mask), "", dtype=object)
+    for row in np.flatnonzero(mask):
+        expected[row] = _trimmed(float(numbers.value[row]), max_decimals)
+    message = "percent " + pd.Series(texts, dtype=object) + "%: " + pd.Series(why, dtype=object)
+    return REGISTRY["QC403"].findings(ctx, mask, "percent", texts, expected, message.to_numpy())
+
+
+def _trimmed(value: float, decimals: int) -> str:
+    from checker.numeric import format_percent
+
+    return format_percent(value, decimals)
+
+
+def describe_lookalikes(text: str) -> str:
+    """Name the non-ASCII characters in a number (`U+2212 MINUS SIGN`)."""
+    seen = dict.fromkeys(ch for ch in text if ord(ch) > 127)
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in seen)
+
+
+@declare(
+    "QC404",
+    "lookalike-characters",
+    Severity.ERROR,
+    "A number holds a look-alike character: a Unicode minus, a no-break space or a full-width digit.",
+    "Scrapers and word processors swap `-` for `−` (U+2212), put no-break spaces between digit "
+    "groups, or emit full-width digits (`１２３`). The number is read as its ASCII twin so the other "
+    "rules still check it, but a database loader would misread or reject it, so it is an error.",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Decreased By ▼ −0.10 (-0.95%)",
+    NUMBER_FIELDS,
+)
+def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per row with a look-alike character in its price, change or percent."""
+    flags = [ctx.numbers[name].lookalike for name in NUMBER_FIELDS]
+    mask = flags[0] | flags[1] | flags[2]
+    if not mask.any():
+        return empty_findings()
+    frame = ctx.frame
+    field_name = np.select(flags[:2], list(NUMBER_FIELDS[:2]), NUMBER_FIELDS[2])
+    observed = np.full(len(mask), "", dtype=object)
+    column = np.zeros(len(mask), dtype=np.int64)
+    message = np.full(len(mask), "", dtype=object)
+    for row in np.flatnonzero(mask):
+        name = field_name[row]
+        text = frame[f"{name}_text"].iat[row]
+        observed[row] = text
+        column[row] = frame[f"{name}_col"].iat[row]
+        message[row] = f"{name} {text!r} holds {describe_lookalikes(text)}"
+    expected = pd.Series(observed, dtype=object).map(
+        lambda t: t.translate(_ASCII_TABLE) if isinstance(t, str) else t
+    )
+    out = REGISTRY["QC404"].findings(
+        ctx, mask, "price", observed, expected.to_numpy(), message, column=column
+    )
+    out["field"] = field_name[mask]
+    return out
+
+
+from checker.numeric import LOOKALIKE_TABLE as _ASCII_TABLE  # noqa: E402
+
+
+@declare(
+    "QC405",
+    "arrow-mojibake",
+    Severity.WARNING,
+    "An arrow garbled by a wrong text encoding (`â–²` for `▲`).",
+    "The page was decoded as Windows-1252 or Latin-1 somewhere between the site and the file, "
+    "which turns `▲` into `â–²` and `▼` into `â–¼`. The arrow is read for what it means, and the "
+    "rest of the page's non-ASCII text is likely garbled too.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "AIRLINK 207.00 Increased By â–² 6.71 (3.35%)",
+    ("arrow",),
+)
+def arrow_mojibake(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per arrow that is the mojibake of `▲` or `▼`."""
+    texts = ctx.frame["arrow_text"].to_numpy(dtype=object, na_value="")
+    mask = np.isin(texts, list(MOJIBAKE_ARROWS))
+    meaning = ctx.frame["arrow"].to_numpy(dtype=object, na_value="")
+    message = (
+        "arrow " + pd.Series(texts, dtype=object) + " is the mojibake of " + pd.Series(meaning, dtype=object)
+    )
+    return REGISTRY["QC405"].findings(ctx, mask, "arrow", texts, meaning, message.to_numpy())
+
+
+@declare(
+    "QC406",
+    "missing-arrow",
+    Severity.WARNING,
+    "A stock quote without its arrow.",
+    "Stock quotes carry `▲` or `▼` after the direction word (`▼` for `No Change`); index quotes "
+    "may omit it. A missing arrow usually means the scraper dropped an image or an icon font.",
+    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Decreased By -0.10 (-0.95%)",
+    ("arrow",),
+)
+def missing_arrow(ctx: CheckContext) -> pd.DataFrame:
+    """One finding per quote of a kind that requires an arrow but shows none."""
+    required = [name for name, kind in ctx.profile.kinds.items() if kind.arrow == "required"]
+    frame = ctx.frame
+    mask = frame["kind"].isin(required).to_numpy(dtype=bool) & frame["arrow_text"].isna().to_numpy()
+    return REGISTRY["QC406"].findings(
+        ctx,
+        mask,
+        "arrow",
+        "",
+        "▲ or ▼",
+        "no arrow after the direction word",
+        column=frame["change_col"],
+    )

@@ -1,0 +1,94 @@
+"""Rules raised while reading and parsing: broken quotes, unreadable input."""
+
+from __future__ import annotations
+
+from checker.findings import Severity
+from checker.rules.registry import declare
+
+declare(
+    "QC101",
+    "truncated-quote",
+    Severity.ERROR,
+    "A quote stops part-way through its line.",
+    "The line holds a symbol and a price and then the beginning of a quote, but ends before the "
+    "quote is complete: the usual sign of a scrape cut off mid-line. The quote is not in the frame, "
+    "so none of its figures are checked.",
+    "PIBTL 9.80 Decreased By ▼ -0.10 (-1.01%)",
+    "PIBTL 9.80 Decreased By ▼ -0.1",
+    ("line",),
+)(None)
+
+declare(
+    "QC102",
+    "malformed-quote",
+    Severity.ERROR,
+    "A line starts like a quote and holds quote parts, but does not parse.",
+    "A symbol and a number are followed by parts only a quote has (a direction word, an arrow or a "
+    "parenthesised percent), yet the parts are not in the order SYMBOL PRICE DIRECTION [ARROW] "
+    "CHANGE (PERCENT%). Misspelt direction words and missing fields land here.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "AIRLINK 207.00 Incrased By ▲ 6.71 (3.35%)",
+    ("line",),
+)(None)
+
+declare(
+    "QC103",
+    "quote-like-text",
+    Severity.WARNING,
+    "A line begins with a symbol and a number but is not a quote.",
+    "The line begins the way a quote does (an upper-case symbol, then a number) but nothing after "
+    "it belongs to a quote. It is usually a headline (`KSE100 1,200 points lower`); it is reported "
+    "so that a quote mangled beyond recognition is never dropped in silence.",
+    "KSE100 Nosedives by over 800pts as Schools Close",
+    "PIBTL 9",
+    ("line",),
+)(None)
+
+declare(
+    "QC901",
+    "unreadable-input",
+    Severity.ERROR,
+    "An input cannot be read at all.",
+    "The path does not exist, cannot be opened, is a binary file, or is not in any format "
+    "quotecheck reads. Nothing in it was checked; the run exits with status 2.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "\x00\x01\x02",
+    ("file",),
+)(None)
+
+declare(
+    "QC902",
+    "undecodable-bytes",
+    Severity.ERROR,
+    "Bytes that are not valid text in the file's encoding.",
+    "The file is decoded as UTF-8 (or UTF-16 when it starts with a UTF-16 byte order mark). Bytes "
+    "that do not decode are replaced, reported with their byte offset, and the rest of the file is "
+    "still checked.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "AIRLINK 207.00 Increased By \xff 6.71 (3.35%)",
+    ("file",),
+)(None)
+
+declare(
+    "QC903",
+    "no-quotes",
+    Severity.WARNING,
+    "A file holds no quote at all.",
+    "The file was read but not one quote was found in it: a scrape that fetched the wrong page, an "
+    "empty file, or a page whose ticker did not load.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "Markets were closed today.",
+    ("file",),
+)(None)
+
+declare(
+    "QC904",
+    "internal-error",
+    Severity.ERROR,
+    "quotecheck failed on this input; please report it.",
+    "An unexpected error happened while checking this file. The other files are still checked. The "
+    "message names the error; the run exits with status 3.",
+    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    "(no input is known to cause it)",
+    ("file",),
+)(None)

@@ -1,0 +1,181 @@
+"""The rule registry: every rule declared once, with its code, name, severity and documentation.
+
+`quotecheck rules`, `quotecheck explain`, the README's rule table, the HTML glossary and the
+JSON report's `rules` block are all generated from these declarations. A code is never reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import Severity, empty_findings, normalize
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from checker.numeric import Numbers
+    from checker.profile import Profile
+
+FAMILIES = {
+    "QC1": "parse",
+    "QC2": "schema",
+    "QC3": "consistency",
+    "QC4": "format",
+    "QC5": "plausibility",
+    "QC9": "input",
+}
+
+
+@dataclass
+class CheckContext:
+    """What a frame rule sees: the quotes, their decoded numbers, the profile and the options."""
+
+    frame: pd.DataFrame
+    numbers: dict[str, Numbers]
+    profile: Profile
+    as_of: dt.date | None = None
+
+    @cached_property
+    def is_index(self) -> np.ndarray:
+        """True for rows that are index quotes."""
+        return (self.frame["kind"] == "index").to_numpy(dtype=bool, na_value=False)
+
+    @cached_property
+    def exact(self) -> np.ndarray:
+        """True for rows whose price and change are exact (per the profile's kinds)."""
+        exact_kinds = [name for name, kind in self.profile.kinds.items() if kind.exact]
+        return self.frame["kind"].isin(exact_kinds).to_numpy(dtype=bool)
+
+
+Check = Callable[[CheckContext], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: identity, default severity and documentation, and the check that applies it."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    description: str
+    passing: str
+    failing: str
+    fields: tuple[str, ...] = ()
+    check: Check | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def family(self) -> str:
+        """The rule's family (parse, schema, consistency, format, plausibility, input)."""
+        return FAMILIES[self.code[:3]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rule's catalogue entry, as the JSON report carries it."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "family": self.family,
+            "severity": self.severity.label,
+            "summary": self.summary,
+            "description": self.description,
+            "passing_example": self.passing,
+            "failing_example": self.failing,
+        }
+
+    def findings(
+        self,
+        ctx: CheckContext,
+        mask: np.ndarray,
+        field_name: str,
+        observed: Any,
+        expected: Any,
+        message: Any,
+        column: Any = None,
+    ) -> pd.DataFrame:
+        """One finding of this rule for each row where `mask` holds.
+
+        `observed`, `expected`, `message` and `column` are scalars or per-row arrays/Series
+        aligned with the frame.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return empty_findings()
+        frame = ctx.frame
+        rows = frame.loc[mask]
+
+        def pick(value: Any) -> Any:
+            if isinstance(value, pd.Series):
+                return value.to_numpy()[mask]
+            if isinstance(value, np.ndarray | pd.api.extensions.ExtensionArray):
+                return np.asarray(value)[mask]
+            return value
+
+        if column is None:
+            column = frame[f"{field_name}_col"] if f"{field_name}_col" in frame else frame["column"]
+        out = pd.DataFrame(
+            {
+                "rule": self.code,
+                "name": self.name,
+                "severity": self.severity.label,
+                "file": rows["file"].astype(str).to_numpy(),
+                "line": rows["line"].to_numpy(),
+                "column": pick(column),
+                "end_column": rows["end_column"].to_numpy(),
+                "symbol": rows["symbol"].to_numpy(),
+                "field": field_name,
+                "observed": pick(observed),
+                "expected": pick(expected),
+                "message": pick(message),
+            }
+        )
+        return normalize(out)
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def declare(
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    description: str,
+    passing: str,
+    failing: str,
+    fields: tuple[str, ...] = (),
+) -> Callable[[Check | None], Check | None]:
+    """Register a rule; used as a decorator on its check function, or called with None."""
+
+    def register(check: Check | None) -> Check | None:
+        if code in REGISTRY:
+            raise ValueError(f"rule code {code} declared twice")
+        if any(r.name == name for r in REGISTRY.values()):
+            raise ValueError(f"rule name {name} declared twice")
+        REGISTRY[code] = Rule(code, name, severity, summary, description, passing, failing, fields, check)
+        return check
+
+    return register
+
+
+def get_rule(code_or_name: str) -> Rule:
+    """A rule by its code (`QC303`) or name (`percent-mismatch`)."""
+    key = code_or_name.strip()
+    if key.upper() in REGISTRY:
+        return REGISTRY[key.upper()]
+    for rule in REGISTRY.values():
+        if rule.name == key.lower():
+            return rule
+    raise KeyError(f"unknown rule {code_or_name!r}")
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, ordered by code."""
+    from checker import rules as _  # noqa: F401  (importing the package registers every rule)
+
+    return [REGISTRY[code] for code in sorted(REGISTRY)]

@@ -1,0 +1,200 @@
+"""Types and ranges, checked by a pandera DataFrameSchema and mapped to rule codes.
+
+Each built-in check carries its rule code as its `error=` string (pandera reports that, not the
+check's name); structural failures are mapped by their `reason_code`, never by message text.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import Severity, combine, empty_findings
+from checker.rules.registry import REGISTRY, CheckContext, declare
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
+SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]*$"
+DIRECTIONS = ("Increased By", "Decreased By", "No Change")
+ARROWS = ("▲", "▼")
+
+for _code, _name, _summary, _description, _passing, _failing, _field in (
+    (
+        "QC201",
+        "symbol-invalid",
+        "A symbol that is not upper-case letters and digits.",
+        "Symbols are upper-case ASCII letters and digits, starting with a letter.",
+        "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+        "Airlink 207.00 Increased By ▲ 6.71 (3.35%)",
+        "symbol",
+    ),
+    (
+        "QC202",
+        "price-not-positive",
+        "A price of zero or less.",
+        "A quoted price is always above zero.",
+        "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
+        "SILK 0.00 Decreased By ▼ -0.02 (-100%)",
+        "price",
+    ),
+    (
+        "QC203",
+        "percent-out-of-range",
+        "A percent change that is not a finite number above -100%.",
+        "A price cannot fall by 100% or more, so the percent change is finite and above -100.",
+        "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
+        "SILK 0.97 Decreased By ▼ -0.02 (-120%)",
+        "percent",
+    ),
+    (
+        "QC204",
+        "direction-invalid",
+        "A direction word other than `Increased By`, `Decreased By` or `No Change`.",
+        "The direction is one of the feed's three phrases, spelt and capitalised exactly as the feed "
+        "does (runs of spaces inside it are allowed).",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+        "BOP 10.39 decreased by ▼ -0.10 (-0.95%)",
+        "direction",
+    ),
+    (
+        "QC205",
+        "arrow-invalid",
+        "An arrow other than `▲` or `▼`.",
+        "The feed marks moves with `▲` (up) and `▼` (down); look-alike glyphs such as `△` or `↑` mean "
+        "the page was re-encoded or hand-edited.",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+        "BOP 10.39 Decreased By ↓ -0.10 (-0.95%)",
+        "arrow",
+    ),
+    (
+        "QC206",
+        "number-unreadable",
+        "A price, change or percent that is not a number.",
+        "The text in a number's place does not read as a decimal number (`1.2.3`, `,5`, `7.`), so "
+        "none of the arithmetic on it can be checked.",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+        "BOP 10.3.9 Decreased By ▼ -0.10 (-0.95%)",
+        "price",
+    ),
+    (
+        "QC207",
+        "schema-structure",
+        "A frame of quotes that lacks a column or has a column of the wrong type.",
+        "Frames handed to the Python API (or read from CSV and JSON) must carry the quote columns "
+        "with the right types; this names the column that is missing or mistyped.",
+        "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+        "(a frame without a `percent` column)",
+        "file",
+    ),
+):
+    declare(_code, _name, Severity.ERROR, _summary, _description, _passing, _failing, (_field,))(None)
+
+# Structural failures by reason code (pandera.errors.SchemaErrorReason names).
+REASON_CODES = {
+    "SERIES_CONTAINS_NULLS": "QC206",
+    "COLUMN_NOT_IN_DATAFRAME": "QC207",
+    "WRONG_DATATYPE": "QC207",
+    "DATATYPE_COERCION": "QC207",
+    "WRONG_FIELD_NAME": "QC207",
+}
+
+
+@lru_cache(maxsize=4)
+def quote_schema(kinds: tuple[str, ...]) -> pa.DataFrameSchema:
+    """The pandera schema of the quote frame (imported lazily: pandera is slow to import)."""
+    import pandera.pandas as pa
+
+    text = "string[pyarrow]"
+    return pa.DataFrameSchema(
+        {
+            "line": pa.Column("int64", pa.Check.ge(1)),
+            "symbol": pa.Column(text, pa.Check.str_matches(SYMBOL_PATTERN, error="QC201")),
+            "kind": pa.Column(text, pa.Check.isin(list(kinds), error="QC207")),
+            "price": pa.Column("float64", pa.Check.gt(0, error="QC202"), nullable=False),
+            "direction": pa.Column(text, pa.Check.isin(list(DIRECTIONS), error="QC204")),
+            "arrow": pa.Column(text, pa.Check.isin(list(ARROWS), error="QC205"), nullable=True),
+            "change": pa.Column("float64", nullable=False),
+            "percent": pa.Column("float64", pa.Check.gt(-100, error="QC203"), nullable=False),
+        },
+        name="quotes",
+    )
+
+
+def _field_of(column: str | None) -> str:
+    return column if column in ("symbol", "price", "direction", "arrow", "change", "percent") else "file"
+
+
+def schema_findings(ctx: CheckContext) -> pd.DataFrame:
+    """Validate the frame with pandera (lazily, collecting every failure) and map to findings."""
+    import pandera.errors as pe
+
+    frame = ctx.frame
+    if not len(frame):
+        return empty_findings()
+    try:
+        quote_schema(tuple(ctx.profile.kinds)).validate(frame, lazy=True)
+        return empty_findings()
+    except pe.SchemaErrors as errors:
+        parts = []
+        for error in errors.schema_errors:
+            reason = getattr(error.reason_code, "name", str(error.reason_code))
+            check = error.check
+            code = getattr(check, "error", None) if not isinstance(check, str) else None
+            code = code if code in REGISTRY else REASON_CODES.get(reason)
+            if code is None:
+                continue
+            column = getattr(error.schema, "name", None)
+            rule = REGISTRY[code]
+            cases = error.failure_cases
+            if not isinstance(cases, pd.DataFrame) or "index" not in cases or cases["index"].isna().all():
+                parts.append(_frame_level(ctx, rule, str(column or cases), reason))
+                continue
+            mask = np.zeros(len(frame), dtype=bool)
+            positions = frame.index.get_indexer(cases["index"].dropna().unique())
+            mask[positions[positions >= 0]] = True
+            field_name = _field_of(column)
+            observed = (
+                frame[f"{field_name}_text"] if f"{field_name}_text" in frame else frame.get(field_name, "")
+            )
+            message = (
+                f"{field_name} " + pd.Series(observed, index=frame.index).astype(str) + f": {rule.summary}"
+            )
+            parts.append(rule.findings(ctx, mask, field_name, observed, _expected(code), message))
+        return combine(parts)
+
+
+def _expected(code: str) -> str:
+    return {
+        "QC201": "upper-case letters and digits",
+        "QC202": "> 0",
+        "QC203": "> -100",
+        "QC204": " | ".join(DIRECTIONS),
+        "QC205": " | ".join(ARROWS),
+        "QC206": "a decimal number",
+        "QC207": "the quote columns",
+    }[code]
+
+
+def _frame_level(ctx: CheckContext, rule: object, column: str, reason: str) -> pd.DataFrame:
+    from checker.findings import from_records
+
+    files = ctx.frame["file"].astype(str).unique() if "file" in ctx.frame else [""]
+    return from_records(
+        [
+            {
+                "rule": rule.code,  # type: ignore[attr-defined]
+                "name": rule.name,  # type: ignore[attr-defined]
+                "severity": rule.severity.label,  # type: ignore[attr-defined]
+                "file": str(file),
+                "field": "file",
+                "observed": column,
+                "expected": _expected(rule.code),  # type: ignore[attr-defined]
+                "message": f"quote frame: {reason.lower().replace('_', ' ')}: {column}",
+            }
+            for file in files
+        ]
+    )

@@ -1,0 +1,132 @@
+"""Already-parsed quotes (a DataFrame, CSV or JSON records) to the quote frame.
+
+Numbers given as text keep their shown form, so the format rules still apply. Numbers given as
+numbers have no shown form: they are written as the feed would show them at their own precision
+(`207.0` for a stock becomes `207.00`; `207.005` stays `207.005` and is reported).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import combine, from_records
+from checker.frame import build_frame
+from checker.parse import COLUMNS
+from checker.profile import Profile
+from checker.rules.registry import REGISTRY
+
+REQUIRED = ("symbol", "price", "direction", "change", "percent")
+OPTIONAL = ("arrow", "line", "column", "source")
+
+
+def _shown(value: object, min_decimals: int, trim: bool) -> str | None:
+    """The text of a value as the feed would show it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        text = str(int(value))
+    elif isinstance(value, float | np.floating):
+        if not math.isfinite(float(value)):
+            return str(value)
+        text = repr(float(value))
+        if "e" in text or "E" in text:
+            text = format(float(value), "f")
+    else:
+        return str(value)
+    whole, _, fraction = text.partition(".")
+    if trim:
+        fraction = fraction.rstrip("0")
+    elif len(fraction) < min_decimals:
+        fraction = fraction.ljust(min_decimals, "0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def quotes_from_records(
+    records: pd.DataFrame, file: str, profile: Profile, first_record: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quote frame of tabular records, and findings for records that cannot be used.
+
+    A record's location is its `line` column when given, else its record number.
+    """
+    missing = [c for c in REQUIRED if c not in records.columns]
+    if missing:
+        rule = REGISTRY["QC207"]
+        finding = from_records(
+            [
+                {
+                    "rule": rule.code,
+                    "name": rule.name,
+                    "severity": rule.severity.label,
+                    "file": file,
+                    "line": None,
+                    "field": "file",
+                    "observed": ", ".join(map(str, records.columns)),
+                    "expected": ", ".join(REQUIRED),
+                    "message": f"{file}: missing columns: {', '.join(missing)}",
+                }
+            ]
+        )
+        return build_frame({c: [] for c in COLUMNS}, file, profile)[0], finding
+    n = len(records)
+    symbols = [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+        for v in records["symbol"]
+    ]
+    kinds = ["index" if s and profile.is_index(s) else "stock" for s in symbols]
+    columns: dict[str, list] = {name: [] for name in COLUMNS}
+    lines = (
+        records["line"].tolist() if "line" in records.columns else list(range(first_record, first_record + n))
+    )
+    problems = []
+    for i in range(n):
+        kind = profile.kinds[kinds[i]]
+        line = lines[i]
+        try:
+            line = int(line)
+        except (TypeError, ValueError):
+            line = first_record + i
+        arrow = records["arrow"].iat[i] if "arrow" in records.columns else None
+        texts = {
+            "symbol": symbols[i],
+            "price": _shown(records["price"].iat[i], min(kind.price.decimals), False),
+            "direction": None if records["direction"].iat[i] is None else str(records["direction"].iat[i]),
+            "arrow": None
+            if arrow is None or (isinstance(arrow, float) and math.isnan(arrow)) or arrow == ""
+            else str(arrow),
+            "change": _shown(records["change"].iat[i], min(kind.change.decimals), False),
+            "percent": _shown(records["percent"].iat[i], 0, True),
+        }
+        empty = [k for k in ("symbol", "price", "direction", "change", "percent") if not texts[k]]
+        if empty:
+            rule = REGISTRY["QC207"]
+            problems.append(
+                {
+                    "rule": rule.code,
+                    "name": rule.name,
+                    "severity": rule.severity.label,
+                    "file": file,
+                    "line": line,
+                    "column": 1,
+                    "symbol": texts["symbol"],
+                    "field": empty[0],
+                    "observed": "",
+                    "expected": "a value",
+                    "message": f"record {first_record + i}: no value for {', '.join(empty)}",
+                }
+            )
+            continue
+        columns["line"].append(line)
+        columns["column"].append(1)
+        columns["end_column"].append(1)
+        for name, text in texts.items():
+            columns[f"{name}_text"].append(text)
+            columns[f"{name}_col"].append(1 if text is not None else None)
+    frame, _numbers = build_frame(columns, file, profile)
+    return frame, combine([from_records(problems)])

@@ -1,0 +1,117 @@
+"""Run the schema and the registered rules over a quote frame, and turn parse problems into findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from checker.findings import combine, from_records
+from checker.frame import frame_numbers
+from checker.numeric import Numbers
+from checker.parse import MALFORMED, QUOTE_LIKE, TRUNCATED, Unparsed
+from checker.profile import Profile
+from checker.read import DecodeProblem
+from checker.rules.registry import REGISTRY, CheckContext, Rule
+from checker.rules.schema import schema_findings
+
+SCHEMA_FAMILY = "schema"
+
+
+def check_quotes(
+    frame: pd.DataFrame,
+    profile: Profile,
+    rules: list[Rule],
+    as_of: dt.date | None = None,
+    numbers: dict[str, Numbers] | None = None,
+) -> pd.DataFrame:
+    """Every finding of the enabled frame rules (and the pandera schema) on a quote frame."""
+    if not len(frame):
+        return combine([])
+    ctx = CheckContext(frame=frame, numbers=numbers or frame_numbers(frame), profile=profile, as_of=as_of)
+    parts = []
+    if any(rule.family == SCHEMA_FAMILY for rule in rules):
+        parts.append(schema_findings(ctx))
+    parts.extend(rule.check(ctx) for rule in rules if rule.check is not None)
+    return combine(parts)
+
+
+_UNPARSED_RULES = {TRUNCATED: "QC101", MALFORMED: "QC102", QUOTE_LIKE: "QC103"}
+_UNPARSED_MESSAGES = {
+    TRUNCATED: "quote cut off before its end",
+    MALFORMED: "starts like a quote but does not parse as SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
+    QUOTE_LIKE: "begins with a symbol and a number but is not a quote; not checked",
+}
+
+
+def unparsed_findings(unparsed: list[Unparsed], file: str) -> pd.DataFrame:
+    """Findings for the stretches of text that looked like quotes but did not parse."""
+    records = []
+    for item in unparsed:
+        rule = REGISTRY[_UNPARSED_RULES[item.kind]]
+        records.append(
+            {
+                "rule": rule.code,
+                "name": rule.name,
+                "severity": rule.severity.label,
+                "file": file,
+                "line": item.line,
+                "column": item.column,
+                "end_column": item.column + len(item.text) - 1,
+                "symbol": item.symbol,
+                "field": "line",
+                "observed": item.text,
+                "expected": "SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
+                "message": _UNPARSED_MESSAGES[item.kind],
+            }
+        )
+    return from_records(records)
+
+
+def decode_findings(problems: list[DecodeProblem], file: str, encoding: str) -> pd.DataFrame:
+    """Findings for bytes that did not decode, each with its byte offset."""
+    rule = REGISTRY["QC902"]
+    return from_records(
+        [
+            {
+                "rule": rule.code,
+                "name": rule.name,
+                "severity": rule.severity.label,
+                "file": file,
+                "line": p.line,
+                "column": p.column,
+                "end_column": p.column,
+                "symbol": None,
+                "field": "file",
+                "observed": p.raw.hex(" "),
+                "expected": f"valid {encoding}",
+                "message": f"bytes {p.raw.hex(' ')} at byte offset {p.byte_offset} are not valid {encoding}",
+            }
+            for p in problems
+        ]
+    )
+
+
+def file_finding(
+    code: str, file: str, message: str, observed: str = "", line: int | None = None
+) -> pd.DataFrame:
+    """A single finding about a whole file (unreadable, no quotes, internal error)."""
+    rule = REGISTRY[code]
+    return from_records(
+        [
+            {
+                "rule": rule.code,
+                "name": rule.name,
+                "severity": rule.severity.label,
+                "file": file,
+                "line": line,
+                "column": 1 if line else None,
+                "end_column": None,
+                "symbol": None,
+                "field": "file",
+                "observed": observed,
+                "expected": "",
+                "message": message,
+            }
+        ]
+    )
