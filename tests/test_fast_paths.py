@@ -1,0 +1,116 @@
+"""The fast paths give exactly what the reference implementation gives.
+
+- Parsing: the vectorised parser against `parse_lines_reference` (the line-by-line Python parser),
+  on generated pages with faults of every kind and on a page of deliberately weird lines.
+- Findings: the whole check against golden findings recorded from the reference implementation
+  (the stored pages under tests/data/fast_paths/ with their `.findings.jsonl`). Regenerate them
+  only from a known-good reference: QUOTECHECK_UPDATE_GOLDEN=1 pytest tests/test_fast_paths.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.generate import FAULT_KINDS, generate_page
+from checker.api import check_text
+from checker.findings import FINDING_COLUMNS
+from checker.parse import parse_lines, parse_lines_reference, split_lines
+
+DATA = Path(__file__).parent / "data" / "fast_paths"
+GOLDEN_PAGES = ("mixed-30pct", "all-faulty", "clean-2pct", "weird-lines")
+
+
+def _parse_both(text: str, first_line: int = 1):
+    lines = split_lines(text)
+    return parse_lines(lines, first_line), parse_lines_reference(lines, first_line)
+
+
+def _assert_same_parse(fast, reference) -> None:
+    assert fast.lines == reference.lines
+    assert set(fast.columns) == set(reference.columns)
+    for name, values in reference.columns.items():
+        got = list(fast.columns[name])
+        assert len(got) == len(values), name
+        mismatch = [(i, g, v) for i, (g, v) in enumerate(zip(got, values, strict=True)) if g != v]
+        assert not mismatch, f"column {name} differs, first: {mismatch[:3]}"
+    assert fast.unparsed == reference.unparsed
+
+
+@pytest.mark.parametrize(
+    ("lines", "fraction", "seed"),
+    [(3000, 0.01, 1), (3000, 0.1, 2), (2000, 0.5, 3), (1500, 1.0, 4)],
+)
+def test_parse_matches_reference_on_generated_pages(lines, fraction, seed):
+    fast, reference = _parse_both(generate_page(lines, fraction, seed))
+    assert len(reference) > lines // 2  # the page holds quotes, so the comparison means something
+    _assert_same_parse(fast, reference)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_parse_matches_reference_for_each_fault_kind(kind):
+    fast, reference = _parse_both(generate_page(400, 1.0, seed=7, kinds=(kind,)))
+    _assert_same_parse(fast, reference)
+
+
+def test_parse_matches_reference_on_weird_lines():
+    text = (DATA / "weird-lines.txt").read_text(encoding="utf-8")
+    fast, reference = _parse_both(text.removeprefix("\ufeff"))
+    assert len(reference.unparsed) >= 5
+    _assert_same_parse(fast, reference)
+
+
+def test_parse_keeps_line_numbers_from_first_line():
+    fast, reference = _parse_both(generate_page(500, 0.3, seed=9), first_line=1001)
+    assert min(fast.columns["line"]) > 1000
+    _assert_same_parse(fast, reference)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "(",
+        "no quote here (really)",
+        "A 1 Increased By 1 (1%)",
+        "A 1 Increased By 1 (1%)" * 5,
+        "x" * 5000 + " BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\tKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
+        "é BOP 10.39 Decreased By ▼ -0.10 (-0.95%) ▲▲ KEL 4.96 Decreased By ▼ -0.04 (-0.8%) (",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%) BOP 10.39",
+        "ZZ 1 Increased By 1 (1%",
+        "🙂 AIRLINK 207.00 Increased By ▲ 6.71 (3.35%) 🙂",
+    ],
+)
+def test_parse_matches_reference_on_single_lines(line):
+    _assert_same_parse(*_parse_both(line))
+
+
+def _findings_rows(frame: pd.DataFrame) -> list[dict]:
+    def clean(column, value):
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return None
+        return int(value) if column in ("line", "column", "end_column") else str(value)
+
+    return [
+        {c: clean(c, v) for c, v in zip(FINDING_COLUMNS, row, strict=True)}
+        for row in frame[list(FINDING_COLUMNS)].astype(object).itertuples(index=False)
+    ]
+
+
+@pytest.mark.parametrize("page", GOLDEN_PAGES)
+def test_findings_match_reference_golden(page):
+    text = (DATA / f"{page}.txt").read_text(encoding="utf-8")
+    got = _findings_rows(check_text(text, name=page).findings)
+    golden_path = DATA / f"{page}.findings.jsonl"
+    if os.environ.get("QUOTECHECK_UPDATE_GOLDEN"):
+        golden_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got), "utf-8")
+    expected = [json.loads(line) for line in golden_path.read_text(encoding="utf-8").splitlines()]
+    assert len(got) == len(expected)
+    for index, (g, e) in enumerate(zip(got, expected, strict=True)):
+        assert g == e, f"finding {index} differs"
