@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -58,13 +58,22 @@ def check_frame(frame: pd.DataFrame, name: str = "<frame>", options: Options | N
     return _finish(report)
 
 
-def check_paths(paths: Iterable[str | os.PathLike[str]], options: Options | None = None) -> Report:
-    """Check files (or stdin as `-`) and return one Report for the whole run."""
+def check_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    on_checked: Callable[[Path], None] | None = None,
+) -> Report:
+    """Check files (or stdin as `-`) and return one Report for the whole run.
+
+    `on_checked` is called with each path once it is checked (the CLI's progress bar).
+    """
     options = options or Options()
     profile = load_profile(options.profile)
     report = _new_report(options)
     for path in paths:
         _add(report, *check_path(Path(path), options, profile, report.rules))
+        if on_checked is not None:
+            on_checked(Path(path))
     return _finish(report)
 
 
@@ -129,6 +138,9 @@ def _add(
     sources: dict[tuple[str, int], str],
 ) -> None:
     findings = report.options.policy.apply(findings)
+    if report.options.baseline is not None:
+        findings, suppressed = report.options.baseline.suppress(findings)
+        report.baseline_suppressed += suppressed
     result.counts = severity_counts(findings)
     report.files.append(result)
     report.findings = combine([report.findings, findings])

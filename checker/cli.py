@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from checker import __version__
 from checker.exitcodes import ExitStatus
+
+if TYPE_CHECKING:
+    from checker.report import Report
 
 DEFAULT_REPORT_DIR = "reports"
 
@@ -36,6 +42,12 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Write the HTML report here (default: report.html in the report folder).",
+)
 @click.option(
     "--report-dir",
     default=DEFAULT_REPORT_DIR,
@@ -68,9 +80,40 @@ def cli() -> None:
     "--as-of", callback=_parse_date, help="Date of the snapshot: picks the circuit breaker in force."
 )
 @click.option("--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    help="Findings on stdout: text (default), github (workflow commands; the default when "
+    "GITHUB_ACTIONS=true) or json (the JSON report).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print no finding lines, only the summary.")
+@click.option("--statistics", is_flag=True, help="Print counts by rule instead of the finding lines.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
+@click.option("--sarif", "sarif_path", type=click.Path(dir_okay=False), help="Write a SARIF 2.1.0 log here.")
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False),
+    help="Write a Markdown job summary here (it is also appended to $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="A JSON report of known findings: those are not counted again.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Read settings from this file instead of the nearest quotecheck.toml or pyproject.toml.",
+)
+@click.option("--no-config", is_flag=True, help="Read no configuration file.")
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
+    html_path: str | None,
     report_dir: str,
     no_report: bool,
     include_quotes: bool,
@@ -81,19 +124,59 @@ def check(
     severity_overrides: tuple[str, ...],
     as_of: dt.date | None,
     profile: str,
+    output_format: str | None,
+    quiet: bool,
+    statistics: bool,
+    junit_path: str | None,
+    sarif_path: str | None,
+    markdown_path: str | None,
+    baseline_path: str | None,
+    config_path: str | None,
+    no_config: bool,
 ) -> None:
-    """Check PATHS (files, or - for stdin) and write reports."""
-    from checker.api import check_paths
+    """Check PATHS (files, or - for stdin) and write reports.
+
+    Settings come from `--config FILE`, else the nearest quotecheck.toml or pyproject.toml
+    [tool.quotecheck] at or above the current folder; flags given on the command line win.
+    """
     from checker.config import Options, Policy
     from checker.render.json import save_json
-    from checker.render.text import finding_lines, summary_line
 
+    ctx = click.get_current_context()
+    settings = _config_settings(config_path, no_config)
+    if html_path is None and not no_report:
+        html_path = str(Path(report_dir) / "report.html")
+
+    def configured(param: str, key: str, value: Any) -> Any:
+        # A flag given on the command line wins; otherwise the file's value, then the default.
+        source = ctx.get_parameter_source(param)
+        if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) and key in settings:
+            return settings[key]
+        return value
+
+    fail_on = configured("fail_on", "fail-on", fail_on)
+    max_errors = configured("max_errors", "max-errors", max_errors)
+    select = configured("select", "select", select)
+    ignore = configured("ignore", "ignore", ignore)
+    as_of = configured("as_of", "as-of", as_of)
+    profile = configured("profile", "profile", profile)
+    baseline_path = configured("baseline_path", "baseline", baseline_path)
     overrides = {}
+    for key, level in settings.get("severity", {}).items():
+        overrides[_rule_code(key)] = level
     for item in severity_overrides:
         rule, sep, level = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r} is not RULE=LEVEL", param_hint="--severity")
-        overrides[rule.strip()] = level.strip()
+        overrides[_rule_code(rule)] = level.strip()
+    baseline = None
+    if baseline_path:
+        from checker.baseline import BaselineError, load_baseline
+
+        try:
+            baseline = load_baseline(baseline_path)
+        except BaselineError as error:
+            raise click.UsageError(str(error)) from None
     try:
         policy = Policy(
             select=_split_codes(select),
@@ -102,22 +185,132 @@ def check(
             fail_on=fail_on,
             max_errors=max_errors,
         )
-        options = Options(profile=profile, as_of=as_of, policy=policy, include_quotes=include_quotes)
+        options = Options(
+            profile=profile,
+            as_of=as_of,
+            policy=policy,
+            include_quotes=include_quotes or bool(html_path),
+            baseline=baseline,
+        )
         from checker.profile import load_profile
 
         load_profile(profile).circuit_breaker(as_of)
     except (ValueError, KeyError) as error:
         raise click.UsageError(str(error)) from None
-    report = check_paths(paths, options)
-    for line in finding_lines(report):
-        click.echo(line)
-    click.echo(summary_line(report))
+    report = _run_check(list(paths), options)
+    # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
+    html_quotes, report.quotes = report.quotes, report.quotes if include_quotes else None
+    if output_format is None:
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    _print_findings(report, output_format, quiet, statistics)
+    _save_ci_reports(report, junit_path, sarif_path, markdown_path)
     if json_path is None and not no_report:
         json_path = str(Path(report_dir) / "report.json")
     if json_path:
         save_json(report, json_path)
         click.echo(f"JSON report: {json_path}", err=True)
+    if html_path:
+        from dataclasses import replace
+
+        from checker.render.html import save_html
+
+        save_html(replace(report, quotes=html_quotes), html_path)
+        click.echo(f"HTML report: {html_path}", err=True)
     sys.exit(int(report.exit_status))
+
+
+def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]:
+    """The settings of the configuration file in force (none with --no-config)."""
+    from checker.config import ConfigError, find_config, load_config
+
+    if no_config:
+        return {}
+    try:
+        path = Path(config_path) if config_path else find_config(Path.cwd())
+        if config_path and not path.is_file():
+            raise ConfigError(f"{config_path}: no such configuration file")
+        return load_config(path) if path else {}
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _rule_code(key: str) -> str:
+    from checker.rules import get_rule
+
+    try:
+        return get_rule(key).code
+    except KeyError as error:
+        raise click.UsageError(f"--severity: {error.args[0]} (see `quotecheck rules`)") from None
+
+
+def _run_check(paths: list[str], options: Any) -> Report:
+    """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
+    from checker.api import check_paths
+    from checker.render.terminal import wants_progress
+
+    if not wants_progress(paths, sys.stderr.isatty()):
+        return check_paths(paths, options)
+    from checker.render.terminal import make_console, progress_bar
+
+    with progress_bar(paths, make_console(file=sys.stderr)) as checked:
+        return check_paths(paths, options, on_checked=checked)
+
+
+def _stdout_console() -> Any:
+    from checker.render.terminal import make_console
+
+    # rich keeps bold and underline under NO_COLOR; plain means plain, so drop styles entirely.
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return make_console(file=sys.stdout, color_system=None if no_color else "auto")
+
+
+def _print_findings(report: Report, output_format: str, quiet: bool, statistics: bool) -> None:
+    """Findings on stdout in the chosen format, then the summary (except for json)."""
+    if output_format == "json":
+        from checker.render.json import write_json
+
+        write_json(report, sys.stdout)
+        return
+    from checker.render.terminal import render_terminal
+
+    if output_format == "github":
+        from checker.render.github import github_lines
+
+        if not quiet and not statistics:
+            for line in github_lines(report):
+                click.echo(line)
+        render_terminal(report, _stdout_console(), quiet=quiet, statistics=statistics, show_findings=False)
+        return
+    render_terminal(report, _stdout_console(), quiet=quiet, statistics=statistics)
+
+
+def _save_ci_reports(
+    report: Report, junit_path: str | None, sarif_path: str | None, markdown_path: str | None
+) -> None:
+    """Write the CI report files that were asked for, and the GitHub step summary when in Actions."""
+    if junit_path:
+        from checker.render.junit import save_junit
+
+        save_junit(report, junit_path)
+        click.echo(f"JUnit report: {junit_path}", err=True)
+    if sarif_path:
+        from checker.render.sarif import save_sarif
+
+        save_sarif(report, sarif_path, base=Path.cwd())
+        click.echo(f"SARIF report: {sarif_path}", err=True)
+    if markdown_path:
+        from checker.render.markdown import save_markdown
+
+        save_markdown(report, markdown_path)
+        click.echo(f"Markdown summary: {markdown_path}", err=True)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        from checker.render.markdown import append_markdown
+
+        try:
+            append_markdown(report, step_summary)
+        except OSError as error:
+            click.echo(f"quotecheck: cannot append to $GITHUB_STEP_SUMMARY: {error}", err=True)
 
 
 @cli.command()

@@ -7,10 +7,14 @@ applied here, from configuration, so a user can change them without touching cod
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from checker.baseline import Baseline
 from checker.findings import Severity
 from checker.rules.registry import Rule, all_rules, get_rule
 
@@ -89,3 +93,124 @@ class Options:
     as_of: dt.date | None = None
     policy: Policy = field(default_factory=Policy)
     include_quotes: bool = False
+    baseline: Baseline | None = None
+
+
+# Configuration files: `quotecheck.toml`, or `[tool.quotecheck]` in `pyproject.toml`.
+CONFIG_FILE = "quotecheck.toml"
+PYPROJECT = "pyproject.toml"
+CONFIG_KEYS = ("fail-on", "select", "ignore", "severity", "max-errors", "profile", "as-of", "baseline")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be read, or holds an unknown key or a bad value."""
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest configuration file in `start` or a folder above it.
+
+    In one folder `quotecheck.toml` wins over `pyproject.toml`; a `pyproject.toml` without a
+    `[tool.quotecheck]` table is passed over.
+    """
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        candidate = folder / PYPROJECT
+        if candidate.is_file() and _has_tool_table(candidate):
+            return candidate
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        return "quotecheck" in _read_toml(path).get("tool", {})
+    except ConfigError:
+        return True  # a broken pyproject.toml is reported, not passed over silently
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The settings of a configuration file, checked and keyed by CONFIG_KEYS; raises ConfigError.
+
+    Paths in the file (`baseline`, a profile given as a JSON file) are taken relative to the
+    file's folder.
+    """
+    document = _read_toml(path)
+    if path.name == PYPROJECT:
+        table = document.get("tool", {}).get("quotecheck", {})
+        where = f"{path} [tool.quotecheck]"
+    else:
+        table = document
+        where = str(path)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table of settings")
+    unknown = sorted(set(table) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"(known: {', '.join(CONFIG_KEYS)})"
+        )
+    settings: dict[str, Any] = {}
+    for key, value in table.items():
+        try:
+            settings[key] = _setting(key, value, path.parent)
+        except (TypeError, ValueError, KeyError) as error:
+            reason = error.args[0] if error.args else str(error)
+            raise ConfigError(f"{where}: {key}: {reason}") from None
+    if "select" in settings or "ignore" in settings or "severity" in settings or "fail-on" in settings:
+        try:  # every rule named and every level, checked now so the message names the file
+            Policy(
+                select=settings.get("select", ()),
+                ignore=settings.get("ignore", ()),
+                severity=settings.get("severity", {}),
+                fail_on=settings.get("fail-on", "error"),
+            )
+        except (ValueError, KeyError) as error:
+            raise ConfigError(f"{where}: {error.args[0] if error.args else error}") from None
+    return settings
+
+
+def _setting(key: str, value: Any, folder: Path) -> Any:
+    if key == "fail-on":
+        if value not in FAIL_LEVELS:
+            raise ValueError(f"must be one of {', '.join(FAIL_LEVELS)}, not {value!r}")
+        return value
+    if key in ("select", "ignore"):
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise TypeError("expected a list of rule codes, names or prefixes")
+        return tuple(i.strip() for i in items if i.strip())
+    if key == "severity":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise TypeError('expected a table of RULE = "error" | "warning" | "info"')
+        return dict(value)
+    if key == "max-errors":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"expected a whole number of at least 0, not {value!r}")
+        return value
+    if key == "as-of":
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+            raise TypeError(f"expected a date (YYYY-MM-DD), not {value!r}")
+        try:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if key == "profile":
+        if not isinstance(value, str) or not value:
+            raise TypeError("expected a profile name or a JSON file")
+        return str(folder / value) if value.endswith(".json") else value
+    if key == "baseline":
+        if not isinstance(value, str) or not value:
+            raise TypeError("expected the path of a JSON report")
+        return str(folder / value)
+    raise KeyError(f"unknown key {key!r}")

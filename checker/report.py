@@ -126,6 +126,7 @@ class Report:
                 "select": list(options.policy.select),
                 "ignore": list(options.policy.ignore),
                 "severity": dict(sorted(options.policy.severity.items())),
+                "baseline": options.baseline.path if options.baseline else None,
             },
             "summary": self.summary(),
             "files": [f.as_dict() for f in self.files],
