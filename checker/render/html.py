@@ -1,0 +1,303 @@
+"""The HTML report: one self-contained page (inline CSS and JS, no network) that a person reads.
+
+Everything taken from the input reaches the page through Jinja2's autoescaping; highlighted
+source text is split into segments here and each segment is escaped by the template, so no
+input text is ever marked up by string concatenation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+import jinja2
+import markupsafe
+import pandas as pd
+
+from checker.findings import FINDING_COLUMNS, Severity
+from checker.render.output import atomic_writer
+from checker.report import TOOL_NAME, Report
+from checker.resources import templates_dir
+from checker.rules.registry import REGISTRY
+
+MAX_ROWS_PER_RULE = 200
+MAX_QUOTES = 2000
+MAX_DEVIATION_BARS = 30
+# Characters of source shown either side of the highlighted text when a line is long.
+SOURCE_CONTEXT = 60
+QUOTE_CELLS = ("symbol", "price", "direction", "arrow", "change", "percent")
+_SEVERITY_ORDER = {s.label: int(s) for s in Severity}
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", ",": None})
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a source line: plain text, highlighted text, or a gap marking elided text."""
+
+    text: str
+    kind: str  # "text", "mark" or "gap"
+
+
+def highlight_segments(
+    source: str, column: int | None, end_column: int | None, observed: str | None
+) -> list[Segment]:
+    """Split a source line into segments with the offending text marked.
+
+    `column` is 1-based; `end_column` is the 1-based last character. Field findings carry the
+    field's start column: the observed text is marked when it is found there, otherwise the
+    stretch from `column` to `end_column`. Long lines are cut to a window around the mark.
+    """
+    if column is None or not 0 < column <= len(source):
+        return [Segment(source, "text")] if source else []
+    start = column - 1
+    if observed and source.startswith(observed, start):
+        end = start + len(observed)
+    elif end_column is not None and end_column >= column:
+        end = min(end_column, len(source))
+    else:
+        end = start + 1
+    left = max(0, start - SOURCE_CONTEXT)
+    right = min(len(source), end + SOURCE_CONTEXT)
+    segments = []
+    if left > 0:
+        segments.append(Segment("…", "gap"))
+    segments += [
+        Segment(source[left:start], "text"),
+        Segment(source[start:end], "mark"),
+        Segment(source[end:right], "text"),
+    ]
+    if right < len(source):
+        segments.append(Segment("…", "gap"))
+    return [s for s in segments if s.text]
+
+
+def percent_deviation(observed: str | None, expected: str | None) -> Decimal | None:
+    """How far a shown percent lies from what the figures give: shown minus the nearest expected value.
+
+    `expected` is one value (`1.57`) or an interval (`0.5 to 0.52`); None when either is unreadable.
+    """
+    try:
+        shown = Decimal((observed or "").strip().translate(_MINUS_SIGNS))
+        bounds = [Decimal(part.strip().translate(_MINUS_SIGNS)) for part in (expected or "").split(" to ")]
+    except InvalidOperation:
+        return None
+    if not shown.is_finite() or not all(b.is_finite() for b in bounds):
+        return None
+    low, high = min(bounds), max(bounds)
+    if shown > high:
+        return shown - high
+    if shown < low:
+        return shown - low
+    return Decimal(0)
+
+
+def _value(value: Any) -> Any:
+    """A frame cell as a plain Python value, None for missing."""
+    if value is None or value is pd.NA:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def _records(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """Rows of a (small) frame as dicts of plain values."""
+    values = [frame[c].astype(object).tolist() for c in columns]
+    return [{c: _value(v) for c, v in zip(columns, row, strict=True)} for row in zip(*values, strict=True)]
+
+
+def _rule_entries(report: Report) -> dict[str, dict[str, Any]]:
+    """Catalogue entries by code, including any rule that produced findings without being listed."""
+    entries = {entry["code"]: entry for entry in report.rule_entries()}
+    for code, count in report.rule_counts().items():
+        if code not in entries:
+            rule = REGISTRY.get(code)
+            entry = rule.as_dict() if rule else {"code": code, "name": "", "summary": "", "description": ""}
+            entry.setdefault("severity", "error")
+            entries[code] = entry | {"count": count}
+    return entries
+
+
+def _finding_row(finding: dict[str, Any], sources: dict[tuple[str, int], str]) -> dict[str, Any]:
+    """What the findings table shows for one finding."""
+    line, column = finding["line"], finding["column"]
+    file = finding["file"] or ""
+    location = file if line is None else f"{file}:{line}:{column or 1}"
+    source = sources.get((file, line)) if line is not None else None
+    segments = (
+        highlight_segments(source, column, finding["end_column"], finding["observed"])
+        if source is not None
+        else []
+    )
+    return finding | {
+        "location": location,
+        "segments": segments,
+        "has_source": source is not None,
+        "severity_rank": _SEVERITY_ORDER.get(finding["severity"] or "", 0),
+    }
+
+
+def _rule_sections(report: Report, entries: dict[str, dict[str, Any]], cap: int) -> list[dict[str, Any]]:
+    """One section per rule with findings: its documentation and up to `cap` of its findings."""
+    findings = report.findings
+    counts = report.rule_counts()
+    codes = sorted(counts, key=lambda code: (-_SEVERITY_ORDER.get(entries[code]["severity"], 0), code))
+    rules = findings["rule"].to_numpy(dtype=object, na_value="")
+    sections = []
+    for code in codes:
+        rows = findings[rules == code].head(cap)
+        shown = [
+            _finding_row(f, report.source_lines) | {"order": int(order)}
+            for f, order in zip(_records(rows, FINDING_COLUMNS), rows.index, strict=True)
+        ]
+        sections.append(
+            {
+                "rule": entries[code],
+                "count": counts[code],
+                "rows": shown,
+                "left_out": counts[code] - len(shown),
+            }
+        )
+    return sections
+
+
+def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
+    """The parsed quotes table, capped, with each cell that a finding points at marked."""
+    if report.quotes is None:
+        return None
+    quotes = report.quotes.head(cap)
+    text_columns = {name: "symbol" if name == "symbol" else f"{name}_text" for name in QUOTE_CELLS}
+    rows = _records(quotes, ["file", "line", "column", "end_column", "kind", *text_columns.values()])
+    findings = report.findings
+    near = findings[findings["line"].isin(quotes["line"].unique()).to_numpy(dtype=bool, na_value=False)]
+    by_line: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for finding in _records(near, ("rule", "file", "line", "column", "field", "message")):
+        by_line[(finding["file"], finding["line"])].append(finding)
+    for row in rows:
+        row["file"] = str(row["file"])
+        row["cells"] = {name: row[column] for name, column in text_columns.items()}
+        marks: dict[str, list[str]] = defaultdict(list)
+        for finding in by_line.get((row["file"], row["line"]), ()):
+            column = finding["column"]
+            # Two quotes can share a line (a marquee): a finding belongs to the quote it lies in.
+            if column is not None and not row["column"] <= column <= row["end_column"]:
+                continue
+            field = finding["field"] if finding["field"] in QUOTE_CELLS else "row"
+            marks[field].append(f"{finding['rule']}: {finding['message']}")
+        row["marks"] = {field: "\n".join(messages) for field, messages in marks.items()}
+        row["failing"] = bool(marks)
+        row["codes"] = sorted({m.split(":", 1)[0] for ms in marks.values() for m in ms})
+    return {"rows": rows, "total": len(report.quotes), "left_out": len(report.quotes) - len(rows)}
+
+
+def _rule_chart(sections: list[dict[str, Any]]) -> dict[str, Any]:
+    """Bars of the findings-by-rule chart, lengths as a share of the largest count."""
+    largest = max((s["count"] for s in sections), default=0)
+    bars = [
+        {
+            "code": s["rule"]["code"],
+            "name": s["rule"].get("name", ""),
+            "severity": s["rule"]["severity"],
+            "count": s["count"],
+            "share": s["count"] / largest if largest else 0.0,
+        }
+        for s in sections
+    ]
+    return {"bars": bars}
+
+
+def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
+    """For percent mismatches (QC303): shown percent minus expected, the largest `limit` of them."""
+    findings = report.findings
+    mismatches = findings[(findings["rule"] == "QC303").to_numpy(dtype=bool, na_value=False)]
+    if not len(mismatches):
+        return None
+    points = []
+    unreadable = 0
+    for finding in _records(mismatches, ("file", "line", "symbol", "observed", "expected")):
+        deviation = percent_deviation(finding["observed"], finding["expected"])
+        if deviation is None:
+            unreadable += 1
+            continue
+        points.append(finding | {"deviation": deviation})
+    points.sort(key=lambda p: (-abs(p["deviation"]), p["file"] or "", p["line"] or 0))
+    shown = points[:limit]
+    largest = max((abs(p["deviation"]) for p in shown), default=Decimal(0))
+    for point in shown:
+        point["share"] = float(point["deviation"] / largest) if largest else 0.0
+        point["label"] = f"{point['deviation']:+f} pp"
+    return {"points": shown, "left_out": len(points) - len(shown), "unreadable": unreadable}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def _static(name: str) -> str:
+    return (templates_dir() / name).read_text(encoding="utf-8")
+
+
+def script_hash(script: str) -> str:
+    """The CSP source expression allowing exactly this inline script."""
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def render_html(
+    report: Report, max_rows_per_rule: int = MAX_ROWS_PER_RULE, max_quotes: int = MAX_QUOTES
+) -> str:
+    """The report as one self-contained HTML page."""
+    entries = _rule_entries(report)
+    sections = _rule_sections(report, entries, max_rows_per_rule)
+    script = _static("report.js")
+    summary = report.summary()
+    symbols = sorted({str(s) for s in report.findings["symbol"].dropna().unique()})
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        tool=TOOL_NAME,
+        header=report.header(),
+        summary=summary,
+        files=[f.as_dict() for f in report.files],
+        sections=sections,
+        shown_findings=sum(len(s["rows"]) for s in sections),
+        left_out_findings=sum(s["left_out"] for s in sections),
+        glossary=sorted(entries.values(), key=lambda e: e["code"]),
+        symbols=symbols,
+        quotes=_quote_rows(report, max_quotes),
+        rule_chart=_rule_chart(sections),
+        deviation_chart=_deviation_chart(report, MAX_DEVIATION_BARS),
+        max_rows_per_rule=max_rows_per_rule,
+        style=markupsafe.Markup(_static("report.css")),
+        script=markupsafe.Markup(script),
+        script_src=script_hash(script),
+    )
+
+
+def save_html(
+    report: Report,
+    path: str | os.PathLike[str],
+    max_rows_per_rule: int = MAX_ROWS_PER_RULE,
+    max_quotes: int = MAX_QUOTES,
+) -> None:
+    """Write the HTML report to `path` atomically."""
+    page = render_html(report, max_rows_per_rule, max_quotes)
+    with atomic_writer(path) as stream:
+        stream.write(page)
