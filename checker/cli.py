@@ -199,7 +199,9 @@ def check(
         raise click.UsageError(str(error)) from None
     report = _run_check(list(paths), options)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
-    html_quotes, report.quotes = report.quotes, report.quotes if include_quotes else None
+    html_quotes = report.quotes
+    if not include_quotes:
+        report.quotes = None
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     _print_findings(report, output_format, quiet, statistics)
