@@ -225,6 +225,8 @@ def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]
     """The settings of the configuration file in force (none with --no-config)."""
     from checker.config import ConfigError, find_config, load_config
 
+    if no_config and config_path:
+        raise click.UsageError("--config and --no-config exclude each other")
     if no_config:
         return {}
     try:
