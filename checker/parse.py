@@ -22,7 +22,9 @@ _DIRECTION = rf"(?i:increased{_SP}+by|decreased{_SP}+by|no{_SP}+change)"
 # Arrows as published, their look-alikes, and the mojibake scrapers make of them.
 ARROW_TEXTS = ("▲", "▼", "△", "▽", "↑", "↓", "â–²", "â–¼", "â\u0096²", "â\u0096¼")
 _ARROW = "|".join(re.escape(a) for a in sorted(ARROW_TEXTS, key=len, reverse=True))
-_SYMBOL = r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*"
+# A symbol is the whole run of word characters before the price, so that a mangled symbol
+# (`1AIRLINK`, `AIR-LINK`, `Airlink`) is read whole and reported rather than read as its tail.
+_SYMBOL = r"(?<![\w.&-])[\w.&-]+"
 
 QUOTE_PATTERN = re.compile(
     rf"(?P<symbol>{_SYMBOL})"
@@ -60,6 +62,13 @@ _TRUNCATED = re.compile(
     rf"{_SP}*"
 )
 _PRICE_LIKE = re.compile(r"[.,]")
+# The end of a quote (direction, arrow, change and percent) with no readable symbol and price
+# before it: a quote all the same, never to be dropped in silence. The direction is taken only
+# as the feed spells it, so that prose ("profits increased by 12 (15%)") is left alone.
+_TAIL = re.compile(
+    rf"(?:Increased{_SP}+By|Decreased{_SP}+By|No{_SP}+Change){_SP}*(?:{_ARROW})?{_SP}*{_NUMBER}{_SP}*\({_SP}*{_NUMBER}{_SP}*%{_SP}*\)"
+)
+_HEAD_TOKEN = re.compile(rf"(?<!\S)\S+{_SP}*$")
 
 TRUNCATED = "truncated"
 MALFORMED = "malformed"
@@ -126,6 +135,18 @@ def _check_stretch(stretch: str, offset: int, line_no: int, whole_line: bool) ->
             return Unparsed(MALFORMED, line_no, column, symbol, stretch[begin:end])
         if whole_line and begin == leading:
             return Unparsed(QUOTE_LIKE, line_no, column, symbol, stretch[begin:end])
+    tail = _TAIL.search(stretch) if last_token >= 0 else None
+    if tail is not None:
+        # Report from where the symbol and price should be: up to two tokens before the tail.
+        begin = tail.start()
+        for _ in range(2):
+            head = _HEAD_TOKEN.search(stretch, 0, begin)
+            if head is None:
+                break
+            begin = head.start()
+        begin = max(begin, leading)
+        symbol = stretch[begin:].split(None, 1)[0] if stretch[begin:].strip() else ""
+        return Unparsed(MALFORMED, line_no, offset + begin + 1, symbol, stretch[begin:end])
     return None
 
 
