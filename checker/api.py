@@ -11,15 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from checker.config import Options
 from checker.findings import combine, severity_counts
 from checker.frame import FRAME_COLUMNS, build_frame, frame_numbers
-from checker.parse import parse_lines, split_lines
+from checker.inputs.detect import detect_format
+from checker.inputs.sources import InputRef, RawInput, expand_paths, read_input, read_stream
+from checker.parse import ParseResult, parse_lines, split_lines
 from checker.profile import Profile, load_profile
-from checker.read import decode
+from checker.read import binary_reason, decode
 from checker.report import FileResult, Report
 from checker.rules.registry import Rule
 from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
@@ -37,10 +40,17 @@ def check_text(text: str, name: str = "<text>", options: Options | None = None) 
 
 
 def check_bytes(data: bytes, name: str = "<bytes>", options: Options | None = None) -> Report:
-    """Check raw bytes (decoded as the file reader would) and return the Report."""
+    """Check raw bytes (gzip or not, any encoding and input format) as a file's, and return the Report."""
+    import io
+
     options = options or Options()
     report = _new_report(options)
-    _add(report, *_check_data(data, name, options, load_profile(options.profile), report.rules))
+    profile = load_profile(options.profile)
+    try:
+        raw = read_stream(name, io.BytesIO(data), options.max_decompressed_size)
+        _add(report, *_check_raw(raw, name, options, profile, report.rules))
+    except Exception as error:  # the last resort: a finding, never a traceback
+        _add(report, *_internal_error(name, error))
     return _finish(report)
 
 
@@ -62,16 +72,19 @@ def check_paths(
     paths: Iterable[str | os.PathLike[str]],
     options: Options | None = None,
     on_checked: Callable[[Path], None] | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Report:
-    """Check files (or stdin as `-`) and return one Report for the whole run.
+    """Check files, directories (walked recursively) or stdin as `-`, and return one Report for the run.
 
-    `on_checked` is called with each path once it is checked (the CLI's progress bar).
+    `on_checked` is called with each path once it is checked (the CLI's progress bar); `stdin` is
+    the binary stream `-` reads.
     """
     options = options or Options()
     profile = load_profile(options.profile)
     report = _new_report(options)
     for path in paths:
-        _add(report, *check_path(Path(path), options, profile, report.rules))
+        for ref in expand_paths([path], options.include, options.exclude, options.report_paths):
+            _add(report, *check_input(ref, options, profile, report.rules, stdin))
         if on_checked is not None:
             on_checked(Path(path))
     return _finish(report)
@@ -82,22 +95,60 @@ Checked = tuple[FileResult, pd.DataFrame, pd.DataFrame | None, dict[tuple[str, i
 
 def check_path(path: Path, options: Options, profile: Profile, rules: list[Rule]) -> Checked:
     """Check one file; an unreadable file yields a finding, never an exception."""
-    name = str(path)
+    return check_input(InputRef(str(path), path), options, profile, rules)
+
+
+def check_input(
+    ref: InputRef, options: Options, profile: Profile, rules: list[Rule], stdin: BinaryIO | None = None
+) -> Checked:
+    """Check one input (a file, stdin or an empty directory); every failure becomes a finding."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        result = FileResult(path=name, status="unreadable", message=f"{name}: cannot read: {reason}")
-        return result, file_finding("QC901", name, result.message or ""), None, {}
-    return _check_data(data, name, options, profile, rules)
+        raw = read_input(ref, options.max_decompressed_size, stdin)
+        return _check_raw(raw, ref.name, options, profile, rules)
+    except Exception as error:  # the last resort: a finding and exit status 3, never a traceback
+        return _internal_error(ref.name, error)
+
+
+def _internal_error(name: str, error: BaseException) -> Checked:
+    message = f"{name}: internal error: {type(error).__name__}: {error}"[:500]
+    result = FileResult(path=name, status="failed", message=message)
+    return result, file_finding("QC904", name, message), None, {}
+
+
+def _check_raw(raw: RawInput, name: str, options: Options, profile: Profile, rules: list[Rule]) -> Checked:
+    """Check the bytes read from an input; a read problem is a QC901 finding beside whatever was read."""
+    if not raw.complete:
+        message = raw.problem or f"{name}: cannot read"
+        result = FileResult(path=name, status="unreadable", message=message)
+        return result, file_finding("QC901", name, message), None, {}
+    result, findings, quotes, sources = _check_data(raw.data, name, options, profile, rules)
+    if raw.problem:
+        result.status, result.message = "unreadable", raw.problem
+        findings = combine([findings, file_finding("QC901", name, raw.problem)])
+    return result, findings, quotes, sources
 
 
 def _check_data(data: bytes, name: str, options: Options, profile: Profile, rules: list[Rule]) -> Checked:
+    if not data:
+        result = FileResult(path=name, format=options.input_format or "text")
+        return result, file_finding("QC903", name, f"{name}: empty file (0 bytes)"), None, {}
+    reason = binary_reason(data)
+    if reason is not None:
+        message = f"{name}: {reason}; not checked"
+        result = FileResult(path=name, status="unreadable", message=message, format="binary")
+        return result, file_finding("QC901", name, message), None, {}
     decoded = decode(data)
-    result, findings, quotes, sources = _check_decoded_text(decoded.text, name, options, profile, rules)
-    result.encoding = decoded.encoding
+    input_format = detect_format(name, decoded.text, options.input_format)
+    check = _FORMAT_CHECKS[input_format]
+    result, findings, quotes, sources = check(decoded.text, name, options, profile, rules)
+    result.format = input_format
+    result.encoding = f"{decoded.encoding} with BOM" if decoded.bom else decoded.encoding
     if decoded.problems:
         findings = combine([findings, decode_findings(decoded.problems, name, decoded.encoding)])
+        lines = split_lines(decoded.text)
+        for line in {p.line for p in decoded.problems}:
+            if 0 < line <= len(lines) and input_format != "html":
+                sources.setdefault((name, line), lines[line - 1][:MAX_SOURCE_LINE])
     return result, findings, quotes, sources
 
 
@@ -108,6 +159,51 @@ def _check_decoded_text(
         text = text[1:]
     lines = split_lines(text)
     parsed = parse_lines(lines)
+    return _check_parsed(parsed, lines, bool(text), name, options, profile, rules)
+
+
+def _check_html(text: str, name: str, options: Options, profile: Profile, rules: list[Rule]) -> Checked:
+    """Check an HTML page: its visible text, with findings at the lines of the HTML source."""
+    from checker.inputs.htmlpage import html_text, remap
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    page = html_text(text)
+    parsed = remap(parse_lines(page.texts), page)
+    return _check_parsed(parsed, page.source_lines, bool(text), name, options, profile, rules)
+
+
+def _check_records_text(
+    text: str, name: str, options: Options, profile: Profile, rules: list[Rule], input_format: str
+) -> Checked:
+    """Check a CSV, TSV, JSON or JSON Lines file of already-parsed quotes."""
+    from checker.inputs.records import csv_records, json_records
+    from checker.tabular import quotes_from_records
+
+    if input_format in ("csv", "tsv"):
+        records, problems = csv_records(text, name, "\t" if input_format == "tsv" else ",")
+    else:
+        records, problems = json_records(text, name, lines_format=input_format == "jsonl")
+    quotes, record_problems = quotes_from_records(records, name, profile)
+    findings = [problems, record_problems, check_quotes(quotes, profile, rules, options.as_of)]
+    lines = split_lines(text)
+    if not len(quotes):
+        findings.append(file_finding("QC903", name, f"{name}: no usable quote record in {len(lines)} lines"))
+    combined = combine(findings)
+    result = FileResult(path=name, lines=len(lines), quotes=len(quotes))
+    return result, combined, quotes, _source_lines(combined, lines, name)
+
+
+def _check_parsed(
+    parsed: ParseResult,
+    lines: list[str],
+    has_text: bool,
+    name: str,
+    options: Options,
+    profile: Profile,
+    rules: list[Rule],
+) -> Checked:
+    """Findings of parsed quotes located in `lines` (a text page, or an HTML page's source)."""
     quotes, numbers = build_frame(parsed.columns, name, profile)
     findings = [
         unparsed_findings(parsed.unparsed, name),
@@ -117,8 +213,22 @@ def _check_decoded_text(
         findings.append(file_finding("QC903", name, f"{name}: no quote found in {len(lines)} lines"))
     combined = combine(findings)
     sources = _source_lines(combined, lines, name)
-    result = FileResult(path=name, lines=len(lines) if text else 0, quotes=len(quotes))
+    result = FileResult(path=name, lines=len(lines) if has_text else 0, quotes=len(quotes))
     return result, combined, quotes, sources
+
+
+def _format_check(input_format: str) -> Callable[..., Checked]:
+    def check(text: str, name: str, options: Options, profile: Profile, rules: list[Rule]) -> Checked:
+        return _check_records_text(text, name, options, profile, rules, input_format)
+
+    return check
+
+
+_FORMAT_CHECKS: dict[str, Callable[..., Checked]] = {
+    "text": _check_decoded_text,
+    "html": _check_html,
+    **{name: _format_check(name) for name in ("csv", "tsv", "json", "jsonl")},
+}
 
 
 def _source_lines(findings: pd.DataFrame, lines: list[str], name: str) -> dict[tuple[str, int], str]:
@@ -167,6 +277,7 @@ __all__ = [
     "FRAME_COLUMNS",
     "check_bytes",
     "check_frame",
+    "check_input",
     "check_path",
     "check_paths",
     "check_text",

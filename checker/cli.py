@@ -110,6 +110,26 @@ def cli() -> None:
     help="Read settings from this file instead of the nearest quotecheck.toml or pyproject.toml.",
 )
 @click.option("--no-config", is_flag=True, help="Read no configuration file.")
+@click.option(
+    "--input-format",
+    type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+    help="Read every input in this format (default: by extension, else by content).",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="In directories, check only files matching GLOB (default: the known input extensions).",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip files matching GLOB.")
+@click.option(
+    "--max-decompressed-size",
+    type=click.IntRange(min=1),
+    default=1 << 30,
+    show_default=True,
+    metavar="BYTES",
+    help="Refuse an input (a .gz file decompressed, or any file) larger than this.",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -133,8 +153,12 @@ def check(
     baseline_path: str | None,
     config_path: str | None,
     no_config: bool,
+    input_format: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    max_decompressed_size: int,
 ) -> None:
-    """Check PATHS (files, or - for stdin) and write reports.
+    """Check PATHS (files, directories, or - for stdin) and write reports.
 
     Settings come from `--config FILE`, else the nearest quotecheck.toml or pyproject.toml
     [tool.quotecheck] at or above the current folder; flags given on the command line win.
@@ -191,12 +215,21 @@ def check(
             policy=policy,
             include_quotes=include_quotes or bool(html_path),
             baseline=baseline,
+            input_format=input_format,
+            include=include,
+            exclude=exclude,
+            max_decompressed_size=max_decompressed_size,
         )
         from checker.profile import load_profile
 
         load_profile(profile).circuit_breaker(as_of)
     except (ValueError, KeyError) as error:
         raise click.UsageError(str(error)) from None
+    if json_path is None and not no_report:
+        json_path = str(Path(report_dir) / "report.json")
+    outputs = [p for p in (json_path, html_path, junit_path, sarif_path, markdown_path) if p]
+    _refuse_overwriting_inputs(outputs, paths)
+    options.report_paths = tuple(outputs)
     report = _run_check(list(paths), options)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
@@ -206,8 +239,6 @@ def check(
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     _print_findings(report, output_format, quiet, statistics)
     _save_ci_reports(report, junit_path, sarif_path, markdown_path)
-    if json_path is None and not no_report:
-        json_path = str(Path(report_dir) / "report.json")
     if json_path:
         save_json(report, json_path)
         click.echo(f"JSON report: {json_path}", err=True)
@@ -247,17 +278,27 @@ def _rule_code(key: str) -> str:
         raise click.UsageError(f"--severity: {error.args[0]} (see `quotecheck rules`)") from None
 
 
+def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> None:
+    """A usage error when a report would be written over one of the inputs named on the command line."""
+    from checker.inputs.sources import output_over_input
+
+    clash = output_over_input(outputs, paths)
+    if clash is not None:
+        output, given = clash
+        raise click.UsageError(f"refusing to write the report {output} over the input {given}")
+
+
 def _run_check(paths: list[str], options: Any) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
     from checker.api import check_paths
     from checker.render.terminal import wants_progress
 
     if not wants_progress(paths, sys.stderr.isatty()):
-        return check_paths(paths, options)
+        return check_paths(paths, options, stdin=sys.stdin.buffer)
     from checker.render.terminal import make_console, progress_bar
 
     with progress_bar(paths, make_console(file=sys.stderr)) as checked:
-        return check_paths(paths, options, on_checked=checked)
+        return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer)
 
 
 def _stdout_console() -> Any:

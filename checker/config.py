@@ -16,6 +16,7 @@ import pandas as pd
 
 from checker.baseline import Baseline
 from checker.findings import Severity
+from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED
 from checker.rules.registry import Rule, all_rules, get_rule
 
 FAIL_LEVELS = ("error", "warning", "info", "never")
@@ -94,6 +95,14 @@ class Options:
     policy: Policy = field(default_factory=Policy)
     include_quotes: bool = False
     baseline: Baseline | None = None
+    # Inputs: the format to read them in (None: by extension, else by content), the globs a
+    # directory walk takes and leaves, the most bytes read from one input after decompression,
+    # and the run's own report files, which a directory walk passes over.
+    input_format: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED
+    report_paths: tuple[str, ...] = ()
 
 
 # Configuration files: `quotecheck.toml`, or `[tool.quotecheck]` in `pyproject.toml`.

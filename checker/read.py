@@ -1,25 +1,47 @@
-"""Bytes to text: encodings, byte order marks, and the bytes that do not decode."""
+"""Bytes to text: encodings, byte order marks, binary files, and the bytes that do not decode."""
 
 from __future__ import annotations
 
 import codecs
+import re
+import threading
 from dataclasses import dataclass, field
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
+_UTF16_BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+INVALID = "invalid"
+NUL = "nul"
+
+# Signatures of common binary formats; a text page never starts with one of these.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x7fELF", "an executable"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (b"BZh91AY&SY", "a bzip2 archive"),
+)
+# Control bytes that text does not contain (tab, line breaks, form feed and escape are allowed).
+_CONTROL = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
+_SAMPLE = 65536
 
 
 @dataclass
 class DecodeProblem:
-    """A run of bytes that did not decode."""
+    """A run of bytes that did not decode, or a run of NUL bytes (`reason` tells which)."""
 
     byte_offset: int
     line: int
     column: int
     raw: bytes
+    reason: str = INVALID
 
 
 @dataclass
@@ -30,42 +52,124 @@ class Decoded:
     encoding: str
     problems: list[DecodeProblem] = field(default_factory=list)
     has_nul: bool = False
+    bom: bool = False
+
+
+def binary_reason(data: bytes) -> str | None:
+    """Why `data` is a binary file rather than text, or None when it looks like text."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return f"binary file ({what})"
+    sample = data[:_SAMPLE]
+    if not sample or _utf16_bom(data) is not None:
+        return None
+    control = len(sample) - len(sample.translate(None, _CONTROL))
+    if control * 10 > len(sample):
+        nul = sample.count(0)
+        hint = "; UTF-16 without a byte order mark?" if nul * 3 > len(sample) else ""
+        return f"binary file ({control} of the first {len(sample)} bytes are control bytes{hint})"
+    replaced = sample.decode("utf-8", errors="replace").count("\ufffd")
+    if replaced * 10 > len(sample) * 3:
+        return f"binary file ({replaced} invalid UTF-8 sequences in the first {len(sample)} bytes)"
+    return None
+
+
+def _utf16_bom(data: bytes) -> tuple[int, str] | None:
+    """The UTF-16 byte order mark `data` starts with, if the rest is plausibly UTF-16."""
+    for bom, name in _UTF16_BOMS:
+        if data.startswith(bom):
+            body = data[len(bom) :]
+            # Two stray bytes FF FE in front of a UTF-8 page must not turn it into CJK garbage:
+            # UTF-16 text of this feed is mostly ASCII, i.e. full of NUL bytes, and is rarely valid UTF-8.
+            if len(body) % 2 == 0 and (body.count(0) * 8 >= len(body) or not _valid_utf8(body)):
+                return len(bom), name
+    return None
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_recording = threading.local()
+
+
+def _record(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _recording.spans.append((error.start, error.end))
+    return "\ufffd", error.end
+
+
+codecs.register_error("quotecheck-record", _record)
+
+
+def _breaks(text: str) -> tuple[int, int]:
+    """How many line breaks `text` holds (LF, CRLF or lone CR) and where the last one ends."""
+    count = text.count("\n") + text.count("\r") - text.count("\r\n")
+    last = max(text.rfind("\n"), text.rfind("\r"))
+    return count, last + 1
 
 
 def decode(data: bytes) -> Decoded:
-    """Decode bytes as UTF-8 (or UTF-16 with a BOM), replacing and recording undecodable bytes."""
-    encoding = "utf-8"
-    body = data
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            encoding, body = name, data[len(bom) :]
-            break
+    """Decode bytes as UTF-8 (or UTF-16 with a BOM), replacing and recording undecodable bytes.
+
+    Runs of NUL bytes are recorded too: they are valid UTF-8 but never part of a text page.
+    Linear in the size of the data however many bytes are bad.
+    """
+    encoding, skip, bom = "utf-8", 0, False
+    found = _utf16_bom(data)
+    if found is not None:
+        skip, encoding = found
+        bom = True
+    elif data.startswith(codecs.BOM_UTF8):
+        skip, bom = len(codecs.BOM_UTF8), True
+    body = data[skip:] if skip else data
+    _recording.spans = []
     try:
-        text = body.decode(encoding)
-        return Decoded(text=text, encoding=encoding, has_nul="\x00" in text)
-    except UnicodeDecodeError:
-        pass
-    problems: list[DecodeProblem] = []
-    pieces: list[str] = []
-    offset_base = len(data) - len(body)
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    position = 0
-    line, column = 1, 1
-    while position < len(body):
-        try:
-            chunk = decoder.decode(body[position:], final=True)
-            pieces.append(chunk)
-            break
-        except UnicodeDecodeError as error:
-            good = body[position : position + error.start].decode(encoding, errors="replace")
-            pieces.append(good)
-            line += good.count("\n")
-            column = len(good) - good.rfind("\n") if "\n" in good else column + len(good)
-            bad = body[position + error.start : position + error.end]
-            problems.append(DecodeProblem(offset_base + position + error.start, line, column, bad))
-            pieces.append("\ufffd")
-            column += 1
-            position += error.end
-            decoder.reset()
-    text = "".join(pieces)
-    return Decoded(text=text, encoding=encoding, problems=problems, has_nul="\x00" in text)
+        text = body.decode(encoding, errors="quotecheck-record")
+        spans = [(start, end, INVALID) for start, end in _recording.spans]
+    finally:
+        _recording.spans = []
+    has_nul = "\x00" in text
+    if has_nul:
+        spans.extend(_nul_spans(body, text, encoding))
+        spans.sort()
+    problems = _locate(body, spans, encoding, skip) if spans else []
+    return Decoded(text=text, encoding=encoding, problems=problems, has_nul=has_nul, bom=bom)
+
+
+def _nul_spans(body: bytes, text: str, encoding: str) -> list[tuple[int, int, str]]:
+    if encoding == "utf-8":  # a 0x00 byte is always a NUL character in UTF-8
+        return [(m.start(), m.end(), NUL) for m in re.finditer(rb"\x00+", body)]
+    spans, position, offset = [], 0, 0
+    for match in re.finditer("\x00+", text):
+        offset += len(text[position : match.start()].encode(encoding, errors="surrogatepass"))
+        width = 2 * (match.end() - match.start())
+        spans.append((offset, offset + width, NUL))
+        offset += width
+        position = match.end()
+    return spans
+
+
+def _locate(body: bytes, spans: list[tuple[int, int, str]], encoding: str, skip: int) -> list[DecodeProblem]:
+    """Line and column (in decoded characters) of each byte span, walking the body once."""
+    problems = []
+    position, line, column = 0, 1, 1
+    for start, end, reason in spans:
+        if start < position:  # a NUL run inside an already reported span
+            continue
+        before = body[position:start].decode(encoding, errors="replace")
+        count, last = _breaks(before)
+        if count:
+            line, column = line + count, 1 + len(before) - last
+        else:
+            column += len(before)
+        problems.append(DecodeProblem(skip + start, line, column, body[start:end], reason))
+        raw = body[start:end]
+        column += 1 if reason == INVALID else len(raw.decode(encoding, errors="replace"))
+        position = end
+    return problems

@@ -11,7 +11,7 @@ from checker.frame import frame_numbers
 from checker.numeric import Numbers
 from checker.parse import MALFORMED, QUOTE_LIKE, TRUNCATED, Unparsed
 from checker.profile import Profile
-from checker.read import DecodeProblem
+from checker.read import NUL, DecodeProblem
 from checker.rules.registry import REGISTRY, CheckContext, Rule
 from checker.rules.schema import schema_findings
 
@@ -83,13 +83,26 @@ def decode_findings(problems: list[DecodeProblem], file: str, encoding: str) -> 
                 "end_column": p.column,
                 "symbol": None,
                 "field": "file",
-                "observed": p.raw.hex(" "),
-                "expected": f"valid {encoding}",
-                "message": f"bytes {p.raw.hex(' ')} at byte offset {p.byte_offset} are not valid {encoding}",
+                "observed": _shown_bytes(p.raw),
+                "expected": "text" if p.reason == NUL else f"valid {encoding}",
+                "message": _decode_message(p, file, encoding),
             }
             for p in problems
         ]
     )
+
+
+def _shown_bytes(raw: bytes) -> str:
+    """Bytes as hex, shortened for long runs."""
+    return raw.hex(" ") if len(raw) <= 16 else f"{raw[:16].hex(' ')} ... ({len(raw)} bytes)"
+
+
+def _decode_message(problem: DecodeProblem, file: str, encoding: str) -> str:
+    if problem.reason == NUL:
+        count = len(problem.raw) if encoding == "utf-8" else len(problem.raw) // 2
+        return f"{file}: {count} NUL byte{'s' if count != 1 else ''} at byte offset {problem.byte_offset}"
+    shown = _shown_bytes(problem.raw)
+    return f"{file}: bytes {shown} at byte offset {problem.byte_offset} are not valid {encoding}"
 
 
 def file_finding(

@@ -49,8 +49,10 @@ declare(
     "unreadable-input",
     Severity.ERROR,
     "An input cannot be read at all.",
-    "The path does not exist, cannot be opened, is a binary file, or is not in any format "
-    "quotecheck reads. Nothing in it was checked; the run exits with status 2.",
+    "The path does not exist, cannot be opened, is a binary file, is a directory holding no input, "
+    "is a compressed file that is corrupt or decompresses beyond the size cap "
+    "(`--max-decompressed-size`). Whatever could be read is still checked; the run exits with "
+    "status 2.",
     "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
     "\x00\x01\x02",
     ("file",),
@@ -62,8 +64,8 @@ declare(
     Severity.ERROR,
     "Bytes that are not valid text in the file's encoding.",
     "The file is decoded as UTF-8 (or UTF-16 when it starts with a UTF-16 byte order mark). Bytes "
-    "that do not decode are replaced, reported with their byte offset, and the rest of the file is "
-    "still checked.",
+    "that do not decode, and NUL bytes (valid UTF-8 but never part of a page), are reported with "
+    "their byte offset; the rest of the file is still checked.",
     "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
     "AIRLINK 207.00 Increased By \xff 6.71 (3.35%)",
     ("file",),
@@ -90,5 +92,34 @@ declare(
     "message names the error; the run exits with status 3.",
     "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
     "(no input is known to cause it)",
+    ("file",),
+)(None)
+
+declare(
+    "QC905",
+    "invalid-record",
+    Severity.ERROR,
+    "A JSON quote record does not match schemas/quotes.schema.json.",
+    "JSON and JSON Lines input is validated against the published schema of quote records before "
+    "anything else. Each violation is reported at the record's line with its JSON pointer "
+    "(`/3/price`); the record is left out, and every valid record is still checked.",
+    '{"symbol": "AIRLINK", "price": "207.00", "direction": "Increased By", "arrow": "▲", '
+    '"change": "6.71", "percent": "3.35"}',
+    '{"symbol": "AIRLINK", "price": true, "direction": "Increased By", "change": "6.71"}',
+    ("record",),
+)(None)
+
+declare(
+    "QC906",
+    "malformed-data",
+    Severity.ERROR,
+    "A CSV, TSV, JSON or JSON Lines file that is not well-formed where reported.",
+    "The file breaks its format's syntax at the reported line and column: JSON cut off part-way "
+    "(a truncated download), a JSON Lines line that is not JSON, a CSV row with more or fewer fields "
+    "than the header. Everything before the fault (and, for line-based formats, after it) is still "
+    "checked.",
+    '[{"symbol": "BOP", "price": "10.39", "direction": "Decreased By", "arrow": "▼", '
+    '"change": "-0.10", "percent": "-0.95"}]',
+    '[{"symbol": "BOP", "price": "10.39", "direction": "Decre',
     ("file",),
 )(None)

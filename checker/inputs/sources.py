@@ -1,0 +1,233 @@
+"""Where inputs come from: paths, directories walked with globs, stdin, and gzip, read within a size cap."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from checker.inputs.detect import EXTENSIONS, GZIP_SUFFIXES
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
+GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """One input of a run: a file named or found in a directory, stdin, or a directory with nothing in it."""
+
+    name: str  # as findings name it
+    path: Path | None = None  # None for stdin
+    problem: str | None = None  # why this entry cannot be read at all (an empty directory)
+
+    @property
+    def is_stdin(self) -> bool:
+        """True for standard input."""
+        return self.path is None and self.problem is None
+
+
+@dataclass
+class RawInput:
+    """The bytes of one input, after decompression, and what went wrong reading them."""
+
+    data: bytes = b""
+    compressed: bool = False
+    problem: str | None = None  # a message for QC901
+    complete: bool = True  # False when nothing usable was read (refused, missing, unreadable)
+
+
+def default_patterns() -> tuple[str, ...]:
+    """The file names a directory walk picks up when no --include is given."""
+    suffixes = sorted(EXTENSIONS)
+    return tuple(f"*{s}" for s in suffixes) + tuple(f"*{s}{g}" for s in suffixes for g in GZIP_SUFFIXES)
+
+
+def expand_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    skip: Iterable[str | os.PathLike[str]] = (),
+) -> list[InputRef]:
+    """The inputs named by `paths`: files as given, `-` as stdin, directories walked recursively.
+
+    A directory walk takes files matching `include` (default: the known input extensions) and not
+    matching `exclude`, tested against the path relative to the directory and against the file
+    name; hidden files and folders are skipped, and so is any file in `skip` (the run's reports).
+    Files come in sorted order, so a run is deterministic.
+    """
+    skipped = {_resolved(p) for p in skip}
+    refs: list[InputRef] = []
+    for raw in paths:
+        name = os.fspath(raw)
+        if name == STDIN:
+            refs.append(InputRef(STDIN_NAME))
+            continue
+        path = Path(name)
+        if path.is_dir():
+            found = list(_walk(path, include or default_patterns(), exclude, skipped))
+            if found:
+                refs.extend(found)
+            else:
+                looked = ", ".join(include) if include else "known input extensions"
+                refs.append(InputRef(name, path, f"{name}: directory holds no input file ({looked})"))
+        else:
+            refs.append(InputRef(name, path))
+    return refs
+
+
+def output_over_input(
+    outputs: Iterable[str | os.PathLike[str]], paths: Iterable[str | os.PathLike[str]]
+) -> tuple[str, str] | None:
+    """The first (output, input) pair where a report would overwrite a file named as an input."""
+    inputs = [(os.fspath(p), _resolved(p)) for p in paths if os.fspath(p) != STDIN]
+    for output in outputs:
+        target = _resolved(output)
+        for given, resolved in inputs:
+            if target == resolved or _same_file(output, given):
+                return os.fspath(output), given
+    return None
+
+
+def _same_file(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def _resolved(path: str | os.PathLike[str]) -> str:
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
+
+
+def _matches(relative: str, patterns: tuple[str, ...]) -> bool:
+    name = PurePosixPath(relative).name
+    return any(fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _walk(
+    root: Path, include: tuple[str, ...], exclude: tuple[str, ...], skip: set[str]
+) -> Iterator[InputRef]:
+    found: list[tuple[str, Path]] = []
+    for folder, folders, files in os.walk(root):
+        base = Path(folder)
+        relative_base = base.relative_to(root).as_posix()
+        kept = []
+        for sub in folders:
+            relative = sub if relative_base == "." else f"{relative_base}/{sub}"
+            if not sub.startswith(".") and not (exclude and _matches(relative, exclude)):
+                kept.append(sub)
+        folders[:] = sorted(kept)
+        for file in files:
+            relative = file if relative_base == "." else f"{relative_base}/{file}"
+            if file.startswith(".") or not _matches(relative, include):
+                continue
+            if exclude and _matches(relative, exclude):
+                continue
+            if _resolved(base / file) in skip:
+                continue
+            found.append((relative, base / file))
+    for _relative, path in sorted(found):
+        yield InputRef(str(path), path)
+
+
+def read_input(
+    ref: InputRef, max_size: int = DEFAULT_MAX_DECOMPRESSED, stdin: BinaryIO | None = None
+) -> RawInput:
+    """The bytes of an input, decompressed when gzip, never more than `max_size` of them."""
+    if ref.problem is not None:
+        return RawInput(problem=ref.problem, complete=False)
+    if ref.is_stdin:
+        if stdin is None:
+            return RawInput(problem=f"{ref.name}: standard input is not available", complete=False)
+        return read_stream(ref.name, stdin, max_size)
+    assert ref.path is not None
+    try:
+        with open(ref.path, "rb") as stream:
+            return read_stream(ref.name, stream, max_size)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return RawInput(problem=f"{ref.name}: cannot read: {reason}", complete=False)
+
+
+def read_stream(name: str, stream: BinaryIO, max_size: int = DEFAULT_MAX_DECOMPRESSED) -> RawInput:
+    """The bytes of a binary stream, decompressed when it starts with the gzip magic, within `max_size`."""
+    head = stream.read(2)
+    if head == GZIP_MAGIC:
+        return _gunzip(name, _chunks(stream, head), max_size)
+    data = head + stream.read(max_size + 1 - len(head)) if len(head) <= max_size else head
+    if len(data) > max_size:
+        return RawInput(
+            problem=f"{name}: larger than the cap of {max_size} bytes (--max-decompressed-size); refused",
+            complete=False,
+        )
+    return RawInput(data=data)
+
+
+def _chunks(stream: BinaryIO, head: bytes) -> Iterator[bytes]:
+    yield head
+    while chunk := stream.read(_CHUNK):
+        yield chunk
+
+
+def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
+    """Decompress gzip data chunk by chunk, stopping as soon as the output passes `max_size`.
+
+    The output is bounded while decompressing (never inflated first and measured after), so a
+    decompression bomb costs at most `max_size` bytes of memory. Concatenated members are read in turn.
+    """
+    out: list[bytes] = []
+    total = 0
+    decompressor = zlib.decompressobj(wbits=31)
+    fed = False  # whether the current gzip member has had any input
+    try:
+        for chunk in chunks:
+            pending = chunk
+            while pending:
+                fed = True
+                piece = decompressor.decompress(pending, max_size + 1 - total)
+                total += len(piece)
+                out.append(piece)
+                if total > max_size:
+                    return RawInput(
+                        compressed=True,
+                        problem=(
+                            f"{name}: decompresses to more than {max_size} bytes "
+                            "(--max-decompressed-size); refused as a possible decompression bomb"
+                        ),
+                        complete=False,
+                    )
+                if decompressor.eof:
+                    pending = decompressor.unused_data
+                    decompressor, fed = zlib.decompressobj(wbits=31), False
+                    if pending[:1] not in (b"", GZIP_MAGIC[:1]):
+                        # trailing bytes after the last member are ignored, as gzip(1) does
+                        return RawInput(data=b"".join(out), compressed=True)
+                else:
+                    pending = decompressor.unconsumed_tail
+    except zlib.error as error:
+        data = b"".join(out)
+        return RawInput(
+            data=data,
+            compressed=True,
+            problem=f"{name}: corrupt gzip data after {len(data)} decompressed bytes ({error})",
+            complete=bool(data),
+        )
+    data = b"".join(out)
+    if fed:
+        return RawInput(
+            data=data,
+            compressed=True,
+            problem=f"{name}: gzip data cut off after {len(data)} decompressed bytes; those were checked",
+            complete=bool(data),
+        )
+    return RawInput(data=data, compressed=True)
