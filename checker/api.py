@@ -76,7 +76,7 @@ def check_paths(
 ) -> Report:
     """Check files, directories (walked recursively) or stdin as `-`, and return one Report for the run.
 
-    `on_checked` is called with each path once it is checked (the CLI's progress bar); `stdin` is
+    `on_checked` is called with each input file once it is checked (the CLI's progress bar); `stdin` is
     the binary stream `-` reads.
     """
     options = options or Options()
@@ -85,8 +85,8 @@ def check_paths(
     for path in paths:
         for ref in expand_paths([path], options.include, options.exclude, options.report_paths):
             _add(report, *check_input(ref, options, profile, report.rules, stdin))
-        if on_checked is not None:
-            on_checked(Path(path))
+            if on_checked is not None:
+                on_checked(Path(ref.name))
     return _finish(report)
 
 

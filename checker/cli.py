@@ -291,13 +291,17 @@ def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> No
 def _run_check(paths: list[str], options: Any) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
     from checker.api import check_paths
-    from checker.render.terminal import wants_progress
 
-    if not wants_progress(paths, sys.stderr.isatty()):
+    if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
         return check_paths(paths, options, stdin=sys.stdin.buffer)
-    from checker.render.terminal import make_console, progress_bar
+    from checker.inputs.sources import expand_paths
+    from checker.render.terminal import make_console, progress_bar, wants_progress
 
-    with progress_bar(paths, make_console(file=sys.stderr)) as checked:
+    refs = expand_paths(paths, options.include, options.exclude, options.report_paths)
+    files = [str(ref.path) for ref in refs if ref.path is not None]
+    if not wants_progress(files, stderr_is_terminal=True):
+        return check_paths(paths, options, stdin=sys.stdin.buffer)
+    with progress_bar(files, make_console(file=sys.stderr)) as checked:
         return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer)
 
 
