@@ -185,6 +185,8 @@ def check(
     as_of = configured("as_of", "as-of", as_of)
     profile = configured("profile", "profile", profile)
     baseline_path = configured("baseline_path", "baseline", baseline_path)
+    include = configured("include", "include", include)
+    exclude = configured("exclude", "exclude", exclude)
     overrides = {}
     for key, level in settings.get("severity", {}).items():
         overrides[_rule_code(key)] = level

@@ -108,7 +108,18 @@ class Options:
 # Configuration files: `quotecheck.toml`, or `[tool.quotecheck]` in `pyproject.toml`.
 CONFIG_FILE = "quotecheck.toml"
 PYPROJECT = "pyproject.toml"
-CONFIG_KEYS = ("fail-on", "select", "ignore", "severity", "max-errors", "profile", "as-of", "baseline")
+CONFIG_KEYS = (
+    "fail-on",
+    "select",
+    "ignore",
+    "severity",
+    "max-errors",
+    "profile",
+    "as-of",
+    "baseline",
+    "include",
+    "exclude",
+)
 
 
 class ConfigError(ValueError):
@@ -199,6 +210,10 @@ def _setting(key: str, value: Any, folder: Path) -> Any:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise TypeError("expected a list of rule codes, names or prefixes")
         return tuple(i.strip() for i in items if i.strip())
+    if key in ("include", "exclude"):
+        if not isinstance(value, list) or not all(isinstance(i, str) and i for i in value):
+            raise TypeError('expected a list of glob patterns, such as ["*.txt", "archive/**"]')
+        return tuple(value)
     if key == "severity":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise TypeError('expected a table of RULE = "error" | "warning" | "info"')

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -29,6 +30,7 @@ CLEAN_PAGE = """AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)
 BOP 10.39 Decreased By ▼ -0.10 (-0.95%)
 KSE100 114,977 Increased By 172.5 (0.15%)
 """
+REPO = Path(__file__).resolve().parents[1]
 ENV = {"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": "", "NO_COLOR": "1"}
 
 
@@ -185,6 +187,22 @@ def test_config_max_errors_select_and_as_of(tmp_path, faulty):
     assert options["select"] == ["QC3", "QC4"]
 
 
+def test_config_include_and_exclude_pick_files_in_folders(tmp_path):
+    incoming = tmp_path / "incoming"
+    write(incoming, "today.txt", FAULTY_PAGE)
+    write(incoming, "old/yesterday.txt", FAULTY_PAGE)
+    write(incoming, "notes.md", FAULTY_PAGE)
+    write(tmp_path, "quotecheck.toml", 'include = ["*.txt", "*.md"]\nexclude = ["old/*"]\n')
+    result = check(["incoming", "--json", str(tmp_path / "r.json")], cwd=tmp_path)
+    files = [f["path"] for f in json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["files"]]
+    assert sorted(Path(f).name for f in files) == ["notes.md", "today.txt"]
+    assert result.exit_code == 1
+    flags_win = check(["incoming", "--include", "*.txt", "--json", str(tmp_path / "r.json")], cwd=tmp_path)
+    files = [f["path"] for f in json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["files"]]
+    assert [Path(f).name for f in files] == ["today.txt"]
+    assert flags_win.exit_code == 1
+
+
 def test_explicit_config_file(tmp_path, warnings_only):
     config = write(tmp_path / "ci", "strict.toml", 'fail-on = "warning"\n')
     assert check([str(warnings_only), "--config", str(config)]).exit_code == 1
@@ -207,6 +225,7 @@ def test_explicit_config_file(tmp_path, warnings_only):
         ('[severity]\nQC999 = "error"\n', "unknown rule 'QC999'"),
         ('as-of = "yesterday"\n', "as-of: 'yesterday' is not a date"),
         ("select = [\n", "not valid TOML"),
+        ('include = "*.txt"\n', "include: expected a list of glob patterns"),
     ],
 )
 def test_bad_configuration_is_a_usage_error_naming_the_file(tmp_path, faulty, content, message):
@@ -248,7 +267,11 @@ def test_baseline_suppresses_known_findings(tmp_path, faulty):
     summary = summary_of(out)
     assert summary["baseline_suppressed"] == 4
     assert summary["findings"] == 0
-    assert json.loads(out.read_text(encoding="utf-8"))["options"]["baseline"] == str(baseline)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["options"]["baseline"] == str(baseline)
+    jsonschema.validate(
+        document, json.loads((REPO / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    )
 
 
 def test_baseline_matches_a_finding_whose_line_moved(tmp_path, faulty):
