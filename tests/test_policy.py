@@ -264,6 +264,7 @@ def test_baseline_suppresses_known_findings(tmp_path, faulty):
     result = check([str(faulty), "--baseline", str(baseline), "--json", str(out)])
     assert result.exit_code == 0
     assert codes(result.output) == []
+    assert f"4 known findings not counted (in the baseline {baseline})" in result.output
     summary = summary_of(out)
     assert summary["baseline_suppressed"] == 4
     assert summary["findings"] == 0

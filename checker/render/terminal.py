@@ -148,6 +148,17 @@ def render_terminal(
                 console.print(text)
             console.print()
     console.print(summary_table(report))
+    if report.baseline_suppressed and report.options.baseline is not None:
+        from rich.text import Text
+
+        count = report.baseline_suppressed
+        console.print(
+            Text(
+                f"{count} known finding{'s' if count != 1 else ''} not counted "
+                f"(in the baseline {report.options.baseline.path})",
+                style="dim",
+            )
+        )
     console.print(verdict_text(report))
 
 
