@@ -131,7 +131,7 @@ def decode(data: bytes) -> Decoded:
     _recording.spans = []
     try:
         text = body.decode(encoding, errors="quotecheck-record")
-        spans = [(start, end, INVALID) for start, end in _recording.spans]
+        spans = _merged(_recording.spans)
     finally:
         _recording.spans = []
     has_nul = "\x00" in text
@@ -142,24 +142,38 @@ def decode(data: bytes) -> Decoded:
     return Decoded(text=text, encoding=encoding, problems=problems, has_nul=has_nul, bom=bom)
 
 
-def _nul_spans(body: bytes, text: str, encoding: str) -> list[tuple[int, int, str]]:
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int, str, int]]:
+    """Adjacent bad byte runs as one span each, with how many replacement characters they became."""
+    merged: list[tuple[int, int, str, int]] = []
+    for start, end in spans:
+        if merged and merged[-1][1] == start:
+            first, _end, reason, count = merged[-1]
+            merged[-1] = (first, end, reason, count + 1)
+        else:
+            merged.append((start, end, INVALID, 1))
+    return merged
+
+
+def _nul_spans(body: bytes, text: str, encoding: str) -> list[tuple[int, int, str, int]]:
     if encoding == "utf-8":  # a 0x00 byte is always a NUL character in UTF-8
-        return [(m.start(), m.end(), NUL) for m in re.finditer(rb"\x00+", body)]
+        return [(m.start(), m.end(), NUL, m.end() - m.start()) for m in re.finditer(rb"\x00+", body)]
     spans, position, offset = [], 0, 0
     for match in re.finditer("\x00+", text):
         offset += len(text[position : match.start()].encode(encoding, errors="surrogatepass"))
         width = 2 * (match.end() - match.start())
-        spans.append((offset, offset + width, NUL))
+        spans.append((offset, offset + width, NUL, match.end() - match.start()))
         offset += width
         position = match.end()
     return spans
 
 
-def _locate(body: bytes, spans: list[tuple[int, int, str]], encoding: str, skip: int) -> list[DecodeProblem]:
+def _locate(
+    body: bytes, spans: list[tuple[int, int, str, int]], encoding: str, skip: int
+) -> list[DecodeProblem]:
     """Line and column (in decoded characters) of each byte span, walking the body once."""
     problems = []
     position, line, column = 0, 1, 1
-    for start, end, reason in spans:
+    for start, end, reason, characters in spans:
         if start < position:  # a NUL run inside an already reported span
             continue
         before = body[position:start].decode(encoding, errors="replace")
@@ -169,7 +183,6 @@ def _locate(body: bytes, spans: list[tuple[int, int, str]], encoding: str, skip:
         else:
             column += len(before)
         problems.append(DecodeProblem(skip + start, line, column, body[start:end], reason))
-        raw = body[start:end]
-        column += 1 if reason == INVALID else len(raw.decode(encoding, errors="replace"))
+        column += characters
         position = end
     return problems
