@@ -197,6 +197,8 @@ def test_sarif_validates_against_the_official_schema(page, tmp_path):
     run_ = document["runs"][0]
     assert document["version"] == "2.1.0"
     assert len(run_["results"]) == 4
+    # the streamed file holds exactly the document built in memory
+    assert document == sarif_document(check_paths([page]), base=Path.cwd())
 
 
 def test_sarif_rules_come_from_the_registry_and_results_point_at_them(page):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -63,47 +64,53 @@ def _rule_descriptor(rule: Any, report: Report, enabled: set[str]) -> dict[str, 
     }
 
 
-def sarif_document(report: Report, base: Path | None = None) -> dict[str, Any]:
-    """The SARIF log of a report; relative paths stay relative, absolute ones under `base` become so."""
-    rules = all_rules()
-    index = {rule.code: position for position, rule in enumerate(rules)}
-    enabled = {rule.code for rule in report.rules}
-    results = []
+def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str, Any]]:
+    """One SARIF result per finding, in report order."""
+    index = {rule.code: position for position, rule in enumerate(all_rules())}
     frame = report.findings
-    if len(frame):
-        columns = [
-            frame[c].astype(object).where(frame[c].notna(), None).tolist()
-            for c in ("rule", "severity", "file", "line", "column", "end_column", "message")
-        ]
-        seen: Counter[str] = Counter()
-        for row, identity in zip(zip(*columns, strict=True), identities(frame), strict=True):
-            code, severity, file, line, column, end_column, message = row
-            location: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(str(file), base)}}
-            if line is not None:
-                region: dict[str, Any] = {"startLine": int(line)}
-                if column is not None:
-                    region["startColumn"] = int(column)
-                    if end_column is not None and int(end_column) >= int(column):
-                        region["endColumn"] = int(end_column) + 1
-                location["region"] = region
-            key = fingerprint(identity)
-            seen[key] += 1  # the same problem twice in a file: two results, told apart
-            result: dict[str, Any] = {
-                "ruleId": str(code),
-                "level": LEVELS.get(str(severity), "error"),
-                "message": {"text": str(message)},
-                "locations": [{"physicalLocation": location}],
-                "partialFingerprints": {FINGERPRINT_KEY: f"{key}:{seen[key]}"},
-            }
-            if code in index:
-                result["ruleIndex"] = index[code]
-            results.append(result)
-    artifacts = [
-        {"location": {"uri": artifact_uri(result.path, base)}, "encoding": result.encoding}
-        if result.encoding
-        else {"location": {"uri": artifact_uri(result.path, base)}}
-        for result in report.files
+    if not len(frame):
+        return
+    columns = [
+        frame[c].astype(object).where(frame[c].notna(), None).tolist()
+        for c in ("rule", "severity", "file", "line", "column", "end_column", "message")
     ]
+    uris: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    for row, identity in zip(zip(*columns, strict=True), identities(frame), strict=True):
+        code, severity, file, line, column, end_column, message = row
+        if file not in uris:
+            uris[file] = artifact_uri(str(file), base)
+        location: dict[str, Any] = {"artifactLocation": {"uri": uris[file]}}
+        if line is not None:
+            region: dict[str, Any] = {"startLine": int(line)}
+            if column is not None:
+                region["startColumn"] = int(column)
+                if end_column is not None and int(end_column) >= int(column):
+                    region["endColumn"] = int(end_column) + 1
+            location["region"] = region
+        key = fingerprint(identity)
+        seen[key] += 1  # the same problem twice in a file: two results, told apart
+        result: dict[str, Any] = {
+            "ruleId": str(code),
+            "level": LEVELS.get(str(severity), "error"),
+            "message": {"text": str(message)},
+            "locations": [{"physicalLocation": location}],
+            "partialFingerprints": {FINGERPRINT_KEY: f"{key}:{seen[key]}"},
+        }
+        if code in index:
+            result["ruleIndex"] = index[code]
+        yield result
+
+
+def _log(report: Report, base: Path | None, results: Any) -> dict[str, Any]:
+    rules = all_rules()
+    enabled = {rule.code for rule in report.rules}
+    artifacts = []
+    for file in report.files:
+        artifact: dict[str, Any] = {"location": {"uri": artifact_uri(file.path, base)}}
+        if file.encoding:
+            artifact["encoding"] = file.encoding
+        artifacts.append(artifact)
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -125,9 +132,25 @@ def sarif_document(report: Report, base: Path | None = None) -> dict[str, Any]:
     }
 
 
+def sarif_document(report: Report, base: Path | None = None) -> dict[str, Any]:
+    """The SARIF log of a report; relative paths stay relative, absolute ones under `base` become so."""
+    return _log(report, base, list(iter_results(report, base)))
+
+
 def save_sarif(report: Report, path: str | os.PathLike[str], base: Path | None = None) -> None:
-    """Write the SARIF log to `path` atomically."""
-    document = sarif_document(report, base)
+    """Write the SARIF log to `path` atomically, results streamed one at a time (bounded memory)."""
+    placeholder = "\x00results\x00"
+    head, tail = json.dumps(_log(report, base, placeholder), ensure_ascii=False, indent=2).split(
+        json.dumps(placeholder)
+    )
     with atomic_writer(path) as stream:
-        json.dump(document, stream, ensure_ascii=False, indent=2)
+        stream.write(head)
+        stream.write("[")
+        first = True
+        for result in iter_results(report, base):
+            stream.write("\n        " if first else ",\n        ")
+            stream.write(json.dumps(result, ensure_ascii=False))
+            first = False
+        stream.write("\n      ]" if not first else "]")
+        stream.write(tail)
         stream.write("\n")
