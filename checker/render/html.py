@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 import markupsafe
+import numpy as np
 import pandas as pd
 
 from checker.findings import FINDING_COLUMNS, Severity
@@ -29,6 +30,9 @@ from checker.rules.registry import REGISTRY
 MAX_ROWS_PER_RULE = 200
 MAX_QUOTES = 2000
 MAX_DEVIATION_BARS = 30
+# How far off a percent mismatch is, in percentage points: upper edges of the buckets counted.
+DEVIATION_BUCKETS = (Decimal("0.01"), Decimal("0.1"), Decimal("1"), Decimal("10"))
+DEVIATION_LABELS = ("up to 0.01", "0.01 to 0.1", "0.1 to 1", "1 to 10", "over 10")
 # Characters of source shown either side of the highlighted text when a line is long.
 SOURCE_CONTEXT = 60
 QUOTE_CELLS = ("symbol", "price", "direction", "arrow", "change", "percent")
@@ -215,27 +219,68 @@ def _rule_chart(sections: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bars": bars}
 
 
+def _numbers(texts: pd.Series) -> np.ndarray:
+    """Shown figures as floats (NaN where unreadable), for ordering and bucketing only."""
+    cleaned = texts.astype("string").str.strip().str.replace("\u2212", "-", regex=False)
+    return pd.to_numeric(cleaned.str.replace(",", "", regex=False), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+
+
 def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
-    """For percent mismatches (QC303): shown percent minus expected, the largest `limit` of them."""
+    """For percent mismatches (QC303): shown minus expected, the largest `limit` drawn, all bucketed.
+
+    Floats order and bucket the mismatches (vectorised, so millions stay fast); the drawn ones
+    are recomputed exactly from their text.
+    """
     findings = report.findings
     mismatches = findings[(findings["rule"] == "QC303").to_numpy(dtype=bool, na_value=False)]
     if not len(mismatches):
         return None
+    shown = _numbers(mismatches["observed"])
+    bounds = mismatches["expected"].astype("string").str.split(" to ", n=1, expand=True)
+    first = _numbers(bounds[0])
+    second = _numbers(bounds[1]) if bounds.shape[1] > 1 else first
+    second = np.where(np.isnan(second), first, second)
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    readable = np.isfinite(shown) & np.isfinite(low) & np.isfinite(high)
+    deviation = np.where(shown > high, shown - high, np.where(shown < low, shown - low, 0.0))
+    # Rounded so that 0.01 stays 0.01 after float subtraction when it meets a bucket edge.
+    magnitude = np.round(np.abs(np.where(readable, deviation, 0.0)), 9)[readable]
+    edges = [0.0, *(float(edge) for edge in DEVIATION_BUCKETS)]
+    # A zero deviation is a percent shown with more digits than its value needs (`-1.770`).
+    buckets = [{"label": "0", "count": int((magnitude == 0).sum())}]
+    buckets += [
+        {"label": label, "count": int(((magnitude > lower) & (magnitude <= upper)).sum())}
+        for label, lower, upper in zip(DEVIATION_LABELS[:-1], edges[:-1], edges[1:], strict=True)
+    ]
+    buckets.append({"label": DEVIATION_LABELS[-1], "count": int((magnitude > edges[-1]).sum())})
+    rows = np.flatnonzero(readable)
+    order = rows[
+        np.lexsort(
+            (
+                mismatches["line"].fillna(0).to_numpy(dtype=np.int64)[rows],
+                mismatches["file"].fillna("").to_numpy(dtype=object)[rows],
+                -magnitude,
+            )
+        )
+    ][:limit]
     points = []
-    unreadable = 0
-    for finding in _records(mismatches, ("file", "line", "symbol", "observed", "expected")):
-        deviation = percent_deviation(finding["observed"], finding["expected"])
-        if deviation is None:
-            unreadable += 1
-            continue
-        points.append(finding | {"deviation": deviation})
-    points.sort(key=lambda p: (-abs(p["deviation"]), p["file"] or "", p["line"] or 0))
-    shown = points[:limit]
-    largest = max((abs(p["deviation"]) for p in shown), default=Decimal(0))
-    for point in shown:
+    for finding in _records(mismatches.iloc[order], ("file", "line", "symbol", "observed", "expected")):
+        exact = percent_deviation(finding["observed"], finding["expected"])
+        if exact is not None:
+            points.append(finding | {"deviation": exact})
+    largest = max((abs(p["deviation"]) for p in points), default=Decimal(0))
+    for point in points:
         point["share"] = float(point["deviation"] / largest) if largest else 0.0
         point["label"] = f"{point['deviation']:+f} pp"
-    return {"points": shown, "left_out": len(points) - len(shown), "unreadable": unreadable}
+    return {
+        "points": points,
+        "left_out": int(readable.sum()) - len(points),
+        "unreadable": int((~readable).sum()),
+        "buckets": buckets,
+        "total": len(mismatches),
+    }
 
 
 @cache

@@ -70,7 +70,8 @@
         section.hidden = visible === 0;
         shown += visible;
       });
-      status.textContent = "Showing " + shown + " of " + total + " findings on this page";
+      status.textContent = "Showing " + shown.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") +
+        " findings on this page";
       noMatch.hidden = shown !== 0;
     };
     filters.addEventListener("submit", function (event) { event.preventDefault(); });
