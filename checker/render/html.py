@@ -182,7 +182,10 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
     text_columns = {name: "symbol" if name == "symbol" else f"{name}_text" for name in QUOTE_CELLS}
     rows = _records(quotes, ["file", "line", "column", "end_column", "kind", *text_columns.values()])
     findings = report.findings
-    near = findings[findings["line"].isin(quotes["line"].unique()).to_numpy(dtype=bool, na_value=False)]
+    near_mask = findings["line"].isin(quotes["line"].unique()) & findings["file"].isin(
+        quotes["file"].astype(str).unique()
+    )
+    near = findings[near_mask.to_numpy(dtype=bool, na_value=False)]
     by_line: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for finding in _records(near, ("rule", "file", "line", "column", "field", "message")):
         by_line[(finding["file"], finding["line"])].append(finding)
@@ -190,6 +193,7 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
         row["file"] = str(row["file"])
         row["cells"] = {name: row[column] for name, column in text_columns.items()}
         marks: dict[str, list[str]] = defaultdict(list)
+        codes: set[str] = set()
         for finding in by_line.get((row["file"], row["line"]), ()):
             column = finding["column"]
             # Two quotes can share a line (a marquee): a finding belongs to the quote it lies in.
@@ -197,9 +201,10 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
                 continue
             field = finding["field"] if finding["field"] in QUOTE_CELLS else "row"
             marks[field].append(f"{finding['rule']}: {finding['message']}")
+            codes.add(finding["rule"])
         row["marks"] = {field: "\n".join(messages) for field, messages in marks.items()}
         row["failing"] = bool(marks)
-        row["codes"] = sorted({m.split(":", 1)[0] for ms in marks.values() for m in ms})
+        row["codes"] = sorted(codes)
     return {"rows": rows, "total": len(report.quotes), "left_out": len(report.quotes) - len(rows)}
 
 
@@ -249,7 +254,7 @@ def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
     magnitude = np.round(np.abs(np.where(readable, deviation, 0.0)), 9)[readable]
     edges = [0.0, *(float(edge) for edge in DEVIATION_BUCKETS)]
     # A zero deviation is a percent shown with more digits than its value needs (`-1.770`).
-    buckets = [{"label": "0", "count": int((magnitude == 0).sum())}]
+    buckets = [{"label": "exactly 0", "count": int((magnitude == 0).sum())}]
     buckets += [
         {"label": label, "count": int(((magnitude > lower) & (magnitude <= upper)).sum())}
         for label, lower, upper in zip(DEVIATION_LABELS[:-1], edges[:-1], edges[1:], strict=True)
