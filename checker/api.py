@@ -20,7 +20,7 @@ from checker.findings import combine, severity_counts
 from checker.frame import FRAME_COLUMNS, build_frame, frame_numbers
 from checker.inputs.detect import detect_format
 from checker.inputs.sources import InputRef, RawInput, expand_paths, read_input, read_stream
-from checker.parse import ParseResult, parse_lines, split_lines
+from checker.parse import Lines, ParseResult, parse_lines, parse_text, split_lines
 from checker.profile import Profile, load_profile
 from checker.read import binary_reason, decode
 from checker.report import FileResult, Report
@@ -132,11 +132,6 @@ def _check_data(data: bytes, name: str, options: Options, profile: Profile, rule
     if not data:
         result = FileResult(path=name, format=options.input_format or "text")
         return result, file_finding("QC903", name, f"{name}: empty file (0 bytes)"), None, {}
-    reason = binary_reason(data)
-    if reason is not None:
-        message = f"{name}: {reason}; not checked"
-        result = FileResult(path=name, status="unreadable", message=message, format="binary")
-        return result, file_finding("QC901", name, message), None, {}
     decoded = decode(data)
     input_format = detect_format(name, decoded.text, options.input_format)
     check = _FORMAT_CHECKS[input_format]
@@ -149,6 +144,17 @@ def _check_data(data: bytes, name: str, options: Options, profile: Profile, rule
         for line in {p.line for p in decoded.problems}:
             if 0 < line <= len(lines) and input_format != "html":
                 sources.setdefault((name, line), lines[line - 1][:MAX_SOURCE_LINE])
+    reason = binary_reason(data)
+    if reason is not None:
+        # A binary file is unreadable; but quotes found in it are kept, so a page with junk
+        # spliced in never loses its quotes to the verdict.
+        if not result.quotes:
+            message = f"{name}: {reason}; not checked"
+            result = FileResult(path=name, status="unreadable", message=message, format="binary")
+            return result, file_finding("QC901", name, message), None, {}
+        message = f"{name}: {reason}; the {result.quotes} quotes found in it were checked"
+        result.status, result.message = "unreadable", message
+        findings = combine([findings, file_finding("QC901", name, message)])
     return result, findings, quotes, sources
 
 
@@ -157,8 +163,7 @@ def _check_decoded_text(
 ) -> Checked:
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = split_lines(text)
-    parsed = parse_lines(lines)
+    parsed, lines = parse_text(text)
     return _check_parsed(parsed, lines, bool(text), name, options, profile, rules)
 
 
@@ -196,7 +201,7 @@ def _check_records_text(
 
 def _check_parsed(
     parsed: ParseResult,
-    lines: list[str],
+    lines: list[str] | Lines,
     has_text: bool,
     name: str,
     options: Options,

@@ -80,18 +80,10 @@ def _utf16_bom(data: bytes) -> tuple[int, str] | None:
         if data.startswith(bom):
             body = data[len(bom) :]
             # Two stray bytes FF FE in front of a UTF-8 page must not turn it into CJK garbage:
-            # UTF-16 text of this feed is mostly ASCII, i.e. full of NUL bytes, and is rarely valid UTF-8.
-            if len(body) % 2 == 0 and (body.count(0) * 8 >= len(body) or not _valid_utf8(body)):
+            # quotes are ASCII, so UTF-16 text of this feed is full of NUL bytes; UTF-8 text has none.
+            if body and body.count(0) * 16 >= len(body):
                 return len(bom), name
     return None
-
-
-def _valid_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 _recording = threading.local()

@@ -267,7 +267,24 @@ def test_corrupt_gzip_is_unreadable(tmp_path):
     corrupt.write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 100)
     report = check_paths([corrupt])
     assert report.exit_status == ExitStatus.USAGE
-    assert "corrupt.txt.gz: corrupt gzip data" in only(report, "QC901")["message"]
+    messages = list(report.findings["message"])
+    assert any(m.startswith(f"{corrupt}: corrupt gzip data after 0 decompressed bytes") for m in messages)
+    assert report.summary()["quotes"] == 0
+
+
+def test_gzip_magic_in_front_of_a_page_does_not_lose_its_quotes():
+    report = check_bytes(b"\x1f\x8b" + SAMPLE.read_bytes(), "page.txt")
+    assert report.summary()["quotes"] == 34
+    assert report.exit_status == ExitStatus.USAGE
+    assert "read as uncompressed bytes instead" in only(report, "QC901")["message"]
+
+
+def test_binary_looking_file_keeps_the_quotes_it_holds():
+    junk = bytes(range(1, 9)) * 200
+    report = check_bytes(junk + b"\n" + AIRLINK.encode() + b"\n" + junk, "mixed.txt")
+    assert report.exit_status == ExitStatus.USAGE
+    assert report.summary()["quotes"] == 1
+    assert "binary file" in only(report, "QC901")["message"]
 
 
 def test_size_cap_applies_to_plain_input_too():

@@ -161,22 +161,19 @@ def read_input(
 
 def read_stream(name: str, stream: BinaryIO, max_size: int = DEFAULT_MAX_DECOMPRESSED) -> RawInput:
     """The bytes of a binary stream, decompressed when it starts with the gzip magic, within `max_size`."""
-    head = stream.read(2)
-    if head == GZIP_MAGIC:
-        return _gunzip(name, _chunks(stream, head), max_size)
-    data = head + stream.read(max_size + 1 - len(head)) if len(head) <= max_size else head
+    data = stream.read(max_size + 1)
     if len(data) > max_size:
         return RawInput(
             problem=f"{name}: larger than the cap of {max_size} bytes (--max-decompressed-size); refused",
             complete=False,
         )
-    return RawInput(data=data)
-
-
-def _chunks(stream: BinaryIO, head: bytes) -> Iterator[bytes]:
-    yield head
-    while chunk := stream.read(_CHUNK):
-        yield chunk
+    if not data.startswith(GZIP_MAGIC):
+        return RawInput(data=data)
+    raw = _gunzip(name, (data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)), max_size)
+    if not raw.complete and not raw.data and raw.problem and "refused" not in raw.problem:
+        # Two bytes that happen to be the gzip magic do not make a file gzip: read it as it is.
+        return RawInput(data=data, problem=f"{raw.problem}; read as uncompressed bytes instead")
+    return raw
 
 
 def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
