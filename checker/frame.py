@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checker.numeric import Numbers, read_numbers
 from checker.parse import COLUMNS
@@ -61,46 +63,82 @@ def empty_frame() -> pd.DataFrame:
     return build_frame({name: [] for name in COLUMNS}, "", None)[0]
 
 
+def _text_array(values: object) -> pa.Array:
+    """A parsed text column (list or Arrow array) as a pyarrow large_string array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.large_string() else values.cast(pa.large_string())
+    return pa.array(list(values), pa.large_string())
+
+
+def _optional_ints(values: object) -> pd.arrays.IntegerArray:
+    """A parsed column with gaps (list with None, or Arrow int64 with nulls) as pandas Int64."""
+    if isinstance(values, pa.Array):
+        return pd.Int64Dtype().__from_arrow__(values.cast(pa.int64()))
+    return pd.array(list(values), dtype="Int64")
+
+
+def kind_of_symbols(symbols: pa.Array, profile: Profile) -> pa.Array:
+    """`index` or `stock` for each symbol, by the profile's index list and patterns."""
+    index = pc.is_in(symbols, value_set=pa.array(sorted(profile.index_symbols), pa.large_string()))
+    for pattern in profile.index_patterns:
+        try:  # re.match semantics: anchored at the start
+            matched = pc.match_substring_regex(symbols, f"^(?:{pattern.pattern})")
+        except pa.ArrowInvalid:  # not an RE2 pattern: ask Python, once per distinct symbol
+            unique = pc.unique(symbols)
+            hits = [s for s in unique.to_pylist() if s is not None and pattern.match(s)]
+            matched = pc.is_in(symbols, value_set=pa.array(hits, pa.large_string()))
+        index = pc.or_(index, matched)
+    index = pc.fill_null(index, False)
+    return pc.if_else(index, pa.scalar("index", pa.large_string()), pa.scalar("stock", pa.large_string()))
+
+
 def build_frame(
-    columns: dict[str, list], file: str, profile: Profile | None
+    columns: dict[str, object], file: str, profile: Profile | None
 ) -> tuple[pd.DataFrame, dict[str, Numbers]]:
-    """Build the typed quote frame from parsed columns (see parse.COLUMNS), with its numbers."""
+    """Build the typed quote frame from parsed columns (see parse.COLUMNS), with its numbers.
+
+    Columns may be lists (the reference parser's form) or arrays (the fast parser's: Arrow for
+    texts and `arrow_col`, numpy for the other columns).
+    """
     n = len(columns["line"])
-    text = pd.DataFrame(
-        {f"{name}_text": pd.array(columns[f"{name}_text"], dtype="string[pyarrow]") for name in FIELDS},
-    )
-    frame = pd.DataFrame(
-        {
-            "file": pd.Categorical([file] * n) if n else pd.Categorical([]),
-            "line": np.asarray(columns["line"], dtype=np.int64),
-            "column": np.asarray(columns["column"], dtype=np.int64),
-            "end_column": np.asarray(columns["end_column"], dtype=np.int64),
-        }
-    )
-    frame["symbol"] = text["symbol_text"]
-    frame["symbol_col"] = np.asarray(columns["symbol_col"], dtype=np.int64)
+    texts = {name: _text_array(columns[f"{name}_text"]) for name in FIELDS}
+    strings = {name: pd.array(texts[name], dtype="string[pyarrow]") for name in FIELDS}
+    data: dict[str, object] = {
+        "file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[file])
+        if n
+        else pd.Categorical([]),
+        "line": np.asarray(columns["line"], dtype=np.int64),
+        "column": np.asarray(columns["column"], dtype=np.int64),
+        "end_column": np.asarray(columns["end_column"], dtype=np.int64),
+        "symbol": strings["symbol"],
+        "symbol_col": np.asarray(columns["symbol_col"], dtype=np.int64),
+    }
     if profile is not None and n:
-        unique = pd.unique(text["symbol_text"].to_numpy(dtype=object))
-        kinds = {s: ("index" if profile.is_index(s) else "stock") for s in unique}
-        frame["kind"] = text["symbol_text"].map(kinds).astype("string[pyarrow]")
+        data["kind"] = pd.array(kind_of_symbols(texts["symbol"], profile), dtype="string[pyarrow]")
     else:
-        frame["kind"] = pd.array(["stock"] * n, dtype="string[pyarrow]")
-    numbers = {name: read_numbers(text[f"{name}_text"]) for name in NUMBER_FIELDS}
+        data["kind"] = pd.array(["stock"] * n, dtype="string[pyarrow]")
+    numbers = {name: read_numbers(texts[name]) for name in NUMBER_FIELDS}
     for name in NUMBER_FIELDS:
-        frame[name] = numbers[name].value
-    direction_text = text["direction_text"]
-    frame["direction"] = direction_text.str.replace(_SPACES.pattern, " ", regex=True)
-    frame["direction_text"] = direction_text
-    frame["direction_col"] = np.asarray(columns["direction_col"], dtype=np.int64)
-    arrow_text = text["arrow_text"]
-    frame["arrow"] = arrow_text.map(ARROW_MEANING).fillna(arrow_text).astype("string[pyarrow]")
-    frame["arrow_text"] = arrow_text
-    frame["arrow_col"] = pd.array(columns["arrow_col"], dtype="Int64")
+        data[name] = numbers[name].value
+    direction_text = pd.Series(strings["direction"])
+    data["direction"] = direction_text.str.replace(_SPACES.pattern, " ", regex=True).array
+    data["direction_text"] = strings["direction"]
+    data["direction_col"] = np.asarray(columns["direction_col"], dtype=np.int64)
+    arrow = texts["arrow"]
+    for shown, meaning in ARROW_MEANING.items():
+        if shown != meaning:
+            arrow = pc.if_else(pc.fill_null(pc.equal(texts["arrow"], shown), False), meaning, arrow)
+    data["arrow"] = pd.array(arrow.cast(pa.large_string()), dtype="string[pyarrow]")
+    data["arrow_text"] = strings["arrow"]
+    data["arrow_col"] = _optional_ints(columns["arrow_col"])
     for name in NUMBER_FIELDS:
-        frame[f"{name}_text"] = text[f"{name}_text"]
-        frame[f"{name}_col"] = np.asarray(columns[f"{name}_col"], dtype=np.int64)
-        frame[f"{name}_decimals"] = numbers[name].decimals
-    return frame[list(FRAME_COLUMNS)], numbers
+        data[f"{name}_text"] = strings[name]
+        data[f"{name}_col"] = np.asarray(columns[f"{name}_col"], dtype=np.int64)
+        data[f"{name}_decimals"] = numbers[name].decimals
+    frame = pd.DataFrame({name: data[name] for name in FRAME_COLUMNS}, copy=False)
+    return frame, numbers
 
 
 def frame_numbers(frame: pd.DataFrame) -> dict[str, Numbers]:

@@ -12,6 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Characters scrapers put inside numbers that are not ASCII: full-width digits, the Unicode
 # minus sign and no-break or thin spaces used as digit-group separators.
@@ -45,25 +47,51 @@ class Numbers:
     plus_sign: np.ndarray  # bool
 
 
-def read_numbers(texts: pd.Series) -> Numbers:
-    """Decode a column of number texts as shown in the source."""
-    texts = texts.astype("string[pyarrow]").fillna("")
-    normalized = texts.str.translate(LOOKALIKE_TABLE)
-    lookalike = (normalized != texts).to_numpy(dtype=bool)
-    grouped = normalized.str.contains(",", regex=False).to_numpy(dtype=bool)
-    grouping_ok = normalized.str.fullmatch(_WESTERN).to_numpy(dtype=bool) | ~grouped
-    plain = normalized.str.replace(",", "", regex=False)
-    readable = plain.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
-    unsigned = plain.str.lstrip("+-")
-    has_point = unsigned.str.contains(".", regex=False).to_numpy(dtype=bool)
-    length = unsigned.str.len().to_numpy(dtype=np.int64)
-    point_at = unsigned.str.find(".").to_numpy(dtype=np.int64)
+_LOOKALIKE_CLASS = r"[\x{ff10}-\x{ff19}\x{2212}\x{a0}\x{202f}\x{2009}]"
+
+
+def _arrow_texts(texts: object) -> pa.Array:
+    """A column of texts as one pyarrow large_string array, nulls as empty strings."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    elif not isinstance(texts, pa.Array):
+        series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
+        if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
+            series = series.astype("string[pyarrow]")
+        texts = pa.array(series.array)
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+    if texts.type != pa.large_string():
+        texts = texts.cast(pa.large_string())
+    return pc.fill_null(texts, "")
+
+
+def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
+    """Decode a column of number texts as shown in the source (vectorised with Arrow kernels)."""
+    texts = _arrow_texts(texts)
+    lookalike = pc.match_substring_regex(texts, _LOOKALIKE_CLASS).to_numpy(zero_copy_only=False)
+    normalized = texts
+    if lookalike.any():  # rare: translate only those texts, in Python
+        rows = np.flatnonzero(lookalike)
+        fixed = [t.translate(LOOKALIKE_TABLE) for t in texts.take(pa.array(rows)).to_pylist()]
+        normalized = pc.replace_with_mask(texts, pa.array(lookalike), pa.array(fixed, pa.large_string()))
+        lookalike = pc.not_equal(normalized, texts).to_numpy(zero_copy_only=False)
+    grouped = pc.match_substring(normalized, ",").to_numpy(zero_copy_only=False)
+    grouping_ok = pc.match_substring_regex(normalized, f"^(?:{_WESTERN})$").to_numpy(zero_copy_only=False)
+    grouping_ok = grouping_ok | ~grouped
+    plain = pc.replace_substring(normalized, ",", "") if grouped.any() else normalized
+    readable = pc.match_substring_regex(plain, f"^(?:{_PLAIN})$").to_numpy(zero_copy_only=False)
+    unsigned = pc.utf8_ltrim(plain, "+-")
+    point_at = pc.find_substring(unsigned, ".").to_numpy(zero_copy_only=False).astype(np.int64)
+    has_point = point_at >= 0
+    length = pc.utf8_length(unsigned).to_numpy(zero_copy_only=False).astype(np.int64)
     decimals = np.where(has_point, length - point_at - 1, 0)
     integer_digits = np.where(has_point, point_at, length)
     readable &= (length - has_point) <= _MAX_DIGITS
-    digits = unsigned.str.replace(".", "", regex=False).where(readable, "0")
-    mantissa = pd.to_numeric(digits.astype(object), errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-    negative = plain.str.startswith("-").to_numpy(dtype=bool)
+    digits = pc.replace_substring(unsigned, ".", "")
+    digits = pc.if_else(pa.array(readable), digits, pa.scalar("0", pa.large_string()))
+    mantissa = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    negative = pc.starts_with(plain, "-").to_numpy(zero_copy_only=False)
     mantissa = np.where(negative, -mantissa, mantissa)
     decimals = np.where(readable, decimals, 0).astype(np.int64)
     value = np.where(readable, mantissa / np.power(10.0, decimals), np.nan)
@@ -76,20 +104,60 @@ def read_numbers(texts: pd.Series) -> Numbers:
         grouped=grouped,
         grouping_ok=grouping_ok,
         integer_digits=np.where(readable, integer_digits, 0).astype(np.int64),
-        plus_sign=plain.str.startswith("+").to_numpy(dtype=bool),
+        plus_sign=pc.starts_with(plain, "+").to_numpy(zero_copy_only=False),
     )
 
 
-def scaled(mantissa: np.ndarray, decimals: np.ndarray, scale: int) -> np.ndarray:
-    """Mantissas brought to `scale` decimals (object dtype, i.e. exact Python ints)."""
+# Exact integer arithmetic runs on int64 when every intermediate value provably stays below this
+# bound (checked from the magnitudes of the inputs before computing), else on Python ints.
+_INT64_SAFE = float(2**62)
+
+
+def _magnitude(mantissa: np.ndarray, shift: np.ndarray) -> float:
+    """An upper bound of |mantissa| x 10^shift over a column, as a float."""
+    if not len(mantissa):
+        return 0.0
+    return float(np.max(np.abs(mantissa).astype(np.float64) * np.power(10.0, shift)))
+
+
+def scaled(mantissa: np.ndarray, decimals: np.ndarray, scale: int, dtype: object = object) -> np.ndarray:
+    """Mantissas brought to `scale` decimals (exact: Python ints by default, or int64 if asked)."""
     shift = np.clip(scale - decimals, 0, None)
-    return mantissa.astype(object) * np.power(10, shift).astype(object)
+    if dtype is object:
+        return mantissa.astype(object) * np.power(10, shift).astype(object)
+    return mantissa.astype(np.int64) * np.power(10, shift, dtype=np.int64)
 
 
-def half_unit(decimals: np.ndarray, scale: int, exact: np.ndarray) -> np.ndarray:
+def half_unit(decimals: np.ndarray, scale: int, exact: np.ndarray, dtype: object = object) -> np.ndarray:
     """Half a unit of the last shown digit at `scale` decimals; 0 where the figure is exact."""
     shift = np.clip(scale - decimals - 1, 0, None)
-    return np.where(exact, 0, 5 * np.power(10, shift).astype(object)).astype(object)
+    if dtype is object:
+        return np.where(exact, 0, 5 * np.power(10, shift).astype(object)).astype(object)
+    return np.where(exact, 0, 5 * np.power(10, shift, dtype=np.int64)).astype(np.int64)
+
+
+def aligned(
+    first: Numbers, second: Numbers, headroom: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both columns' mantissas at each row's common scale (the larger decimals), exactly.
+
+    int64 when the values times `headroom` provably fit, Python ints otherwise. Returns the two
+    aligned columns and the scale of each row.
+    """
+    scale = np.maximum(first.decimals, second.decimals)
+    shift_first, shift_second = scale - first.decimals, scale - second.decimals
+    bound = max(_magnitude(first.mantissa, shift_first), _magnitude(second.mantissa, shift_second))
+    if bound * max(headroom, 1.0) * 4 < _INT64_SAFE:
+        return (
+            first.mantissa * np.power(10, shift_first, dtype=np.int64),
+            second.mantissa * np.power(10, shift_second, dtype=np.int64),
+            scale,
+        )
+    return (
+        first.mantissa.astype(object) * np.power(10, shift_first).astype(object),
+        second.mantissa.astype(object) * np.power(10, shift_second).astype(object),
+        scale,
+    )
 
 
 @dataclass
@@ -102,6 +170,20 @@ class PercentCheck:
     high: np.ndarray  # float64: largest one
 
 
+def _percent_dtype(price: Numbers, change: Numbers, percent: Numbers, scale: int, p_scale: int) -> object:
+    """int64 if no product in `percent_check` can leave the int64 range, else object."""
+    shift = np.clip(scale - np.minimum(price.decimals, change.decimals), 0, None)
+    values = _magnitude(price.mantissa, np.clip(scale - price.decimals, 0, None)) + _magnitude(
+        change.mantissa, np.clip(scale - change.decimals, 0, None)
+    )
+    halves = 2 * 5 * 10.0 ** float(shift.max(initial=0))
+    previous = values + halves  # bounds |corner price| + |corner change| and each on its own
+    percent = _magnitude(percent.mantissa, np.clip(p_scale - percent.decimals, 0, None)) + 5 * 10.0**p_scale
+    hundred = 100 * 10.0**p_scale
+    biggest = max(hundred * previous, percent * previous, 100 * previous)
+    return np.int64 if biggest * 4 < _INT64_SAFE else object
+
+
 def percent_check(
     price: Numbers, change: Numbers, percent: Numbers, exact: np.ndarray, rounding_decimals: int
 ) -> PercentCheck:
@@ -111,16 +193,18 @@ def percent_check(
     a unit of their last shown digit. The shown percent stands for every value within half a unit
     of its rounding (`rounding_decimals`, trailing zeros being trimmed). The two intervals must
     meet. Ties (a value exactly half-way) are accepted, so either rounding convention passes.
+    Integers are int64 when their magnitudes allow it, Python ints otherwise: exact either way.
     """
     n = len(exact)
     scale = int(max(price.decimals.max(initial=0), change.decimals.max(initial=0))) + 1
     p_scale = int(max(percent.decimals.max(initial=0), rounding_decimals)) + 1
-    p = scaled(price.mantissa, price.decimals, scale)
-    c = scaled(change.mantissa, change.decimals, scale)
-    hp = half_unit(price.decimals, scale, exact)
-    hc = half_unit(change.decimals, scale, exact)
-    q = scaled(percent.mantissa, percent.decimals, p_scale)
-    hq = half_unit(np.maximum(percent.decimals, rounding_decimals), p_scale, np.zeros(n, dtype=bool))
+    dtype = _percent_dtype(price, change, percent, scale, p_scale)
+    p = scaled(price.mantissa, price.decimals, scale, dtype)
+    c = scaled(change.mantissa, change.decimals, scale, dtype)
+    hp = half_unit(price.decimals, scale, exact, dtype)
+    hc = half_unit(change.decimals, scale, exact, dtype)
+    q = scaled(percent.mantissa, percent.decimals, p_scale, dtype)
+    hq = half_unit(np.maximum(percent.decimals, rounding_decimals), p_scale, np.zeros(n, dtype=bool), dtype)
     q_low, q_high = q - hq, q + hq
     hundred = 100 * 10**p_scale
     # previous = price - change is smallest at (price - hp, change + hc).
@@ -130,7 +214,7 @@ def percent_check(
     some_at_most_high = np.zeros(n, dtype=bool)
     low = np.full(n, np.inf)
     high = np.full(n, -np.inf)
-    safe = np.where(checked, 1, 0).astype(object)
+    safe = np.where(checked, 1, 0).astype(dtype)
     for sp in (-1, 1):
         for sc in (-1, 1):
             corner_p = p + sp * hp

@@ -153,40 +153,242 @@ def _check_stretch(stretch: str, offset: int, line_no: int, whole_line: bool) ->
 def parse_lines_reference(lines: list[str], first_line: int = 1) -> ParseResult:
     """Find every quote in `lines`, one line at a time in Python: the reference the fast path matches."""
     result = ParseResult(lines=len(lines))
-    cols = result.columns
     for index, text in enumerate(lines):
-        line_no = first_line + index
-        position = 0
-        matched = False
-        if "(" in text:  # every quote has a parenthesis: skip the regex on most prose
-            for match in QUOTE_PATTERN.finditer(text):
-                matched = True
-                if match.start() > position:
-                    problem = _check_stretch(text[position : match.start()], position, line_no, False)
-                    if problem is not None:
-                        result.unparsed.append(problem)
-                cols["line"].append(line_no)
-                cols["column"].append(match.start() + 1)
-                cols["end_column"].append(match.end())
-                for name in QUOTE_FIELDS:
-                    value = match.group(name)
-                    cols[f"{name}_text"].append(value)
-                    cols[f"{name}_col"].append(match.start(name) + 1 if value is not None else None)
-                position = match.end()
-        if position < len(text):
-            problem = _check_stretch(text[position:], position, line_no, not matched)
-            if problem is not None:
-                result.unparsed.append(problem)
+        _parse_line(text, first_line + index, result.columns, result.unparsed)
     return result
 
 
+def _parse_line(text: str, line_no: int, cols: dict[str, list], unparsed: list[Unparsed]) -> None:
+    """The reference parse of one line, appending to `cols` and `unparsed`."""
+    position = 0
+    matched = False
+    if "(" in text:  # every quote has a parenthesis: skip the regex on most prose
+        for match in QUOTE_PATTERN.finditer(text):
+            matched = True
+            if match.start() > position:
+                problem = _check_stretch(text[position : match.start()], position, line_no, False)
+                if problem is not None:
+                    unparsed.append(problem)
+            cols["line"].append(line_no)
+            cols["column"].append(match.start() + 1)
+            cols["end_column"].append(match.end())
+            for name in QUOTE_FIELDS:
+                value = match.group(name)
+                cols[f"{name}_text"].append(value)
+                cols[f"{name}_col"].append(match.start(name) + 1 if value is not None else None)
+            position = match.end()
+    if position < len(text):
+        problem = _check_stretch(text[position:], position, line_no, not matched)
+        if problem is not None:
+            unparsed.append(problem)
+
+
+# -- the fast path -------------------------------------------------------------------------------
+# Most lines of a page are one quote in the feed's own spelling, alone on its line or after a
+# crawler prefix. Those are recognised by one vectorised (RE2, DFA-only) match over all lines and
+# cut into fields by splitting on single spaces; every other line that could hold a quote or a
+# broken one goes through the reference parser above, so the result is the reference's exactly
+# (tests/test_fast_paths.py compares them). The strict pattern only accepts lines on which the
+# reference regex provably finds this one quote with these field boundaries: ASCII fields with
+# single ASCII spaces, and a prefix without "(" (every quote has one, so none can start there).
+_RE2_SP = "[" + "".join(f"\\x{{{c:x}}}" for c in (
+    9, 11, 12, 28, 29, 30, 31, 32, 133, 160, 5760, *range(8192, 8203), 8232, 8233, 8239, 8287, 12288
+)) + "]"  # fmt: skip
+_STRICT_NUMBER = r"[-+]?[0-9][0-9,.]*"
+_STRICT_ARROW = "|".join(re.escape(a) for a in ARROW_TEXTS).replace("\u0096", "\\x{96}")
+_STRICT_QUOTE = (
+    rf"^(?:[^(]* )?[A-Za-z0-9_.&-]+ {_STRICT_NUMBER} (?:Increased By|Decreased By|No Change)"
+    rf"(?: (?:{_STRICT_ARROW}))? {_STRICT_NUMBER} \({_STRICT_NUMBER}%\)\n?$"
+)
+# A superset of where _START can match (RE2 has no look-around): the lines without "(" that the
+# reference parser must look at.
+_STARTISH = rf"[A-Z][A-Z0-9]*{_RE2_SP}+[-+\x{{2212}}]?[0-9\x{{ff10}}-\x{{ff19}}]"
+_ARROW_SET = None  # set on first use: a pyarrow array of ARROW_TEXTS
+
+
+class Lines:
+    """The lines of a text, held in one Arrow array (each with its line break, if any)."""
+
+    def __init__(self, array: object) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: int) -> str:
+        value = self.array[index].as_py()
+        return value[:-1] if value.endswith("\n") else value
+
+
+def line_array(text: str) -> object:
+    """The lines of `text` as a pyarrow large_string array; each keeps its trailing LF.
+
+    Without CR line breaks the lines are cut from the UTF-8 bytes with numpy (no Python string
+    per line); with them, the reference splitter is used.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if "\r" in text:
+        return pa.array(split_lines(text), pa.large_string())
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: let Arrow see the reference split instead
+        return pa.array([line.encode("utf-8", "replace").decode() for line in split_lines(text)])
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    offsets = np.empty(len(breaks) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = breaks + 1
+    offsets[-1] = len(data)
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _strict_fields(lines: object, rows: object) -> dict[str, object]:
+    """Fields and columns of the strict lines `rows` (numpy indices), cut at single spaces."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    global _ARROW_SET
+    if _ARROW_SET is None:
+        _ARROW_SET = pa.array(ARROW_TEXTS, pa.large_string())
+    strict = pc.utf8_rtrim(lines.take(pa.array(rows)), "\n")
+    line_length = pc.utf8_length(strict).to_numpy()
+    tokens = pc.split_pattern(strict, " ")
+    values = tokens.values
+    ends = tokens.offsets.to_numpy()[1:]
+    has_arrow = pc.is_in(values.take(pa.array(ends - 3)), value_set=_ARROW_SET).to_numpy(zero_copy_only=False)
+    shift = has_arrow.astype(np.int64)
+
+    def token(from_end: np.ndarray) -> tuple[object, np.ndarray]:
+        texts = values.take(pa.array(ends - from_end))
+        return texts, pc.utf8_length(texts).to_numpy()
+
+    percent_token, percent_len = token(np.full(len(ends), 1))
+    change, change_len = token(np.full(len(ends), 2))
+    arrow, arrow_len = token(np.full(len(ends), 3))
+    by, by_len = token(3 + shift)
+    word, word_len = token(4 + shift)
+    price, price_len = token(5 + shift)
+    symbol, symbol_len = token(6 + shift)
+    direction_len = word_len + 1 + by_len
+    quote_len = symbol_len + price_len + direction_len + change_len + percent_len + 4
+    quote_len += np.where(has_arrow, arrow_len + 1, 0)
+    column = line_length - quote_len + 1
+    price_col = column + symbol_len + 1
+    direction_col = price_col + price_len + 1
+    arrow_col = direction_col + direction_len + 1
+    change_col = np.where(has_arrow, arrow_col + arrow_len + 1, arrow_col)
+    return {
+        "column": column,
+        "end_column": line_length,
+        "symbol_text": symbol,
+        "symbol_col": column,
+        "price_text": price,
+        "price_col": price_col,
+        "direction_text": pc.binary_join_element_wise(word, by, pa.scalar(" ", pa.large_string())),
+        "direction_col": direction_col,
+        "arrow_text": pc.if_else(pa.array(has_arrow), arrow, pa.scalar(None, pa.large_string())),
+        "arrow_col": pa.array(arrow_col, mask=~has_arrow),
+        "change_text": change,
+        "change_col": change_col,
+        "percent_text": pc.utf8_slice_codeunits(percent_token, 1, -2),
+        "percent_col": change_col + change_len + 2,
+    }
+
+
+def parse_array(lines: object, first_line: int = 1) -> ParseResult:
+    """Find every quote in an Arrow array of lines (see `line_array`), with columns as arrays.
+
+    Text columns are pyarrow large_string arrays (`arrow_text` null where absent), `arrow_col` a
+    pyarrow int64 array (null where absent), the other columns numpy int64 arrays.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(lines)
+    result = ParseResult(lines=count)
+    if not count:
+        result.columns = _arrays_from_lists(result.columns)
+        return result
+    strict = pc.match_substring_regex(lines, _STRICT_QUOTE).to_numpy(zero_copy_only=False)
+    paren = pc.match_substring(lines, "(").to_numpy(zero_copy_only=False)
+    startish = pc.match_substring_regex(lines, _STARTISH).to_numpy(zero_copy_only=False)
+    strict_rows = np.flatnonzero(strict)
+    other_rows = np.flatnonzero(~strict & (paren | startish))
+    fast = _strict_fields(lines, strict_rows)
+    # The reference parser for the other lines.
+    slow: dict[str, list] = {name: [] for name in COLUMNS}
+    unparsed: list[Unparsed] = []
+    for row, text in zip(other_rows.tolist(), lines.take(pa.array(other_rows)).to_pylist(), strict=True):
+        _parse_line(text[:-1] if text.endswith("\n") else text, first_line + row, slow, unparsed)
+    # A crawler prefix before a strict quote is checked as the reference checks it.
+    prefixed = np.flatnonzero(fast["column"] > 1)
+    if len(prefixed):
+        texts = lines.take(pa.array(strict_rows[prefixed])).to_pylist()
+        for row, text, start in zip(
+            strict_rows[prefixed].tolist(), texts, fast["column"][prefixed].tolist(), strict=True
+        ):
+            problem = _check_stretch(text[: start - 1], 0, first_line + row, False)
+            if problem is not None:
+                unparsed.append(problem)
+    unparsed.sort(key=lambda item: item.line)
+    result.unparsed = unparsed
+    # Merge both in line order (the two sets of lines are disjoint; a sort by line is stable).
+    slow_arrays = _arrays_from_lists(slow)
+    line_numbers = np.concatenate([strict_rows + first_line, slow_arrays["line"]])
+    order = np.argsort(line_numbers, kind="stable")
+    columns: dict[str, object] = {"line": line_numbers[order]}
+    taker = pa.array(order)
+    for name in COLUMNS[1:]:
+        first, second = fast[name], slow_arrays[name]
+        if isinstance(second, np.ndarray):
+            columns[name] = np.concatenate([np.asarray(first, dtype=np.int64), second])[order]
+        else:
+            columns[name] = pa.concat_arrays([first.cast(second.type), second]).take(taker)
+    result.columns = columns
+    return result
+
+
+def _arrays_from_lists(cols: dict[str, list]) -> dict[str, object]:
+    import numpy as np
+    import pyarrow as pa
+
+    out: dict[str, object] = {}
+    for name, values in cols.items():
+        if name.endswith("_text"):
+            out[name] = pa.array(values, pa.large_string())
+        elif name == "arrow_col":
+            out[name] = pa.array(values, pa.int64())
+        else:
+            out[name] = np.asarray(values, dtype=np.int64)
+    return out
+
+
+def as_lists(result: ParseResult) -> ParseResult:
+    """The same result with plain Python lists as columns (the reference's form)."""
+    columns = {}
+    for name, values in result.columns.items():
+        columns[name] = values if isinstance(values, list) else (
+            values.tolist() if hasattr(values, "tolist") else values.to_pylist()
+        )  # fmt: skip
+    return ParseResult(columns=columns, unparsed=result.unparsed, lines=result.lines)
+
+
 def parse_lines(lines: list[str], first_line: int = 1) -> ParseResult:
-    """Find every quote in `lines`; line numbers start at `first_line`."""
-    return parse_lines_reference(lines, first_line)
+    """Find every quote in `lines`; line numbers start at `first_line`. Columns are lists."""
+    import pyarrow as pa
+
+    return as_lists(parse_array(pa.array(lines, pa.large_string()), first_line))
 
 
-def parse_text(text: str) -> ParseResult:
-    """Find every quote in a decoded text (a leading BOM is ignored)."""
+def parse_text(text: str, first_line: int = 1) -> tuple[ParseResult, Lines]:
+    """Find every quote in a decoded text (a leading BOM is ignored); columns are arrays.
+
+    Also returns the text's lines, which reports quote as source context.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
-    return parse_lines(split_lines(text))
+    lines = line_array(text)
+    return parse_array(lines, first_line), Lines(lines)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checker.findings import Severity, empty_findings
-from checker.numeric import format_percent, percent_check
+from checker.numeric import aligned, format_percent, percent_check
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 UP, DOWN, FLAT = 1, -1, 0
@@ -18,27 +20,44 @@ _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
 
 
 def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
-    """The direction each field of each row points to: +1, -1, 0, or _ABSENT."""
-    frame, numbers = ctx.frame, ctx.numbers
-    direction = frame["direction"].to_numpy(dtype=object, na_value="")
+    """The direction each field of each row points to: +1, -1, 0, or _ABSENT (computed once)."""
+    if "signals" in ctx.shared:
+        return ctx.shared["signals"]
+    numbers = ctx.numbers
     word = np.select(
-        [direction == "Increased By", direction == "Decreased By", direction == "No Change"],
+        [
+            ctx.equals("direction", "Increased By"),
+            ctx.equals("direction", "Decreased By"),
+            ctx.equals("direction", "No Change"),
+        ],
         [UP, DOWN, FLAT],
         _ABSENT,
     )
-    arrow_text = frame["arrow"].to_numpy(dtype=object, na_value="")
+    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
     # `No Change` is shown with `▼` in this feed: there the arrow means "no move".
-    arrow = np.select(
-        [arrow_text == "▲", (arrow_text == "▼") & (word == FLAT), arrow_text == "▼"],
-        [UP, FLAT, DOWN],
-        _ABSENT,
-    )
+    arrow = np.select([up, down & (word == FLAT), down], [UP, FLAT, DOWN], _ABSENT)
     change = np.where(numbers["change"].readable, np.sign(numbers["change"].mantissa), _ABSENT)
     percent = np.where(numbers["percent"].readable, np.sign(numbers["percent"].mantissa), _ABSENT)
     # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
     # arithmetic rule judges it, this one lets it abstain.
     percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
-    return {"direction": word, "arrow": arrow, "change": change, "percent": percent}
+    signals = {"direction": word, "arrow": arrow, "change": change, "percent": percent}
+    ctx.shared["signals"] = signals
+    ctx.shared["truth"] = consensus(signals)
+    return signals
+
+
+def _truth(ctx: CheckContext) -> np.ndarray:
+    """The direction each row's fields agree on (see `consensus`), computed once."""
+    _signals(ctx)
+    return ctx.shared["truth"]
+
+
+def _words(truth: np.ndarray) -> np.ndarray:
+    """`up`, `down`, `no change` (or '') for each direction code."""
+    return np.select([truth == UP, truth == DOWN, truth == FLAT], ["up", "down", "no change"], "").astype(
+        object
+    )
 
 
 def consensus(signals: dict[str, np.ndarray]) -> np.ndarray:
@@ -78,7 +97,7 @@ _WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
 def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose direction word, change sign and percent sign disagree."""
     signals = _signals(ctx)
-    truth = consensus(signals)
+    truth = _truth(ctx)
     names = ("direction", "change", "percent")
     wrong = {n: (signals[n] != _ABSENT) & (truth != _ABSENT) & (signals[n] != truth) for n in names}
     mask = wrong["direction"] | wrong["change"] | wrong["percent"]
@@ -91,22 +110,22 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
         [frame["direction_col"].to_numpy(), frame["change_col"].to_numpy()],
         frame["percent_col"].to_numpy(),
     )
-    observed = np.select(
-        [wrong["direction"], wrong["change"]],
-        [
-            frame["direction_text"].to_numpy(dtype=object, na_value=""),
-            frame["change_text"].to_numpy(dtype=object, na_value=""),
-        ],
-        (frame["percent_text"] + "%").to_numpy(dtype=object, na_value=""),
-    )
-    truth_word = np.array([_WORDS.get(t, "") for t in truth], dtype=object)
+    # Texts and messages only for the failing rows.
+    on_direction, on_change = wrong["direction"][mask], wrong["change"][mask]
+    percent_shown = (pd.Series(frame["percent_text"].array[mask]) + "%").to_numpy(dtype=object, na_value="")
+    observed = np.where(
+        on_direction,
+        ctx.texts("direction_text", mask),
+        np.where(on_change, ctx.texts("change_text", mask), percent_shown),
+    ).astype(object)
+    truth_word = _words(truth[mask])
     message = (
-        pd.Series(blamed, dtype=object)
+        blamed[mask].astype(object)
         + " "
-        + pd.Series(observed, dtype=object)
+        + observed
         + " disagrees with the rest of the quote, which says "
-        + pd.Series(truth_word, dtype=object)
-    ).to_numpy()
+        + truth_word
+    )
     out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, truth_word, message, column=column)
     out["field"] = blamed[mask]
     return out
@@ -125,19 +144,17 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
 )
 def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose arrow disagrees with the row's agreed direction."""
-    signals = _signals(ctx)
-    truth = consensus(signals)
-    arrow = ctx.frame["arrow"].to_numpy(dtype=object, na_value="")
-    expected = np.select([truth == UP, truth == DOWN, truth == FLAT], ["▲", "▼", "▼"], "")
-    mask = np.isin(arrow, ["▲", "▼"]) & (expected != "") & (arrow != expected)
-    message = (
-        "arrow "
-        + pd.Series(arrow, dtype=object)
-        + " but the quote moves "
-        + pd.Series([_WORDS.get(t, "") for t in truth], dtype=object)
-    )
+    truth = _truth(ctx)
+    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
+    expected_up = truth == UP
+    expected_down = (truth == DOWN) | (truth == FLAT)
+    mask = (up & expected_down) | (down & expected_up)
+    if not mask.any():
+        return empty_findings()
+    expected = np.where(expected_up[mask], "▲", "▼").astype(object)
+    message = "arrow " + ctx.texts("arrow", mask) + " but the quote moves " + _words(truth[mask])
     observed = ctx.frame["arrow_text"]
-    return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message.to_numpy())
+    return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message)
 
 
 def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -180,14 +197,18 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
         else:
             low, high = format_percent(check.low[row]), format_percent(check.high[row])
             expected[row] = low if low == high else f"{low} to {high}"
-    percent_text = ctx.frame["percent_text"].to_numpy(dtype=object, na_value="")
-    message = np.full(len(mask), "", dtype=object)
-    for row in rows:
-        relation = "=" if ctx.exact[row] else "admits"
-        message[row] = (
-            f"percent {percent_text[row]}% does not match change / previous price "
-            f"({relation} {expected[row]}%)"
-        )
+    percent_text = ctx.texts("percent_text", mask)
+    expected = expected[mask]
+    relation = np.where(ctx.exact[mask], "=", "admits").astype(object)
+    message = (
+        "percent "
+        + percent_text
+        + "% does not match change / previous price ("
+        + relation
+        + " "
+        + expected
+        + "%)"
+    )
     return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
 
 
@@ -206,33 +227,52 @@ def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose shown price minus shown change is not above zero."""
     price, change = ctx.numbers["price"], ctx.numbers["change"]
     readable = price.readable & change.readable
-    previous = np.where(readable, price.value - change.value, np.nan)
-    scale = np.maximum(price.decimals, change.decimals)
-    p = price.mantissa.astype(object) * np.power(10, scale - price.decimals).astype(object)
-    c = change.mantissa.astype(object) * np.power(10, scale - change.decimals).astype(object)
+    p, c, _scale = aligned(price, change, headroom=2)
     mask = readable & ((p - c) <= 0).astype(bool) & (price.value > 0)
+    if not mask.any():
+        return empty_findings()
     frame = ctx.frame
-    observed = (frame["price_text"] + " - (" + frame["change_text"] + ")").to_numpy(dtype=object, na_value="")
-    message = pd.Series(previous).map(lambda v: f"previous price = price - change = {v:g}, not above 0")
-    return REGISTRY["QC304"].findings(ctx, mask, "change", observed, "> 0", message.to_numpy())
+    observed = (
+        pd.Series(frame["price_text"].array[mask])
+        + " - ("
+        + pd.Series(frame["change_text"].array[mask])
+        + ")"
+    ).to_numpy(dtype=object, na_value="")
+    previous = price.value[mask] - change.value[mask]
+    message = np.array(
+        [f"previous price = price - change = {v:g}, not above 0" for v in previous], dtype=object
+    )
+    return REGISTRY["QC304"].findings(ctx, mask, "change", observed, "> 0", message)
 
 
 _SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
 
 
 def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each row: is it a repeat of its symbol in its file, identical to the first, first line."""
+    """For each row: is it a repeat of its symbol in its file, identical to the first, first line.
+
+    Computed once per frame, with hashing (factorize) rather than a groupby over joined strings.
+    """
+    if "repeats" in ctx.shared:
+        return ctx.shared["repeats"]
     frame = ctx.frame
-    keys = [frame["file"].astype(str), frame["symbol"]]
-    groups = frame.groupby(keys, sort=False, observed=True, dropna=False)
-    repeat = (groups.cumcount() > 0).to_numpy()
-    signature = frame[_SIGNATURE_FIELDS[0]].fillna("")
-    for name in _SIGNATURE_FIELDS[1:]:
-        signature = signature + "|" + frame[name].fillna("")
-    first_signature = signature.groupby(keys, sort=False, observed=True, dropna=False).transform("first")
-    first_line = frame["line"].groupby(keys, sort=False, observed=True, dropna=False).transform("first")
-    identical = (signature == first_signature).to_numpy(dtype=bool)
-    return repeat, identical, first_line.to_numpy()
+    n = len(frame)
+    file_codes = pd.factorize(frame["file"].astype(str), use_na_sentinel=False)[0].astype(np.int64)
+    symbol_codes = pd.factorize(frame["symbol"], use_na_sentinel=False)[0].astype(np.int64)
+    group = pd.factorize(file_codes * (int(symbol_codes.max(initial=0)) + 1) + symbol_codes)[0]
+    # Codes are numbered in order of first appearance, so each group's first row is found by
+    # where each code first occurs.
+    _codes, first_of_group = np.unique(group, return_index=True)
+    first_row = first_of_group[group]
+    repeat = first_row != np.arange(n)
+    fields = [pa.array(frame[name].array) for name in _SIGNATURE_FIELDS]
+    fields = [pc.fill_null(f.cast(pa.large_string()), "") for f in fields]
+    signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))
+    signature_codes = pd.factorize(pd.array(signature, dtype="string[pyarrow]"), use_na_sentinel=False)[0]
+    identical = signature_codes == signature_codes[first_row]
+    first_line = frame["line"].to_numpy()[first_row]
+    ctx.shared["repeats"] = (repeat, identical, first_line)
+    return ctx.shared["repeats"]
 
 
 @declare(
@@ -251,10 +291,10 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
     """One finding per repeat of a symbol whose figures differ from its first appearance."""
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & ~identical
-    message = pd.Series(first_line).map(lambda n: f"symbol already quoted with other figures on line {n}")
-    return REGISTRY["QC305"].findings(
-        ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message.to_numpy()
+    message = np.array(
+        [f"symbol already quoted with other figures on line {n}" for n in first_line[mask]], dtype=object
     )
+    return REGISTRY["QC305"].findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)
 
 
 @declare(
@@ -272,7 +312,5 @@ def repeated_quote(ctx: CheckContext) -> pd.DataFrame:
     """One finding per identical repeat of a quote on the same page."""
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & identical
-    message = pd.Series(first_line).map(lambda n: f"identical repeat of the quote on line {n}")
-    return REGISTRY["QC306"].findings(
-        ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message.to_numpy()
-    )
+    message = np.array([f"identical repeat of the quote on line {n}" for n in first_line[mask]], dtype=object)
+    return REGISTRY["QC306"].findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)

@@ -40,6 +40,19 @@ class CheckContext:
     numbers: dict[str, Numbers]
     profile: Profile
     as_of: dt.date | None = None
+    # Intermediate results shared by several rules (signals, repeats), computed once per frame.
+    shared: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def texts(self, column: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """A text column (only the rows of `mask`, if given) as an object array, nulls as ''."""
+        values = self.frame[column].array
+        if mask is not None:
+            values = values[np.asarray(mask, dtype=bool)]
+        return np.asarray(values.to_numpy(dtype=object, na_value=""), dtype=object)
+
+    def equals(self, column: str, text: str) -> np.ndarray:
+        """Where a text column equals `text` (False where null), computed without Python objects."""
+        return (self.frame[column] == text).to_numpy(dtype=bool, na_value=False)
 
     @cached_property
     def is_index(self) -> np.ndarray:
@@ -107,13 +120,17 @@ class Rule:
         if not mask.any():
             return empty_findings()
         frame = ctx.frame
-        rows = frame.loc[mask]
+        selected = int(mask.sum())
+        rows = frame[["file", "line", "end_column", "symbol"]][mask]
 
         def pick(value: Any) -> Any:
+            # Per-row values come either aligned with the frame or already picked (one per finding).
             if isinstance(value, pd.Series):
-                return value.to_numpy()[mask]
+                value = value.array
             if isinstance(value, np.ndarray | pd.api.extensions.ExtensionArray):
-                return np.asarray(value)[mask]
+                if len(value) == selected and selected != len(mask):
+                    return np.asarray(value)
+                return np.asarray(value[mask])
             return value
 
         if column is None:
