@@ -1,8 +1,8 @@
 """Terminal output with rich: coloured finding lines, a summary table, statistics, a progress bar.
 
 The finding lines are the plain `path:line:col: CODE [severity] message` lines of render.text,
-styled; rich drops the styles when the output is not a terminal or NO_COLOR is set, so piped
-output is exactly the plain text. rich is imported inside the functions: `quotecheck --help` and
+styled; rich drops the styles when the output is not a terminal, and the CLI asks for no styles
+at all when NO_COLOR is set, so piped output is exactly the plain text. rich is imported inside the functions: `quotecheck --help` and
 the JSON-only paths do not pay for it.
 """
 
