@@ -2,8 +2,8 @@
 
 The finding lines are the plain `path:line:col: CODE [severity] message` lines of render.text,
 styled; rich drops the styles when the output is not a terminal, and the CLI asks for no styles
-at all when NO_COLOR is set, so piped output is exactly the plain text. rich is imported inside the functions: `quotecheck --help` and
-the JSON-only paths do not pay for it.
+at all when NO_COLOR is set, so piped output is exactly the plain text. rich is imported inside
+the functions: `quotecheck --help` and the JSON-only paths do not pay for it.
 """
 
 from __future__ import annotations
