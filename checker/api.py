@@ -35,7 +35,11 @@ def check_text(text: str, name: str = "<text>", options: Options | None = None) 
     """Check one text (a scraped page) and return its Report."""
     options = options or Options()
     report = _new_report(options)
-    _add(report, *_check_decoded_text(text, name, options, load_profile(options.profile), report.rules))
+    profile = load_profile(options.profile)
+    try:
+        _add(report, *_check_decoded_text(text, name, options, profile, report.rules))
+    except Exception as error:  # the last resort: a finding, never a traceback
+        _add(report, *_internal_error(name, error))
     return _finish(report)
 
 
@@ -61,10 +65,13 @@ def check_frame(frame: pd.DataFrame, name: str = "<frame>", options: Options | N
     options = options or Options()
     profile = load_profile(options.profile)
     report = _new_report(options)
-    quotes, problems = quotes_from_records(frame, name, profile)
-    findings = [problems, check_quotes(quotes, profile, report.rules, options.as_of)]
-    result = FileResult(path=name, format="frame", lines=len(frame), quotes=len(quotes))
-    _add(report, result, combine(findings), quotes, {})
+    try:
+        quotes, problems = quotes_from_records(frame, name, profile)
+        findings = [problems, check_quotes(quotes, profile, report.rules, options.as_of)]
+        result = FileResult(path=name, format="frame", lines=len(frame), quotes=len(quotes))
+        _add(report, result, combine(findings), quotes, {})
+    except Exception as error:  # the last resort: a finding, never a traceback
+        _add(report, *_internal_error(name, error))
     return _finish(report)
 
 

@@ -371,3 +371,41 @@ def test_every_report_writer_goes_through_the_atomic_writer():
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
                 }
                 assert "atomic_writer" in calls, f"{module.name}: {node.name} does not write atomically"
+
+
+def test_fifo_in_a_folder_is_reported_not_read(tmp_path):
+    (tmp_path / "page.txt").write_bytes(SAMPLE.read_bytes())
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it would block until a writer came
+    result = run(tmp_path)
+    assert result.exit_code == ExitStatus.USAGE
+    assert finding_lines(result.output, "QC901") == [
+        f"{tmp_path / 'pipe.txt'}: QC901 [error] {tmp_path / 'pipe.txt'}: not a regular file; not read"
+    ]
+    assert "2 files, 34 quotes" in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists folders whatever their mode")
+def test_unlistable_subfolder_is_reported(tmp_path):
+    (tmp_path / "page.txt").write_bytes(SAMPLE.read_bytes())
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        report = check_paths([tmp_path])
+    finally:
+        locked.chmod(0o755)
+    assert report.exit_status == ExitStatus.USAGE
+    assert "cannot read" in only(report, "QC901")["message"]
+
+
+def test_check_text_and_check_frame_never_raise(monkeypatch):
+    import pandas as pd
+
+    import checker.api
+
+    monkeypatch.setattr(checker.api, "_check_decoded_text", lambda *_args: 1 / 0)
+    report = checker.api.check_text(AIRLINK, "t.txt")
+    assert report.exit_status == ExitStatus.INTERNAL
+    assert "ZeroDivisionError" in only(report, "QC904")["message"]
+    frame = checker.api.check_frame(pd.DataFrame({"symbol": [object()], "price": [[1]]}), "f")
+    assert frame.exit_status in (ExitStatus.INTERNAL, ExitStatus.FINDINGS)

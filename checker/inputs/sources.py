@@ -117,8 +117,16 @@ def _matches(relative: str, patterns: tuple[str, ...]) -> bool:
 def _walk(
     root: Path, include: tuple[str, ...], exclude: tuple[str, ...], skip: set[str]
 ) -> Iterator[InputRef]:
-    found: list[tuple[str, Path]] = []
-    for folder, folders, files in os.walk(root):
+    found: list[tuple[str, InputRef]] = []
+
+    def unreadable(error: OSError) -> None:
+        # os.walk would pass over a folder it cannot list; say so instead.
+        where = error.filename or str(root)
+        relative = Path(where).relative_to(root).as_posix() if Path(where).is_relative_to(root) else where
+        message = f"{where}: cannot read: {error.strerror or error}"
+        found.append((relative, InputRef(os.fspath(where), Path(where), message)))
+
+    for folder, folders, files in os.walk(root, onerror=unreadable):
         base = Path(folder)
         relative_base = base.relative_to(root).as_posix()
         kept = []
@@ -133,11 +141,15 @@ def _walk(
                 continue
             if exclude and _matches(relative, exclude):
                 continue
-            if _resolved(base / file) in skip:
+            path = base / file
+            if _resolved(path) in skip:
                 continue
-            found.append((relative, base / file))
-    for _relative, path in sorted(found):
-        yield InputRef(str(path), path)
+            if not path.is_file():  # a FIFO or a device would block or never end
+                found.append((relative, InputRef(str(path), path, f"{path}: not a regular file; not read")))
+                continue
+            found.append((relative, InputRef(str(path), path)))
+    for _relative, ref in sorted(found, key=lambda item: item[0]):
+        yield ref
 
 
 def read_input(
