@@ -1,0 +1,298 @@
+"""The checking engine end to end: the seed and sample pages, the JSON report against its schema,
+the command line's exit statuses and rule listing, the README's rule table, the wheel's data files,
+and the Python API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from checker.api import check_frame, check_paths, check_text
+from checker.cli import cli, rules_markdown
+from checker.config import Options
+from checker.rules.registry import all_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = Path("/work/shared/seeds/000_bc2a9c9b32c1a146.txt")
+SAMPLE = ROOT / "samples" / "sample-page.txt"
+SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+
+PIBTL_REAL = "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)"
+FAULTY_PAGE = "\n".join(
+    [
+        "Markets at a glance",
+        "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+        PIBTL_REAL,
+        "KSE100 1,14,977 Increased By 172.5 (0.15%)",
+        "TRG 70.15 Increased By ▲ 13.96 (24.84%)",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+        "PIBTL 9.80 Decreased By ▼ -0.1",
+    ]
+)
+
+
+def _validate(report_json: dict) -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(report_json), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+
+def _run(args: list[str], tmp_path: Path) -> tuple[int, str, dict | None]:
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["check", *args, "--json", str(report)])
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+    return result.exit_code, result.output, data
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def test_seed_page_has_34_quotes_and_no_error():
+    if not SEED.exists():
+        pytest.skip(f"the seed page {SEED} is not on this machine")
+    report = check_paths([SEED])
+    summary = report.summary()
+    assert summary["quotes"] == 34
+    assert summary["errors"] == 0
+    assert int(report.exit_status) == 0
+
+
+def test_seed_page_article_prose_draws_nothing():
+    if not SEED.exists():
+        pytest.skip(f"the seed page {SEED} is not on this machine")
+    findings = check_paths([SEED]).findings
+    assert findings.empty, findings[["rule", "line", "message"]].to_string()
+
+
+def test_sample_page_has_the_seed_figures_and_no_finding():
+    report = check_paths([SAMPLE], Options(include_quotes=True))
+    assert report.summary()["quotes"] == 34
+    assert report.findings.empty, report.findings[["rule", "line", "message"]].to_string()
+    quotes = report.quotes
+    assert quotes["symbol"].is_unique
+    assert set(quotes.loc[quotes["kind"] == "index", "symbol"]) == {"BR100", "BR30", "KSE100", "KSE30"}
+
+
+def test_the_real_inconsistency_is_caught_and_its_correct_form_passes():
+    findings = check_text(PIBTL_REAL).findings
+    assert findings["rule"].tolist() == ["QC303"]
+    finding = findings.iloc[0]
+    assert (finding["line"], finding["column"]) == (1, PIBTL_REAL.index("1.58") + 1)
+    assert finding["observed"] == "1.58" and finding["expected"] == "1.57"
+    assert check_text(PIBTL_REAL.replace("1.58", "1.57")).findings.empty
+
+
+def test_the_real_inconsistency_is_caught_among_seed_quotes():
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    at = lines.index("PIBTL 8.49 Decreased By ▼ -0.02 (-0.24%)")
+    lines[at] = PIBTL_REAL
+    findings = check_text("\n".join(lines)).findings
+    errors = findings[findings["severity"] == "error"]
+    assert errors[["rule", "line"]].values.tolist() == [["QC303", at + 1]]
+
+
+# --- the JSON report ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("include_quotes", [False, True])
+def test_json_report_of_the_sample_validates(tmp_path, include_quotes):
+    status, _output, data = _run([str(SAMPLE), *(["--include-quotes"] if include_quotes else [])], tmp_path)
+    assert status == 0
+    _validate(data)
+    assert data["summary"]["quotes"] == 34 and data["summary"]["passed"] is True
+    assert data["tool"]["name"] == "quotecheck"
+    assert ("quotes" in data) == include_quotes
+    if include_quotes:
+        assert len(data["quotes"]) == 34
+        first = data["quotes"][0]
+        airlink_line = (
+            SAMPLE.read_text(encoding="utf-8")
+            .splitlines()
+            .index("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)")
+        )
+        assert (first["symbol"], first["line"], first["column"]) == ("AIRLINK", airlink_line + 1, 1)
+    assert {r["code"] for r in data["rules"]} == {r.code for r in all_rules()}
+
+
+@pytest.mark.parametrize("include_quotes", [False, True])
+def test_json_report_of_a_faulty_page_validates_and_locates_each_finding(tmp_path, include_quotes):
+    page = tmp_path / "faulty.txt"
+    page.write_text(FAULTY_PAGE, encoding="utf-8")
+    args = [str(page), *(["--include-quotes"] if include_quotes else [])]
+    status, _output, data = _run(args, tmp_path)
+    assert status == 1
+    _validate(data)
+    located = {(f["rule"], f["line"]) for f in data["findings"]}
+    assert located == {("QC303", 3), ("QC401", 4), ("QC501", 5), ("QC306", 7), ("QC101", 8)}
+    summary = data["summary"]
+    assert (summary["errors"], summary["warnings"], summary["infos"]) == (3, 1, 1)
+    assert summary["passed"] is False
+    for finding in data["findings"]:
+        for key in ("rule", "name", "severity", "file", "line", "column", "symbol", "field", "message"):
+            assert key in finding
+
+
+def test_json_report_with_an_unreadable_input_validates(tmp_path):
+    status, _output, data = _run([str(SAMPLE), str(tmp_path / "missing.txt")], tmp_path)
+    assert status == 2
+    _validate(data)
+    assert data["summary"]["quotes"] == 34
+    assert [f["rule"] for f in data["findings"]] == ["QC901"]
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def test_exit_0_on_a_clean_page_and_findings_printed_as_path_line_col(tmp_path):
+    status, output, _ = _run([str(SAMPLE)], tmp_path)
+    assert status == 0
+    assert "34" in output
+
+
+def test_exit_1_on_errors_with_each_finding_on_its_own_line(tmp_path):
+    page = tmp_path / "faulty.txt"
+    page.write_text(FAULTY_PAGE, encoding="utf-8")
+    status, output, _ = _run([str(page)], tmp_path)
+    assert status == 1
+    assert f"{page}:3:{PIBTL_REAL.index('1.58') + 1}: QC303" in output
+
+
+def test_exit_0_when_only_warnings_and_fail_on_error(tmp_path):
+    page = tmp_path / "warning.txt"
+    page.write_text("TRG 70.15 Increased By ▲ 13.96 (24.84%)\n", encoding="utf-8")
+    assert _run([str(page)], tmp_path)[0] == 0
+    assert _run([str(page), "--fail-on", "warning"], tmp_path)[0] == 1
+
+
+def test_exit_2_on_a_missing_file_and_on_a_usage_error(tmp_path):
+    assert _run([str(tmp_path / "nope.txt")], tmp_path)[0] == 2
+    assert _run([str(SAMPLE), "--as-of", "yesterday"], tmp_path)[0] == 2
+    assert CliRunner().invoke(cli, ["check"]).exit_code == 2
+
+
+def test_python_dash_m_checker_runs_the_same_command(tmp_path):
+    page = tmp_path / "faulty.txt"
+    page.write_text(FAULTY_PAGE, encoding="utf-8")
+    args = [sys.executable, "-m", "checker", "check", "--no-report"]
+    clean = subprocess.run([*args, str(SAMPLE)], capture_output=True, text=True, check=False)
+    faulty = subprocess.run([*args, str(page)], capture_output=True, text=True, check=False)
+    missing = subprocess.run([*args, str(tmp_path / "nope.txt")], capture_output=True, text=True, check=False)
+    assert (clean.returncode, faulty.returncode, missing.returncode) == (0, 1, 2)
+    assert "Traceback" not in missing.stderr + missing.stdout
+
+
+def test_rules_command_lists_every_rule_of_the_registry():
+    result = CliRunner().invoke(cli, ["rules"])
+    assert result.exit_code == 0
+    listed = [line.split()[:2] for line in result.output.splitlines() if line.strip()]
+    assert listed == [[rule.code, rule.name] for rule in all_rules()]
+
+
+def test_rules_json_carries_examples_for_every_rule():
+    result = CliRunner().invoke(cli, ["rules", "--format", "json"])
+    entries = json.loads(result.output)
+    assert [e["code"] for e in entries] == [r.code for r in all_rules()]
+    assert all(e["passing_example"] and e["failing_example"] for e in entries)
+
+
+def test_readme_rule_table_is_the_registry():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+    assert start in readme and end in readme
+    table = readme.split(start, 1)[1].split(end, 1)[0].strip()
+    assert table == rules_markdown().strip(), (
+        "README rules table drifted: regenerate it with `quotecheck rules --format markdown`"
+    )
+
+
+# --- packaging ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_report_schema_and_the_feed_profile(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            str(ROOT),
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("quotecheck-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "checker/_schemas/report.schema.json" in names
+    assert "checker/_schemas/profiles/br-psx.json" in names
+    shipped = json.loads(zipfile.ZipFile(wheel).read("checker/_schemas/report.schema.json"))
+    assert shipped == SCHEMA
+
+
+# --- the Python API -------------------------------------------------------------------------------
+
+
+def test_check_text_returns_located_quotes_and_findings():
+    text = (
+        "\ufeff date 2024-03-28 AIRLINK 61.80 Increased By ▲ 1.37 (2.27%)\r\n"
+        "KEL 4.96 Decreased By ▼ -0.04 (-0.81%)\r\n"
+    )
+    report = check_text(text, name="page.txt", options=Options(include_quotes=True))
+    quotes = report.quotes
+    assert quotes[["symbol", "line", "column"]].values.tolist() == [["AIRLINK", 1, 18], ["KEL", 2, 1]]
+    assert report.findings[["rule", "line", "column"]].values.tolist() == [["QC303", 2, 32]]
+    assert report.findings["file"].tolist() == ["page.txt"]
+    assert not report.passed
+
+
+def _frame_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "symbol": ["AIRLINK", "PIBTL", "KSE100"],
+            "price": ["207.00", "15.48", "114,977"],
+            "direction": ["Increased By", "Increased By", "Increased By"],
+            "arrow": ["▲", "▲", None],
+            "change": ["6.71", "0.24", "172.5"],
+            "percent": ["3.35", "1.58", "0.15"],
+        }
+    )
+
+
+def test_check_frame_checks_already_parsed_quotes():
+    report = check_frame(_frame_rows(), name="quotes")
+    assert report.summary()["quotes"] == 3
+    findings = report.findings
+    assert findings[["rule", "symbol"]].values.tolist() == [["QC303", "PIBTL"]]
+
+
+def test_check_frame_with_a_missing_column_is_a_schema_structure_error():
+    report = check_frame(_frame_rows().drop(columns=["percent"]), name="quotes")
+    assert report.findings["rule"].tolist() == ["QC207"]
+    assert "percent" in report.findings["message"].iloc[0]
+    assert not report.passed
+
+
+def test_check_paths_reports_each_file(tmp_path):
+    faulty = tmp_path / "faulty.txt"
+    faulty.write_text(FAULTY_PAGE, encoding="utf-8")
+    report = check_paths([SAMPLE, faulty])
+    assert [f.path for f in report.files] == [str(SAMPLE), str(faulty)]
+    assert [f.quotes for f in report.files] == [34, 6]
+    assert set(report.findings["file"]) == {str(faulty)}
+    assert int(report.exit_status) == 1
