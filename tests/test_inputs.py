@@ -462,3 +462,15 @@ def test_lookalike_characters_in_numbers_are_reported_not_misread(line, column, 
     assert [(int(r.line), int(r.column), r.field) for r in rows.itertuples()] == [(1, column, field)]
     # read as the number it shows, so no sign or percent rule fires on a misreading
     assert not report.findings["rule"].isin(["QC206", "QC301", "QC303"]).any(), report.findings
+
+
+def test_html_lines_past_65535_are_located():
+    # libxml2 stops counting source lines at 65535; the locations must not stop there
+    lines = [
+        "<html><body>",
+        *(f"<p>filler {i}</p>" for i in range(70000)),
+        f"<p>{BOP_BAD}</p>",
+        "</body></html>",
+    ]
+    report = html_report("\n".join(lines))
+    assert rules_at(report, "QC303") == [(len(lines) - 1, len("<p>") + BOP_BAD.index("(-") + 2)]

@@ -38,8 +38,14 @@ BLOCKS = frozenset(
 CELLS = frozenset({"td", "th"})
 _WORD = re.compile(r"\S+")
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
-# How far past the previous word a word is looked for when lxml's lines give no tighter bound.
+# How far past the previous word a word is looked for when lxml's lines give no tighter bound;
+# a word that may have been written with entities (not plain ASCII) is looked for only nearby,
+# so that failing to find it costs little however many such words a page has.
 _WINDOW = 65536
+_NEAR = 1024
+_PLAIN = re.compile(r"[!#-%(-;=?-~]+")  # printable ASCII but & < > " '
+# libxml2's HTML parser stops counting lines at 65535; later lines give no bound at all.
+_MAX_SOURCELINE = 65535
 
 
 @dataclass
@@ -100,7 +106,7 @@ class _Source:
         while position < len(text) and text[position].isspace():
             position += 1
         if not text.startswith(word, position):
-            high = low + _WINDOW
+            high = low + (_WINDOW if _PLAIN.fullmatch(word) else _NEAR)
             if high_line is not None and high_line >= self.line_of(low):
                 high = min(high, self.end_of(high_line))
             position = self._find_outside_tags(word, low, max(high, low + len(word)))
@@ -188,8 +194,13 @@ def html_text(text: str) -> HtmlText:
     return HtmlText(lines=builder.lines, source_lines=split_lines(text))
 
 
+def _line(element: etree._Element | None) -> int | None:
+    line = None if element is None else element.sourceline
+    return line if line is not None and line < _MAX_SOURCELINE else None
+
+
 def _walk(root: etree._Element, builder: _Builder) -> None:
-    starts = [element.sourceline for element in root.iter()]
+    starts = [_line(element) for element in root.iter()]
     started = 0  # how many elements have had their start event: the next one's index in `starts`
     pre = 0
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -209,7 +220,7 @@ def _walk(root: etree._Element, builder: _Builder) -> None:
                 pre += 1
             if element.text:
                 following = starts[started] if started < len(starts) else None
-                builder.text(element.text, element.sourceline, following, pre > 0)
+                builder.text(element.text, _line(element), following, pre > 0)
         else:
             if tag == "pre":
                 pre -= 1
@@ -219,10 +230,8 @@ def _walk(root: etree._Element, builder: _Builder) -> None:
                 builder.separate()
             if element.tail:
                 following = starts[started] if started < len(starts) else None
-                sibling = element.getnext()
-                low = None
-                if sibling is not None and sibling.sourceline is not None:
-                    low = sibling.sourceline - element.tail.count("\n")
+                sibling_line = _line(element.getnext())
+                low = None if sibling_line is None else sibling_line - element.tail.count("\n")
                 builder.text(element.tail, low, following, pre > 0)
 
 
