@@ -231,7 +231,8 @@ def check(
         json_path = str(Path(report_dir) / "report.json")
     outputs = [p for p in (json_path, html_path, junit_path, sarif_path, markdown_path) if p]
     _refuse_overwriting_inputs(outputs, paths)
-    options.report_paths = tuple(outputs)
+    # A folder walk passes over the reports this run writes, and the report folder itself.
+    options.report_paths = (*outputs, *(() if no_report else (report_dir,)))
     report = _run_check(list(paths), options)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes

@@ -474,3 +474,14 @@ def test_html_lines_past_65535_are_located():
     ]
     report = html_report("\n".join(lines))
     assert rules_at(report, "QC303") == [(len(lines) - 1, len("<p>") + BOP_BAD.index("(-") + 2)]
+
+
+def test_folder_walk_passes_over_the_report_folder(tmp_path, monkeypatch):
+    make_tree(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "report.json").write_text('{"summary": {}}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-config", "--format", "text", "."])
+    assert "reports/report.json:" not in result.output
+    assert "4 files, 6 quotes" in result.output
+    assert run("").exit_code == 2

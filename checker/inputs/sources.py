@@ -59,7 +59,8 @@ def expand_paths(
 
     A directory walk takes files matching `include` (default: the known input extensions) and not
     matching `exclude`, tested against the path relative to the directory and against the file
-    name; hidden files and folders are skipped, and so is any file in `skip` (the run's reports).
+    name; hidden files and folders are skipped, and so is any file or folder in `skip` (the run's
+    reports and report folder).
     Files come in sorted order, so a run is deterministic.
     """
     skipped = {_resolved(p) for p in skip}
@@ -68,6 +69,9 @@ def expand_paths(
         name = os.fspath(raw)
         if name == STDIN:
             refs.append(InputRef(STDIN_NAME))
+            continue
+        if not name:
+            refs.append(InputRef(name, Path(name), "(an empty path): no such file or directory"))
             continue
         path = Path(name)
         if path.is_dir():
@@ -132,7 +136,9 @@ def _walk(
         kept = []
         for sub in folders:
             relative = sub if relative_base == "." else f"{relative_base}/{sub}"
-            if not sub.startswith(".") and not (exclude and _matches(relative, exclude)):
+            if sub.startswith(".") or (exclude and _matches(relative, exclude)):
+                continue
+            if _resolved(base / sub) not in skip:  # the run's report folder
                 kept.append(sub)
         folders[:] = sorted(kept)
         for file in files:
