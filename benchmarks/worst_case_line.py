@@ -4,8 +4,9 @@ A page that is one enormous line is what a scraper writes when it drops every li
 shape below is built to stress a different part of the grammar: quotes back to back, quote-like
 text that fails late (a percent with no closing `%)`), long runs of digits and grouping commas
 after a symbol, and starts of quotes (`I 1`) whose symbol is also a prefix of a direction word.
-The time per megabyte must not grow with the size; the script prints it for each size and the
-ratio of the largest to the smallest.
+The time per megabyte must not grow with the size; the script prints it (in CPU seconds of this
+process, so that other work on the machine does not count) for each size, and the ratio of the
+largest size to the smallest.
 
     python -m benchmarks.worst_case_line                # 10 MB and 100 MB, parser and full check
     python -m benchmarks.worst_case_line --sizes 1 10 --shapes near-miss
@@ -43,10 +44,11 @@ def single_line(shape: str, size: int) -> bytes:
 
 
 def timed(action: Callable[[], object]) -> float:
+    """CPU seconds of the action: on a shared machine, wall time mostly measures the neighbours."""
     gc.collect()
-    start = time.perf_counter()
+    start = time.process_time()
     action()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def main() -> None:

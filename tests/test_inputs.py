@@ -485,3 +485,14 @@ def test_folder_walk_passes_over_the_report_folder(tmp_path, monkeypatch):
     assert "reports/report.json:" not in result.output
     assert "4 files, 6 quotes" in result.output
     assert run("").exit_code == 2
+
+
+def test_html_table_row_with_blocks_in_its_cells_is_one_line():
+    page = (
+        "<table>\n<tr><td><p>BOP</p></td><td><div>10.39</div></td>"
+        "<td>Decreased By<br>▼ -0.10</td><td><p>(-0.96%)</p></td></tr>\n"
+        f"<tr><td>{KEL}</td></tr></table><p>after</p>"
+    )
+    report = html_report(page)
+    assert report.summary()["quotes"] == 2
+    assert rules_at(report, "QC303") == [(2, page.split("\n")[1].index("(-0.96") + 2)]

@@ -3,8 +3,8 @@
 The page is parsed with lxml's recovering HTML parser (malformed markup still yields its text,
 entities are decoded). Text is taken in document order; `script`, `style`, `noscript`, `template`
 and the `head` are dropped; block elements and `<br>` end a line, table cells are separated by a
-space (so a ticker laid out as a table row stays one quote), and runs of white space collapse to one
-space as a browser shows them.
+space and a table row is one line even when its cells hold blocks (so a ticker laid out as a table
+row stays one quote), and runs of white space collapse to one space as a browser shows them.
 
 Locations: every word of the extracted text is looked up verbatim in the HTML source, starting at
 the position of the previous word and no earlier than the line lxml gives for its element. A
@@ -203,6 +203,7 @@ def _walk(root: etree._Element, builder: _Builder) -> None:
     starts = [_line(element) for element in root.iter()]
     started = 0  # how many elements have had their start event: the next one's index in `starts`
     pre = 0
+    row = 0  # inside a table row, blocks in cells do not break the line: the row shows as one line
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
         tag = element.tag.lower() if isinstance(element.tag, str) else ""
@@ -212,9 +213,12 @@ def _walk(root: etree._Element, builder: _Builder) -> None:
                 walker.skip_subtree()
                 started += sum(1 for _ in element.iter()) - 1
                 continue
-            if tag in BLOCKS:
+            if tag == "tr":
                 builder.end_line()
-            elif tag in CELLS:
+                row += 1
+            elif tag in BLOCKS and not (row and tag != "table"):
+                builder.end_line()
+            elif tag in CELLS or tag in BLOCKS:
                 builder.separate()
             if tag == "pre":
                 pre += 1
@@ -224,9 +228,12 @@ def _walk(root: etree._Element, builder: _Builder) -> None:
         else:
             if tag == "pre":
                 pre -= 1
-            if tag in BLOCKS:
+            if tag == "tr":
                 builder.end_line()
-            elif tag in CELLS:
+                row -= 1
+            elif tag in BLOCKS and not (row and tag != "table"):
+                builder.end_line()
+            elif tag in CELLS or tag in BLOCKS:
                 builder.separate()
             if element.tail:
                 following = starts[started] if started < len(starts) else None
