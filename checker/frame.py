@@ -25,6 +25,8 @@ ARROW_MEANING = {
 }
 MOJIBAKE_ARROWS = frozenset(t for t in ARROW_MEANING if t not in (ARROW_UP, ARROW_DOWN))
 _SPACES = re.compile(r"\s+")
+# Direction texts that collapsing spaces leaves as they are.
+_SPELT_DIRECTIONS = ("Increased By", "Decreased By", "No Change")
 NUMBER_FIELDS = ("price", "change", "percent")
 FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
 
@@ -94,6 +96,20 @@ def kind_of_symbols(symbols: pa.Array, profile: Profile) -> pa.Array:
     return pc.if_else(index, pa.scalar("index", pa.large_string()), pa.scalar("stock", pa.large_string()))
 
 
+def _collapse_spaces(directions: pa.Array) -> pd.arrays.ArrowStringArray:
+    """Direction texts with each run of white space made one space (Python's `\\s`, as always)."""
+    spelt = pc.fill_null(pc.is_in(directions, value_set=pa.array(_SPELT_DIRECTIONS, directions.type)), True)
+    odd = np.flatnonzero(~spelt.to_numpy(zero_copy_only=False))
+    if len(odd):  # only texts not already in the feed's spelling: those few go through `re`
+        fixed = [
+            None if t is None else _SPACES.sub(" ", t) for t in directions.take(pa.array(odd)).to_pylist()
+        ]
+        mask = np.zeros(len(directions), dtype=bool)
+        mask[odd] = True
+        directions = pc.replace_with_mask(directions, pa.array(mask), pa.array(fixed, directions.type))
+    return pd.array(directions, dtype="string[pyarrow]")
+
+
 def build_frame(
     columns: dict[str, object], file: str, profile: Profile | None
 ) -> tuple[pd.DataFrame, dict[str, Numbers]]:
@@ -122,8 +138,7 @@ def build_frame(
     numbers = {name: read_numbers(texts[name]) for name in NUMBER_FIELDS}
     for name in NUMBER_FIELDS:
         data[name] = numbers[name].value
-    direction_text = pd.Series(strings["direction"])
-    data["direction"] = direction_text.str.replace(_SPACES.pattern, " ", regex=True).array
+    data["direction"] = _collapse_spaces(texts["direction"])
     data["direction_text"] = strings["direction"]
     data["direction_col"] = np.asarray(columns["direction_col"], dtype=np.int64)
     arrow = texts["arrow"]

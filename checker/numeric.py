@@ -170,18 +170,21 @@ class PercentCheck:
     high: np.ndarray  # float64: largest one
 
 
-def _percent_dtype(price: Numbers, change: Numbers, percent: Numbers, scale: int, p_scale: int) -> object:
-    """int64 if no product in `percent_check` can leave the int64 range, else object."""
-    shift = np.clip(scale - np.minimum(price.decimals, change.decimals), 0, None)
-    values = _magnitude(price.mantissa, np.clip(scale - price.decimals, 0, None)) + _magnitude(
-        change.mantissa, np.clip(scale - change.decimals, 0, None)
-    )
-    halves = 2 * 5 * 10.0 ** float(shift.max(initial=0))
-    previous = values + halves  # bounds |corner price| + |corner change| and each on its own
-    percent = _magnitude(percent.mantissa, np.clip(p_scale - percent.decimals, 0, None)) + 5 * 10.0**p_scale
-    hundred = 100 * 10.0**p_scale
-    biggest = max(hundred * previous, percent * previous, 100 * previous)
-    return np.int64 if biggest * 4 < _INT64_SAFE else object
+def _percent_int64_safe(
+    price: Numbers, change: Numbers, percent: Numbers, scale: int, p_scale: int
+) -> np.ndarray:
+    """Rows whose every product in `percent_check` provably stays within int64 (a float bound)."""
+
+    def magnitude(numbers: Numbers, at: int) -> np.ndarray:
+        return np.abs(numbers.mantissa).astype(np.float64) * np.power(
+            10.0, np.clip(at - numbers.decimals, 0, None)
+        )
+
+    # |corner price| + |corner change| bounds the previous price and each corner on its own.
+    corners = magnitude(price, scale) + magnitude(change, scale) + 2 * 10.0**scale
+    shown_percent = magnitude(percent, p_scale) + 10.0**p_scale
+    biggest = corners * np.maximum(shown_percent, 100 * 10.0**p_scale)
+    return biggest * 4 < _INT64_SAFE
 
 
 def percent_check(
@@ -193,12 +196,49 @@ def percent_check(
     a unit of their last shown digit. The shown percent stands for every value within half a unit
     of its rounding (`rounding_decimals`, trailing zeros being trimmed). The two intervals must
     meet. Ties (a value exactly half-way) are accepted, so either rounding convention passes.
-    Integers are int64 when their magnitudes allow it, Python ints otherwise: exact either way.
+    Rows whose magnitudes allow it are computed on int64, the others on Python ints: exact either way.
     """
     n = len(exact)
     scale = int(max(price.decimals.max(initial=0), change.decimals.max(initial=0))) + 1
     p_scale = int(max(percent.decimals.max(initial=0), rounding_decimals)) + 1
-    dtype = _percent_dtype(price, change, percent, scale, p_scale)
+    safe = _percent_int64_safe(price, change, percent, scale, p_scale)
+    if safe.all():
+        return _percent_rows(price, change, percent, exact, rounding_decimals, scale, p_scale, np.int64)
+    if not safe.any():
+        return _percent_rows(price, change, percent, exact, rounding_decimals, scale, p_scale, object)
+    out = PercentCheck(
+        checked=np.zeros(n, dtype=bool),
+        consistent=np.zeros(n, dtype=bool),
+        low=np.full(n, np.nan),
+        high=np.full(n, np.nan),
+    )
+    for rows, dtype in ((safe, np.int64), (~safe, object)):
+        part = _percent_rows(
+            _subset(price, rows), _subset(change, rows), _subset(percent, rows), exact[rows],
+            rounding_decimals, scale, p_scale, dtype,
+        )  # fmt: skip
+        out.checked[rows], out.consistent[rows] = part.checked, part.consistent
+        out.low[rows], out.high[rows] = part.low, part.high
+    return out
+
+
+def _subset(numbers: Numbers, rows: np.ndarray) -> Numbers:
+    """The same decoded numbers for the rows of a mask only."""
+    return Numbers(**{name: getattr(numbers, name)[rows] for name in Numbers.__dataclass_fields__})
+
+
+def _percent_rows(
+    price: Numbers,
+    change: Numbers,
+    percent: Numbers,
+    exact: np.ndarray,
+    rounding_decimals: int,
+    scale: int,
+    p_scale: int,
+    dtype: object,
+) -> PercentCheck:
+    """`percent_check` at fixed scales, with integers of `dtype` (int64 or object)."""
+    n = len(exact)
     p = scaled(price.mantissa, price.decimals, scale, dtype)
     c = scaled(change.mantissa, change.decimals, scale, dtype)
     hp = half_unit(price.decimals, scale, exact, dtype)

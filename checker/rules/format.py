@@ -6,6 +6,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checker.findings import Severity, combine, empty_findings
 from checker.frame import MOJIBAKE_ARROWS, NUMBER_FIELDS
@@ -19,17 +21,19 @@ def _canonical(value: float, decimals: int, grouping: bool) -> str:
 
 
 def _number_format_mask(
-    numbers: Numbers, texts: np.ndarray, spec: NumberFormat, rows: np.ndarray, signed: bool
-) -> tuple[np.ndarray, list[str]]:
-    """Rows (among `rows`) whose number breaks `spec`, with why each one fails."""
+    numbers: Numbers, texts: pa.Array, spec: NumberFormat, rows: np.ndarray, signed: bool
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Rows (among `rows`) whose number breaks `spec`, with why: the index of the first reason."""
     bad = np.zeros(len(rows), dtype=bool)
-    reasons: list[np.ndarray] = []
+    why = np.full(len(rows), -1, dtype=np.int64)
+    reasons: list[str] = []
 
     def flag(mask: np.ndarray, reason: str) -> None:
         nonlocal bad
         mask = mask & rows & ~bad
         bad |= mask
-        reasons.append(np.where(mask, reason, ""))
+        why[mask] = len(reasons)
+        reasons.append(reason)
 
     readable = numbers.readable
     flag(readable & ~np.isin(numbers.decimals, spec.decimals), _decimals_reason(spec.decimals))
@@ -41,13 +45,10 @@ def _number_format_mask(
     flag(readable & numbers.plus_sign, "a '+' sign (rises are shown unsigned)")
     if not signed:
         flag(readable & (numbers.mantissa < 0), "a sign on a price")
-    unsigned = np.char.lstrip(texts.astype(str), "+-\u2212")
-    leading_zero = np.char.startswith(unsigned, "0") & (numbers.integer_digits > 1)
+    unsigned = pc.utf8_ltrim(pc.fill_null(texts, ""), "+-\u2212")
+    leading_zero = pc.starts_with(unsigned, "0").to_numpy(zero_copy_only=False) & (numbers.integer_digits > 1)
     flag(readable & leading_zero, "a leading zero")
-    why = np.full(len(rows), "", dtype=object)
-    for reason in reasons:
-        why = np.where(why == "", reason, why)
-    return bad, list(why)
+    return bad, why, reasons
 
 
 def _decimals_reason(allowed: tuple[int, ...]) -> str:
@@ -60,33 +61,37 @@ def _decimals_reason(allowed: tuple[int, ...]) -> str:
     return f"{', '.join(map(str, allowed[:-1]))} or {allowed[-1]} decimals expected"
 
 
+def _text_column(ctx: CheckContext, column: str) -> pa.Array:
+    values = pa.array(ctx.frame[column].array)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def _kind_format_findings(ctx: CheckContext, field_name: str, code: str, signed: bool) -> pd.DataFrame:
-    frame = ctx.frame
     numbers = ctx.numbers[field_name]
-    texts = frame[f"{field_name}_text"].to_numpy(dtype=object, na_value="")
-    kinds = frame["kind"].to_numpy(dtype=object, na_value="")
+    column = f"{field_name}_text"
+    texts = _text_column(ctx, column)
     parts = []
     for kind_name, kind in ctx.profile.kinds.items():
         spec: NumberFormat = getattr(kind, field_name)
-        rows = kinds == kind_name
+        rows = ctx.equals("kind", kind_name)
         if not rows.any():
             continue
-        bad, why = _number_format_mask(numbers, texts, spec, rows, signed)
+        bad, why, reasons = _number_format_mask(numbers, texts, spec, rows, signed)
         if not bad.any():
             continue
         decimals = spec.decimals[0] if len(spec.decimals) == 1 else None
         grouping = spec.grouping == "required"
-        expected = np.full(len(rows), "", dtype=object)
-        message = np.full(len(rows), "", dtype=object)
-        for row in np.flatnonzero(bad):
-            shown_decimals = (
-                decimals
-                if decimals is not None
-                else min(max(int(numbers.decimals[row]), min(spec.decimals)), max(spec.decimals))
-            )
-            expected[row] = _canonical(float(numbers.value[row]), shown_decimals, grouping)
-            message[row] = f"{kind_name} {field_name} {texts[row]}: {why[row]}"
-        parts.append(REGISTRY[code].findings(ctx, bad, field_name, texts, expected, message))
+        shown = ctx.texts(column, bad)
+        values = numbers.value[bad]
+        if decimals is None:
+            places = np.clip(numbers.decimals[bad], min(spec.decimals), max(spec.decimals)).tolist()
+        else:
+            places = [decimals] * len(values)
+        expected = np.array(
+            [_canonical(v, d, grouping) for v, d in zip(values.tolist(), places, strict=True)], dtype=object
+        )
+        message = f"{kind_name} {field_name} " + shown + ": " + np.array(reasons, dtype=object)[why[bad]]
+        parts.append(REGISTRY[code].findings(ctx, bad, field_name, shown, expected, message))
     return combine(parts)
 
 
@@ -137,20 +142,22 @@ def change_format(ctx: CheckContext) -> pd.DataFrame:
 def percent_format(ctx: CheckContext) -> pd.DataFrame:
     """One finding per percent with too many decimals, untrimmed zeros, a plus sign or grouping."""
     numbers = ctx.numbers["percent"]
-    texts = ctx.frame["percent_text"].to_numpy(dtype=object, na_value="")
+    texts = pc.fill_null(_text_column(ctx, "percent_text"), "")
     readable = numbers.readable
     max_decimals = ctx.profile.percent_max_decimals
     too_many = readable & (numbers.decimals > max_decimals)
-    untrimmed = readable & (numbers.decimals > 0) & np.char.endswith(texts.astype(str), "0")
+    untrimmed = readable & (numbers.decimals > 0) & pc.ends_with(texts, "0").to_numpy(zero_copy_only=False)
     plus = readable & numbers.plus_sign
     grouped = readable & numbers.grouped
-    unsigned = np.char.lstrip(texts.astype(str), "+-\u2212")
-    leading_zero = readable & np.char.startswith(unsigned, "0") & (numbers.integer_digits > 1)
+    unsigned = pc.utf8_ltrim(texts, "+-\u2212")
+    leading_zero = (
+        readable & pc.starts_with(unsigned, "0").to_numpy(zero_copy_only=False) & (numbers.integer_digits > 1)
+    )
     mask = too_many | untrimmed | plus | grouped | leading_zero
     if not mask.any():
         return empty_findings()
     why = np.select(
-        [too_many, untrimmed, plus, grouped],
+        [too_many[mask], untrimmed[mask], plus[mask], grouped[mask]],
         [
             f"more than {max_decimals} decimals",
             "trailing zeros are trimmed in this feed",
@@ -158,12 +165,11 @@ def percent_format(ctx: CheckContext) -> pd.DataFrame:
             "a thousands separator",
         ],
         "a leading zero",
-    )
-    expected = np.full(len(mask), "", dtype=object)
-    for row in np.flatnonzero(mask):
-        expected[row] = _trimmed(float(numbers.value[row]), max_decimals)
-    message = "percent " + pd.Series(texts, dtype=object) + "%: " + pd.Series(why, dtype=object)
-    return REGISTRY["QC403"].findings(ctx, mask, "percent", texts, expected, message.to_numpy())
+    ).astype(object)
+    expected = np.array([_trimmed(v, max_decimals) for v in numbers.value[mask].tolist()], dtype=object)
+    shown = ctx.texts("percent_text", mask)
+    message = "percent " + shown + "%: " + why
+    return REGISTRY["QC403"].findings(ctx, mask, "percent", shown, expected, message)
 
 
 def _trimmed(value: float, decimals: int) -> str:
@@ -234,13 +240,15 @@ from checker.numeric import LOOKALIKE_TABLE as _ASCII_TABLE  # noqa: E402
 )
 def arrow_mojibake(ctx: CheckContext) -> pd.DataFrame:
     """One finding per arrow that is the mojibake of `▲` or `▼`."""
-    texts = ctx.frame["arrow_text"].to_numpy(dtype=object, na_value="")
-    mask = np.isin(texts, list(MOJIBAKE_ARROWS))
-    meaning = ctx.frame["arrow"].to_numpy(dtype=object, na_value="")
-    message = (
-        "arrow " + pd.Series(texts, dtype=object) + " is the mojibake of " + pd.Series(meaning, dtype=object)
-    )
-    return REGISTRY["QC405"].findings(ctx, mask, "arrow", texts, meaning, message.to_numpy())
+    arrows = pa.array(sorted(MOJIBAKE_ARROWS), pa.large_string())
+    texts = _text_column(ctx, "arrow_text")
+    mask = pc.fill_null(pc.is_in(texts, value_set=arrows), False).to_numpy(zero_copy_only=False)
+    if not mask.any():
+        return empty_findings()
+    shown = ctx.texts("arrow_text", mask)
+    meaning = ctx.texts("arrow", mask)
+    message = "arrow " + shown + " is the mojibake of " + meaning
+    return REGISTRY["QC405"].findings(ctx, mask, "arrow", shown, meaning, message)
 
 
 @declare(

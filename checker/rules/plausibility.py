@@ -7,7 +7,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from checker.findings import Severity
+from checker.findings import Severity, empty_findings
+from checker.numeric import aligned
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 
@@ -29,23 +30,26 @@ def circuit_breaker(ctx: CheckContext) -> pd.DataFrame:
     breaker = ctx.profile.circuit_breaker(ctx.as_of)
     price, change = ctx.numbers["price"], ctx.numbers["change"]
     stock = ~ctx.is_index & price.readable & change.readable
-    scale = np.maximum(price.decimals, change.decimals)
-    p = price.mantissa.astype(object) * np.power(10, scale - price.decimals).astype(object)
-    c = change.mantissa.astype(object) * np.power(10, scale - change.decimals).astype(object)
-    previous = p - c
     limit = Fraction(breaker.percent) / 100
     floor = Fraction(breaker.floor_rupees)
+    factor = max(limit.numerator, limit.denominator, floor.denominator, 2)
+    p, c, scale = aligned(price, change, headroom=factor)
+    previous = p - c
     moved = np.abs(c)
-    units = np.power(10, scale).astype(object)
+    if p.dtype == object or floor.numerator * 10.0 ** float(scale.max(initial=0)) * 4 >= 2.0**62:
+        units = np.power(10, scale).astype(object)
+        floor_units = floor.numerator * units
+    else:
+        floor_units = floor.numerator * np.power(10, scale, dtype=np.int64)
     beyond_percent = (moved * limit.denominator > previous * limit.numerator).astype(bool)
-    beyond_floor = (moved * floor.denominator > floor.numerator * units).astype(bool)
+    beyond_floor = (moved * floor.denominator > floor_units).astype(bool)
     mask = stock & (previous > 0).astype(bool) & beyond_percent & beyond_floor
-    texts = ctx.frame["change_text"].to_numpy(dtype=object, na_value="")
+    if not mask.any():
+        return empty_findings()
+    texts = ctx.texts("change_text", mask)
     limit_text = f"{breaker.percent}% or Rs {breaker.floor_rupees}"
-    message = pd.Series(texts, dtype=object).map(
-        lambda t: f"change {t} exceeds the circuit breaker of {limit_text} in force"
-    )
-    return REGISTRY["QC501"].findings(ctx, mask, "change", texts, f"within {limit_text}", message.to_numpy())
+    message = "change " + texts + f" exceeds the circuit breaker of {limit_text} in force"
+    return REGISTRY["QC501"].findings(ctx, mask, "change", texts, f"within {limit_text}", message)
 
 
 @declare(
@@ -63,21 +67,20 @@ def circuit_breaker(ctx: CheckContext) -> pd.DataFrame:
 def index_level(ctx: CheckContext) -> pd.DataFrame:
     """One finding per index level outside its profile range, widened by the profile's margin."""
     frame = ctx.frame
-    symbols = frame["symbol"].to_numpy(dtype=object, na_value="")
     value = ctx.numbers["price"].value
     margin = float(ctx.profile.index_level_margin_percent) / 100
     low = np.full(len(frame), -np.inf)
     high = np.full(len(frame), np.inf)
     for symbol, (lo, hi) in ctx.profile.index_levels.items():
-        rows = symbols == symbol
+        rows = ctx.equals("symbol", symbol)
         low[rows] = lo * (1 - margin)
         high[rows] = hi * (1 + margin)
     mask = ctx.is_index & ((value < low) | (value > high))
-    expected = (
-        np.array([f"{lo:,.0f} to {hi:,.0f}" for lo, hi in zip(low, high, strict=True)], dtype=object)
-        if mask.any()
-        else ""
+    if not mask.any():
+        return empty_findings()
+    expected = np.array(
+        [f"{lo:,.0f} to {hi:,.0f}" for lo, hi in zip(low[mask], high[mask], strict=True)], dtype=object
     )
-    texts = frame["price_text"].to_numpy(dtype=object, na_value="")
-    message = pd.Series(texts, dtype=object).map(lambda t: f"index level {t} is outside the range seen")
-    return REGISTRY["QC502"].findings(ctx, mask, "price", texts, expected, message.to_numpy())
+    texts = ctx.texts("price_text", mask)
+    message = "index level " + texts + " is outside the range seen"
+    return REGISTRY["QC502"].findings(ctx, mask, "price", texts, expected, message)

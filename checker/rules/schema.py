@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checker.findings import Severity, combine, empty_findings
 from checker.rules.registry import REGISTRY, CheckContext, declare
@@ -128,15 +130,86 @@ def _field_of(column: str | None) -> str:
     return column if column in ("symbol", "price", "direction", "arrow", "change", "percent") else "file"
 
 
-def schema_findings(ctx: CheckContext) -> pd.DataFrame:
-    """Validate the frame with pandera (lazily, collecting every failure) and map to findings."""
-    import pandera.errors as pe
+# The failing rows are validated this many at a time, so that pandera's failure-case tables (one
+# row per failing cell) stay small however many rows fail.
+_SLICE = 25_000
+_TEXT = pd.StringDtype("pyarrow")
+_EXPECTED_DTYPES = {
+    "line": np.dtype(np.int64),
+    "symbol": _TEXT,
+    "kind": _TEXT,
+    "price": np.dtype(np.float64),
+    "direction": _TEXT,
+    "arrow": _TEXT,
+    "change": np.dtype(np.float64),
+    "percent": np.dtype(np.float64),
+}
 
+
+def suspect_rows(frame: pd.DataFrame, kinds: tuple[str, ...]) -> np.ndarray | None:
+    """Rows that any check of the schema could fail (a superset, computed with vectorised kernels).
+
+    None when the frame's columns or dtypes are not the ones the schema expects: then only pandera
+    itself can say what is wrong, and it validates the whole frame.
+    """
+    for name, dtype in _EXPECTED_DTYPES.items():
+        if name not in frame or frame[name].dtype != dtype:
+            return None
+
+    def text(name: str) -> pa.Array:
+        values = pa.array(frame[name].array)
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+    def holds(values: pa.Array) -> np.ndarray:
+        return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+    arrow = text("arrow")
+    good = (
+        (frame["line"].to_numpy() >= 1)
+        & holds(pc.match_substring_regex(text("symbol"), SYMBOL_PATTERN))
+        & holds(pc.is_in(text("kind"), value_set=pa.array(list(kinds), arrow.type)))
+        & (frame["price"].to_numpy() > 0)
+        & holds(pc.is_in(text("direction"), value_set=pa.array(list(DIRECTIONS), arrow.type)))
+        & (holds(pc.is_in(arrow, value_set=pa.array(list(ARROWS), arrow.type))) | holds(pc.is_null(arrow)))
+        & ~np.isnan(frame["change"].to_numpy())
+        & (frame["percent"].to_numpy() > -100)
+    )
+    return ~good
+
+
+def schema_findings(ctx: CheckContext) -> pd.DataFrame:
+    """Validate the frame with pandera (lazily, collecting every failure) and map to findings.
+
+    Rows that no check can fail (found with vectorised kernels, see `suspect_rows`) are not handed
+    to pandera: it validates the others, a slice at a time, and reports their failures exactly as it
+    would within the whole frame. A frame whose columns are not as expected is validated whole.
+    """
     frame = ctx.frame
     if not len(frame):
         return empty_findings()
+    kinds = tuple(ctx.profile.kinds)
+    suspect = suspect_rows(frame, kinds)
+    if suspect is None:
+        return _pandera_findings(ctx, frame, kinds, frame_level=True)
+    rows = np.flatnonzero(suspect)
+    columns = list(_EXPECTED_DTYPES)
+    return combine(
+        [
+            _pandera_findings(ctx, frame.iloc[rows[start : start + _SLICE]][columns], kinds, start == 0)
+            for start in range(0, len(rows), _SLICE)
+        ]
+    )
+
+
+def _pandera_findings(
+    ctx: CheckContext, validated: pd.DataFrame, kinds: tuple[str, ...], frame_level: bool
+) -> pd.DataFrame:
+    """Findings for the pandera failures of `validated` (rows of ctx.frame, same index labels)."""
+    import pandera.errors as pe
+
+    frame = ctx.frame
     try:
-        quote_schema(tuple(ctx.profile.kinds)).validate(frame, lazy=True)
+        quote_schema(kinds).validate(validated, lazy=True)
         return empty_findings()
     except pe.SchemaErrors as errors:
         parts = []
@@ -151,7 +224,8 @@ def schema_findings(ctx: CheckContext) -> pd.DataFrame:
             rule = REGISTRY[code]
             cases = error.failure_cases
             if not isinstance(cases, pd.DataFrame) or "index" not in cases or cases["index"].isna().all():
-                parts.append(_frame_level(ctx, rule, str(column or cases), reason))
+                if frame_level:
+                    parts.append(_frame_level(ctx, rule, str(column or cases), reason))
                 continue
             mask = np.zeros(len(frame), dtype=bool)
             positions = frame.index.get_indexer(cases["index"].dropna().unique())
@@ -160,10 +234,9 @@ def schema_findings(ctx: CheckContext) -> pd.DataFrame:
             observed = (
                 frame[f"{field_name}_text"] if f"{field_name}_text" in frame else frame.get(field_name, "")
             )
-            message = (
-                f"{field_name} " + pd.Series(observed, index=frame.index).astype(str) + f": {rule.summary}"
-            )
-            parts.append(rule.findings(ctx, mask, field_name, observed, _expected(code), message))
+            observed = pd.Series(observed, index=frame.index)[mask]
+            message = (f"{field_name} " + observed.astype(str) + f": {rule.summary}").to_numpy()
+            parts.append(rule.findings(ctx, mask, field_name, observed.array, _expected(code), message))
         return combine(parts)
 
 
