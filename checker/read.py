@@ -61,7 +61,7 @@ def binary_reason(data: bytes) -> str | None:
         if data.startswith(magic):
             return f"binary file ({what})"
     sample = data[:_SAMPLE]
-    if not sample or _utf16_bom(data) is not None:
+    if not sample or _utf16_bom(data) is not None or _utf16_without_bom(data) is not None:
         return None
     control = len(sample) - len(sample.translate(None, _CONTROL))
     if control * 10 > len(sample):
@@ -71,6 +71,21 @@ def binary_reason(data: bytes) -> str | None:
     replaced = sample.decode("utf-8", errors="replace").count("\ufffd")
     if replaced * 10 > len(sample) * 3:
         return f"binary file ({replaced} invalid UTF-8 sequences in the first {len(sample)} bytes)"
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """utf-16-le or utf-16-be when `data` has no BOM but the NUL bytes of ASCII text in UTF-16."""
+    sample = data[:_SAMPLE]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    # ASCII in UTF-16 puts a NUL in every other byte: odd bytes for little-endian, even for big.
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd * 10 >= half * 7 and even * 10 <= half:
+        return "utf-16-le"
+    if even * 10 >= half * 7 and odd * 10 <= half:
+        return "utf-16-be"
     return None
 
 
@@ -117,6 +132,8 @@ def decode(data: bytes) -> Decoded:
     if found is not None:
         skip, encoding = found
         bom = True
+    elif (guessed := _utf16_without_bom(data)) is not None:
+        encoding = guessed
     elif data.startswith(codecs.BOM_UTF8):
         skip, bom = len(codecs.BOM_UTF8), True
     body = data[skip:] if skip else data

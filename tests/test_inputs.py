@@ -420,6 +420,8 @@ PAGE = f"{AIRLINK}\n{BOP_BAD}\n{KEL}\n"
         (b"\xef\xbb\xbf" + PAGE.encode("utf-8"), "utf-8 with BOM"),
         (b"\xff\xfe" + PAGE.encode("utf-16-le"), "utf-16-le with BOM"),
         (b"\xfe\xff" + PAGE.encode("utf-16-be"), "utf-16-be with BOM"),
+        (PAGE.encode("utf-16-le"), "utf-16-le"),  # no BOM: told by where the NUL bytes are
+        (PAGE.encode("utf-16-be"), "utf-16-be"),
     ],
 )
 def test_utf8_and_utf16_with_or_without_bom(data, encoding):

@@ -63,7 +63,7 @@ declare(
     "undecodable-bytes",
     Severity.ERROR,
     "Bytes that are not valid text in the file's encoding.",
-    "The file is decoded as UTF-8 (or UTF-16 when it starts with a UTF-16 byte order mark). Bytes "
+    "The file is decoded as UTF-8 (or UTF-16, told by its byte order mark or its NUL bytes). Bytes "
     "that do not decode, and NUL bytes (valid UTF-8 but never part of a page), are reported with "
     "their byte offset; the rest of the file is still checked.",
     "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
