@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import IO
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike[str], encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Write to a temporary file beside `path`, then rename it over `path`.
@@ -20,6 +26,9 @@ def atomic_writer(path: str | os.PathLike[str], encoding: str = "utf-8") -> Iter
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        # mkstemp creates the file private (0600); a report is shared (uploaded as a CI artifact,
+        # served to a team), so give it the permissions an ordinary new file would get.
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding=encoding, newline="\n") as stream:
             yield stream
         os.replace(temporary, target)
