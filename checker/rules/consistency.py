@@ -264,15 +264,55 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # where each code first occurs.
     _codes, first_of_group = np.unique(group, return_index=True)
     first_row = first_of_group[group]
-    repeat = first_row != np.arange(n)
     fields = [pa.array(frame[name].array) for name in _SIGNATURE_FIELDS]
     fields = [pc.fill_null(f.cast(pa.large_string()), "") for f in fields]
     signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))
     signature_codes = pd.factorize(pd.array(signature, dtype="string[pyarrow]"), use_na_sentinel=False)[0]
+    differs = signature_codes != signature_codes[first_row]
+    if differs.any():
+        first_row = _reference_rows(ctx, group, differs)
+    repeat = first_row != np.arange(n)
     identical = signature_codes == signature_codes[first_row]
     first_line = frame["line"].to_numpy()[first_row]
     ctx.shared["repeats"] = (repeat, identical, first_line)
     return ctx.shared["repeats"]
+
+
+def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -> np.ndarray:
+    """For each row, the row of its symbol's group that the group's other quotes are compared with.
+
+    Where a symbol's quotes differ, the genuine-looking one is the reference, so that the error
+    lands on the altered or inserted quote rather than on the real one, wherever it stands: a
+    quote whose own signs or percent disagree is suspect, then one out of the ticker's
+    alphabetical order among its neighbours of the same kind; ties go to the first.
+    """
+    frame = ctx.frame
+    n = len(frame)
+    rows = np.arange(n)
+    mixed = np.zeros(int(group.max()) + 1, dtype=bool)
+    mixed[group[differs]] = True
+    signals, truth = _signals(ctx), _truth(ctx)
+    inconsistent = np.zeros(n, dtype=bool)
+    for name in ("direction", "arrow", "change", "percent"):
+        inconsistent |= (signals[name] != _ABSENT) & (truth != _ABSENT) & (signals[name] != truth)
+    numbers = ctx.numbers
+    check = percent_check(numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2)
+    inconsistent |= check.checked & ~check.consistent
+    order = frame[["file", "kind", "symbol"]].astype(str)
+    neighbours = order.groupby(["file", "kind"], sort=False)["symbol"]
+    symbol = order["symbol"].to_numpy(dtype=object)
+    before = neighbours.shift(1).fillna("").to_numpy(dtype=object)
+    after = neighbours.shift(-1).fillna("").to_numpy(dtype=object)
+    has_before, has_after = before != "", after != ""
+    out_of_order = (has_before & (before > symbol)).astype(np.int64) + (has_after & (after < symbol))
+    # Order is evidence only on a page whose ticker is alphabetical, as the feed's is.
+    if has_before.sum() < 5 or (before[has_before] <= symbol[has_before]).mean() < 0.8:
+        out_of_order[:] = 0
+    suspicion = np.where(mixed[group], 4 * inconsistent + out_of_order, 0)
+    key = suspicion * n + rows
+    best = np.full(len(mixed), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, group, key)
+    return best[group] % n
 
 
 @declare(
@@ -282,7 +322,9 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "A symbol appears again on the page with different figures.",
     "A page is one snapshot, so a symbol is quoted once. Pages that repeat the whole ticker (a "
     "scrolling marquee) repeat it identically; a repeat with different figures means two snapshots "
-    "were mixed or a figure was altered. The finding is on the repeat and names the first line.",
+    "were mixed or a figure was altered. The finding is on the quote that looks altered (its own "
+    "signs or percent disagree, or it stands out of the ticker's alphabetical order), else on the "
+    "later one, and names the line of the other.",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.41 Decreased By ▼ -0.08 (-0.76%)",
     ("symbol",),
@@ -292,7 +334,7 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & ~identical
     message = np.array(
-        [f"symbol already quoted with other figures on line {n}" for n in first_line[mask]], dtype=object
+        [f"symbol quoted with other figures on line {n}" for n in first_line[mask]], dtype=object
     )
     return REGISTRY["QC305"].findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)
 
