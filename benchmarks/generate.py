@@ -347,7 +347,7 @@ class PageGenerator:
                 line = " ".join(self.quote() for _ in range(r.randint(2, 3)))  # several quotes per line
             else:
                 line = self.quote()
-                if block_start and r.random() < 0.5:
+                if block_start and r.random() < 0.25:
                     line = _CRAWLER_PREFIX + line
                 block_start = False
             yield line
