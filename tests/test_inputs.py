@@ -354,6 +354,7 @@ def make_tree(root: Path) -> None:
     (root / "a" / "q.csv.gz").write_bytes(gzip.compress(CSV_TEXT.encode()))
     (root / "top.jsonl").write_text(json.dumps(GOOD), encoding="utf-8")
     (root / "notes.md").write_text("# not an input", encoding="utf-8")
+    (root / "b" / "OLD.TXT").write_text(KEL, encoding="utf-8")
     (root / ".hidden" / "x.txt").write_text(AIRLINK, encoding="utf-8")
     (root / ".dot.txt").write_text(AIRLINK, encoding="utf-8")
 
@@ -361,10 +362,11 @@ def make_tree(root: Path) -> None:
 def test_directory_walk_is_recursive_sorted_and_skips_hidden_and_unknown_files(tmp_path):
     make_tree(tmp_path)
     names = [Path(ref.name).relative_to(tmp_path).as_posix() for ref in expand_paths([tmp_path])]
-    assert names == ["a/page.html", "a/q.csv.gz", "b/page.txt", "top.jsonl"]
+    assert names == ["a/page.html", "a/q.csv.gz", "b/OLD.TXT", "b/page.txt", "top.jsonl"]
     report = check_paths([tmp_path])
-    assert [Path(f.path).name for f in report.files] == ["page.html", "q.csv.gz", "page.txt", "top.jsonl"]
-    assert [f.format for f in report.files] == ["html", "csv", "text", "jsonl"]
+    names = [Path(f.path).name for f in report.files]
+    assert names == ["page.html", "q.csv.gz", "OLD.TXT", "page.txt", "top.jsonl"]
+    assert [f.format for f in report.files] == ["html", "csv", "text", "text", "jsonl"]
 
 
 def test_include_and_exclude_globs(tmp_path):
@@ -376,8 +378,8 @@ def test_include_and_exclude_globs(tmp_path):
 
     assert walked(include=("*.md",)) == ["notes.md"]
     assert walked(include=("a/*",)) == ["a/page.html", "a/q.csv.gz"]
-    assert walked(exclude=("a",)) == ["b/page.txt", "top.jsonl"]
-    assert walked(exclude=("*.gz", "top.*")) == ["a/page.html", "b/page.txt"]
+    assert walked(exclude=("a",)) == ["b/OLD.TXT", "b/page.txt", "top.jsonl"]
+    assert walked(exclude=("*.gz", "top.*", "*.TXT")) == ["a/page.html", "b/page.txt"]
     result = run(["--exclude", "a", "--include", "*.txt", str(tmp_path)])
     assert result.exit_code == 0 and "1 file, 1 quotes" in result.output
 
@@ -403,6 +405,7 @@ def test_directory_walk_passes_over_the_runs_own_reports(tmp_path):
     assert [Path(f["path"]).name for f in report["files"]] == [
         "page.html",
         "q.csv.gz",
+        "OLD.TXT",
         "page.txt",
         "top.jsonl",
     ]
@@ -485,7 +488,7 @@ def test_folder_walk_passes_over_the_report_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["check", "--no-config", "--format", "text", "."])
     assert "reports/report.json:" not in result.output
-    assert "4 files, 6 quotes" in result.output
+    assert "5 files, 7 quotes" in result.output
     assert run("").exit_code == 2
 
 

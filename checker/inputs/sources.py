@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from checker.inputs.detect import EXTENSIONS, GZIP_SUFFIXES
+from checker.inputs.detect import EXTENSIONS, GZIP_SUFFIXES, format_from_name
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -75,7 +75,7 @@ def expand_paths(
             continue
         path = Path(name)
         if path.is_dir():
-            found = list(_walk(path, include or default_patterns(), exclude, skipped))
+            found = list(_walk(path, include, exclude, skipped))
             if found:
                 refs.extend(found)
             else:
@@ -84,6 +84,11 @@ def expand_paths(
         else:
             refs.append(InputRef(name, path))
     return refs
+
+
+def _known(name: str) -> bool:
+    """True for a file name whose extension names an input format (in any case, `.gz` looked through)."""
+    return format_from_name(name) is not None
 
 
 def output_over_input(
@@ -143,7 +148,7 @@ def _walk(
         folders[:] = sorted(kept)
         for file in files:
             relative = file if relative_base == "." else f"{relative_base}/{file}"
-            if file.startswith(".") or not _matches(relative, include):
+            if file.startswith(".") or not (_matches(relative, include) if include else _known(file)):
                 continue
             if exclude and _matches(relative, exclude):
                 continue
