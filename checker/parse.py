@@ -24,7 +24,9 @@ ARROW_TEXTS = ("▲", "▼", "△", "▽", "↑", "↓", "â–²", "â–¼", "
 _ARROW = "|".join(re.escape(a) for a in sorted(ARROW_TEXTS, key=len, reverse=True))
 # A symbol is the whole run of word characters before the price, so that a mangled symbol
 # (`1AIRLINK`, `AIR-LINK`, `Airlink`) is read whole and reported rather than read as its tail.
-_SYMBOL = r"(?<![\w.&-])[\w.&-]+"
+# The one exception is a crawler's date glued to the first symbol (`2024-03-28AIRLINK`).
+_GLUED_DATE = r"(?<=[0-9]{4}-[0-9]{2}-[0-9]{2})"
+_SYMBOL = rf"(?:(?<![\w.&-])(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[A-Za-z])|{_GLUED_DATE})[\w.&-]+"
 
 QUOTE_PATTERN = re.compile(
     rf"(?P<symbol>{_SYMBOL})"
@@ -39,7 +41,7 @@ QUOTE_FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
 # Where something starts to look like a quote: an upper-case symbol, then a number that ends
 # at a space, the end of the line, an arrow or a parenthesis.
 _START = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<symbol>[A-Z][A-Z0-9]*){_SP}+(?P<number>{_NUMBER})(?=$|{_SP}|[(▲▼])"
+    rf"(?:(?<![A-Za-z0-9])|{_GLUED_DATE})(?P<symbol>[A-Z][A-Z0-9]*){_SP}+(?P<number>{_NUMBER})(?=$|{_SP}|[(▲▼])"
 )
 # Things only a quote has; a start followed by one of them is a broken quote, not prose.
 _QUOTE_TOKEN = re.compile(rf"{_DIRECTION}|{_ARROW}|\({_SP}*{_NUMBER}{_SP}*%|%{_SP}*\)")
@@ -197,7 +199,7 @@ _RE2_SP = "[" + "".join(f"\\x{{{c:x}}}" for c in (
 _STRICT_NUMBER = r"[-+]?[0-9][0-9,.]*"
 _STRICT_ARROW = "|".join(re.escape(a) for a in ARROW_TEXTS).replace("\u0096", "\\x{96}")
 _STRICT_QUOTE = (
-    rf"^(?:[^(]* )?[A-Za-z0-9_.&-]+ {_STRICT_NUMBER} (?:Increased By|Decreased By|No Change)"
+    rf"^(?:[^(]* )?[A-Za-z_.&-][A-Za-z0-9_.&-]* {_STRICT_NUMBER} (?:Increased By|Decreased By|No Change)"
     rf"(?: (?:{_STRICT_ARROW}))? {_STRICT_NUMBER} \({_STRICT_NUMBER}%\)\n?$"
 )
 # A superset of where _START can match (RE2 has no look-around): the lines without "(" that the

@@ -97,7 +97,7 @@ PROSE = (
     "",
     "   ",
 )
-PREFIXES = (" date 2024-03-28 ", "date 2021-07-14 ", " ", "")
+PREFIXES = (" date 2024-03-28 ", "date 2021-07-14 ", "date 2022-11-02", " ", "")
 
 
 def round_half_up(value: Fraction, decimals: int) -> Decimal:
