@@ -182,7 +182,15 @@ def _check_html(text: str, name: str, options: Options, profile: Profile, rules:
         text = text[1:]
     page = html_text(text)
     parsed = remap(parse_lines(page.texts), page)
-    return _check_parsed(parsed, page.source_lines, bool(text), name, options, profile, rules)
+    checked = _check_parsed(parsed, page.source_lines, bool(text), name, options, profile, rules)
+    if page.stopped is None:
+        return checked
+    line, column, why = page.stopped
+    message = f"the HTML parser gave up here ({why}); text after it was not checked"
+    stopped = file_finding("QC906", name, message, line=line)
+    stopped["column"] = pd.array([column], dtype="Int64")
+    result, findings, quotes, sources = checked
+    return result, combine([findings, stopped]), quotes, sources
 
 
 def _check_records_text(

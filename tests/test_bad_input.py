@@ -408,3 +408,12 @@ def test_check_text_and_check_frame_never_raise(monkeypatch):
     assert "ZeroDivisionError" in only(report, "QC904")["message"]
     frame = checker.api.check_frame(pd.DataFrame({"symbol": [object()], "price": [[1]]}), "f")
     assert frame.exit_status in (ExitStatus.INTERNAL, ExitStatus.FINDINGS)
+
+
+def test_html_nested_past_the_parser_limit_is_reported_where_it_gave_up():
+    page = f"<p>{KEL}</p>\n" + "<div>" * 3000 + AIRLINK + "</div>" * 3000
+    report = check_bytes(page.encode(), "deep.html")
+    assert report.summary()["quotes"] == 1  # KEL, before the point where the parser stopped
+    row = only(report, "QC906")
+    assert int(row["line"]) == 2
+    assert "the HTML parser gave up here (Excessive depth" in row["message"]

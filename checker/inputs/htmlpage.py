@@ -64,6 +64,8 @@ class HtmlText:
 
     lines: list[TextLine]
     source_lines: list[str]
+    # Where lxml gave up (a fatal error such as nesting deeper than it allows): line, column, why.
+    stopped: tuple[int, int, str] | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -191,7 +193,9 @@ def html_text(text: str) -> HtmlText:
     if root is not None:
         _walk(root, builder)
     builder.end_line()
-    return HtmlText(lines=builder.lines, source_lines=split_lines(text))
+    fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
+    stopped = (fatal[0].line, max(fatal[0].column, 1), fatal[0].message) if fatal else None
+    return HtmlText(lines=builder.lines, source_lines=split_lines(text), stopped=stopped)
 
 
 def _line(element: etree._Element | None) -> int | None:

@@ -113,11 +113,11 @@ declare(
     "QC906",
     "malformed-data",
     Severity.ERROR,
-    "A CSV, TSV, JSON or JSON Lines file that is not well-formed where reported.",
+    "A CSV, TSV, JSON or JSON Lines file (or HTML) that is not well-formed where reported.",
     "The file breaks its format's syntax at the reported line and column: JSON cut off part-way "
     "(a truncated download), a JSON Lines line that is not JSON, a CSV row with more or fewer fields "
-    "than the header. Everything before the fault (and, for line-based formats, after it) is still "
-    "checked.",
+    "than the header, HTML nested deeper than the parser allows. Everything before the fault (and, "
+    "for line-based formats, after it) is still checked.",
     '[{"symbol": "BOP", "price": "10.39", "direction": "Decreased By", "arrow": "▼", '
     '"change": "-0.10", "percent": "-0.95"}]',
     '[{"symbol": "BOP", "price": "10.39", "direction": "Decre',
