@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from checker.api import check_frame, check_paths, check_text
+from checker.api import check_bytes, check_frame, check_paths, check_text
 from checker.cli import cli, rules_markdown
 from checker.config import Options
 from checker.rules.registry import all_rules
@@ -296,3 +296,18 @@ def test_check_paths_reports_each_file(tmp_path):
     assert [f.quotes for f in report.files] == [34, 6]
     assert set(report.findings["file"]) == {str(faulty)}
     assert int(report.exit_status) == 1
+
+
+def test_check_bytes_reports_undecodable_bytes_where_they_are_and_checks_the_rest():
+    data = "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n".encode() + b"BOP \xff 10.39\n"
+    data += "KEL 4.96 Decreased By ▼ -0.04 (-0.81%)\n".encode()
+    report = check_bytes(data, name="page.txt")
+    assert report.summary()["quotes"] == 2
+    located = report.findings[["rule", "line", "column"]].values.tolist()
+    assert located == [["QC902", 2, 5], ["QC303", 3, 32]]
+
+
+def test_check_paths_on_a_missing_file_is_an_unreadable_input_not_an_exception(tmp_path):
+    report = check_paths([tmp_path / "missing.txt"])
+    assert report.findings["rule"].tolist() == ["QC901"]
+    assert int(report.exit_status) == 2

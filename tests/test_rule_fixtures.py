@@ -104,9 +104,9 @@ SECTIONS = [section for sections in FIXTURES.values() for section in sections]
 # Rules a text page cannot draw, and where each one is tested instead. Input-family rules other
 # than QC903 are about files, bytes and records, and are tested through check_bytes/check_paths.
 NOT_FROM_TEXT = {
-    "QC207": "a frame handed to check_frame (tests/test_engine_api.py)",
-    "QC901": "a path that cannot be read (tests/test_engine_api.py, tests/test_engine_cli.py)",
-    "QC902": "bytes that are not UTF-8, through check_bytes (tests/test_engine_api.py)",
+    "QC207": "a frame handed to check_frame (tests/test_engine.py)",
+    "QC901": "a path that cannot be read (tests/test_engine.py)",
+    "QC902": "bytes that are not UTF-8, through check_bytes (tests/test_engine.py)",
     "QC904": "an internal failure; no input is known to cause it",
 }
 
