@@ -114,3 +114,22 @@ def test_findings_match_reference_golden(page):
     assert len(got) == len(expected)
     for index, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g == e, f"finding {index} differs"
+
+
+@pytest.mark.parametrize("name", ["weird-lines.txt", "weird\tlines.txt"])  # a tab goes through rich
+def test_plain_terminal_lines_are_what_rich_prints(name):
+    import io
+
+    from checker.render.terminal import finding_texts, make_console, render_terminal
+
+    report = check_text((DATA / "weird-lines.txt").read_text(encoding="utf-8"), name=name)
+    assert len(report.findings) > 20
+    fast = io.StringIO()
+    render_terminal(report, make_console(file=fast))
+    slow = io.StringIO()
+    console = make_console(file=slow)
+    for line in finding_texts(report):
+        console.print(line)
+    console.print()
+    assert fast.getvalue().startswith(slow.getvalue())
+    assert len(fast.getvalue()) > len(slow.getvalue())  # the summary follows

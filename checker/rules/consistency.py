@@ -248,6 +248,20 @@ def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
 _SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
 
 
+def _codes(values: pd.Series | pa.Array) -> np.ndarray:
+    """An int64 code per value, equal values sharing one (nulls too), by hashing in Arrow."""
+    if isinstance(values, pd.Series):
+        values = (
+            pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.large_string())
+            if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow")
+            else pa.array(values.array)
+        )
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values, null_encoding="encode")
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each row: is it a repeat of its symbol in its file, identical to the first, first line.
 
@@ -257,17 +271,22 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return ctx.shared["repeats"]
     frame = ctx.frame
     n = len(frame)
-    file_codes = pd.factorize(frame["file"].astype(str), use_na_sentinel=False)[0].astype(np.int64)
-    symbol_codes = pd.factorize(frame["symbol"], use_na_sentinel=False)[0].astype(np.int64)
+    files = frame["file"]
+    file_codes = (
+        files.cat.codes.to_numpy().astype(np.int64)
+        if isinstance(files.dtype, pd.CategoricalDtype)
+        else _codes(files.astype(str))
+    )
+    symbol_codes = _codes(frame["symbol"])
     group = pd.factorize(file_codes * (int(symbol_codes.max(initial=0)) + 1) + symbol_codes)[0]
     # Codes are numbered in order of first appearance, so each group's first row is found by
     # where each code first occurs.
-    _codes, first_of_group = np.unique(group, return_index=True)
+    _unique, first_of_group = np.unique(group, return_index=True)
     first_row = first_of_group[group]
     fields = [pa.array(frame[name].array) for name in _SIGNATURE_FIELDS]
     fields = [pc.fill_null(f.cast(pa.large_string()), "") for f in fields]
     signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))
-    signature_codes = pd.factorize(pd.array(signature, dtype="string[pyarrow]"), use_na_sentinel=False)[0]
+    signature_codes = _codes(signature)
     differs = signature_codes != signature_codes[first_row]
     if differs.any():
         first_row = _reference_rows(ctx, group, differs)
