@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from checker.findings import Severity, empty_findings
-from checker.numeric import aligned, format_percent, percent_check
+from checker.numeric import PercentCheck, aligned, format_percent, percent_check
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 UP, DOWN, FLAT = 1, -1, 0
@@ -157,6 +157,16 @@ def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
     return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message)
 
 
+def _percent(ctx: CheckContext) -> PercentCheck:
+    """The percent arithmetic of every row (see `percent_check`), computed once per frame."""
+    if "percent" not in ctx.shared:
+        numbers = ctx.numbers
+        ctx.shared["percent"] = percent_check(
+            numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2
+        )
+    return ctx.shared["percent"]
+
+
 def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator / denominator rounded half away from zero, on exact integers (denominator > 0)."""
     magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
@@ -180,7 +190,7 @@ def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose percent the shown price and change cannot produce."""
     numbers = ctx.numbers
-    check = percent_check(numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2)
+    check = _percent(ctx)
     mask = check.checked & ~check.consistent
     if not mask.any():
         return empty_findings()
@@ -314,8 +324,7 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
     inconsistent = np.zeros(n, dtype=bool)
     for name in ("direction", "arrow", "change", "percent"):
         inconsistent |= (signals[name] != _ABSENT) & (truth != _ABSENT) & (signals[name] != truth)
-    numbers = ctx.numbers
-    check = percent_check(numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2)
+    check = _percent(ctx)
     inconsistent |= check.checked & ~check.consistent
     order = frame[["file", "kind", "symbol"]].astype(str)
     neighbours = order.groupby(["file", "kind"], sort=False)["symbol"]
