@@ -52,9 +52,16 @@ _STRING_COLUMNS = ("rule", "name", "severity", "file", "symbol", "field", "obser
 SORT_ORDER = ["file", "line", "column", "rule"]
 
 
+_EMPTY: list[pd.DataFrame] = []  # the empty findings frame, built once (a run asks for it often)
+_TEXT = pd.StringDtype("pyarrow")
+_LOCATION = pd.Int64Dtype()
+
+
 def empty_findings() -> pd.DataFrame:
     """A findings frame with no rows."""
-    return normalize(pd.DataFrame({name: [] for name in FINDING_COLUMNS}))
+    if not _EMPTY:
+        _EMPTY.append(normalize(pd.DataFrame({name: [] for name in FINDING_COLUMNS})))
+    return _EMPTY[0].copy()
 
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,9 +71,11 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
             frame[name] = None
     out = frame[list(FINDING_COLUMNS)].copy()
     for name in _STRING_COLUMNS:
-        out[name] = out[name].astype("string[pyarrow]")
+        if out[name].dtype != _TEXT:
+            out[name] = out[name].astype("string[pyarrow]")
     for name in ("line", "column", "end_column"):
-        out[name] = pd.array(out[name], dtype="Int64")
+        if out[name].dtype != _LOCATION:
+            out[name] = pd.array(out[name], dtype="Int64")
     return out
 
 
