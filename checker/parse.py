@@ -163,10 +163,8 @@ def parse_lines_reference(lines: list[str], first_line: int = 1) -> ParseResult:
 def _parse_line(text: str, line_no: int, cols: dict[str, list], unparsed: list[Unparsed]) -> None:
     """The reference parse of one line, appending to `cols` and `unparsed`."""
     position = 0
-    matched = False
     if "(" in text:  # every quote has a parenthesis: skip the regex on most prose
         for match in QUOTE_PATTERN.finditer(text):
-            matched = True
             if match.start() > position:
                 problem = _check_stretch(text[position : match.start()], position, line_no, False)
                 if problem is not None:
@@ -180,7 +178,9 @@ def _parse_line(text: str, line_no: int, cols: dict[str, list], unparsed: list[U
                 cols[f"{name}_col"].append(match.start(name) + 1 if value is not None else None)
             position = match.end()
     if position < len(text):
-        problem = _check_stretch(text[position:], position, line_no, not matched)
+        # What ends a line is judged as a line of its own, after a quote too: a quote cut off
+        # right after its price (`KEL 4.96`, `BKTI 987`) is never dropped in silence.
+        problem = _check_stretch(text[position:], position, line_no, True)
         if problem is not None:
             unparsed.append(problem)
 
