@@ -307,6 +307,52 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ctx.shared["repeats"]
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    array = (
+        pa.array(values.array) if isinstance(values.dtype, pd.StringDtype) else pa.array(values.astype(str))
+    )
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _file_codes(frame: pd.DataFrame) -> np.ndarray:
+    files = frame["file"]
+    if isinstance(files.dtype, pd.CategoricalDtype):
+        return files.cat.codes.to_numpy().astype(np.int64)
+    return _codes(files.astype(str))
+
+
+def ticker_order(file_codes: np.ndarray, kinds: pa.Array, symbols: pa.Array) -> np.ndarray:
+    """For each quote, how many of its two neighbours in its ticker break alphabetical order.
+
+    A ticker is the quotes of one file and kind, in page order. Order is evidence only on a page
+    whose tickers are alphabetical, as the feed's are: when fewer than 5 quotes have a neighbour
+    before them, or fewer than 80% of those follow it in order, every count is 0.
+    """
+    n = len(symbols)
+    out = np.zeros(n, dtype=np.int64)
+    if n < 2:
+        return out
+    kind_codes = _codes(kinds)
+    key = file_codes * (int(kind_codes.max(initial=0)) + 1) + kind_codes
+    order = np.argsort(key, kind="stable")  # each ticker together, in page order
+    texts = pc.fill_null(symbols, "").take(pa.array(order))
+    earlier, later = texts.slice(0, n - 1), texts.slice(1)
+    sorted_key = key[order]
+    same = sorted_key[1:] == sorted_key[:-1]
+
+    def holds(values: pa.Array) -> np.ndarray:
+        return values.to_numpy(zero_copy_only=False).astype(bool)
+
+    has_before = np.r_[False, same & holds(pc.not_equal(earlier, ""))]
+    has_after = np.r_[same & holds(pc.not_equal(later, "")), False]
+    before_greater = np.r_[False, holds(pc.greater(earlier, later))]
+    after_less = np.r_[holds(pc.less(later, earlier)), False]
+    if has_before.sum() < 5 or (~before_greater[has_before]).mean() < 0.8:
+        return out
+    out[order] = (has_before & before_greater).astype(np.int64) + (has_after & after_less)
+    return out
+
+
 def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -> np.ndarray:
     """For each row, the row of its symbol's group that the group's other quotes are compared with.
 
@@ -326,16 +372,11 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
         inconsistent |= (signals[name] != _ABSENT) & (truth != _ABSENT) & (signals[name] != truth)
     check = _percent(ctx)
     inconsistent |= check.checked & ~check.consistent
-    order = frame[["file", "kind", "symbol"]].astype(str)
-    neighbours = order.groupby(["file", "kind"], sort=False)["symbol"]
-    symbol = order["symbol"].to_numpy(dtype=object)
-    before = neighbours.shift(1).fillna("").to_numpy(dtype=object)
-    after = neighbours.shift(-1).fillna("").to_numpy(dtype=object)
-    has_before, has_after = before != "", after != ""
-    out_of_order = (has_before & (before > symbol)).astype(np.int64) + (has_after & (after < symbol))
-    # Order is evidence only on a page whose ticker is alphabetical, as the feed's is.
-    if has_before.sum() < 5 or (before[has_before] <= symbol[has_before]).mean() < 0.8:
-        out_of_order[:] = 0
+    out_of_order = ctx.shared.get("out_of_order")
+    if out_of_order is None:  # a chunked run passes it in, computed over the whole file
+        out_of_order = ticker_order(
+            _file_codes(frame), _arrow_text(frame["kind"]), _arrow_text(frame["symbol"])
+        )
     suspicion = np.where(mixed[group], 4 * inconsistent + out_of_order, 0)
     key = suspicion * n + rows
     best = np.full(len(mixed), np.iinfo(np.int64).max, dtype=np.int64)
