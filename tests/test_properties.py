@@ -614,3 +614,18 @@ def test_percent_verdict_matches_exact_interval_arithmetic_at_the_edges(case):
     findings = check_text(line).findings
     mismatched = "QC303" in set(findings["rule"])
     assert mismatched == (not admitted), f"{line!r}\n{findings[['rule', 'message']].to_string()}"
+
+
+@FEW
+@given(page=pages(), gap=st.sampled_from(PROSE))
+def test_a_page_repeating_its_whole_ticker_draws_only_repeat_infos(page, gap):
+    quote_lines = [line for line in page.lines if not isinstance(line, str)]
+    first_block = len(page.lines)
+    page.lines = [*page.lines, gap, *[[dataclasses.replace(q) for q in line] for line in quote_lines]]
+    report = check_text(page.text(), name="page.txt")
+    findings = report.findings
+    assert set(findings["rule"]) <= {"QC306"}, _describe(report)
+    quotes = sum(len(line) for line in quote_lines)
+    assert len(findings) == quotes, _describe(report)
+    assert (findings["line"] > first_block + 1).all(), _describe(report)
+    assert report.summary()["quotes"] == 2 * quotes
