@@ -110,6 +110,12 @@ def check_input(
 ) -> Checked:
     """Check one input (a file, stdin or an empty directory); every failure becomes a finding."""
     try:
+        if ref.path is not None and not ref.is_stdin and ref.problem is None:
+            from checker.chunked import check_large_file
+
+            checked = check_large_file(Path(ref.path), ref.name, options, profile, rules)
+            if checked is not None:  # a large text page, checked a chunk at a time
+                return checked
         raw = read_input(ref, options.max_decompressed_size, stdin)
         return _check_raw(raw, ref.name, options, profile, rules)
     except Exception as error:  # the last resort: a finding and exit status 3, never a traceback

@@ -133,3 +133,38 @@ def test_plain_terminal_lines_are_what_rich_prints(name):
     console.print()
     assert fast.getvalue().startswith(slow.getvalue())
     assert len(fast.getvalue()) > len(slow.getvalue())  # the summary follows
+
+
+@pytest.mark.parametrize(
+    ("lines", "fraction", "seed", "chunk_bytes"),
+    [(3000, 0.3, 21, 20_000), (2000, 1.0, 22, 7_000), (1500, 0.05, 23, 20_000)],
+)
+def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk_bytes):
+    from checker.api import check_path
+    from checker.chunked import check_large_file
+    from checker.config import Options
+    from checker.profile import load_profile
+
+    page = tmp_path / "page.txt"
+    # Duplicates far apart, across chunks: the page again at the end with some figures changed.
+    text = generate_page(lines, fraction, seed)
+    tail = text.splitlines()[:200]
+    altered = [line.replace("Increased", "Decreased", 1) if i % 7 else line for i, line in enumerate(tail)]
+    body = ("\ufeff" + text + "\n".join(altered) + "\n").encode("utf-8")
+    middle = len(body) // 2
+    page.write_bytes(body[:middle] + b"\xff\xfe" + body[middle:] + b"BAD \xff 1.00\n")
+    assert len(body) > 3 * chunk_bytes
+    options = Options()
+    rules = options.policy.enabled_rules()
+    profile = load_profile(options.profile)
+    whole = check_path(page, options, profile, rules)
+    chunked = check_large_file(page, str(page), options, profile, rules, chunk_bytes=chunk_bytes, force=True)
+    assert chunked is not None
+    assert (chunked[0].lines, chunked[0].quotes, chunked[0].encoding) == (
+        whole[0].lines,
+        whole[0].quotes,
+        whole[0].encoding,
+    )
+    assert {"QC305", "QC306", "QC902"} <= set(whole[1]["rule"])  # repeats across chunks, bad bytes
+    assert _findings_rows(chunked[1]) == _findings_rows(whole[1])
+    assert chunked[3] == whole[3]

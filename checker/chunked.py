@@ -1,0 +1,273 @@
+"""Large text pages checked a chunk of lines at a time, in bounded memory, with the same findings.
+
+A page bigger than LARGE_FILE_BYTES is read in chunks of about CHUNK_BYTES cut at line breaks.
+Each chunk is decoded, parsed with its true line numbers, framed and checked by every rule that
+looks at one quote at a time. Repeated symbols need the whole page: the first pass keeps only each
+quote's symbol, kind and line; afterwards the lines that hold a repeated symbol are read again and
+the repeat rules run on those quotes, with the ticker order computed over the whole page, so the
+findings are exactly those of checking the page whole (tests/test_fast_paths.py compares them).
+
+Used for plain (not compressed) UTF-8 text files only, and not when every quote is to be kept in
+the report (`include_quotes`); any other input is read whole as before.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from checker.config import Options
+from checker.findings import combine
+from checker.frame import build_frame
+from checker.parse import line_array, parse_array
+from checker.profile import Profile
+from checker.read import DecodeProblem, binary_reason, decode
+from checker.report import FileResult
+from checker.rules.consistency import ticker_order
+from checker.rules.registry import REGISTRY, CheckContext, Rule
+from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
+
+LARGE_FILE_BYTES = 64 * 2**20
+CHUNK_BYTES = 32 * 2**20
+REPEAT_RULES = ("QC305", "QC306")
+MAX_SOURCE_LINE = 2000
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _chunks(path: Path, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, bytes) of consecutive pieces of the file, each ending at a LF but the last."""
+    offset = 0
+    carry = b""
+    with open(path, "rb") as stream:
+        while True:
+            block = stream.read(chunk_bytes)
+            if not block:
+                if carry:
+                    yield offset, carry
+                return
+            data = carry + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            yield offset, data[: cut + 1]
+            offset += cut + 1
+            carry = data[cut + 1 :]
+
+
+def _decode_chunk(data: bytes, first: bool) -> tuple[str, str, bool, list[DecodeProblem]]:
+    """Text, encoding, BOM and problems of one chunk, located within the chunk.
+
+    The first chunk is decoded as a whole file is (BOM, encoding guess); later ones as UTF-8, the
+    encoding the first chunk settled on (other encodings are never chunked).
+    """
+    if first:
+        decoded = decode(data)
+        return decoded.text, decoded.encoding, decoded.bom, decoded.problems
+    # A lone UTF-8 BOM at the start of a later chunk is text, as it would be in the whole file:
+    # decode it behind a newline so that `decode` does not take it for a byte order mark.
+    decoded = decode(b"\n" + data)
+    problems = [
+        DecodeProblem(p.byte_offset - 1, p.line - 1, p.column, p.raw, p.reason) for p in decoded.problems
+    ]
+    return decoded.text[1:], decoded.encoding, False, problems
+
+
+def _eligible(path: Path, options: Options) -> bool:
+    """Whether the file is one this module checks (large, plain UTF-8 text)."""
+    if options.include_quotes:
+        return False
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+        if not LARGE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
+            return False
+        with open(path, "rb") as stream:
+            head = stream.read(1 << 16)
+    except OSError:
+        return False
+    if head.startswith(_GZIP_MAGIC) or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if binary_reason(head) is not None:
+        return False
+    decoded = decode(head)
+    if decoded.encoding != "utf-8":
+        return False
+    from checker.inputs.detect import detect_format
+
+    return detect_format(str(path), decoded.text, options.input_format) == "text"
+
+
+def check_large_file(
+    path: Path,
+    name: str,
+    options: Options,
+    profile: Profile,
+    rules: list[Rule],
+    chunk_bytes: int = CHUNK_BYTES,
+    force: bool = False,
+) -> tuple[FileResult, pd.DataFrame, None, dict[tuple[str, int], str]] | None:
+    """Check a large text file chunk by chunk; None when the file is not one to chunk.
+
+    `force` chunks a file of any size (for tests).
+    """
+    if not force and not _eligible(path, options):
+        return None
+    per_quote_rules = [r for r in rules if r.code not in REPEAT_RULES]
+    repeat_rules = [r for r in rules if r.code in REPEAT_RULES and r.check is not None]
+    parts: list[pd.DataFrame] = []
+    sources: dict[tuple[str, int], str] = {}
+    symbols: list[pa.Array] = []
+    kinds: list[pa.Array] = []
+    quote_lines: list[np.ndarray] = []
+    first_line = 1
+    encoding, bom, total_lines, has_text = "utf-8", False, 0, False
+    pieces = list(_chunk_offsets(path, chunk_bytes))
+    for index, (offset, data) in enumerate(_read_pieces(path, pieces)):
+        last = index == len(pieces) - 1
+        text, chunk_encoding, chunk_bom, problems = _decode_chunk(data, index == 0)
+        if index and chunk_encoding != "utf-8":  # decode took a later chunk for UTF-16: read it whole
+            return None
+        if index == 0:
+            encoding, bom = chunk_encoding, chunk_bom
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        has_text = has_text or bool(text)
+        lines = line_array(text)
+        if not last:  # the chunk ends with its last line's break: no empty line after it
+            lines = lines.slice(0, len(lines) - 1)
+        parsed = parse_array(lines, first_line)
+        frame, numbers = build_frame(parsed.columns, name, profile)
+        found = [
+            unparsed_findings(parsed.unparsed, name),
+            check_quotes(frame, profile, per_quote_rules, options.as_of, numbers),
+        ]
+        if problems:
+            moved = [
+                DecodeProblem(p.byte_offset + offset, p.line + first_line - 1, p.column, p.raw, p.reason)
+                for p in problems
+            ]
+            found.append(decode_findings(moved, name, chunk_encoding))
+        chunk_findings = combine(found)
+        parts.append(chunk_findings)
+        _add_sources(sources, chunk_findings, lines, first_line, name)
+        if problems:
+            _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
+        symbols.append(pa.array(frame["symbol"].array).cast(pa.large_string()))
+        kinds.append(pa.array(frame["kind"].array).cast(pa.large_string()))
+        quote_lines.append(frame["line"].to_numpy())
+        first_line += len(lines)
+        total_lines += len(lines)
+        del frame, numbers, parsed, lines, text
+    quotes = sum(len(s) for s in symbols)
+    if repeat_rules and quotes:
+        parts.append(
+            _repeat_findings(
+                path, name, pieces, options, profile, repeat_rules, symbols, kinds, quote_lines, sources
+            )
+        )
+    if not quotes:
+        parts.append(file_finding("QC903", name, f"{name}: no quote found in {total_lines} lines"))
+    result = FileResult(path=name, lines=total_lines if has_text else 0, quotes=quotes)
+    result.format = "text"
+    result.encoding = f"{encoding} with BOM" if bom else encoding
+    return result, combine(parts), None, sources
+
+
+def _chunk_offsets(path: Path, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+    """(offset, length) of each chunk, cut at LFs, without keeping the data."""
+    for offset, data in _chunks(path, chunk_bytes):
+        yield offset, len(data)
+
+
+def _read_pieces(path: Path, pieces: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    with open(path, "rb") as stream:
+        for offset, length in pieces:
+            stream.seek(offset)
+            yield offset, stream.read(length)
+
+
+def _add_sources(
+    sources: dict[tuple[str, int], str], findings: pd.DataFrame, lines: pa.Array, first_line: int, name: str
+) -> None:
+    numbers = {int(n) for n in findings["line"].dropna().unique()}
+    _add_sources_for(sources, numbers, lines, first_line, name)
+
+
+def _add_sources_for(
+    sources: dict[tuple[str, int], str], numbers: set[int], lines: pa.Array, first_line: int, name: str
+) -> None:
+    wanted = sorted(n for n in numbers if first_line <= n < first_line + len(lines))
+    if not wanted:
+        return
+    texts = lines.take(pa.array([n - first_line for n in wanted])).to_pylist()
+    for number, text in zip(wanted, texts, strict=True):
+        text = text[:-1] if text.endswith("\n") else text
+        sources.setdefault((name, number), text[:MAX_SOURCE_LINE])
+
+
+def _repeat_findings(
+    path: Path,
+    name: str,
+    pieces: list[tuple[int, int]],
+    options: Options,
+    profile: Profile,
+    rules: list[Rule],
+    symbols: list[pa.Array],
+    kinds: list[pa.Array],
+    quote_lines: list[np.ndarray],
+    sources: dict[tuple[str, int], str],
+) -> pd.DataFrame:
+    """The repeat rules' findings over the whole file: the lines of repeated symbols read again."""
+    all_symbols = pa.concat_arrays(symbols)
+    codes = pc.dictionary_encode(all_symbols, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
+    repeated = np.bincount(codes)[codes] > 1
+    if not repeated.any():
+        return combine([])
+    all_lines = np.concatenate(quote_lines)
+    order = ticker_order(np.zeros(len(all_symbols), dtype=np.int64), pa.concat_arrays(kinds), all_symbols)
+    wanted = np.unique(all_lines[repeated])
+    rows = np.flatnonzero(np.isin(all_lines, wanted))  # every quote on those lines, in page order
+    texts: list[pa.Array] = []
+    first_line = 1
+    for index, (_offset, data) in enumerate(_read_pieces(path, pieces)):
+        text = _decode_chunk(data, index == 0)[0]
+        if index == 0 and text.startswith("\ufeff"):
+            text = text[1:]
+        lines = line_array(text)
+        if index < len(pieces) - 1:
+            lines = lines.slice(0, len(lines) - 1)
+        inside = wanted[(wanted >= first_line) & (wanted < first_line + len(lines))]
+        if len(inside):
+            texts.append(lines.take(pa.array(inside - first_line)))
+        first_line += len(lines)
+    picked = pa.concat_arrays(texts)
+    parsed = parse_array(picked, 1)
+    columns = dict(parsed.columns)
+    columns["line"] = wanted[np.asarray(columns["line"]) - 1]
+    frame, numbers = build_frame(columns, name, profile)
+    if len(frame) != len(rows):  # cannot happen: the same lines parse the same way
+        raise RuntimeError(f"{name}: {len(frame)} quotes on re-read lines, {len(rows)} on the first pass")
+    ctx = CheckContext(frame=frame, numbers=numbers, profile=profile, as_of=options.as_of)
+    ctx.shared["out_of_order"] = order[rows]
+    found = combine([rule.check(ctx) for rule in rules if rule.code in REGISTRY])
+    needed = {int(n) for n in found["line"].dropna().unique()}
+    for number, text in zip(wanted.tolist(), picked.to_pylist(), strict=True):
+        if number in needed:
+            text = text[:-1] if text.endswith("\n") else text
+            sources.setdefault((name, number), text[:MAX_SOURCE_LINE])
+    return found
+
+
+def size_of(path: str | os.PathLike[str]) -> int:
+    """The size of a file in bytes (0 when it cannot be read)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
