@@ -60,7 +60,7 @@ def unparsed_findings(unparsed: list[Unparsed], file: str) -> pd.DataFrame:
                 "end_column": item.column + len(item.text) - 1,
                 "symbol": item.symbol,
                 "field": "line",
-                "observed": item.text,
+                "observed": _clipped(item.text),
                 "expected": "SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
                 "message": _UNPARSED_MESSAGES[item.kind],
             }
@@ -90,6 +90,15 @@ def decode_findings(problems: list[DecodeProblem], file: str, encoding: str) -> 
             for p in problems
         ]
     )
+
+
+# A broken stretch can be a whole 100 MB line; the finding shows its start, and its span says how long.
+MAX_OBSERVED = 200
+
+
+def _clipped(text: str) -> str:
+    """Text for a finding's `observed`, cut to MAX_OBSERVED characters."""
+    return text if len(text) <= MAX_OBSERVED else f"{text[: MAX_OBSERVED - 1]}…"
 
 
 def _shown_bytes(raw: bytes) -> str:

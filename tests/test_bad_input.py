@@ -417,3 +417,12 @@ def test_html_nested_past_the_parser_limit_is_reported_where_it_gave_up():
     row = only(report, "QC906")
     assert int(row["line"]) == 2
     assert "the HTML parser gave up here (Excessive depth" in row["message"]
+
+
+def test_a_broken_stretch_on_a_huge_line_is_clipped_in_the_finding():
+    unit = "AIRLINK 207.00 Increased By ▲ 6.71 (3.35 "
+    line = unit * 50000
+    report = check_bytes(line.encode(), "near.txt")
+    row = only(report, "QC102")
+    assert len(row["observed"]) == 200 and line.startswith(row["observed"][:-1])
+    assert int(row["end_column"]) == len(line.rstrip())
