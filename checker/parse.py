@@ -22,6 +22,9 @@ _DIRECTION = rf"(?i:increased{_SP}+by|decreased{_SP}+by|no{_SP}+change)"
 # Arrows as published, their look-alikes, and the mojibake scrapers make of them.
 ARROW_TEXTS = ("▲", "▼", "△", "▽", "↑", "↓", "â–²", "â–¼", "â\u0096²", "â\u0096¼")
 _ARROW = "|".join(re.escape(a) for a in sorted(ARROW_TEXTS, key=len, reverse=True))
+# Any other lone symbol where the arrow goes (`►`, `^`, `?`) is read as an arrow, so that the
+# quote is checked and the arrow reported as invalid; signs, points and brackets are not.
+_ODD_ARROW = r"[^\w\s()\[\]%+\-\u2212.,]"
 # A symbol is the whole run of word characters before the price, so that a mangled symbol
 # (`1AIRLINK`, `AIR-LINK`, `Airlink`) is read whole and reported rather than read as its tail.
 # The one exception is a crawler's date glued to the first symbol (`2024-03-28AIRLINK`).
@@ -32,7 +35,7 @@ QUOTE_PATTERN = re.compile(
     rf"(?P<symbol>{_SYMBOL})"
     rf"(?P<s1>{_SP}+)(?P<price>{_NUMBER})"
     rf"(?P<s2>{_SP}+)(?P<direction>{_DIRECTION})"
-    rf"(?P<s3>{_SP}*)(?P<arrow>{_ARROW})?"
+    rf"(?P<s3>{_SP}*)(?P<arrow>{_ARROW}|{_ODD_ARROW})?"
     rf"(?P<s4>{_SP}*)(?P<change>{_NUMBER})"
     rf"(?P<s5>{_SP}*\({_SP}*)(?P<percent>{_NUMBER})(?P<s6>{_SP}*%{_SP}*\))"
 )
