@@ -20,11 +20,11 @@ from checker.read import decode
 from checker.render.text import finding_lines
 
 SAMPLE = (Path(__file__).resolve().parent.parent / "samples" / "sample-page.txt").read_bytes()
-# Example counts are kept modest so the suite stays fast: a checked page costs a few hundred ms.
+# Example counts are kept modest so that the suite stays fast.
 PARSER_SETTINGS = settings(max_examples=200, deadline=None)
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PAGE_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-CLI_SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PAGE_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CLI_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMES = ("page.txt", "page.html", "q.csv", "q.tsv", "q.json", "q.jsonl", "page", "page.txt.gz")
 FINDING_LINE = re.compile(r"^(?P<where>.*?): QC\d{3} \[(?:error|warning|info)\] ")
 
@@ -182,6 +182,25 @@ def test_mutated_page_keeps_every_quote_on_untouched_lines(mutations):
     untouched = set(data.split(b"\n")) & set(CLEAN_QUOTES)
     for line in untouched:
         assert (CLEAN_QUOTES[line], line.decode("utf-8")) in found, (line, mutations)
+
+
+HTML_SAMPLE = (
+    b"<!DOCTYPE html><html><body>\n"
+    + b"\n".join(b"<p>" + line + b"</p>" for line in SAMPLE.split(b"\n"))
+    + b"\n<table><tr><td>KEL</td><td>4.96</td><td>Decreased By &#9660; -0.04</td>"
+    + b"<td>(-0.8%)</td></tr></table>"
+)
+
+
+@SETTINGS
+@given(st.lists(MUTATION, min_size=1, max_size=6))
+def test_mutated_html_page_never_raises(mutations):
+    # markup damage may legitimately hide later text (an opened comment), so only soundness is asserted
+    assert_sound(check_bytes(mutate(HTML_SAMPLE, mutations), "page.html"), "page.html")
+
+
+def test_html_sample_of_the_mutation_test_holds_the_pages_quotes():
+    assert check_bytes(HTML_SAMPLE, "page.html").summary()["quotes"] == CLEAN.summary()["quotes"] + 1
 
 
 # ------------------------------------------------------------------------------------- CLI
