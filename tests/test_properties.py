@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -629,3 +630,70 @@ def test_a_page_repeating_its_whole_ticker_draws_only_repeat_infos(page, gap):
     assert len(findings) == quotes, _describe(report)
     assert (findings["line"] > first_block + 1).all(), _describe(report)
     assert report.summary()["quotes"] == 2 * quotes
+
+
+# --- faults injected into a real ticker -------------------------------------------------------------
+
+SAMPLE_PAGE = Path(__file__).resolve().parents[1] / "samples" / "sample-page.txt"
+
+
+def _real_page() -> Page:
+    """The sample page (the seed's real ticker figures) as a Page of Quotes and prose lines."""
+    report = check_text(SAMPLE_PAGE.read_text(encoding="utf-8"), options=Options(include_quotes=True))
+    by_line = {int(row.line): row for row in report.quotes.itertuples()}
+    lines: list[str | list[Quote]] = []
+    for number, text in enumerate(SAMPLE_PAGE.read_text(encoding="utf-8").splitlines(), start=1):
+        row = by_line.get(number)
+        if row is None:
+            lines.append(text)
+            continue
+        price = Fraction(Decimal(row.price_text.replace(",", "")))
+        change = Fraction(Decimal(row.change_text))
+        arrow = row.arrow_text if isinstance(row.arrow_text, str) else None
+        quote = Quote(
+            row.symbol, row.price_text, row.direction, arrow, row.change_text, row.percent_text,
+            row.kind, price - change, change,
+        )  # fmt: skip
+        assert quote.text() == text  # the sample's quote lines are exactly what Quote writes
+        lines.append([quote])
+    return Page(lines=lines, prefix="", newline="\n", bom=False, trailing="")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_faults_injected_into_the_real_ticker_are_each_caught_on_their_line(data):
+    page = _real_page()
+    quote_lines = [n for n, line in enumerate(page.lines, start=1) if not isinstance(line, str)]
+    chosen = data.draw(
+        st.lists(st.sampled_from(quote_lines), min_size=1, max_size=6, unique=True), label="lines"
+    )
+    expected: dict[int, str | None] = {}
+    for line in chosen:
+        (quote,) = page.lines[line - 1]
+        kinds = sorted(k for k, (_, applies) in PERTURBATIONS.items() if applies in (None, quote.kind))
+        kind = data.draw(st.sampled_from(kinds), label="kind")
+        original = quote.text()
+        expected[line] = PERTURBATIONS[kind][0](quote, data.draw)
+        assume(quote.text() != original)
+    texts = page.line_texts()
+    last = max(quote_lines)
+    if last not in expected and data.draw(st.booleans(), label="cut the block's last line"):
+        (quote,) = page.lines[last - 1]
+        price_end = len(quote.symbol) + 1 + len(quote.price)
+        texts[last - 1] = texts[last - 1][: data.draw(st.integers(price_end, len(texts[last - 1]) - 1))]
+        expected[last] = "cut"
+    report = check_text("\n".join(texts) + "\n", name="page.txt")
+    findings = report.findings
+    errors = _errors_by_line(report)
+    context = "\n".join(texts[n - 1] for n in sorted(expected)) + "\n" + _describe(report)
+    for line, rule in expected.items():
+        if rule == "cut":
+            on_line = findings[(findings["line"] == line) & findings["severity"].isin(["error", "warning"])]
+            assert not on_line.empty, context
+        elif rule is None:
+            assert line not in errors, context
+        else:
+            assert rule in errors.get(line, set()), context
+    assert set(errors) <= set(expected), context
+    untouched = len(quote_lines) - sum(1 for rule in expected.values() if rule == "cut")
+    assert report.summary()["quotes"] == untouched
