@@ -27,6 +27,8 @@ from checker.report import FileResult, Report
 from checker.rules.registry import Rule
 from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
 
+# Runs with more input files than this are spread over processes when more than one job is asked for.
+PARALLEL_MIN_FILES = 8
 # Lines longer than this are not copied into reports as source context.
 MAX_SOURCE_LINE = 2000
 
@@ -80,20 +82,37 @@ def check_paths(
     options: Options | None = None,
     on_checked: Callable[[Path], None] | None = None,
     stdin: BinaryIO | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Check files, directories (walked recursively) or stdin as `-`, and return one Report for the run.
 
     `on_checked` is called with each input file once it is checked (the CLI's progress bar); `stdin` is
-    the binary stream `-` reads.
+    the binary stream `-` reads. With `jobs` > 1 and more than PARALLEL_MIN_FILES input files, the
+    files are checked by that many processes; the report is the same, in the same order.
     """
     options = options or Options()
     profile = load_profile(options.profile)
     report = _new_report(options)
-    for path in paths:
-        for ref in expand_paths([path], options.include, options.exclude, options.report_paths):
-            _add(report, *check_input(ref, options, profile, report.rules, stdin))
-            if on_checked is not None:
-                on_checked(Path(ref.name))
+    refs: Iterable[InputRef] = (
+        ref
+        for path in paths
+        for ref in expand_paths([path], options.include, options.exclude, options.report_paths)
+    )
+    if jobs > 1:
+        listed = list(refs)
+        if len(listed) > PARALLEL_MIN_FILES and not any(ref.is_stdin for ref in listed):
+            from checker.parallel import check_in_parallel
+
+            for ref, checked in check_in_parallel(listed, options, jobs):
+                _add(report, *checked)
+                if on_checked is not None:
+                    on_checked(Path(ref.name))
+            return _finish(report)
+        refs = listed
+    for ref in refs:
+        _add(report, *check_input(ref, options, profile, report.rules, stdin))
+        if on_checked is not None:
+            on_checked(Path(ref.name))
     return _finish(report)
 
 

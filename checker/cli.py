@@ -130,6 +130,13 @@ def cli() -> None:
     metavar="BYTES",
     help="Refuse an input (a .gz file decompressed, or any file) larger than this.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Processes checking files in parallel when there are more than 8 (default: the number of cores).",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -157,6 +164,7 @@ def check(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     max_decompressed_size: int,
+    jobs: int | None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -233,7 +241,7 @@ def check(
     _refuse_overwriting_inputs(outputs, paths)
     # A folder walk passes over the reports this run writes, and the report folder itself.
     options.report_paths = (*outputs, *(() if no_report else (report_dir,)))
-    report = _run_check(list(paths), options)
+    report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
     if not include_quotes:
@@ -291,21 +299,21 @@ def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> No
         raise click.UsageError(f"refusing to write the report {output} over the input {given}")
 
 
-def _run_check(paths: list[str], options: Any) -> Report:
+def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
     from checker.api import check_paths
 
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
-        return check_paths(paths, options, stdin=sys.stdin.buffer)
+        return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
     from checker.inputs.sources import expand_paths
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
     refs = expand_paths(paths, options.include, options.exclude, options.report_paths)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
-        return check_paths(paths, options, stdin=sys.stdin.buffer)
+        return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
     with progress_bar(files, make_console(file=sys.stderr)) as checked:
-        return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer)
+        return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer, jobs=jobs)
 
 
 def _stdout_console() -> Any:

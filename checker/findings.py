@@ -66,6 +66,11 @@ def empty_findings() -> pd.DataFrame:
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Give a findings frame its column order and dtypes."""
+    if tuple(frame.columns) == FINDING_COLUMNS and all(
+        frame[name].dtype == (_LOCATION if name in ("line", "column", "end_column") else _TEXT)
+        for name in FINDING_COLUMNS
+    ):
+        return frame
     for name in FINDING_COLUMNS:
         if name not in frame:
             frame[name] = None

@@ -168,3 +168,17 @@ def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk
     assert {"QC305", "QC306", "QC902"} <= set(whole[1]["rule"])  # repeats across chunks, bad bytes
     assert _findings_rows(chunked[1]) == _findings_rows(whole[1])
     assert chunked[3] == whole[3]
+
+
+def test_parallel_run_gives_the_serial_report(tmp_path):
+    from benchmarks.generate import write_directory
+    from checker.api import check_paths
+
+    write_directory(tmp_path / "pages", files=12, lines_per_file=150, fault_fraction=0.2, seed=5)
+    (tmp_path / "pages" / "empty.txt").write_text("", encoding="utf-8")
+    serial = check_paths([tmp_path / "pages"])
+    parallel = check_paths([tmp_path / "pages"], jobs=2)
+    assert len(serial.files) == 13 and len(serial.findings) > 50
+    assert [f.as_dict() for f in parallel.files] == [f.as_dict() for f in serial.files]
+    assert _findings_rows(parallel.findings) == _findings_rows(serial.findings)
+    assert parallel.source_lines == serial.source_lines

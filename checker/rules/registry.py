@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from checker.findings import Severity, empty_findings, normalize
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
     from checker.numeric import Numbers
     from checker.profile import Profile
+
+_TEXT = pd.StringDtype("pyarrow")
 
 FAMILIES = {
     "QC1": "parse",
@@ -121,7 +124,6 @@ class Rule:
             return empty_findings()
         frame = ctx.frame
         selected = int(mask.sum())
-        rows = frame[["file", "line", "end_column", "symbol"]][mask]
 
         def pick(value: Any) -> Any:
             # Per-row values come either aligned with the frame or already picked (one per finding).
@@ -133,23 +135,31 @@ class Rule:
                 return np.asarray(value[mask])
             return value
 
+        def text(value: Any) -> Any:
+            # Typed here, so that normalize() has nothing left to cast (it costs per call).
+            if value is None or isinstance(value, str):
+                return pd.array(pa.repeat(pa.scalar(value, pa.large_string()), selected), dtype=_TEXT)
+            return pd.Series(value, dtype=object).astype(_TEXT).array
+
         if column is None:
             column = frame[f"{field_name}_col"] if f"{field_name}_col" in frame else frame["column"]
+        files = frame["file"].array[mask]
         out = pd.DataFrame(
             {
-                "rule": self.code,
-                "name": self.name,
-                "severity": self.severity.label,
-                "file": rows["file"].astype(str).to_numpy(),
-                "line": rows["line"].to_numpy(),
-                "column": pick(column),
-                "end_column": rows["end_column"].to_numpy(),
-                "symbol": rows["symbol"].to_numpy(),
-                "field": field_name,
-                "observed": pick(observed),
-                "expected": pick(expected),
-                "message": pick(message),
-            }
+                "rule": text(self.code),
+                "name": text(self.name),
+                "severity": text(self.severity.label),
+                "file": text(np.asarray(files.astype(str))),
+                "line": pd.array(frame["line"].to_numpy()[mask], dtype="Int64"),
+                "column": pd.array(pick(column), dtype="Int64"),
+                "end_column": pd.array(frame["end_column"].to_numpy()[mask], dtype="Int64"),
+                "symbol": text(frame["symbol"].array[mask]),
+                "field": text(field_name),
+                "observed": text(pick(observed)),
+                "expected": text(pick(expected)),
+                "message": text(pick(message)),
+            },
+            copy=False,
         )
         return normalize(out)
 
