@@ -38,6 +38,10 @@ def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
     arrow = np.select([up, down & (word == FLAT), down], [UP, FLAT, DOWN], _ABSENT)
     change = np.where(numbers["change"].readable, np.sign(numbers["change"].mantissa), _ABSENT)
     percent = np.where(numbers["percent"].readable, np.sign(numbers["percent"].mantissa), _ABSENT)
+    # A rounded change shown as 0 (an index that moved less than half its last shown digit)
+    # may still have risen or fallen, so beside a rise or a fall it abstains.
+    moved = (word == UP) | (word == DOWN)
+    change = np.where((change == FLAT) & ~ctx.exact & moved, _ABSENT, change)
     # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
     # arithmetic rule judges it, this one lets it abstain.
     percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
@@ -89,7 +93,8 @@ _WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
     "Direction word, sign of the change and sign of the percent disagree.",
     "`Increased By` goes with a positive change and percent, `Decreased By` with negative ones, and "
     "`No Change` with a change of 0 and a percent of 0. The field that disagrees with the others "
-    "is named. A percent shown as 0 on a small move is left to the percent arithmetic.",
+    "is named. A percent shown as 0 on a small move is left to the percent arithmetic, and so is "
+    "an index change shown as 0 on a rise or fall smaller than its rounding.",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
     "BOP 10.39 Increased By ▼ -0.10 (-0.95%)",
     ("direction", "change", "percent"),
