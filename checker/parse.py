@@ -209,6 +209,7 @@ _STRICT_QUOTE = (
 # reference parser must look at.
 _STARTISH = rf"[A-Z][A-Z0-9]*{_RE2_SP}+[-+\x{{2212}}]?[0-9\x{{ff10}}-\x{{ff19}}]"
 _ARROW_SET = None  # set on first use: a pyarrow array of ARROW_TEXTS
+_UPPER = re.compile("[A-Z]")
 
 
 class Lines:
@@ -335,6 +336,9 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
         for row, text, start in zip(
             strict_rows[prefixed].tolist(), texts, fast["column"][prefixed].tolist(), strict=True
         ):
+            # Only an upper-case symbol can start a broken quote in a prefix (which has no "(").
+            if not _UPPER.search(text, 0, start - 1):
+                continue
             problem = _check_stretch(text[: start - 1], 0, first_line + row, False)
             if problem is not None:
                 unparsed.append(problem)

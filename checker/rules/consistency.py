@@ -296,12 +296,19 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     group = pd.factorize(file_codes * (int(symbol_codes.max(initial=0)) + 1) + symbol_codes)[0]
     # Codes are numbered in order of first appearance, so each group's first row is found by
     # where each code first occurs.
-    _unique, first_of_group = np.unique(group, return_index=True)
-    first_row = first_of_group[group]
-    fields = [pa.array(frame[name].array) for name in _SIGNATURE_FIELDS]
-    fields = [pc.fill_null(f.cast(pa.large_string()), "") for f in fields]
-    signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))
-    signature_codes = _codes(signature)
+    is_first = np.ones(n, dtype=bool)
+    if n > 1:
+        is_first[1:] = group[1:] > np.maximum.accumulate(group)[:-1]
+    first_row = np.flatnonzero(is_first)[group]
+    # Signatures only for the rows of symbols that repeat (on most pages, a few): others are first.
+    in_repeats = np.flatnonzero(np.bincount(group)[group] > 1)
+    signature_codes = np.arange(n, dtype=np.int64)
+    if len(in_repeats):
+        taken = pa.array(in_repeats)
+        fields = [pa.array(frame[name].array).take(taken) for name in _SIGNATURE_FIELDS]
+        fields = [pc.fill_null(f.cast(pa.large_string()), "") for f in fields]
+        signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))
+        signature_codes[in_repeats] = _codes(signature) + n  # apart from the others' own codes
     differs = signature_codes != signature_codes[first_row]
     if differs.any():
         first_row = _reference_rows(ctx, group, differs)

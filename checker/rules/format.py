@@ -213,12 +213,11 @@ def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
         observed[row] = text
         column[row] = frame[f"{name}_col"].iat[row]
         message[row] = f"{name} {text!r} holds {describe_lookalikes(text)}"
-    expected = pd.Series(observed, dtype=object).map(
-        lambda t: t.translate(_ASCII_TABLE) if isinstance(t, str) else t
+    observed = observed[mask]
+    expected = np.array(
+        [t.translate(_ASCII_TABLE) if isinstance(t, str) else t for t in observed], dtype=object
     )
-    out = REGISTRY["QC404"].findings(
-        ctx, mask, "price", observed, expected.to_numpy(), message, column=column
-    )
+    out = REGISTRY["QC404"].findings(ctx, mask, "price", observed, expected, message[mask], column=column)
     out["field"] = field_name[mask]
     return out
 
