@@ -153,10 +153,10 @@ def test_json_report_with_an_unreadable_input_validates(tmp_path):
 # --- the command line -----------------------------------------------------------------------------
 
 
-def test_exit_0_on_a_clean_page_and_findings_printed_as_path_line_col(tmp_path):
+def test_exit_0_on_a_clean_page_with_a_summary_of_what_was_checked(tmp_path):
     status, output, _ = _run([str(SAMPLE)], tmp_path)
     assert status == 0
-    assert "34" in output
+    assert "1 file, 34 quotes: 0 errors, 0 warnings, 0 infos (passed)" in output
 
 
 def test_exit_1_on_errors_with_each_finding_on_its_own_line(tmp_path):
