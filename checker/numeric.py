@@ -69,7 +69,12 @@ def _arrow_texts(texts: object) -> pa.Array:
 def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
     """Decode a column of number texts as shown in the source (vectorised with Arrow kernels)."""
     texts = _arrow_texts(texts)
-    lookalike = pc.match_substring_regex(texts, _LOOKALIKE_CLASS).to_numpy(zero_copy_only=False)
+    # Look-alikes are not ASCII: the regex runs only on the (few) texts that are not.
+    lookalike = ~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False)
+    if lookalike.any():
+        rows = np.flatnonzero(lookalike)
+        found = pc.match_substring_regex(texts.take(pa.array(rows)), _LOOKALIKE_CLASS)
+        lookalike[rows] = found.to_numpy(zero_copy_only=False)
     normalized = texts
     if lookalike.any():  # rare: translate only those texts, in Python
         rows = np.flatnonzero(lookalike)
@@ -77,8 +82,11 @@ def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
         normalized = pc.replace_with_mask(texts, pa.array(lookalike), pa.array(fixed, pa.large_string()))
         lookalike = pc.not_equal(normalized, texts).to_numpy(zero_copy_only=False)
     grouped = pc.match_substring(normalized, ",").to_numpy(zero_copy_only=False)
-    grouping_ok = pc.match_substring_regex(normalized, f"^(?:{_WESTERN})$").to_numpy(zero_copy_only=False)
-    grouping_ok = grouping_ok | ~grouped
+    grouping_ok = ~grouped
+    if grouped.any():  # the grouping pattern only where there is a comma
+        rows = np.flatnonzero(grouped)
+        western = pc.match_substring_regex(normalized.take(pa.array(rows)), f"^(?:{_WESTERN})$")
+        grouping_ok[rows] = western.to_numpy(zero_copy_only=False)
     plain = pc.replace_substring(normalized, ",", "") if grouped.any() else normalized
     readable = pc.match_substring_regex(plain, f"^(?:{_PLAIN})$").to_numpy(zero_copy_only=False)
     unsigned = pc.utf8_ltrim(plain, "+-")
