@@ -205,6 +205,7 @@ _STRICT_QUOTE = (
     rf"^(?:[^(]* )?[A-Za-z_.&-][A-Za-z0-9_.&-]* {_STRICT_NUMBER} (?:Increased By|Decreased By|No Change)"
     rf"(?: (?:{_STRICT_ARROW}))? {_STRICT_NUMBER} \({_STRICT_NUMBER}%\)\n?$"
 )
+_STRICT_BARE = _STRICT_QUOTE.replace("^(?:[^(]* )?", "^", 1)
 # A superset of where _START can match (RE2 has no look-around): the lines without "(" that the
 # reference parser must look at.
 _STARTISH = rf"[A-Z][A-Z0-9]*{_RE2_SP}+[-+\x{{2212}}]?[0-9\x{{ff10}}-\x{{ff19}}]"
@@ -318,8 +319,14 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
     if not count:
         result.columns = _arrays_from_lists(result.columns)
         return result
-    strict = pc.match_substring_regex(lines, _STRICT_QUOTE).to_numpy(zero_copy_only=False)
+    # Most lines are a bare quote: the cheaper anchored pattern first, the one allowing a prefix
+    # only on the lines with a "(" that it left.
+    strict = pc.match_substring_regex(lines, _STRICT_BARE).to_numpy(zero_copy_only=False)
     paren = pc.match_substring(lines, "(").to_numpy(zero_copy_only=False)
+    maybe = np.flatnonzero(paren & ~strict)
+    if len(maybe):
+        prefixed = pc.match_substring_regex(lines.take(pa.array(maybe)), _STRICT_QUOTE)
+        strict[maybe] = prefixed.to_numpy(zero_copy_only=False)
     startish = pc.match_substring_regex(lines, _STARTISH).to_numpy(zero_copy_only=False)
     strict_rows = np.flatnonzero(strict)
     other_rows = np.flatnonzero(~strict & (paren | startish))
