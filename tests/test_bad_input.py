@@ -426,3 +426,16 @@ def test_a_broken_stretch_on_a_huge_line_is_clipped_in_the_finding():
     row = only(report, "QC102")
     assert len(row["observed"]) == 200 and line.startswith(row["observed"][:-1])
     assert int(row["end_column"]) == len(line.rstrip())
+
+
+def test_bytes_after_the_gzip_data_are_reported_but_zero_padding_is_not():
+    packed = gzip.compress(SAMPLE.read_bytes())
+    padded = read_stream("padded.txt.gz", io.BytesIO(packed + b"\x00" * 512))
+    assert padded.problem is None and padded.data == SAMPLE.read_bytes()
+    report = check_bytes(packed + b"junk", "junk.txt.gz")
+    assert report.summary()["quotes"] == 34
+    assert (
+        only(report, "QC901")["message"]
+        == "junk.txt.gz: 4 bytes after the end of the gzip data were not read"
+    )
+    assert report.exit_status == ExitStatus.USAGE

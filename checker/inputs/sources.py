@@ -230,8 +230,15 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
                     pending = decompressor.unused_data
                     decompressor, fed = zlib.decompressobj(wbits=31), False
                     if pending[:1] not in (b"", GZIP_MAGIC[:1]):
-                        # trailing bytes after the last member are ignored, as gzip(1) does
-                        return RawInput(data=b"".join(out), compressed=True)
+                        # Zero padding after the last member is normal (gzip(1) ignores it); other
+                        # trailing bytes are data that was not read, which is said, not hidden.
+                        rest = pending + b"".join(chunks)
+                        problem = None
+                        if rest.strip(b"\x00"):
+                            problem = (
+                                f"{name}: {len(rest)} bytes after the end of the gzip data were not read"
+                            )
+                        return RawInput(data=b"".join(out), compressed=True, problem=problem)
                 else:
                     pending = decompressor.unconsumed_tail
     except zlib.error as error:
