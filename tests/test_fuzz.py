@@ -233,3 +233,44 @@ def test_cli_on_random_bytes_never_raises(data, args):
 def test_cli_on_mutated_pages_never_raises(mutations):
     result = cli_run(mutate(SAMPLE, mutations))
     assert re.search(r"1 file, \d+ quotes", result.output), result.output
+
+
+# ---------------------------------------------------------------------------- HTML locations
+
+TAGS = ("p", "div", "span", "b", "li", "td", "section")
+html_words = st.lists(
+    st.sampled_from(["AIRLINK", "207.00", "Increased", "By", "▲", "6.71", "(3.35%)", "BOP", "-0.10", "x"]),
+    min_size=1,
+    max_size=5,
+)
+
+
+@st.composite
+def html_documents(draw, depth=0):
+    """Random nested markup whose text has no entities, with random spaces and line breaks."""
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        gap = draw(st.sampled_from([" ", "\n", "  \n ", "\t"]))
+        if depth < 4 and draw(st.booleans()):
+            tag = draw(st.sampled_from(TAGS))
+            attribute = draw(st.sampled_from(["", ' class="AIRLINK 207.00"', " title='By'"]))
+            parts.append(f"<{tag}{attribute}>{draw(html_documents(depth + 1))}</{tag}>{gap}")
+        elif draw(st.integers(0, 5)) == 0:
+            parts.append(f"<br>{gap}")
+        else:
+            parts.append(gap.join(draw(html_words)) + gap)
+    return "".join(parts)
+
+
+@SETTINGS
+@given(html_documents())
+def test_html_words_are_located_at_their_verbatim_place_in_the_source(body):
+    from checker.inputs.htmlpage import html_text
+
+    source = f"<html><body>\n{body}\n</body></html>"
+    page = html_text(source)
+    lines = split_lines(source)
+    for text_line in page.lines:
+        for start, line, column in zip(text_line.starts, text_line.lines, text_line.columns, strict=True):
+            word = text_line.text[start:].split(" ", 1)[0]
+            assert lines[line - 1][column - 1 :].startswith(word), (word, line, column, source)
