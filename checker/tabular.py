@@ -85,6 +85,10 @@ def quotes_from_records(
         records["line"].tolist() if "line" in records.columns else list(range(first_record, first_record + n))
     )
     problems = []
+    # The columns as lists of the very values .iat gives, taken once: indexing the frame per row
+    # and field cost most of the time of reading a large CSV or JSON file.
+    values = {name: list(records[name].array) for name in ("price", "direction", "change", "percent")}
+    arrows = list(records["arrow"].array) if "arrow" in records.columns else [None] * n
     for i in range(n):
         kind = profile.kinds[kinds[i]]
         line = lines[i]
@@ -92,16 +96,16 @@ def quotes_from_records(
             line = int(line)
         except (TypeError, ValueError):
             line = first_record + i
-        arrow = records["arrow"].iat[i] if "arrow" in records.columns else None
+        arrow = arrows[i]
         texts = {
             "symbol": symbols[i],
-            "price": _shown(records["price"].iat[i], min(kind.price.decimals), False),
-            "direction": None if records["direction"].iat[i] is None else str(records["direction"].iat[i]),
+            "price": _shown(values["price"][i], min(kind.price.decimals), False),
+            "direction": None if values["direction"][i] is None else str(values["direction"][i]),
             "arrow": None
             if arrow is None or (isinstance(arrow, float) and math.isnan(arrow)) or arrow == ""
             else str(arrow),
-            "change": _shown(records["change"].iat[i], min(kind.change.decimals), False),
-            "percent": _shown(records["percent"].iat[i], 0, True),
+            "change": _shown(values["change"][i], min(kind.change.decimals), False),
+            "percent": _shown(values["percent"][i], 0, True),
         }
         empty = [k for k in ("symbol", "price", "direction", "change", "percent") if not texts[k]]
         if empty:
