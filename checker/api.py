@@ -276,8 +276,12 @@ _FORMAT_CHECKS: dict[str, Callable[..., Checked]] = {
 }
 
 
-def _source_lines(findings: pd.DataFrame, lines: list[str], name: str) -> dict[tuple[str, int], str]:
+def _source_lines(findings: pd.DataFrame, lines: list[str] | Lines, name: str) -> dict[tuple[str, int], str]:
     numbers = findings["line"].dropna().unique()
+    if isinstance(lines, Lines):  # one Arrow take instead of one lookup per line
+        wanted = [int(n) for n in numbers if 0 < int(n) <= len(lines)]
+        texts = lines.texts([n - 1 for n in wanted])
+        return {(name, n): text[:MAX_SOURCE_LINE] for n, text in zip(wanted, texts, strict=True)}
     return {(name, int(n)): lines[int(n) - 1][:MAX_SOURCE_LINE] for n in numbers if 0 < int(n) <= len(lines)}
 
 

@@ -104,16 +104,24 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
     """Stable, deterministic order: file, line, column, rule code, then message."""
     if not len(frame):
         return frame
-    order = np.lexsort(
-        (
-            frame["message"].fillna("").to_numpy(dtype=object),
-            frame["rule"].fillna("").to_numpy(dtype=object),
-            frame["column"].fillna(0).to_numpy(dtype=np.int64),
-            frame["line"].fillna(0).to_numpy(dtype=np.int64),
-            frame["file"].fillna("").to_numpy(dtype=object),
-        )
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(name: str) -> pa.Array:
+        return pa.array(frame[name].fillna("").astype(_TEXT).array)
+
+    keys = pa.table(
+        {
+            "file": text("file"),
+            "line": frame["line"].fillna(0).to_numpy(dtype=np.int64),
+            "column": frame["column"].fillna(0).to_numpy(dtype=np.int64),
+            "rule": text("rule"),
+            "message": text("message"),
+        }
     )
-    return frame.iloc[order].reset_index(drop=True)
+    # Arrow's sort is stable, and orders strings by code point as Python does.
+    order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names])
+    return frame.iloc[order.to_numpy()].reset_index(drop=True)
 
 
 def severity_counts(frame: pd.DataFrame) -> dict[str, int]:

@@ -226,6 +226,13 @@ class Lines:
         value = self.array[index].as_py()
         return value[:-1] if value.endswith("\n") else value
 
+    def texts(self, indices: list[int]) -> list[str]:
+        """The lines at these 0-based indices, without their line breaks, in one Arrow take."""
+        import pyarrow as pa
+
+        values = self.array.take(pa.array(indices, pa.int64())).to_pylist()
+        return [v[:-1] if v.endswith("\n") else v for v in values]
+
 
 def line_array(text: str) -> object:
     """The lines of `text` as a pyarrow large_string array; each keeps its trailing LF.

@@ -34,13 +34,24 @@ def _clean(value: Any) -> Any:
     return value
 
 
+# One encoder for every row: json.dumps() builds a new one per call when given options.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
+    values = chunk[column].astype(object).where(chunk[column].notna(), None).tolist()
+    if isinstance(chunk[column].dtype, pd.StringDtype):
+        return values  # str or None already
+    return [_clean(v) for v in values]
+
+
 def iter_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """Rows of a frame as JSON-ready dicts, a chunk at a time (bounded memory)."""
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
-        values = [chunk[c].astype(object).where(chunk[c].notna(), None).tolist() for c in columns]
+        values = [_column_values(chunk, c) for c in columns]
         for row in zip(*values, strict=True):
-            yield {c: _clean(v) for c, v in zip(columns, row, strict=True)}
+            yield dict(zip(columns, row, strict=True))
 
 
 def write_json(report: Report, stream: IO[str]) -> None:
@@ -59,9 +70,15 @@ def write_json(report: Report, stream: IO[str]) -> None:
 def _write_array(stream: IO[str], key: str, rows: Iterator[dict[str, Any]]) -> None:
     stream.write(f"  {json.dumps(key)}: [")
     first = True
+    block: list[str] = []
     for row in rows:
-        stream.write("\n    " if first else ",\n    ")
-        stream.write(json.dumps(row, ensure_ascii=False))
+        block.append(_ENCODE(row))
+        if len(block) >= 10_000:
+            stream.write(("\n    " if first else ",\n    ") + ",\n    ".join(block))
+            block.clear()
+            first = False
+    if block:
+        stream.write(("\n    " if first else ",\n    ") + ",\n    ".join(block))
         first = False
     stream.write("\n  ]" if not first else "]")
 
