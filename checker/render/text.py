@@ -12,13 +12,15 @@ def finding_lines(report: Report) -> Iterator[str]:
     frame = report.findings
     if not len(frame):
         return
-    columns = [
-        frame[c].astype(object).where(frame[c].notna(), None).tolist()
-        for c in ("file", "line", "column", "rule", "severity", "message")
-    ]
-    for file, line, column, rule, severity, message in zip(*columns, strict=True):
-        where = file if line is None else f"{file}:{line}:{column or 1}"
-        yield f"{where}: {rule} [{severity}] {message}"
+    for start in range(0, len(frame), 50_000):  # a chunk at a time: bounded memory
+        chunk = frame.iloc[start : start + 50_000]
+        columns = [
+            chunk[c].astype(object).where(chunk[c].notna(), None).tolist()
+            for c in ("file", "line", "column", "rule", "severity", "message")
+        ]
+        for file, line, column, rule, severity, message in zip(*columns, strict=True):
+            where = file if line is None else f"{file}:{line}:{column or 1}"
+            yield f"{where}: {rule} [{severity}] {message}"
 
 
 def summary_line(report: Report) -> str:
