@@ -55,7 +55,11 @@ class Policy:
     def apply(self, findings: pd.DataFrame) -> pd.DataFrame:
         """Drop findings of rules not enabled and apply severity overrides."""
         enabled = {r.code for r in self.enabled_rules()}
-        out = findings[findings["rule"].isin(enabled).to_numpy(dtype=bool)].reset_index(drop=True)
+        keep = findings["rule"].isin(enabled).to_numpy(dtype=bool)
+        # Nothing to drop or override (the usual run): no copy of what may be millions of findings.
+        if keep.all() and not self.severity:
+            return findings.reset_index(drop=True)
+        out = findings[keep].reset_index(drop=True)
         for code, label in self.severity.items():
             rows = (out["rule"] == code).to_numpy(dtype=bool)
             if rows.any():

@@ -96,6 +96,8 @@ def combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty_findings()
+    if len(parts) == 1:
+        return sort(normalize(parts[0]))
     frame = pd.concat([normalize(p) for p in parts], ignore_index=True)
     return sort(frame)
 
@@ -120,8 +122,10 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
         }
     )
     # Arrow's sort is stable, and orders strings by code point as Python does.
-    order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names])
-    return frame.iloc[order.to_numpy()].reset_index(drop=True)
+    order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names]).to_numpy()
+    if np.array_equal(order, np.arange(len(order))):  # already in order (re-sorted reports): no copy
+        return frame.reset_index(drop=True)
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def severity_counts(frame: pd.DataFrame) -> dict[str, int]:
