@@ -369,11 +369,12 @@ def _nudge_percent(quote: Quote, draw: st.DrawFn) -> str | None:
 
 
 def _previous_not_positive(quote: Quote, draw: st.DrawFn) -> str:
-    assume(quote.kind == "stock")
     price = Decimal(quote.price.replace(",", ""))
-    extra = Decimal(draw(st.integers(0, 500))) / 100
-    quote.change = format(price + extra, "f")
-    quote.direction, quote.arrow = "Increased By", "▲"
+    # a change as large as the price or larger, shown as its kind shows changes
+    tick = Decimal("0.01") if quote.kind == "stock" else Decimal("0.1")
+    quote.change = format(price + draw(st.integers(0, 500)) * tick, "f")
+    quote.direction = "Increased By"
+    quote.arrow = "▲" if quote.arrow else None
     return "QC304"
 
 
@@ -418,7 +419,7 @@ PERTURBATIONS = {
     "flip-percent-sign": (_flip_percent_sign, None),
     "nudge-percent-stock": (_nudge_percent, "stock"),
     "nudge-percent-index": (_nudge_percent, "index"),
-    "previous-not-positive": (_previous_not_positive, "stock"),
+    "previous-not-positive": (_previous_not_positive, None),
     "break-grouping": (_break_grouping, "index"),
     "stock-price-decimals": (_stock_price_decimals, "stock"),
     "percent-trailing-zero": (_percent_trailing_zero, None),
