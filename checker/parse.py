@@ -211,6 +211,7 @@ _STRICT_BARE = _STRICT_QUOTE.replace("^(?:[^(]* )?", "^", 1)
 _STARTISH = rf"[A-Z][A-Z0-9]*{_RE2_SP}+[-+\x{{2212}}]?[0-9\x{{ff10}}-\x{{ff19}}]"
 _ARROW_SET = None  # set on first use: a pyarrow array of ARROW_TEXTS
 _UPPER = re.compile("[A-Z]")
+_FALLBACK_BATCH = 20_000
 
 
 class Lines:
@@ -339,10 +340,16 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
     other_rows = np.flatnonzero(~strict & (paren | startish))
     fast = _strict_fields(lines, strict_rows)
     # The reference parser for the other lines.
-    slow: dict[str, list] = {name: [] for name in COLUMNS}
+    # In batches, each turned into arrays at once: millions of Python strings held at the same
+    # time would cost far more memory than the page itself.
     unparsed: list[Unparsed] = []
-    for row, text in zip(other_rows.tolist(), lines.take(pa.array(other_rows)).to_pylist(), strict=True):
-        _parse_line(text[:-1] if text.endswith("\n") else text, first_line + row, slow, unparsed)
+    batches: list[dict[str, object]] = []
+    for start in range(0, len(other_rows), _FALLBACK_BATCH):
+        rows = other_rows[start : start + _FALLBACK_BATCH]
+        slow: dict[str, list] = {name: [] for name in COLUMNS}
+        for row, text in zip(rows.tolist(), lines.take(pa.array(rows)).to_pylist(), strict=True):
+            _parse_line(text[:-1] if text.endswith("\n") else text, first_line + row, slow, unparsed)
+        batches.append(_arrays_from_lists(slow))
     # A crawler prefix before a strict quote is checked as the reference checks it.
     prefixed = np.flatnonzero(fast["column"] > 1)
     if len(prefixed):
@@ -359,7 +366,7 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
     unparsed.sort(key=lambda item: item.line)
     result.unparsed = unparsed
     # Merge both in line order (the two sets of lines are disjoint; a sort by line is stable).
-    slow_arrays = _arrays_from_lists(slow)
+    slow_arrays = _concat_batches(batches) if batches else _arrays_from_lists({name: [] for name in COLUMNS})
     line_numbers = np.concatenate([strict_rows + first_line, slow_arrays["line"]])
     order = np.argsort(line_numbers, kind="stable")
     columns: dict[str, object] = {"line": line_numbers[order]}
@@ -372,6 +379,18 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
             columns[name] = pa.concat_arrays([first.cast(second.type), second]).take(taker)
     result.columns = columns
     return result
+
+
+def _concat_batches(batches: list[dict[str, object]]) -> dict[str, object]:
+    import numpy as np
+    import pyarrow as pa
+
+    return {
+        name: np.concatenate([b[name] for b in batches])
+        if isinstance(batches[0][name], np.ndarray)
+        else pa.concat_arrays([b[name] for b in batches])
+        for name in batches[0]
+    }
 
 
 def _arrays_from_lists(cols: dict[str, list]) -> dict[str, object]:

@@ -182,3 +182,11 @@ def test_parallel_run_gives_the_serial_report(tmp_path):
     assert [f.as_dict() for f in parallel.files] == [f.as_dict() for f in serial.files]
     assert _findings_rows(parallel.findings) == _findings_rows(serial.findings)
     assert parallel.source_lines == serial.source_lines
+
+
+def test_parse_fallback_batches_match_reference(monkeypatch):
+    import checker.parse
+
+    monkeypatch.setattr(checker.parse, "_FALLBACK_BATCH", 7)  # many batches of lines for the slow path
+    fast, reference = _parse_both(generate_page(600, 0.6, seed=31))
+    _assert_same_parse(fast, reference)
