@@ -35,7 +35,7 @@ from checker.rules.registry import REGISTRY, CheckContext, Rule
 from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
 
 LARGE_FILE_BYTES = 64 * 2**20
-CHUNK_BYTES = 32 * 2**20
+CHUNK_BYTES = 16 * 2**20
 REPEAT_RULES = ("QC305", "QC306")
 MAX_SOURCE_LINE = 2000
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -159,8 +159,11 @@ def check_large_file(
         _add_sources(sources, chunk_findings, lines, first_line, name)
         if problems:
             _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
-        symbols.append(pa.array(frame["symbol"].array).cast(pa.large_string()))
-        kinds.append(pa.array(frame["kind"].array).cast(pa.large_string()))
+        symbol = pa.array(frame["symbol"].array).cast(pa.large_string())
+        symbols.append(symbol.combine_chunks() if isinstance(symbol, pa.ChunkedArray) else symbol)
+        # build_frame's kinds are "index" or "stock": one byte a quote is enough to tell them apart.
+        is_index = pc.equal(pa.array(frame["kind"].array), "index").cast(pa.int8())
+        kinds.append(is_index.combine_chunks() if isinstance(is_index, pa.ChunkedArray) else is_index)
         quote_lines.append(frame["line"].to_numpy())
         first_line += len(lines)
         total_lines += len(lines)
