@@ -274,3 +274,45 @@ def test_html_words_are_located_at_their_verbatim_place_in_the_source(body):
         for start, line, column in zip(text_line.starts, text_line.lines, text_line.columns, strict=True):
             word = text_line.text[start:].split(" ", 1)[0]
             assert lines[line - 1][column - 1 :].startswith(word), (word, line, column, source)
+
+
+# ------------------------------------------------------------------------- record validation
+
+SHARED_VALIDATOR = None
+record_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", "a", "207.00"]),
+    st.lists(st.integers(), max_size=2),
+)
+# values that often make a record valid, so that valid shapes are remembered and then hit
+likely_values = st.one_of(st.sampled_from(["a", "207.00"]), st.integers(-3, 3), st.floats(-2, 2))
+record_keys = ("symbol", "price", "direction", "arrow", "change", "percent", "line", "source", "x")
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        # mostly complete records, so that valid shapes are remembered and then hit
+        st.fixed_dictionaries(
+            {k: st.one_of(likely_values, record_values) for k in ("price", "change", "percent")}
+            | {
+                k: st.one_of(st.sampled_from(["a", "207.00"]), record_values) for k in ("symbol", "direction")
+            },
+            optional={k: record_values for k in ("arrow", "line", "source", "x")},
+        ),
+        st.dictionaries(st.sampled_from(record_keys), record_values),
+        st.integers(),
+        st.text(max_size=3),
+    )
+)
+def test_remembered_record_shapes_give_exactly_the_schemas_verdict(record):
+    from checker.inputs.records import RecordValidator, record_validator
+
+    global SHARED_VALIDATOR
+    if SHARED_VALIDATOR is None:  # shared across examples, so that remembered shapes are hit
+        SHARED_VALIDATOR = RecordValidator(record_validator().validator.schema)
+    expected = record_validator().validator.is_valid(record)
+    assert (SHARED_VALIDATOR.errors(record) == []) == expected, record

@@ -501,3 +501,21 @@ def test_html_table_row_with_blocks_in_its_cells_is_one_line():
     report = html_report(page)
     assert report.summary()["quotes"] == 2
     assert rules_at(report, "QC303") == [(2, page.split("\n")[1].index("(-0.96") + 2)]
+
+
+def test_a_record_of_a_remembered_valid_shape_is_not_validated_again(monkeypatch):
+    from checker.inputs.records import RecordValidator, record_validator
+
+    validator = RecordValidator(record_validator().validator.schema)
+    assert validator.errors(GOOD) == []
+    same_shape = record("KEL", "4.96", "Decreased By", "▼", "-0.04", "-0.8")
+    other_shape = dict(same_shape, price=True)
+
+    class NotAgain:
+        def iter_errors(self, _record):
+            raise AssertionError("validated again")
+
+    monkeypatch.setattr(validator, "validator", NotAgain())
+    assert validator.errors(same_shape) == []
+    with pytest.raises(AssertionError, match="validated again"):
+        validator.errors(other_shape)  # a new shape is always validated
