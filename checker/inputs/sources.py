@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from checker.inputs.detect import EXTENSIONS, GZIP_SUFFIXES, format_from_name
+from checker.inputs.detect import format_from_name
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -41,12 +41,7 @@ class RawInput:
     compressed: bool = False
     problem: str | None = None  # a message for QC901
     complete: bool = True  # False when nothing usable was read (refused, missing, unreadable)
-
-
-def default_patterns() -> tuple[str, ...]:
-    """The file names a directory walk picks up when no --include is given."""
-    suffixes = sorted(EXTENSIONS)
-    return tuple(f"*{s}" for s in suffixes) + tuple(f"*{s}{g}" for s in suffixes for g in GZIP_SUFFIXES)
+    refused: bool = False  # True when reading stopped at the size cap
 
 
 def expand_paths(
@@ -189,11 +184,12 @@ def read_stream(name: str, stream: BinaryIO, max_size: int = DEFAULT_MAX_DECOMPR
         return RawInput(
             problem=f"{name}: larger than the cap of {max_size} bytes (--max-decompressed-size); refused",
             complete=False,
+            refused=True,
         )
     if not data.startswith(GZIP_MAGIC):
         return RawInput(data=data)
     raw = _gunzip(name, (data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)), max_size)
-    if not raw.complete and not raw.data and raw.problem and "refused" not in raw.problem:
+    if not raw.complete and not raw.data and not raw.refused:
         # Two bytes that happen to be the gzip magic do not make a file gzip: read it as it is.
         return RawInput(data=data, problem=f"{raw.problem}; read as uncompressed bytes instead")
     return raw
@@ -225,6 +221,7 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
                             "(--max-decompressed-size); refused as a possible decompression bomb"
                         ),
                         complete=False,
+                        refused=True,
                     )
                 if decompressor.eof:
                     pending = decompressor.unused_data
