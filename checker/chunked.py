@@ -159,7 +159,7 @@ def check_large_file(
         _add_sources(sources, chunk_findings, lines, first_line, name)
         if problems:
             _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
-        symbol = pa.array(frame["symbol"].array).cast(pa.large_string())
+        symbol = pa.array(frame["symbol"].array).cast(pa.string())  # 32-bit offsets: half the size
         symbols.append(symbol.combine_chunks() if isinstance(symbol, pa.ChunkedArray) else symbol)
         # build_frame's kinds are "index" or "stock": one byte a quote is enough to tell them apart.
         is_index = pc.equal(pa.array(frame["kind"].array), "index").cast(pa.int8())
@@ -168,6 +168,7 @@ def check_large_file(
         first_line += len(lines)
         total_lines += len(lines)
         del frame, numbers, parsed, lines, text
+        pa.default_memory_pool().release_unused()  # hand the chunk's memory back before the next
     quotes = sum(len(s) for s in symbols)
     if repeat_rules and quotes:
         parts.append(
@@ -229,12 +230,18 @@ def _repeat_findings(
 ) -> pd.DataFrame:
     """The repeat rules' findings over the whole file: the lines of repeated symbols read again."""
     all_symbols = pa.concat_arrays(symbols)
+    symbols.clear()  # the caller's per-chunk arrays: only the whole-page one from here on
     codes = pc.dictionary_encode(all_symbols, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
     repeated = np.bincount(codes)[codes] > 1
+    del codes
     if not repeated.any():
         return combine([])
     all_lines = np.concatenate(quote_lines)
-    order = ticker_order(np.zeros(len(all_symbols), dtype=np.int64), pa.concat_arrays(kinds), all_symbols)
+    quote_lines.clear()
+    all_kinds = pa.concat_arrays(kinds)
+    kinds.clear()
+    order = ticker_order(np.zeros(len(all_symbols), dtype=np.int64), all_kinds, all_symbols)
+    del all_kinds, all_symbols
     wanted = np.unique(all_lines[repeated])
     rows = np.flatnonzero(np.isin(all_lines, wanted))  # every quote on those lines, in page order
     texts: list[pa.Array] = []

@@ -341,27 +341,31 @@ def ticker_order(file_codes: np.ndarray, kinds: pa.Array, symbols: pa.Array) -> 
     before them, or fewer than 80% of those follow it in order, every count is 0.
     """
     n = len(symbols)
-    out = np.zeros(n, dtype=np.int64)
+    out = np.zeros(n, dtype=np.int8)  # 0, 1 or 2: small, as pages can hold millions of quotes
     if n < 2:
         return out
-    kind_codes = _codes(kinds)
-    key = file_codes * (int(kind_codes.max(initial=0)) + 1) + kind_codes
+    kind_codes = _codes(kinds).astype(np.int32)
+    key = file_codes.astype(np.int32) * np.int32(int(kind_codes.max(initial=0)) + 1) + kind_codes
+    del kind_codes
     order = np.argsort(key, kind="stable")  # each ticker together, in page order
     texts = pc.fill_null(symbols, "").take(pa.array(order))
     earlier, later = texts.slice(0, n - 1), texts.slice(1)
     sorted_key = key[order]
+    del key
     same = sorted_key[1:] == sorted_key[:-1]
+    del sorted_key
 
     def holds(values: pa.Array) -> np.ndarray:
         return values.to_numpy(zero_copy_only=False).astype(bool)
 
     has_before = np.r_[False, same & holds(pc.not_equal(earlier, ""))]
-    has_after = np.r_[same & holds(pc.not_equal(later, "")), False]
     before_greater = np.r_[False, holds(pc.greater(earlier, later))]
-    after_less = np.r_[holds(pc.less(later, earlier)), False]
     if has_before.sum() < 5 or (~before_greater[has_before]).mean() < 0.8:
         return out
-    out[order] = (has_before & before_greater).astype(np.int64) + (has_after & after_less)
+    has_after = np.r_[same & holds(pc.not_equal(later, "")), False]
+    after_less = np.r_[holds(pc.less(later, earlier)), False]
+    del texts, earlier, later, same
+    out[order] = (has_before & before_greater).astype(np.int8) + (has_after & after_less)
     return out
 
 
