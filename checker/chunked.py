@@ -14,7 +14,6 @@ the report (`include_quotes`); any other input is read whole as before.
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -231,9 +230,7 @@ def _repeat_findings(
     """The repeat rules' findings over the whole file: the lines of repeated symbols read again."""
     all_symbols = pa.concat_arrays(symbols)
     symbols.clear()  # the caller's per-chunk arrays: only the whole-page one from here on
-    codes = pc.dictionary_encode(all_symbols, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
-    repeated = np.bincount(codes)[codes] > 1
-    del codes
+    repeated = _repeated(all_symbols)
     if not repeated.any():
         return combine([])
     all_lines = np.concatenate(quote_lines)
@@ -275,9 +272,16 @@ def _repeat_findings(
     return found
 
 
-def size_of(path: str | os.PathLike[str]) -> int:
-    """The size of a file in bytes (0 when it cannot be read)."""
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+def _repeated(symbols: pa.Array) -> np.ndarray:
+    """Which quotes' symbols occur more than once, by sorting (a hash table of millions of
+    distinct symbols would take several times the memory of the symbols themselves)."""
+    n = len(symbols)
+    repeated = np.zeros(n, dtype=bool)
+    if n < 2:
+        return repeated
+    order = pc.sort_indices(symbols)  # nulls last
+    ordered = pc.fill_null(symbols.take(order), "")
+    same = pc.equal(ordered.slice(1), ordered.slice(0, n - 1)).to_numpy(zero_copy_only=False).astype(bool)
+    del ordered
+    repeated[order.to_numpy()] = np.r_[False, same] | np.r_[same, False]
+    return repeated
