@@ -202,7 +202,8 @@ def percent_check(
 
     Exact figures (stocks) admit one value; rounded ones (indices) admit every value within half
     a unit of their last shown digit. The shown percent stands for every value within half a unit
-    of its rounding (`rounding_decimals`, trailing zeros being trimmed). The two intervals must
+    of the feed's rounding (`rounding_decimals`, trailing zeros being trimmed; extra digits shown
+    are a format finding, not a narrower interval). The two intervals must
     meet. Ties (a value exactly half-way) are accepted, so either rounding convention passes.
     Rows whose magnitudes allow it are computed on int64, the others on Python ints: exact either way.
     """
@@ -252,7 +253,9 @@ def _percent_rows(
     hp = half_unit(price.decimals, scale, exact, dtype)
     hc = half_unit(change.decimals, scale, exact, dtype)
     q = scaled(percent.mantissa, percent.decimals, p_scale, dtype)
-    hq = half_unit(np.maximum(percent.decimals, rounding_decimals), p_scale, np.zeros(n, dtype=bool), dtype)
+    # The feed rounds every percent to `rounding_decimals`; a percent shown with more digits is the
+    # format rule's finding, so it is not also read as a tighter claim about the arithmetic.
+    hq = half_unit(np.full(n, rounding_decimals), p_scale, np.zeros(n, dtype=bool), dtype)
     q_low, q_high = q - hq, q + hq
     hundred = 100 * 10**p_scale
     # previous = price - change is smallest at (price - hp, change + hc).

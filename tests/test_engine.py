@@ -311,3 +311,19 @@ def test_check_paths_on_a_missing_file_is_an_unreadable_input_not_an_exception(t
     report = check_paths([tmp_path / "missing.txt"])
     assert report.findings["rule"].tolist() == ["QC901"]
     assert int(report.exit_status) == 2
+
+
+@pytest.mark.parametrize(
+    ("percent", "rules"),
+    [
+        ("0.050", {"QC403"}),
+        ("0.05", set()),
+        ("0.06", {"QC303"}),
+        ("0.045", {"QC403"}),
+        ("0.051", {"QC403", "QC303"}),
+    ],
+)
+def test_extra_percent_digits_are_a_format_finding_not_also_a_mismatch(percent, rules):
+    # 16.3 / (36,119 - 16.3) admits 0.0451%..0.0452%, which the feed rounds to 0.05.
+    report = check_text(f"KSE30 36,119 Increased By 16.3 ({percent}%)")
+    assert set(report.findings["rule"]) == rules
