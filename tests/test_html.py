@@ -288,7 +288,7 @@ def test_deviation_chart_shows_each_percent_mismatch():
 
 def test_deviation_buckets_count_every_mismatch_and_the_chart_draws_the_largest():
     # 10.00 up 0.10: the previous price is 9.90, so the percent is 1.01.
-    shown = ["1.0100", "1.02", "1.1", "1.5", "5", "50"] + [f"1.{n:02d}" for n in range(20, 50)]
+    shown = ["1.016", "1.02", "1.1", "1.5", "5", "50"] + [f"1.{n:02d}" for n in range(20, 50)]
     lines = [f"S{i} 10.00 Increased By ▲ 0.10 ({p}%)" for i, p in enumerate(shown)]
     report = check_text("\n".join(lines), "devs.txt", Options(include_quotes=True))
     assert report.rule_counts()["QC303"] == len(shown) == 36
@@ -296,7 +296,7 @@ def test_deviation_buckets_count_every_mismatch_and_the_chart_draws_the_largest(
     buckets = page.split('id="deviation-buckets"', 1)[1].split("</table>", 1)[0]
     assert "All 36 percent mismatches" in buckets
     counts = [int(c) for c in re.findall(r'<td class="num">(\d+)</td>', buckets)]
-    assert counts == [1, 1, 1, 31, 1, 1]  # 0; up to 0.01; 0.01 to 0.1; 0.1 to 1; 1 to 10; over 10
+    assert counts == [0, 2, 1, 31, 1, 1]  # 0; up to 0.01; 0.01 to 0.1; 0.1 to 1; 1 to 10; over 10
     chart = page.split('id="chart-deviation"', 1)[1].split("</svg>", 1)[0]
     assert chart.count('<g class="deviation">') == 30
     assert "+48.99 pp" in chart and "+3.99 pp" in chart and "+0.49 pp" in chart
