@@ -16,7 +16,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from checker.config import Options
-from checker.findings import combine, severity_counts
+from checker.findings import combine, context_lines, severity_counts
 from checker.frame import FRAME_COLUMNS, build_frame, frame_numbers
 from checker.inputs.detect import detect_format
 from checker.inputs.sources import InputRef, RawInput, expand_paths, read_input, read_stream
@@ -277,12 +277,11 @@ _FORMAT_CHECKS: dict[str, Callable[..., Checked]] = {
 
 
 def _source_lines(findings: pd.DataFrame, lines: list[str] | Lines, name: str) -> dict[tuple[str, int], str]:
-    numbers = findings["line"].dropna().unique()
+    wanted = sorted(n for n in context_lines(findings, {}) if 0 < n <= len(lines))
     if isinstance(lines, Lines):  # one Arrow take instead of one lookup per line
-        wanted = [int(n) for n in numbers if 0 < int(n) <= len(lines)]
         texts = lines.texts([n - 1 for n in wanted])
         return {(name, n): text[:MAX_SOURCE_LINE] for n, text in zip(wanted, texts, strict=True)}
-    return {(name, int(n)): lines[int(n) - 1][:MAX_SOURCE_LINE] for n in numbers if 0 < int(n) <= len(lines)}
+    return {(name, n): lines[n - 1][:MAX_SOURCE_LINE] for n in wanted}
 
 
 def _new_report(options: Options) -> Report:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from checker.config import Options
-from checker.findings import combine
+from checker.findings import combine, context_lines
 from checker.frame import build_frame
 from checker.parse import line_array, parse_array
 from checker.profile import Profile
@@ -33,8 +33,8 @@ from checker.rules.consistency import ticker_order
 from checker.rules.registry import REGISTRY, CheckContext, Rule
 from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
 
-LARGE_FILE_BYTES = 64 * 2**20
-CHUNK_BYTES = 16 * 2**20
+LARGE_FILE_BYTES = 16 * 2**20
+CHUNK_BYTES = 8 * 2**20
 REPEAT_RULES = ("QC305", "QC306")
 MAX_SOURCE_LINE = 2000
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -122,6 +122,7 @@ def check_large_file(
     repeat_rules = [r for r in rules if r.code in REPEAT_RULES and r.check is not None]
     parts: list[pd.DataFrame] = []
     sources: dict[tuple[str, int], str] = {}
+    context_kept: dict[str, int] = {}  # findings given source context so far, by rule
     symbols: list[pa.Array] = []
     kinds: list[pa.Array] = []
     quote_lines: list[np.ndarray] = []
@@ -155,7 +156,7 @@ def check_large_file(
             found.append(decode_findings(moved, name, chunk_encoding))
         chunk_findings = combine(found)
         parts.append(chunk_findings)
-        _add_sources(sources, chunk_findings, lines, first_line, name)
+        _add_sources_for(sources, context_lines(chunk_findings, context_kept), lines, first_line, name)
         if problems:
             _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
         symbol = pa.array(frame["symbol"].array).cast(pa.string())  # 32-bit offsets: half the size
@@ -194,13 +195,6 @@ def _read_pieces(path: Path, pieces: list[tuple[int, int]]) -> Iterator[tuple[in
         for offset, length in pieces:
             stream.seek(offset)
             yield offset, stream.read(length)
-
-
-def _add_sources(
-    sources: dict[tuple[str, int], str], findings: pd.DataFrame, lines: pa.Array, first_line: int, name: str
-) -> None:
-    numbers = {int(n) for n in findings["line"].dropna().unique()}
-    _add_sources_for(sources, numbers, lines, first_line, name)
 
 
 def _add_sources_for(

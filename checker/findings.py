@@ -132,3 +132,28 @@ def severity_counts(frame: pd.DataFrame) -> dict[str, int]:
     """How many findings of each severity."""
     counts = frame["severity"].value_counts() if len(frame) else {}
     return {s.label: int(counts.get(s.label, 0)) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
+
+
+# The HTML report shows the first few hundred findings of each rule (render.html's cap is 200);
+# source lines are kept for the first this-many of each rule only, so the memory a run needs for
+# context does not grow with its number of findings.
+SOURCE_CONTEXT_PER_RULE = 1000
+
+
+def context_lines(
+    findings: pd.DataFrame, kept: dict[str, int], cap: int = SOURCE_CONTEXT_PER_RULE
+) -> set[int]:
+    """Lines whose source text a report keeps: those of each rule's first `cap` findings.
+
+    `kept` counts, by rule, the findings already given context (by earlier chunks of the same
+    page); it is updated in place. `findings` must be in report order.
+    """
+    if not len(findings):
+        return set()
+    rules = findings["rule"].astype(object)
+    earlier = rules.map(kept).fillna(0).to_numpy(dtype=np.int64)
+    position = findings.groupby(rules, sort=False).cumcount().to_numpy()
+    chosen = findings[(position + earlier) < cap]
+    for code, count in chosen["rule"].value_counts().items():
+        kept[str(code)] = kept.get(str(code), 0) + int(count)
+    return {int(n) for n in chosen["line"].dropna().unique()}

@@ -327,3 +327,35 @@ def test_extra_percent_digits_are_a_format_finding_not_also_a_mismatch(percent, 
     # 16.3 / (36,119 - 16.3) admits 0.0451%..0.0452%, which the feed rounds to 0.05.
     report = check_text(f"KSE30 36,119 Increased By 16.3 ({percent}%)")
     assert set(report.findings["rule"]) == rules
+
+
+def test_source_context_is_kept_for_each_rules_first_findings_only():
+    from checker.findings import SOURCE_CONTEXT_PER_RULE
+
+    # Every line a percent mismatch; the first three lines also lack their arrow (QC406).
+    lines = [f"S{i} 10.00 Increased By ▲ 0.10 (1.5%)" for i in range(SOURCE_CONTEXT_PER_RULE + 50)]
+    lines[:3] = [f"A{i} 10.00 Increased By 0.10 (1.5%)" for i in range(3)]
+    report = check_text("\n".join(lines), "many.txt")
+    assert report.rule_counts() == {"QC303": SOURCE_CONTEXT_PER_RULE + 50, "QC406": 3}
+    kept = sorted(line for (_file, line) in report.source_lines)
+    assert kept == list(range(1, SOURCE_CONTEXT_PER_RULE + 1))
+    assert report.source_lines[("many.txt", 2)] == lines[1]
+
+
+def test_a_chunked_page_keeps_the_same_source_context_as_a_whole_one(tmp_path):
+    from checker.chunked import check_large_file
+    from checker.config import Options
+    from checker.findings import SOURCE_CONTEXT_PER_RULE
+    from checker.profile import load_profile
+
+    lines = [f"S{i} 10.00 Increased By ▲ 0.10 (1.5%)" for i in range(SOURCE_CONTEXT_PER_RULE + 300)]
+    page = tmp_path / "page.txt"
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    options = Options()
+    whole = check_paths([page], options)
+    chunked = check_large_file(
+        page, str(page), options, load_profile(options.profile), options.policy.enabled_rules(),
+        chunk_bytes=4096, force=True,
+    )  # fmt: skip
+    assert chunked is not None
+    assert chunked[3] == whole.source_lines
