@@ -138,7 +138,9 @@ def _check_stretch(stretch: str, offset: int, line_no: int, whole_line: bool) ->
             return Unparsed(TRUNCATED, line_no, column, symbol, stretch[begin:end])
         if last_token >= number_end:
             return Unparsed(MALFORMED, line_no, column, symbol, stretch[begin:end])
-        if whole_line and begin == leading:
+        # A line that begins like a quote, or that ends right after a symbol and a number (a quote
+        # cut off after a whole-number price, behind a crawler prefix), is never passed over.
+        if whole_line and (begin == leading or number_end >= end):
             return Unparsed(QUOTE_LIKE, line_no, column, symbol, stretch[begin:end])
     tail = _TAIL.search(stretch) if last_token >= 0 else None
     if tail is not None:

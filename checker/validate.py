@@ -40,7 +40,7 @@ _UNPARSED_RULES = {TRUNCATED: "QC101", MALFORMED: "QC102", QUOTE_LIKE: "QC103"}
 _UNPARSED_MESSAGES = {
     TRUNCATED: "quote cut off before its end",
     MALFORMED: "starts like a quote but does not parse as SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
-    QUOTE_LIKE: "begins with a symbol and a number but is not a quote; not checked",
+    QUOTE_LIKE: "a symbol and a number that do not go on as a quote; not checked",
 }
 
 

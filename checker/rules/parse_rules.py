@@ -35,10 +35,12 @@ declare(
     "QC103",
     "quote-like-text",
     Severity.WARNING,
-    "A line begins with a symbol and a number but is not a quote.",
-    "The line begins the way a quote does (an upper-case symbol, then a number) but nothing after "
-    "it belongs to a quote. It is usually a headline (`KSE100 1,200 points lower`); it is reported "
-    "so that a quote mangled beyond recognition is never dropped in silence.",
+    "A symbol and a number that do not go on as a quote.",
+    "A line begins the way a quote does (an upper-case symbol, then a number), or ends right after "
+    "a symbol and a number (a quote cut off after a whole-number price, perhaps behind a crawler "
+    "prefix), but nothing after them belongs to a quote. It is often a headline "
+    "(`KSE100 1,200 points lower`); it is reported so that a quote mangled beyond recognition is "
+    "never dropped in silence.",
     "KSE100 Nosedives by over 800pts as Schools Close",
     "PIBTL 9",
     ("line",),
