@@ -33,8 +33,13 @@ from checker.rules.consistency import ticker_order
 from checker.rules.registry import REGISTRY, CheckContext, Rule
 from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
 
-LARGE_FILE_BYTES = 16 * 2**20
+LARGE_FILE_BYTES = 64 * 2**20
 CHUNK_BYTES = 8 * 2**20
+# Between these sizes a page is chunked only when its findings are dense: memory grows with the
+# number of findings, and checking a page whole is faster, so a mostly clean page is read whole.
+DENSE_FILE_BYTES = 16 * 2**20
+SAMPLE_BYTES = 1 * 2**20
+DENSE_FINDINGS_PER_QUOTE = 0.25
 REPEAT_RULES = ("QC305", "QC306")
 MAX_SOURCE_LINE = 2000
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -79,13 +84,27 @@ def _decode_chunk(data: bytes, first: bool) -> tuple[str, str, bool, list[Decode
     return decoded.text[1:], decoded.encoding, False, problems
 
 
-def _eligible(path: Path, options: Options) -> bool:
+def _dense(path: Path, options: Options, profile: Profile, rules: list[Rule]) -> bool:
+    """Whether the page's first SAMPLE_BYTES draw more than DENSE_FINDINGS_PER_QUOTE findings a quote."""
+    with open(path, "rb") as stream:
+        data = stream.read(SAMPLE_BYTES)
+    cut = data.rfind(b"\n")
+    text = (data[: cut + 1] if cut >= 0 else data).decode("utf-8", errors="replace")
+    lines = line_array(text)
+    parsed = parse_array(lines.slice(0, max(len(lines) - 1, 0)), 1)
+    frame, numbers = build_frame(parsed.columns, str(path), profile)
+    per_quote_rules = [r for r in rules if r.code not in REPEAT_RULES]
+    found = len(parsed.unparsed) + len(check_quotes(frame, profile, per_quote_rules, options.as_of, numbers))
+    return found > DENSE_FINDINGS_PER_QUOTE * max(len(frame), 1)
+
+
+def _eligible(path: Path, options: Options, profile: Profile, rules: list[Rule]) -> bool:
     """Whether the file is one this module checks (large, plain UTF-8 text)."""
     if options.include_quotes:
         return False
     try:
         size = path.stat().st_size if path.is_file() else 0
-        if not LARGE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
+        if not DENSE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
             return False
         with open(path, "rb") as stream:
             head = stream.read(1 << 16)
@@ -100,7 +119,9 @@ def _eligible(path: Path, options: Options) -> bool:
         return False
     from checker.inputs.detect import detect_format
 
-    return detect_format(str(path), decoded.text, options.input_format) == "text"
+    if detect_format(str(path), decoded.text, options.input_format) != "text":
+        return False
+    return size >= LARGE_FILE_BYTES or _dense(path, options, profile, rules)
 
 
 def check_large_file(
@@ -116,7 +137,7 @@ def check_large_file(
 
     `force` chunks a file of any size (for tests).
     """
-    if not force and not _eligible(path, options):
+    if not force and not _eligible(path, options, profile, rules):
         return None
     per_quote_rules = [r for r in rules if r.code not in REPEAT_RULES]
     repeat_rules = [r for r in rules if r.code in REPEAT_RULES and r.check is not None]

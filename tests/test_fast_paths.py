@@ -190,3 +190,20 @@ def test_parse_fallback_batches_match_reference(monkeypatch):
     monkeypatch.setattr(checker.parse, "_FALLBACK_BATCH", 7)  # many batches of lines for the slow path
     fast, reference = _parse_both(generate_page(600, 0.6, seed=31))
     _assert_same_parse(fast, reference)
+
+
+def test_a_page_is_read_in_chunks_between_16_and_64_mb_only_when_its_findings_are_dense(tmp_path):
+    from checker.chunked import _dense
+    from checker.config import Options
+    from checker.profile import load_profile
+
+    options = Options()
+    profile, rules = load_profile(options.profile), options.policy.enabled_rules()
+    clean = tmp_path / "clean.txt"
+    clean.write_text("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n" * 50, encoding="utf-8")
+    faulty = tmp_path / "faulty.txt"
+    faulty.write_text(
+        "".join(f"S{i} 207.00 Increased By ▲ 6.71 (3.36%)\n" for i in range(50)), encoding="utf-8"
+    )
+    assert not _dense(clean, options, profile, rules)  # repeats: judged once over the whole page
+    assert _dense(faulty, options, profile, rules)
