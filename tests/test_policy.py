@@ -10,19 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from quote_pages import FAULTY_PAGE
 
 from checker.baseline import BaselineError, load_baseline
 from checker.cli import cli
 
-# Real-looking quotes with injected faults: two wrong percents (QC303), a wrong arrow (QC302),
-# a stock without its arrow (QC406, a warning).
-FAULTY_PAGE = """Markets at a glance
-AIRLINK 207.00 Increased By ▲ 6.71 (3.36%)
-BOP 10.39 Decreased By ▼ -0.10 (-0.95%)
-FFL 17.17 Decreased By ▲ -0.25 (-1.44%)
-HUBC 132.30 Increased By 4.49 (3.51%)
-KEL 4.96 Decreased By ▼ -0.04 (-0.9%)
-"""
 WARNING_PAGE = """AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)
 HUBC 132.30 Increased By 4.49 (3.51%)
 """

@@ -9,21 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from quote_pages import FAULTY_PAGE
 
 from checker.api import check_paths, check_text
 from checker.cli import cli
 from checker.render.terminal import make_console, render_terminal, wants_progress
 from checker.render.text import finding_lines
 
-# Real-looking ticker lines with injected faults: a wrong percent (QC303, twice), an arrow
-# pointing the wrong way (QC302) and a stock without its arrow (QC406, a warning).
-FAULTY_PAGE = """Markets at a glance
-AIRLINK 207.00 Increased By ▲ 6.71 (3.36%)
-BOP 10.39 Decreased By ▼ -0.10 (-0.95%)
-FFL 17.17 Decreased By ▲ -0.25 (-1.44%)
-HUBC 132.30 Increased By 4.49 (3.51%)
-KEL 4.96 Decreased By ▼ -0.04 (-0.9%)
-"""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FINDING_LINE = re.compile(
     r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>QC\d{3}) \[(error|warning|info)\] .+$"
