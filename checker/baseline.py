@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from checker.findings import column_lists
+
 IDENTITY_FIELDS = ("file", "rule", "symbol", "field", "observed")
 
 Identity = tuple[str, str, str, str, str]
@@ -54,9 +56,7 @@ def identities(findings: pd.DataFrame) -> list[Identity]:
     """The identity of every finding of a findings frame, in row order."""
     if not len(findings):
         return []
-    columns = [
-        findings[name].astype(object).where(findings[name].notna(), None).tolist() for name in IDENTITY_FIELDS
-    ]
+    columns = column_lists(findings, IDENTITY_FIELDS)
     return [
         (normalize_path(_text(f)), _text(r), _text(s), _text(d), _text(o))
         for f, r, s, d, o in zip(*columns, strict=True)

@@ -128,6 +128,11 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
+def column_lists(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> list[list[Any]]:
+    """The named columns as Python lists, missing values as None: what row-by-row writers iterate."""
+    return [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in names]
+
+
 def severity_counts(frame: pd.DataFrame) -> dict[str, int]:
     """How many findings of each severity."""
     counts = frame["severity"].value_counts() if len(frame) else {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from checker.findings import column_lists
 from checker.report import Report
 
 # GitHub has error, warning and notice annotations; an info finding is a notice.
@@ -29,10 +30,9 @@ def github_lines(report: Report) -> Iterator[str]:
     frame = report.findings
     if not len(frame):
         return
-    columns = [
-        frame[c].astype(object).where(frame[c].notna(), None).tolist()
-        for c in ("file", "line", "column", "end_column", "rule", "name", "severity", "message")
-    ]
+    columns = column_lists(
+        frame, ("file", "line", "column", "end_column", "rule", "name", "severity", "message")
+    )
     for file, line, column, end_column, rule, name, severity, message in zip(*columns, strict=True):
         properties = [f"file={escape_property(str(file))}"]
         if line is not None:

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from checker.findings import FINDING_COLUMNS
+from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.output import atomic_writer
 from checker.report import Report
 
@@ -39,7 +39,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
-    values = chunk[column].astype(object).where(chunk[column].notna(), None).tolist()
+    values = column_lists(chunk, [column])[0]
     if isinstance(chunk[column].dtype, pd.StringDtype):
         return values  # str or None already
     return [_clean(v) for v in values]

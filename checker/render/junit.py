@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from checker.findings import Severity
+from checker.findings import Severity, column_lists
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 
@@ -36,10 +36,7 @@ def junit_tree(report: Report) -> ET.ElementTree:
     frame = report.findings
     by_case: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     if len(frame):
-        columns = [
-            frame[c].astype(object).where(frame[c].notna(), None).tolist()
-            for c in ("file", "line", "column", "rule", "severity", "message")
-        ]
+        columns = column_lists(frame, ("file", "line", "column", "rule", "severity", "message"))
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
             where = file if line is None else f"{file}:{line}:{column or 1}"
             text = xml_text(f"{where}: {rule} [{severity}] {message}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 
+from checker.findings import column_lists
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 
@@ -57,10 +58,7 @@ def markdown_summary(report: Report, top: int = TOP_FINDINGS) -> str:
         shown = report.findings.head(top)
         heading = "### Findings" if len(report.findings) <= top else f"### First {top} findings"
         lines += [heading, "", "| location | rule | severity | message |", "|---|---|---|---|"]
-        columns = [
-            shown[c].astype(object).where(shown[c].notna(), None).tolist()
-            for c in ("file", "line", "column", "rule", "severity", "message")
-        ]
+        columns = column_lists(shown, ("file", "line", "column", "rule", "severity", "message"))
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
             where = file if line is None else f"{file}:{line}:{column or 1}"
             lines.append(f"| {cell(where)} | {rule} | {severity} | {cell(message)} |")

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from checker import __version__
 from checker.baseline import fingerprint, identities
+from checker.findings import column_lists
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 from checker.rules.registry import all_rules
@@ -70,10 +71,7 @@ def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str,
     frame = report.findings
     if not len(frame):
         return
-    columns = [
-        frame[c].astype(object).where(frame[c].notna(), None).tolist()
-        for c in ("rule", "severity", "file", "line", "column", "end_column", "message")
-    ]
+    columns = column_lists(frame, ("rule", "severity", "file", "line", "column", "end_column", "message"))
     uris: dict[str, str] = {}
     seen: Counter[str] = Counter()
     for row, identity in zip(zip(*columns, strict=True), identities(frame), strict=True):

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checker.findings import column_lists
 from checker.render.text import finding_lines, summary_line
 from checker.report import Report
 
@@ -83,10 +84,7 @@ def finding_texts(report: Report) -> Iterator[Text]:
     frame = report.findings
     if not len(frame):
         return
-    columns = [
-        frame[c].astype(object).where(frame[c].notna(), None).tolist()
-        for c in ("file", "line", "column", "rule", "severity", "message")
-    ]
+    columns = column_lists(frame, ("file", "line", "column", "rule", "severity", "message"))
     for file, line, column, rule, severity, message in zip(*columns, strict=True):
         where = file if line is None else f"{file}:{line}:{column or 1}"
         text = Text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from checker.findings import column_lists
 from checker.report import Report
 
 
@@ -14,10 +15,7 @@ def finding_lines(report: Report) -> Iterator[str]:
         return
     for start in range(0, len(frame), 50_000):  # a chunk at a time: bounded memory
         chunk = frame.iloc[start : start + 50_000]
-        columns = [
-            chunk[c].astype(object).where(chunk[c].notna(), None).tolist()
-            for c in ("file", "line", "column", "rule", "severity", "message")
-        ]
+        columns = column_lists(chunk, ("file", "line", "column", "rule", "severity", "message"))
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
             where = file if line is None else f"{file}:{line}:{column or 1}"
             yield f"{where}: {rule} [{severity}] {message}"
