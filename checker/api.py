@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from checker.config import Options
 from checker.findings import combine, context_lines, severity_counts
-from checker.frame import FRAME_COLUMNS, build_frame, frame_numbers
+from checker.frame import FRAME_COLUMNS, build_frame, empty_frame, frame_numbers
 from checker.inputs.detect import detect_format
 from checker.inputs.sources import InputRef, RawInput, expand_paths, read_input, read_stream
 from checker.parse import Lines, ParseResult, parse_lines, parse_text, split_lines
@@ -36,13 +37,13 @@ MAX_SOURCE_LINE = 2000
 def check_text(text: str, name: str = "<text>", options: Options | None = None) -> Report:
     """Check one text (a scraped page) and return its Report."""
     options = options or Options()
-    report = _new_report(options)
+    run = _Run(_new_report(options))
     profile = load_profile(options.profile)
     try:
-        _add(report, *_check_decoded_text(text, name, options, profile, report.rules))
+        _add(run, *_check_decoded_text(text, name, options, profile, run.report.rules))
     except Exception as error:  # the last resort: a finding, never a traceback
-        _add(report, *_internal_error(name, error))
-    return _finish(report)
+        _add(run, *_internal_error(name, error))
+    return _finish(run)
 
 
 def check_bytes(data: bytes, name: str = "<bytes>", options: Options | None = None) -> Report:
@@ -50,14 +51,14 @@ def check_bytes(data: bytes, name: str = "<bytes>", options: Options | None = No
     import io
 
     options = options or Options()
-    report = _new_report(options)
+    run = _Run(_new_report(options))
     profile = load_profile(options.profile)
     try:
         raw = read_stream(name, io.BytesIO(data), options.max_decompressed_size)
-        _add(report, *_check_raw(raw, name, options, profile, report.rules))
+        _add(run, *_check_raw(raw, name, options, profile, run.report.rules))
     except Exception as error:  # the last resort: a finding, never a traceback
-        _add(report, *_internal_error(name, error))
-    return _finish(report)
+        _add(run, *_internal_error(name, error))
+    return _finish(run)
 
 
 def check_frame(frame: pd.DataFrame, name: str = "<frame>", options: Options | None = None) -> Report:
@@ -66,15 +67,15 @@ def check_frame(frame: pd.DataFrame, name: str = "<frame>", options: Options | N
 
     options = options or Options()
     profile = load_profile(options.profile)
-    report = _new_report(options)
+    run = _Run(_new_report(options))
     try:
         quotes, problems = quotes_from_records(frame, name, profile)
-        findings = [problems, check_quotes(quotes, profile, report.rules, options.as_of)]
+        findings = [problems, check_quotes(quotes, profile, run.report.rules, options.as_of)]
         result = FileResult(path=name, format="frame", lines=len(frame), quotes=len(quotes))
-        _add(report, result, combine(findings), quotes, {})
+        _add(run, result, combine(findings), quotes, {})
     except Exception as error:  # the last resort: a finding, never a traceback
-        _add(report, *_internal_error(name, error))
-    return _finish(report)
+        _add(run, *_internal_error(name, error))
+    return _finish(run)
 
 
 def check_paths(
@@ -92,7 +93,7 @@ def check_paths(
     """
     options = options or Options()
     profile = load_profile(options.profile)
-    report = _new_report(options)
+    run = _Run(_new_report(options))
     refs: Iterable[InputRef] = (
         ref
         for path in paths
@@ -104,16 +105,16 @@ def check_paths(
             from checker.parallel import check_in_parallel
 
             for ref, checked in check_in_parallel(listed, options, jobs):
-                _add(report, *checked)
+                _add(run, *checked)
                 if on_checked is not None:
                     on_checked(Path(ref.name))
-            return _finish(report)
+            return _finish(run)
         refs = listed
     for ref in refs:
-        _add(report, *check_input(ref, options, profile, report.rules, stdin))
+        _add(run, *check_input(ref, options, profile, run.report.rules, stdin))
         if on_checked is not None:
             on_checked(Path(ref.name))
-    return _finish(report)
+    return _finish(run)
 
 
 Checked = tuple[FileResult, pd.DataFrame, pd.DataFrame | None, dict[tuple[str, int], str]]
@@ -288,37 +289,45 @@ def _new_report(options: Options) -> Report:
     return Report(options=options, rules=options.policy.enabled_rules())
 
 
+@dataclass
+class _Run:
+    """A report being built: findings and quotes are gathered per file and joined once at the end,
+    so a run over many files does not concatenate and re-sort everything found so far per file."""
+
+    report: Report
+    findings: list[pd.DataFrame] = field(default_factory=list)
+    quotes: list[pd.DataFrame] = field(default_factory=list)
+
+
 def _add(
-    report: Report,
+    run: _Run,
     result: FileResult,
     findings: pd.DataFrame,
     quotes: pd.DataFrame | None,
     sources: dict[tuple[str, int], str],
 ) -> None:
+    report = run.report
     findings = report.options.policy.apply(findings)
     if report.options.baseline is not None:
         findings, suppressed = report.options.baseline.suppress(findings)
         report.baseline_suppressed += suppressed
     result.counts = severity_counts(findings)
     report.files.append(result)
-    report.findings = combine([report.findings, findings])
+    run.findings.append(findings)
     report.source_lines.update(sources)
     if report.options.include_quotes and quotes is not None and len(quotes):
-        report.quotes = (
-            quotes if report.quotes is None else pd.concat([report.quotes, quotes], ignore_index=True)
-        )
+        run.quotes.append(quotes)
 
 
-def _finish(report: Report) -> Report:
-    if report.options.include_quotes and report.quotes is None:
-        report.quotes = build_frame({c: [] for c in ("line",)} | _empty_columns(), "", None)[0]
+def _finish(run: _Run) -> Report:
+    report = run.report
+    report.findings = combine(run.findings)
+    if report.options.include_quotes:
+        if len(run.quotes) == 1:  # one file: no copy of its quotes
+            report.quotes = run.quotes[0]
+        else:
+            report.quotes = pd.concat(run.quotes, ignore_index=True) if run.quotes else empty_frame()
     return report
-
-
-def _empty_columns() -> dict[str, list]:
-    from checker.parse import COLUMNS
-
-    return {name: [] for name in COLUMNS}
 
 
 __all__ = [
