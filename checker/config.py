@@ -7,7 +7,7 @@ applied here, from configuration, so a user can change them without touching cod
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from checker.baseline import Baseline
 from checker.findings import Severity
 from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED
 from checker.rules.registry import Rule, all_rules, get_rule
+from checker.userfiles import MAX_SETTINGS_FILE, UserFileError, read_user_toml
 
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
@@ -37,7 +38,7 @@ class Policy:
             raise ValueError(f"fail-on must be one of {', '.join(FAIL_LEVELS)}, not {self.fail_on!r}")
         for key in (*self.select, *self.ignore):
             _match_rules(key)  # raises on an unknown code, name or family
-        self.severity = {get_rule(k).code: Severity.parse(v).label for k, v in self.severity.items()}
+        self.severity = {rule_code(k): Severity.parse(v).label for k, v in self.severity.items()}
 
     def enabled_rules(self) -> list[Rule]:
         """The rules this policy runs, ordered by code."""
@@ -86,8 +87,35 @@ def _match_rules(key: str) -> list[Rule]:
         r for r in rules if r.code.startswith(key.upper()) or r.name == key.lower() or r.family == key.lower()
     ]
     if not matched:
-        raise ValueError(f"unknown rule {key!r} (see `quotecheck rules`)")
+        raise ValueError(unknown_rule_message(key))
     return matched
+
+
+def unknown_rule_message(key: str) -> str:
+    """`unknown rule 'QC3O3'; did you mean QC303 (percent-mismatch)?`, the guess when there is one."""
+    key = key.strip()
+    rules = all_rules()
+    by_key = {r.code: r for r in rules} | {r.name: r for r in rules}
+    guesses: list[Rule] = []
+    for match in difflib.get_close_matches(key.upper(), [r.code for r in rules], n=3, cutoff=0.6) + (
+        difflib.get_close_matches(key.lower(), [r.name for r in rules], n=3, cutoff=0.6)
+    ):
+        rule = by_key[match]
+        if rule not in guesses:
+            guesses.append(rule)
+    message = f"unknown rule '{key}'"
+    if guesses:
+        named = [f"{r.code} ({r.name})" for r in guesses[:3]]
+        message += f"; did you mean {' or '.join(named)}?"
+    return message + " (see `quotecheck rules`)"
+
+
+def rule_code(key: str) -> str:
+    """The code of the rule named by a code or a name; ValueError with a guess when there is none."""
+    try:
+        return get_rule(key).code
+    except KeyError:
+        raise ValueError(unknown_rule_message(key)) from None
 
 
 @dataclass
@@ -154,13 +182,11 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A configuration file's TOML: a regular file of at most MAX_SETTINGS_FILE bytes, never blocking."""
     try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        return read_user_toml(path, "configuration", MAX_SETTINGS_FILE)
+    except UserFileError as error:
+        raise ConfigError(str(error)) from None
 
 
 def load_config(path: Path) -> dict[str, Any]:

@@ -133,7 +133,8 @@ def compile_pattern(pattern: str, where: str) -> Pattern:
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise ProfileError(
-            f"{where}: not a pattern RE2 accepts (linear-time syntax: no backreferences or lookaround): {reason}"
+            f"{where}: not a pattern RE2 accepts "
+            f"(linear-time syntax: no backreferences or lookaround): {reason}"
         ) from None
 
 

@@ -1,8 +1,8 @@
 """The small files a user hands quotecheck besides its inputs: feed profiles, baselines and
 configuration files. They are untrusted like any input: read only when they are regular files
-(a FIFO or a device never blocks the run), no larger than a cap (MAX_SETTINGS_FILE, MAX_BASELINE_FILE), as strict UTF-8, and
-parsed so that no content (nesting 100,000 deep, NaN, a lone surrogate) raises anything but
-UserFileError, whose message names the file and what is wrong with it.
+(a FIFO or a device never blocks the run), no larger than a cap (MAX_SETTINGS_FILE,
+MAX_BASELINE_FILE), as strict UTF-8, and parsed so that no content (nesting 100,000 deep, NaN)
+raises anything but UserFileError, whose message names the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def read_user_bytes(path: str | os.PathLike[str], what: str, cap: int = MAX_SETT
     if not stat.S_ISREG(info.st_mode):
         raise UserFileError(f"{what} {name}: {_not_regular(info.st_mode)}")
     if info.st_size > cap:
-        raise UserFileError(f"{what} {name}: {_size_text(info.st_size)}, larger than the {_size_text(cap)} cap")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        size, limit = _size_text(info.st_size), _size_text(cap)
+        raise UserFileError(f"{what} {name}: {size}, larger than the {limit} cap")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(name, flags)
     except OSError as error:

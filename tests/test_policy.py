@@ -316,7 +316,7 @@ def test_baseline_from_configuration_is_relative_to_the_file(tmp_path, faulty):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot read"),
+        (None, "no such file"),
         ("{not json", "not JSON"),
         ('{"summary": {}}', "not a quotecheck JSON report"),
         ('{"findings": [{"line": 3}]}', "finding 0 has no rule code"),
