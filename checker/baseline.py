@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checker.findings import column_lists, combine
+from checker.findings import FINDING_COLUMNS, column_lists, combine, from_records
 from checker.userfiles import MAX_BASELINE_FILE, UserFileError, read_user_json
 
 IDENTITY_FIELDS = ("file", "rule", "symbol", "field", "observed")
@@ -111,6 +111,12 @@ class Baseline:
     keep_suppressed: bool = False
     suppressed: list[pd.DataFrame] = field(default_factory=list, repr=False)
     matched: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    @property
+    def size(self) -> int:
+        """How many findings the baseline holds."""
+        return sum(self.known.values())
 
     def __post_init__(self) -> None:
         self._index: tuple[dict[Identity, list[int]], dict[Identity, list[int]]] | None = None
@@ -164,6 +170,34 @@ class Baseline:
         return findings[keep].reset_index(drop=True), suppressed
 
 
+_LOCATIONS = ("line", "column", "end_column")
+
+
+def _clean_record(record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in FINDING_COLUMNS:
+        value = record.get(name)
+        if name in _LOCATIONS:
+            out[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
+        else:
+            out[name] = None if value is None or isinstance(value, dict | list) else str(value)
+    return out
+
+
+def untouched_findings(baseline: Baseline, checked: list[str]) -> pd.DataFrame:
+    """The baseline's findings of files a run did not check (`checked`: the run's file names),
+    as they were recorded: a run over some files keeps what the baseline knows of the others."""
+    cache: dict[str, str] = {}
+    ran = {_resolved(name, ".", cache) for name in checked} | {normalize_path(n) for n in checked}
+    kept = []
+    for record in baseline.records:
+        name = normalize_path(_text(record.get("file")))
+        if _resolved(name, baseline.folder, cache) in ran or name in ran:
+            continue
+        kept.append(_clean_record(record))
+    return from_records(kept)
+
+
 def record_frame(findings: pd.DataFrame, folder: str) -> pd.DataFrame:
     """Findings as a baseline records them: file names relative to the baseline's folder."""
     if not len(findings):
@@ -203,4 +237,4 @@ def load_baseline(path: str | os.PathLike[str], missing_ok: bool = False) -> Bas
                     f"not {type(value).__name__}"
                 )
         known[identity_of(record)] += 1
-    return Baseline(path=name, known=known, folder=folder)
+    return Baseline(path=name, known=known, folder=folder, records=document["findings"])

@@ -344,7 +344,7 @@ def _read_baseline(path: str, recording: bool) -> Any:
     from checker.baseline import BaselineError, load_baseline
 
     try:
-        return load_baseline(path, missing_ok=recording) if recording else load_baseline(path)
+        baseline = load_baseline(path, missing_ok=recording)
     except BaselineError as error:
         message = str(error)
         if not os.path.lexists(path):
@@ -353,6 +353,8 @@ def _read_baseline(path: str, recording: bool) -> Any:
                 "or run with --no-baseline"
             )
         raise click.UsageError(message) from None
+    baseline.keep_suppressed = recording  # what it suppresses is written back to the new baseline
+    return baseline
 
 
 def _warn_about_baseline(report: Report, recording: bool) -> None:
@@ -368,13 +370,17 @@ def _warn_about_baseline(report: Report, recording: bool) -> None:
 
 def _recorded(report: Report, baseline: Any) -> Report:
     """The report a baseline records: every finding of the run, those it suppressed included,
-    file names relative to the baseline's folder, no quotes and no baseline of its own."""
+    and the old baseline's findings of files the run did not check; file names relative to the
+    baseline's folder, no quotes and no baseline of its own."""
     from dataclasses import replace
 
-    from checker.baseline import record_frame, relative_name
+    from checker.baseline import record_frame, relative_name, untouched_findings
     from checker.findings import combine, severity_counts
 
+    checked = [result.path for result in report.files]
+    untouched = untouched_findings(baseline, checked)  # already relative to the baseline's folder
     findings = record_frame(combine([report.findings, *baseline.suppressed]), baseline.folder)
+    findings = combine([findings, untouched])
     files = []
     by_file = dict(tuple(findings.groupby("file", sort=False))) if len(findings) else {}
     for result in report.files:
@@ -594,11 +600,135 @@ def explain(code: str) -> None:
 
     try:
         rule = get_rule(code)
-    except KeyError as error:
-        raise click.UsageError(str(error.args[0])) from None
+    except KeyError:
+        from checker.config import unknown_rule_message
+
+        raise click.UsageError(unknown_rule_message(code)) from None
     click.echo(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.label})\n")
     click.echo(f"{rule.summary}\n\n{rule.description}\n")
     click.echo(f"Passes:\n    {rule.passing}\nFails:\n    {rule.failing}")
+
+
+@cli.group()
+def baseline() -> None:
+    """Record, update or prune a baseline: the known findings `check --baseline` does not count.
+
+    \b
+    record  write every current finding to the baseline (a new one, or over the old)
+    update  the same, and say which findings are new and which are gone
+    prune   drop the entries that no longer occur; never add one (the baseline only shrinks)
+
+    The baseline is --baseline FILE, else the configuration's `baseline`. Its file names are
+    relative to its own folder, so `check --baseline` matches from any folder.
+    """
+
+
+def _baseline_options(command: Any) -> Any:
+    options = [
+        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str)),
+        click.option(
+            "--baseline",
+            "baseline_path",
+            type=click.Path(dir_okay=False),
+            help="The baseline file (default: the configuration's `baseline`).",
+        ),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Settings file."),
+        click.option("--no-config", is_flag=True, help="Read no configuration file."),
+        click.option(
+            "--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file."
+        ),
+        click.option("--as-of", callback=_parse_date, help="Date of the snapshot (circuit breaker)."),
+        click.option(
+            "--input-format",
+            type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+            help="Read every input in this format.",
+        ),
+        click.option("--include", multiple=True, metavar="GLOB", help="In directories, check only these."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip these."),
+        click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Processes."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _baseline_run(mode: str, flags: dict[str, Any]) -> None:
+    """record, update or prune: check the paths and write the baseline."""
+    from dataclasses import replace
+
+    from checker.baseline import Baseline, BaselineError, load_baseline
+    from checker.findings import empty_findings
+
+    ctx = click.get_current_context()
+    settings = _config_settings(flags["config_path"], flags["no_config"])
+    path = flags["baseline_path"] or settings.get("baseline")
+    if not path:
+        raise click.UsageError(
+            "no baseline file: give --baseline FILE, or set `baseline` in the configuration"
+        )
+    if mode == "record":
+        old = Baseline(path=path, folder=os.path.dirname(os.path.abspath(path)), exists=False)
+    else:
+        try:
+            old = load_baseline(path)
+        except BaselineError as error:
+            hint = "; record it first with `quotecheck baseline record`" if not os.path.lexists(path) else ""
+            raise click.UsageError(f"{error}{hint}") from None
+        old.keep_suppressed = True
+    options = _build_options(
+        ctx,
+        settings,
+        profile=flags["profile"],
+        as_of=flags["as_of"],
+        include=flags["include"],
+        exclude=flags["exclude"],
+        input_format=flags["input_format"],
+        baseline=old if mode != "record" else None,
+    )
+    _refuse_overwriting_inputs([path], flags["paths"])
+    _refuse_bad_report_paths([path])
+    options.report_paths = (path, DEFAULT_REPORT_DIR)
+    report = _run_check(list(flags["paths"]), options, flags["jobs"] or os.cpu_count() or 1)
+    report.quotes = None
+    new = 0 if mode == "prune" else len(report.findings)
+    if mode == "prune":
+        report = replace(report, findings=empty_findings())
+    recorded = _recorded(report, old)
+    failures: list[str] = []
+    _write_report("Baseline", failures, _save_baseline, recorded, path)
+    if failures:
+        raise click.ClickException(failures[0])
+    total = len(recorded.findings)
+    noun = "finding" if total == 1 else "findings"
+    if mode == "record":
+        click.echo(f"baseline {path}: {total} {noun} recorded")
+    else:
+        gone = old.size - (total - new)
+        added = f", {new} new" if mode == "update" else ""
+        click.echo(f"baseline {path}: {total} {noun} kept{added}, {gone} no longer found (dropped)")
+    status = report.exit_status
+    sys.exit(int(status) if status in (ExitStatus.USAGE, ExitStatus.INTERNAL) else int(ExitStatus.OK))
+
+
+@baseline.command("record")
+@_baseline_options
+def baseline_record(**flags: Any) -> None:
+    """Check PATHS and write every finding to the baseline (created, or replaced)."""
+    _baseline_run("record", flags)
+
+
+@baseline.command("update")
+@_baseline_options
+def baseline_update(**flags: Any) -> None:
+    """Check PATHS and rewrite the existing baseline with every current finding."""
+    _baseline_run("update", flags)
+
+
+@baseline.command("prune")
+@_baseline_options
+def baseline_prune(**flags: Any) -> None:
+    """Check PATHS and drop the baseline's entries that no longer occur, adding none."""
+    _baseline_run("prune", flags)
 
 
 class Interrupted(BaseException):

@@ -92,21 +92,18 @@ def _match_rules(key: str) -> list[Rule]:
 
 
 def unknown_rule_message(key: str) -> str:
-    """`unknown rule 'QC3O3'; did you mean QC303 (percent-mismatch)?`, the guess when there is one."""
+    """`unknown rule 'QC3O3'; did you mean QC303 (percent-mismatch)?`, with the closest rule when
+    one is close enough (difflib, over the codes and the names)."""
     key = key.strip()
-    rules = all_rules()
-    by_key = {r.code: r for r in rules} | {r.name: r for r in rules}
-    guesses: list[Rule] = []
-    for match in difflib.get_close_matches(key.upper(), [r.code for r in rules], n=3, cutoff=0.6) + (
-        difflib.get_close_matches(key.lower(), [r.name for r in rules], n=3, cutoff=0.6)
-    ):
-        rule = by_key[match]
-        if rule not in guesses:
-            guesses.append(rule)
+    best: tuple[float, str, Rule] | None = None
+    for rule in all_rules():
+        for typed, known in ((key.upper(), rule.code), (key.lower(), rule.name)):
+            ratio = difflib.SequenceMatcher(None, typed, known).ratio()
+            if ratio >= 0.6 and (best is None or ratio > best[0]):
+                best = (ratio, rule.code, rule)
     message = f"unknown rule '{key}'"
-    if guesses:
-        named = [f"{r.code} ({r.name})" for r in guesses[:3]]
-        message += f"; did you mean {' or '.join(named)}?"
+    if best is not None:
+        message += f"; did you mean {best[2].code} ({best[2].name})?"
     return message + " (see `quotecheck rules`)"
 
 
