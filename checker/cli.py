@@ -110,7 +110,7 @@ def cli() -> None:
 @click.option(
     "--baseline",
     "baseline_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="A JSON report of known findings: those are not counted again. A --json report to the same "
     "file records it anew, keeping the findings it suppressed.",
 )
@@ -118,7 +118,7 @@ def cli() -> None:
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="Read settings from this file instead of the nearest quotecheck.toml or pyproject.toml.",
 )
 @click.option("--no-config", is_flag=True, help="Read no configuration file.")
@@ -412,7 +412,7 @@ def _write_report(what: str, failures: list[str], save: Any, report: Report, pat
         return
     if path == STDOUT:
         sys.stdout.flush()
-    else:
+    elif what:
         click.echo(f"{what}: {path}", err=True)
 
 
@@ -629,10 +629,10 @@ def _baseline_options(command: Any) -> Any:
         click.option(
             "--baseline",
             "baseline_path",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),
             help="The baseline file (default: the configuration's `baseline`).",
         ),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Settings file."),
+        click.option("--config", "config_path", type=click.Path(), help="Settings file."),
         click.option("--no-config", is_flag=True, help="Read no configuration file."),
         click.option(
             "--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file."
@@ -695,7 +695,7 @@ def _baseline_run(mode: str, flags: dict[str, Any]) -> None:
         report = replace(report, findings=empty_findings())
     recorded = _recorded(report, old)
     failures: list[str] = []
-    _write_report("Baseline", failures, _save_baseline, recorded, path)
+    _write_report("", failures, _save_baseline, recorded, path)
     if failures:
         raise click.ClickException(failures[0])
     total = len(recorded.findings)
