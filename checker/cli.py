@@ -200,6 +200,7 @@ def check(
     if no_baseline and baseline_path:
         raise click.UsageError("--baseline and --no-baseline exclude each other")
     baseline_path = None if no_baseline else configured("baseline_path", "baseline", baseline_path)
+    json_named = json_path is not None
     if json_path is None and not no_report:
         json_path = str(Path(report_dir) / "report.json")
     reports = {"--json": json_path, "--html": html_path, "--junit": junit_path, "--sarif": sarif_path}
@@ -216,6 +217,17 @@ def check(
     recording = bool(
         baseline_path and json_path and json_path != STDOUT and _same_path(json_path, baseline_path)
     )
+    if recording and not json_named:
+        raise click.UsageError(
+            f"the default JSON report {json_path} is the baseline; name it with --json to record "
+            "the baseline, or choose another --report-dir"
+        )
+    if baseline_path:  # only the JSON report may go to the baseline: that is recording it
+        for flag, path in (*reports.items(), ("--output-file", output_file)):
+            if flag != "--json" and path and path != STDOUT and _same_path(path, baseline_path):
+                raise click.UsageError(
+                    f"refusing to write the {flag} report over the baseline {baseline_path}"
+                )
     options = _build_options(
         ctx,
         settings,

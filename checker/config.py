@@ -259,7 +259,7 @@ def _setting(key: str, value: Any, folder: Path) -> Any:
     if key == "profile":
         if not isinstance(value, str) or not value:
             raise TypeError("expected a profile name or a JSON file")
-        return str(folder / value) if value.endswith(".json") else value
+        return str(folder / value) if value.endswith(".json") or "/" in value else value
     if key == "baseline":
         if not isinstance(value, str) or not value:
             raise TypeError("expected the path of a JSON report")

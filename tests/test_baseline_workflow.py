@@ -190,3 +190,21 @@ def test_baseline_commands_need_a_baseline_file(project):
     assert result.exit_code == 2 and "give --baseline FILE" in result.output
     result = qc(["baseline", "update", "incoming", "--baseline", "missing.json"], project)
     assert result.exit_code == 2 and "record it first" in result.output
+
+
+def test_only_the_json_report_may_go_to_the_baseline(project):
+    assert qc(["baseline", "record", "incoming"], project).exit_code == 0
+    before = (project / "reports" / "baseline.json").read_bytes()
+    for flag in ("--sarif", "--junit", "--markdown", "--output-file"):
+        result = qc(["check", "incoming", "--no-report", flag, "reports/baseline.json"], project)
+        assert result.exit_code == 2, result.output
+        assert "over the baseline" in result.output
+    assert (project / "reports" / "baseline.json").read_bytes() == before
+
+
+def test_the_default_json_report_is_never_silently_the_baseline(project):
+    (project / "quotecheck.toml").write_text('baseline = "reports/report.json"\n', encoding="utf-8")
+    assert qc(["baseline", "record", "incoming", "--baseline", "reports/report.json"], project).exit_code == 0
+    result = qc(["check", "incoming"], project)
+    assert result.exit_code == 2
+    assert "is the baseline" in result.output
