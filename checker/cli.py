@@ -417,6 +417,7 @@ def _write_report(what: str, failures: list[str], save: Any, report: Report, pat
     from checker.render.output import ReportWriteError
 
     target: Any = sys.stdout if path == STDOUT else path
+    sys.stdout.flush()  # what was printed comes first, should the report go to /dev/stdout
     try:
         save(report, target, *args)
     except ReportWriteError as error:

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 from quote_pages import FAULTY_PAGE
 
 from checker.cli import cli
 
+REPO = Path(__file__).resolve().parents[1]
 ENV = {"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": "", "NO_COLOR": "1"}
 NEW_PROBLEM = "PPL 190.90 Decreased By ▼ -1.83 (-0.96%)\n"  # a wrong percent
 OTHER_PAGE = "AIRLINK 207.00 Increased By ▲ 6.71 (3.36%)\n"  # a wrong percent
@@ -142,6 +144,8 @@ def test_record_twice_gives_the_same_file(project):
     assert first.exit_code == 0, first.output
     assert "reports/baseline.json: 5 findings recorded" in first.output
     before = baseline.read_bytes()
+    schema = json.loads((REPO / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(before), schema, cls=jsonschema.Draft202012Validator)
     assert qc(["baseline", "record", "incoming"], project).exit_code == 0
     assert baseline.read_bytes() == before
     # and from another folder, with the same baseline named by path

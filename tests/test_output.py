@@ -292,3 +292,32 @@ def test_a_signal_while_writing_leaves_the_old_report_and_no_temporary(tmp_path,
     assert b"Traceback" not in err
     assert report.read_text(encoding="utf-8") == "previous"
     assert leftovers(tmp_path) == []
+
+
+def test_dev_stdout_is_written_through_after_the_finding_lines(tmp_path, page):
+    out = tmp_path / "out.txt"
+    with out.open("w", encoding="utf-8") as stream:
+        result = subprocess.run(
+            [sys.executable, "-m", "checker", "check", "--no-config", "--no-report", "-q", str(page),
+             "--json", "/dev/stdout"],
+            cwd=REPO, env={**os.environ, **ENV}, stdout=stream, stderr=subprocess.PIPE, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert os.path.islink("/dev/stdout")
+    text = out.read_text(encoding="utf-8")
+    summary, _, report = text.partition("{\n")
+    assert "(failed)" in summary  # the summary printed first is kept, the report follows it
+    assert json.loads("{\n" + report)["summary"]["findings"] == 4
+
+
+def test_a_regular_file_under_dev_shm_is_replaced_not_appended_to(tmp_path):
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm")
+    path = Path("/dev/shm") / f"quotecheck-test-{os.getpid()}.json"
+    try:
+        for text in ("first", "second"):
+            with atomic_writer(path) as stream:
+                stream.write(text)
+        assert path.read_text(encoding="utf-8") == "second"
+    finally:
+        path.unlink(missing_ok=True)

@@ -4,8 +4,9 @@
   that fails or is killed part-way leaves the previous report (or none), never half a report,
   and no temporary file.
 - A symlink is followed: the report replaces the link's target, and the link stays a link.
-- A device, a FIFO or a `/dev/fd/N`-style path (`/dev/null`, `/dev/stdout`) is written through,
-  never replaced by a regular file (as root a rename would replace the device node itself).
+- A device, a FIFO or a descriptor's path (`/dev/null`, `/dev/stdout`, `/dev/fd/3`) is written
+  through, never replaced by a regular file (as root a rename would replace the device node
+  itself); a descriptor that is a regular file (`> out.txt`) is written after what it holds.
 - A stream (an object with `write`, such as standard output) is written to as it is.
 - A path that is a folder, lies under a regular file, sits in a read-only folder or on a full
   disk raises ReportWriteError, whose message names the path and the reason.
@@ -16,15 +17,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-# Paths under these folders name devices or open descriptors (/dev/stdout, /proc/self/fd/1):
-# they are written through even when what they lead to is a regular file.
-_THROUGH = ("/dev/", "/proc/")
+# Paths that name an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): written through
+# even when the descriptor is a regular file (`> out.txt`), after what is already written there.
+_DESCRIPTOR = re.compile(r"^/dev/(?:stdout|stderr|fd/[0-9]+)$|^/proc/(?:self|thread-self|[0-9]+)/fd/[0-9]+$")
 
 
 class ReportWriteError(OSError):
@@ -83,8 +85,7 @@ def report_path_problem(path: str | os.PathLike[str]) -> str | None:
 def _writes_through(path: str, info: os.stat_result | None) -> bool:
     if info is not None and not stat.S_ISREG(info.st_mode):
         return True
-    absolute = os.path.abspath(path)
-    return absolute.startswith(_THROUGH) or os.path.realpath(path).startswith(_THROUGH)
+    return info is not None and bool(_DESCRIPTOR.match(os.path.abspath(path)))
 
 
 @contextlib.contextmanager
@@ -117,10 +118,9 @@ def _write_through(name: str, encoding: str) -> Iterator[IO[str]]:
     """Write straight to a device, FIFO or descriptor path, without blocking on a FIFO with no reader."""
     flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
+        if _DESCRIPTOR.match(os.path.abspath(name)):
+            flags |= os.O_APPEND  # `> out.txt`: after what the run already wrote to it
         descriptor = os.open(name, flags | getattr(os, "O_NONBLOCK", 0))
-        info = os.fstat(descriptor)
-        if stat.S_ISREG(info.st_mode):  # /dev/stdout redirected to a file: start it afresh
-            os.ftruncate(descriptor, 0)
         if hasattr(os, "set_blocking"):
             os.set_blocking(descriptor, True)
     except OSError as error:
