@@ -284,7 +284,7 @@ def check(
     if failures:
         for failure in failures:
             click.echo(f"quotecheck: {failure}", err=True)
-        sys.exit(int(ExitStatus.USAGE))
+        sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))  # 3 stays 3
     sys.exit(int(report.exit_status))
 
 
@@ -710,15 +710,17 @@ def _baseline_run(mode: str, flags: dict[str, Any]) -> None:
     failures: list[str] = []
     _write_report("", failures, _save_baseline, recorded, path)
     if failures:
-        raise click.ClickException(failures[0])
+        click.echo(f"quotecheck: {failures[0]}", err=True)
+        sys.exit(int(ExitStatus.USAGE))
     total = len(recorded.findings)
     noun = "finding" if total == 1 else "findings"
+    gone = old.size - (total - new)
     if mode == "record":
         click.echo(f"baseline {path}: {total} {noun} recorded")
+    elif mode == "update":
+        click.echo(f"baseline {path}: {total} {noun} recorded ({new} new, {gone} no longer found, dropped)")
     else:
-        gone = old.size - (total - new)
-        added = f", {new} new" if mode == "update" else ""
-        click.echo(f"baseline {path}: {total} {noun} kept{added}, {gone} no longer found (dropped)")
+        click.echo(f"baseline {path}: {total} {noun} kept, {gone} no longer found (dropped)")
     status = report.exit_status
     sys.exit(int(status) if status in (ExitStatus.USAGE, ExitStatus.INTERNAL) else int(ExitStatus.OK))
 

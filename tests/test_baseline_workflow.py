@@ -159,7 +159,7 @@ def test_update_adds_new_findings_and_drops_fixed_ones(project):
     (project / "incoming" / "other.txt").write_text(FIXED_OTHER + NEW_PROBLEM, encoding="utf-8")
     result = qc(["baseline", "update", "incoming"], project)
     assert result.exit_code == 0, result.output
-    assert "5 findings kept, 1 new, 1 no longer found (dropped)" in result.output
+    assert "5 findings recorded (1 new, 1 no longer found, dropped)" in result.output
     symbols = [
         s for f, _r, s in findings_of(project / "reports" / "baseline.json") if f.endswith("other.txt")
     ]
