@@ -212,3 +212,12 @@ def test_the_default_json_report_is_never_silently_the_baseline(project):
     result = qc(["check", "incoming"], project)
     assert result.exit_code == 2
     assert "is the baseline" in result.output
+
+
+def test_a_baseline_that_cannot_be_written_is_exit_2_naming_it(project):
+    result = qc(
+        ["baseline", "record", "incoming", "--baseline", "incoming/faulty.txt/baseline.json"], project
+    )
+    assert result.exit_code == 2
+    assert "cannot write the report incoming/faulty.txt/baseline.json" in result.output
+    assert (project / "incoming" / "faulty.txt").read_text(encoding="utf-8") == FAULTY_PAGE
