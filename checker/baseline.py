@@ -82,7 +82,12 @@ def _resolved(name: str, folder: str, cache: dict[str, str]) -> str:
     key = f"{folder}\x00{name}"
     hit = cache.get(key)
     if hit is None:
-        hit = os.path.realpath(os.path.join(folder, name)) if _is_path(name) else name
+        hit = name
+        if _is_path(name):
+            try:
+                hit = os.path.realpath(os.path.join(folder, name))
+            except (OSError, ValueError):  # a NUL byte, a name too long: compared as written
+                hit = name
         cache[key] = hit
     return hit
 
@@ -91,7 +96,10 @@ def relative_name(name: str, folder: str) -> str:
     """A finding's file name relative to `folder` (both resolved), in forward slashes."""
     if not _is_path(name):
         return name
-    relative = os.path.relpath(os.path.realpath(name), os.path.realpath(folder))
+    try:
+        relative = os.path.relpath(os.path.realpath(name), os.path.realpath(folder))
+    except (OSError, ValueError):  # a NUL byte, another drive: kept as it is
+        return normalize_path(name)
     return normalize_path(relative)
 
 

@@ -271,3 +271,12 @@ def test_wrong_types_in_a_baseline_name_the_key(tmp_path, page, findings, key):
     baseline = tmp_path / "baseline.json"
     baseline.write_text(f'{{"findings": {findings}}}', encoding="utf-8")
     assert_usage_error(run([str(page), "--baseline", str(baseline)]), f"baseline {baseline}", key)
+
+
+def test_a_baseline_file_name_no_path_can_hold_is_compared_as_written(tmp_path, page):
+    baseline = tmp_path / "baseline.json"
+    entries = [{"rule": "QC303", "file": "a\u0000b.txt"}, {"rule": "QC303", "file": "x" * 5000}]
+    baseline.write_text(json.dumps({"findings": entries}), encoding="utf-8")
+    result = run([str(page), "--baseline", str(baseline)])
+    assert result.exit_code == 1, result.output  # checked as usual, nothing suppressed, no error
+    assert "internal error" not in result.output
