@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,12 +43,14 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here (- for stdout)."
+)
 @click.option(
     "--html",
     "html_path",
     type=click.Path(dir_okay=False),
-    help="Write the HTML report here (default: report.html in the report folder).",
+    help="Write the HTML report here (default: report.html in the report folder; - for stdout).",
 )
 @click.option(
     "--report-dir",
@@ -87,6 +91,12 @@ def cli() -> None:
     help="Findings on stdout: text (default), github (workflow commands; the default when "
     "GITHUB_ACTIONS=true) or json (the JSON report).",
 )
+@click.option(
+    "--output-file",
+    "output_file",
+    type=click.Path(dir_okay=False),
+    help="Write what --format prints (finding lines and summary, no colours) to this file, not stdout.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print no finding lines, only the summary.")
 @click.option("--statistics", is_flag=True, help="Print counts by rule instead of the finding lines.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
@@ -100,13 +110,15 @@ def cli() -> None:
 @click.option(
     "--baseline",
     "baseline_path",
-    type=click.Path(dir_okay=False),
-    help="A JSON report of known findings: those are not counted again.",
+    type=click.Path(),
+    help="A JSON report of known findings: those are not counted again. A --json report to the same "
+    "file records it anew, keeping the findings it suppressed.",
 )
+@click.option("--no-baseline", is_flag=True, help="Use no baseline, not even the configured one.")
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="Read settings from this file instead of the nearest quotecheck.toml or pyproject.toml.",
 )
 @click.option("--no-config", is_flag=True, help="Read no configuration file.")
@@ -152,12 +164,14 @@ def check(
     as_of: dt.date | None,
     profile: str,
     output_format: str | None,
+    output_file: str | None,
     quiet: bool,
     statistics: bool,
     junit_path: str | None,
     sarif_path: str | None,
     markdown_path: str | None,
     baseline_path: str | None,
+    no_baseline: bool,
     config_path: str | None,
     no_config: bool,
     input_format: str | None,
@@ -171,9 +185,6 @@ def check(
     Settings come from `--config FILE`, else the nearest quotecheck.toml or pyproject.toml
     [tool.quotecheck] at or above the current folder; flags given on the command line win.
     """
-    from checker.config import Options, Policy
-    from checker.render.json import save_json
-
     ctx = click.get_current_context()
     settings = _config_settings(config_path, no_config)
     if html_path is None and not no_report:
@@ -186,61 +197,60 @@ def check(
             return settings[key]
         return value
 
-    fail_on = configured("fail_on", "fail-on", fail_on)
-    max_errors = configured("max_errors", "max-errors", max_errors)
-    select = configured("select", "select", select)
-    ignore = configured("ignore", "ignore", ignore)
-    as_of = configured("as_of", "as-of", as_of)
-    profile = configured("profile", "profile", profile)
-    baseline_path = configured("baseline_path", "baseline", baseline_path)
-    include = configured("include", "include", include)
-    exclude = configured("exclude", "exclude", exclude)
-    overrides = {}
-    for key, level in settings.get("severity", {}).items():
-        overrides[_rule_code(key)] = level
-    for item in severity_overrides:
-        rule, sep, level = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not RULE=LEVEL", param_hint="--severity")
-        overrides[_rule_code(rule)] = level.strip()
-    baseline = None
-    if baseline_path:
-        from checker.baseline import BaselineError, load_baseline
-
-        try:
-            baseline = load_baseline(baseline_path)
-        except BaselineError as error:
-            raise click.UsageError(str(error)) from None
-    try:
-        policy = Policy(
-            select=_split_codes(select),
-            ignore=_split_codes(ignore),
-            severity=overrides,
-            fail_on=fail_on,
-            max_errors=max_errors,
-        )
-        options = Options(
-            profile=profile,
-            as_of=as_of,
-            policy=policy,
-            include_quotes=include_quotes or bool(html_path),
-            baseline=baseline,
-            input_format=input_format,
-            include=include,
-            exclude=exclude,
-            max_decompressed_size=max_decompressed_size,
-        )
-        from checker.profile import load_profile
-
-        load_profile(profile).circuit_breaker(as_of)
-    except (ValueError, KeyError) as error:
-        raise click.UsageError(str(error)) from None
+    if no_baseline and baseline_path:
+        raise click.UsageError("--baseline and --no-baseline exclude each other")
+    baseline_path = None if no_baseline else configured("baseline_path", "baseline", baseline_path)
+    json_named = json_path is not None
     if json_path is None and not no_report:
         json_path = str(Path(report_dir) / "report.json")
-    outputs = [p for p in (json_path, html_path, junit_path, sarif_path, markdown_path) if p]
-    _refuse_overwriting_inputs(outputs, paths)
-    # A folder walk passes over the reports this run writes, and the report folder itself.
-    options.report_paths = (*outputs, *(() if no_report else (report_dir,)))
+    reports = {"--json": json_path, "--html": html_path, "--junit": junit_path, "--sarif": sarif_path}
+    reports["--markdown"] = markdown_path
+    to_stdout = [flag for flag, path in reports.items() if path == STDOUT]
+    if output_file == STDOUT:
+        output_file = None
+    if output_format == "json" and output_file is None:
+        to_stdout.append("--format json")
+    if len(to_stdout) > 1:
+        raise click.UsageError(f"only one output can go to standard output, not {' and '.join(to_stdout)}")
+    # A report on stdout moves the finding lines and summary to stderr, so stdout holds it alone.
+    findings_to = "stderr" if to_stdout and to_stdout[0] != "--format json" else "stdout"
+    recording = bool(
+        baseline_path and json_path and json_path != STDOUT and _same_path(json_path, baseline_path)
+    )
+    if recording and not json_named:
+        raise click.UsageError(
+            f"the default JSON report {json_path} is the baseline; name it with --json to record "
+            "the baseline, or choose another --report-dir"
+        )
+    if baseline_path:  # only the JSON report may go to the baseline: that is recording it
+        for flag, path in (*reports.items(), ("--output-file", output_file)):
+            if flag != "--json" and path and path != STDOUT and _same_path(path, baseline_path):
+                raise click.UsageError(
+                    f"refusing to write the {flag} report over the baseline {baseline_path}"
+                )
+    options = _build_options(
+        ctx,
+        settings,
+        select=select,
+        ignore=ignore,
+        severity_overrides=severity_overrides,
+        fail_on=fail_on,
+        max_errors=max_errors,
+        as_of=as_of,
+        profile=profile,
+        include=include,
+        exclude=exclude,
+        input_format=input_format,
+        max_decompressed_size=max_decompressed_size,
+        include_quotes=include_quotes or bool(html_path),
+        baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
+    )
+    files = [p for p in (*reports.values(), output_file) if p and p != STDOUT]
+    _refuse_overwriting_inputs(files, paths)
+    _refuse_bad_report_paths(files)
+    # A folder walk passes over the reports this run writes, the report folder and the baseline.
+    walk_skips = (*files, *(() if no_report else (report_dir,)), *((baseline_path,) if baseline_path else ()))
+    options.report_paths = walk_skips
     report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
@@ -248,19 +258,185 @@ def check(
         report.quotes = None
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    _print_findings(report, output_format, quiet, statistics)
-    _save_ci_reports(report, junit_path, sarif_path, markdown_path)
+    failures: list[str] = []
+    _emit_findings(report, output_format, quiet, statistics, output_file, findings_to, failures)
+    _warn_about_baseline(report, recording)
+    _save_ci_reports(report, junit_path, sarif_path, markdown_path, failures)
     if json_path:
-        save_json(report, json_path)
-        click.echo(f"JSON report: {json_path}", err=True)
+        if recording and options.baseline is not None:
+            _write_report(
+                "JSON report (the baseline, recorded anew)",
+                failures,
+                _save_baseline,
+                _recorded(report, options.baseline),
+                json_path,
+            )
+        else:
+            from checker.render.json import save_json
+
+            _write_report("JSON report", failures, save_json, report, json_path)
     if html_path:
         from dataclasses import replace
 
         from checker.render.html import save_html
 
-        save_html(replace(report, quotes=html_quotes), html_path)
-        click.echo(f"HTML report: {html_path}", err=True)
+        _write_report("HTML report", failures, save_html, replace(report, quotes=html_quotes), html_path)
+    if failures:
+        for failure in failures:
+            click.echo(f"quotecheck: {failure}", err=True)
+        sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))  # 3 stays 3
     sys.exit(int(report.exit_status))
+
+
+STDOUT = "-"
+
+
+def _same_path(first: str, second: str) -> bool:
+    """Whether two paths name one file (or would, once written)."""
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -> Any:
+    """The run's Options from the configuration file's settings and the flags (a flag given wins)."""
+    from checker.config import Options, Policy, rule_code
+
+    def configured(param: str, key: str) -> Any:
+        source = ctx.get_parameter_source(param)
+        if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) and key in settings:
+            return settings[key]
+        return flags.get(param)
+
+    overrides = {}
+    try:
+        for key, level in settings.get("severity", {}).items():
+            overrides[rule_code(key)] = level
+        for item in flags.get("severity_overrides") or ():
+            rule, sep, level = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"{item} is not RULE=LEVEL", param_hint="--severity")
+            overrides[rule_code(rule)] = level.strip()
+    except ValueError as error:
+        raise click.UsageError(f"--severity: {error}") from None
+    as_of = configured("as_of", "as-of")
+    profile = configured("profile", "profile") or "br-psx"
+    try:
+        policy = Policy(
+            select=_split_codes(configured("select", "select") or ()),
+            ignore=_split_codes(configured("ignore", "ignore") or ()),
+            severity=overrides,
+            fail_on=configured("fail_on", "fail-on") or "error",
+            max_errors=configured("max_errors", "max-errors"),
+        )
+        options = Options(
+            profile=profile,
+            as_of=as_of,
+            policy=policy,
+            include_quotes=bool(flags.get("include_quotes")),
+            baseline=flags.get("baseline"),
+            input_format=flags.get("input_format"),
+            include=tuple(configured("include", "include") or ()),
+            exclude=tuple(configured("exclude", "exclude") or ()),
+            max_decompressed_size=flags.get("max_decompressed_size") or (1 << 30),
+        )
+        from checker.profile import load_profile
+
+        load_profile(profile).circuit_breaker(as_of)
+    except (ValueError, KeyError) as error:
+        raise click.UsageError(str(error.args[0] if error.args else error)) from None
+    return options
+
+
+def _read_baseline(path: str, recording: bool) -> Any:
+    """The baseline at `path`; one that does not exist yet is empty when it is being recorded."""
+    from checker.baseline import BaselineError, load_baseline
+
+    try:
+        baseline = load_baseline(path, missing_ok=recording)
+    except BaselineError as error:
+        message = str(error)
+        if not os.path.lexists(path):
+            message += (
+                f"; record it first with `quotecheck baseline record PATHS --baseline {path}`, "
+                "or run with --no-baseline"
+            )
+        raise click.UsageError(message) from None
+    baseline.keep_suppressed = recording  # what it suppresses is written back to the new baseline
+    return baseline
+
+
+def _warn_about_baseline(report: Report, recording: bool) -> None:
+    baseline = report.options.baseline
+    if baseline is None or recording or not baseline.known or report.baseline_suppressed:
+        return
+    click.echo(
+        f"quotecheck: warning: the baseline {baseline.path} matched none of this run's findings "
+        "(is it out of date, or recorded for other files?)",
+        err=True,
+    )
+
+
+def _recorded(report: Report, baseline: Any) -> Report:
+    """The report a baseline records: every finding of the run, those it suppressed included,
+    and the old baseline's findings of files the run did not check; file names relative to the
+    baseline's folder, no quotes and no baseline of its own."""
+    from dataclasses import replace
+
+    from checker.baseline import record_frame, relative_name, untouched_findings
+    from checker.findings import combine, severity_counts
+
+    checked = [result.path for result in report.files]
+    untouched = untouched_findings(baseline, checked)  # already relative to the baseline's folder
+    findings = record_frame(combine([report.findings, *baseline.suppressed]), baseline.folder)
+    findings = combine([findings, untouched])
+    files = []
+    by_file = dict(tuple(findings.groupby("file", sort=False))) if len(findings) else {}
+    for result in report.files:
+        name = relative_name(result.path, baseline.folder)
+        rows = by_file.get(name)
+        counts = severity_counts(rows) if rows is not None else {"error": 0, "warning": 0, "info": 0}
+        files.append(replace(result, path=name, counts=counts))
+    options = replace(report.options, baseline=None)
+    return replace(
+        report, options=options, files=files, findings=findings, quotes=None, baseline_suppressed=0
+    )
+
+
+def _save_baseline(report: Report, path: str) -> None:
+    from checker.render.json import save_json
+
+    save_json(report, path)
+
+
+def _write_report(what: str, failures: list[str], save: Any, report: Report, path: str, *args: Any) -> None:
+    """Write one report; a failure is kept to be told after the others are written (exit 2)."""
+    from checker.render.output import ReportWriteError
+
+    target: Any = sys.stdout if path == STDOUT else path
+    sys.stdout.flush()  # what was printed comes first, should the report go to /dev/stdout
+    try:
+        save(report, target, *args)
+    except ReportWriteError as error:
+        failures.append(str(error))
+        return
+    if path == STDOUT:
+        sys.stdout.flush()
+    elif what:
+        click.echo(f"{what}: {path}", err=True)
+
+
+def _refuse_bad_report_paths(paths: list[str]) -> None:
+    """A usage error, before the run, for a report path no report can be written to."""
+    from checker.render.output import report_path_problem
+
+    for path in paths:
+        problem = report_path_problem(path)
+        if problem is not None:
+            raise click.UsageError(f"cannot write the report {path}: {problem}")
 
 
 def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]:
@@ -273,20 +449,9 @@ def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]
         return {}
     try:
         path = Path(config_path) if config_path else find_config(Path.cwd())
-        if config_path and not path.is_file():
-            raise ConfigError(f"{config_path}: no such configuration file")
         return load_config(path) if path else {}
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
-
-
-def _rule_code(key: str) -> str:
-    from checker.rules import get_rule
-
-    try:
-        return get_rule(key).code
-    except KeyError as error:
-        raise click.UsageError(f"--severity: {error.args[0]} (see `quotecheck rules`)") from None
 
 
 def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> None:
@@ -316,20 +481,49 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
         return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer, jobs=jobs)
 
 
-def _stdout_console() -> Any:
+def _stdout_console(stream: Any = None, plain: bool = False) -> Any:
     from checker.render.terminal import make_console
 
     # rich keeps bold and underline under NO_COLOR; plain means plain, so drop styles entirely.
-    no_color = bool(os.environ.get("NO_COLOR"))
-    return make_console(file=sys.stdout, color_system=None if no_color else "auto")
+    no_color = plain or bool(os.environ.get("NO_COLOR"))
+    return make_console(file=stream or sys.stdout, color_system=None if no_color else "auto")
 
 
-def _print_findings(report: Report, output_format: str, quiet: bool, statistics: bool) -> None:
-    """Findings on stdout in the chosen format, then the summary (except for json)."""
+def _emit_findings(
+    report: Report,
+    output_format: str,
+    quiet: bool,
+    statistics: bool,
+    output_file: str | None,
+    findings_to: str,
+    failures: list[str],
+) -> None:
+    """The --format output: to --output-file (plain, written whole), else stdout, or stderr when a
+    report goes to stdout."""
+    if output_file is None:
+        stream = sys.stderr if findings_to == "stderr" else sys.stdout
+        _print_findings(report, output_format, quiet, statistics, stream)
+        return
+    from checker.render.output import ReportWriteError, atomic_writer
+
+    try:
+        with atomic_writer(output_file) as stream:
+            _print_findings(report, output_format, quiet, statistics, stream, plain=True)
+    except ReportWriteError as error:
+        failures.append(str(error))
+        return
+    click.echo(f"Findings: {output_file}", err=True)
+
+
+def _print_findings(
+    report: Report, output_format: str, quiet: bool, statistics: bool, stream: Any = None, plain: bool = False
+) -> None:
+    """Findings on `stream` (stdout) in the chosen format, then the summary (except for json)."""
+    stream = stream or sys.stdout
     if output_format == "json":
         from checker.render.json import write_json
 
-        write_json(report, sys.stdout)
+        write_json(report, stream)
         return
     from checker.render.terminal import render_terminal
 
@@ -338,31 +532,34 @@ def _print_findings(report: Report, output_format: str, quiet: bool, statistics:
 
         if not quiet and not statistics:
             for line in github_lines(report):
-                click.echo(line)
-        render_terminal(report, _stdout_console(), quiet=quiet, statistics=statistics, show_findings=False)
+                click.echo(line, file=stream)
+        console = _stdout_console(stream, plain)
+        render_terminal(report, console, quiet=quiet, statistics=statistics, show_findings=False)
         return
-    render_terminal(report, _stdout_console(), quiet=quiet, statistics=statistics)
+    render_terminal(report, _stdout_console(stream, plain), quiet=quiet, statistics=statistics)
 
 
 def _save_ci_reports(
-    report: Report, junit_path: str | None, sarif_path: str | None, markdown_path: str | None
+    report: Report,
+    junit_path: str | None,
+    sarif_path: str | None,
+    markdown_path: str | None,
+    failures: list[str] | None = None,
 ) -> None:
     """Write the CI report files that were asked for, and the GitHub step summary when in Actions."""
+    failures = [] if failures is None else failures
     if junit_path:
         from checker.render.junit import save_junit
 
-        save_junit(report, junit_path)
-        click.echo(f"JUnit report: {junit_path}", err=True)
+        _write_report("JUnit report", failures, save_junit, report, junit_path)
     if sarif_path:
         from checker.render.sarif import save_sarif
 
-        save_sarif(report, sarif_path, base=Path.cwd())
-        click.echo(f"SARIF report: {sarif_path}", err=True)
+        _write_report("SARIF report", failures, save_sarif, report, sarif_path, Path.cwd())
     if markdown_path:
         from checker.render.markdown import save_markdown
 
-        save_markdown(report, markdown_path)
-        click.echo(f"Markdown summary: {markdown_path}", err=True)
+        _write_report("Markdown summary", failures, save_markdown, report, markdown_path)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         from checker.render.markdown import append_markdown
@@ -416,19 +613,175 @@ def explain(code: str) -> None:
 
     try:
         rule = get_rule(code)
-    except KeyError as error:
-        raise click.UsageError(str(error.args[0])) from None
+    except KeyError:
+        from checker.config import unknown_rule_message
+
+        raise click.UsageError(unknown_rule_message(code)) from None
     click.echo(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.label})\n")
     click.echo(f"{rule.summary}\n\n{rule.description}\n")
     click.echo(f"Passes:\n    {rule.passing}\nFails:\n    {rule.failing}")
 
 
+@cli.group()
+def baseline() -> None:
+    """Record, update or prune a baseline: the known findings `check --baseline` does not count.
+
+    \b
+    record  write every current finding to the baseline (a new one, or over the old)
+    update  the same, and say which findings are new and which are gone
+    prune   drop the entries that no longer occur; never add one (the baseline only shrinks)
+
+    The baseline is --baseline FILE, else the configuration's `baseline`. Its file names are
+    relative to its own folder, so `check --baseline` matches from any folder.
+    """
+
+
+def _baseline_options(command: Any) -> Any:
+    options = [
+        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str)),
+        click.option(
+            "--baseline",
+            "baseline_path",
+            type=click.Path(),
+            help="The baseline file (default: the configuration's `baseline`).",
+        ),
+        click.option("--config", "config_path", type=click.Path(), help="Settings file."),
+        click.option("--no-config", is_flag=True, help="Read no configuration file."),
+        click.option(
+            "--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file."
+        ),
+        click.option("--as-of", callback=_parse_date, help="Date of the snapshot (circuit breaker)."),
+        click.option(
+            "--input-format",
+            type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+            help="Read every input in this format.",
+        ),
+        click.option("--include", multiple=True, metavar="GLOB", help="In directories, check only these."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip these."),
+        click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Processes."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _baseline_run(mode: str, flags: dict[str, Any]) -> None:
+    """record, update or prune: check the paths and write the baseline."""
+    from dataclasses import replace
+
+    from checker.baseline import Baseline, BaselineError, load_baseline
+    from checker.findings import empty_findings
+
+    ctx = click.get_current_context()
+    settings = _config_settings(flags["config_path"], flags["no_config"])
+    path = flags["baseline_path"] or settings.get("baseline")
+    if not path:
+        raise click.UsageError(
+            "no baseline file: give --baseline FILE, or set `baseline` in the configuration"
+        )
+    if mode == "record":
+        old = Baseline(path=path, folder=os.path.dirname(os.path.abspath(path)), exists=False)
+    else:
+        try:
+            old = load_baseline(path)
+        except BaselineError as error:
+            hint = "; record it first with `quotecheck baseline record`" if not os.path.lexists(path) else ""
+            raise click.UsageError(f"{error}{hint}") from None
+        old.keep_suppressed = True
+    options = _build_options(
+        ctx,
+        settings,
+        profile=flags["profile"],
+        as_of=flags["as_of"],
+        include=flags["include"],
+        exclude=flags["exclude"],
+        input_format=flags["input_format"],
+        baseline=old if mode != "record" else None,
+    )
+    _refuse_overwriting_inputs([path], flags["paths"])
+    _refuse_bad_report_paths([path])
+    options.report_paths = (path, DEFAULT_REPORT_DIR)
+    report = _run_check(list(flags["paths"]), options, flags["jobs"] or os.cpu_count() or 1)
+    report.quotes = None
+    new = 0 if mode == "prune" else len(report.findings)
+    if mode == "prune":
+        report = replace(report, findings=empty_findings())
+    recorded = _recorded(report, old)
+    failures: list[str] = []
+    _write_report("", failures, _save_baseline, recorded, path)
+    if failures:
+        click.echo(f"quotecheck: {failures[0]}", err=True)
+        sys.exit(int(ExitStatus.USAGE))
+    total = len(recorded.findings)
+    noun = "finding" if total == 1 else "findings"
+    gone = old.size - (total - new)
+    if mode == "record":
+        click.echo(f"baseline {path}: {total} {noun} recorded")
+    elif mode == "update":
+        click.echo(f"baseline {path}: {total} {noun} recorded ({new} new, {gone} no longer found, dropped)")
+    else:
+        click.echo(f"baseline {path}: {total} {noun} kept, {gone} no longer found (dropped)")
+    status = report.exit_status
+    sys.exit(int(status) if status in (ExitStatus.USAGE, ExitStatus.INTERNAL) else int(ExitStatus.OK))
+
+
+@baseline.command("record")
+@_baseline_options
+def baseline_record(**flags: Any) -> None:
+    """Check PATHS and write every finding to the baseline (created, or replaced)."""
+    _baseline_run("record", flags)
+
+
+@baseline.command("update")
+@_baseline_options
+def baseline_update(**flags: Any) -> None:
+    """Check PATHS and rewrite the existing baseline with every current finding."""
+    _baseline_run("update", flags)
+
+
+@baseline.command("prune")
+@_baseline_options
+def baseline_prune(**flags: Any) -> None:
+    """Check PATHS and drop the baseline's entries that no longer occur, adding none."""
+    _baseline_run("prune", flags)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: the run stops; a report being written is dropped, not left half-written."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> None:
+    """SIGINT and SIGTERM raise Interrupted, which click does not catch, so they unwind like an error."""
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError, OSError):  # not the main thread: keep the defaults
+                signal.signal(number, _on_signal)
+
+
 def main() -> None:
     """Entry point of the `quotecheck` console script."""
+    _install_signal_handlers()
     try:
         cli.main(standalone_mode=True)
     except SystemExit:
         raise
+    except Interrupted as interrupted:
+        # Ignore a second signal while leaving: the report writers have cleaned up already.
+        for name in ("SIGINT", "SIGTERM"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+        what = "interrupted" if interrupted.signum == signal.SIGINT else "terminated"
+        click.echo(f"\nquotecheck: {what}; no report was left half-written", err=True)
+        sys.exit(128 + interrupted.signum)
     except Exception as error:  # the promise: never a bare traceback
         click.echo(f"quotecheck: internal error: {type(error).__name__}: {error}", err=True)
         sys.exit(int(ExitStatus.INTERNAL))

@@ -7,7 +7,7 @@ applied here, from configuration, so a user can change them without touching cod
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from checker.baseline import Baseline
 from checker.findings import Severity
 from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED
 from checker.rules.registry import Rule, all_rules, get_rule
+from checker.userfiles import MAX_SETTINGS_FILE, UserFileError, read_user_toml
 
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
@@ -37,7 +38,7 @@ class Policy:
             raise ValueError(f"fail-on must be one of {', '.join(FAIL_LEVELS)}, not {self.fail_on!r}")
         for key in (*self.select, *self.ignore):
             _match_rules(key)  # raises on an unknown code, name or family
-        self.severity = {get_rule(k).code: Severity.parse(v).label for k, v in self.severity.items()}
+        self.severity = {rule_code(k): Severity.parse(v).label for k, v in self.severity.items()}
 
     def enabled_rules(self) -> list[Rule]:
         """The rules this policy runs, ordered by code."""
@@ -86,8 +87,32 @@ def _match_rules(key: str) -> list[Rule]:
         r for r in rules if r.code.startswith(key.upper()) or r.name == key.lower() or r.family == key.lower()
     ]
     if not matched:
-        raise ValueError(f"unknown rule {key!r} (see `quotecheck rules`)")
+        raise ValueError(unknown_rule_message(key))
     return matched
+
+
+def unknown_rule_message(key: str) -> str:
+    """`unknown rule 'QC3O3'; did you mean QC303 (percent-mismatch)?`, with the closest rule when
+    one is close enough (difflib, over the codes and the names)."""
+    key = key.strip()
+    best: tuple[float, str, Rule] | None = None
+    for rule in all_rules():
+        for typed, known in ((key.upper(), rule.code), (key.lower(), rule.name)):
+            ratio = difflib.SequenceMatcher(None, typed, known).ratio()
+            if ratio >= 0.6 and (best is None or ratio > best[0]):
+                best = (ratio, rule.code, rule)
+    message = f"unknown rule '{key}'"
+    if best is not None:
+        message += f"; did you mean {best[2].code} ({best[2].name})?"
+    return message + " (see `quotecheck rules`)"
+
+
+def rule_code(key: str) -> str:
+    """The code of the rule named by a code or a name; ValueError with a guess when there is none."""
+    try:
+        return get_rule(key).code
+    except KeyError:
+        raise ValueError(unknown_rule_message(key)) from None
 
 
 @dataclass
@@ -154,13 +179,11 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A configuration file's TOML: a regular file of at most MAX_SETTINGS_FILE bytes, never blocking."""
     try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        return read_user_toml(path, "configuration", MAX_SETTINGS_FILE)
+    except UserFileError as error:
+        raise ConfigError(str(error)) from None
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -236,7 +259,7 @@ def _setting(key: str, value: Any, folder: Path) -> Any:
     if key == "profile":
         if not isinstance(value, str) or not value:
             raise TypeError("expected a profile name or a JSON file")
-        return str(folder / value) if value.endswith(".json") else value
+        return str(folder / value) if value.endswith(".json") or "/" in value else value
     if key == "baseline":
         if not isinstance(value, str) or not value:
             raise TypeError("expected the path of a JSON report")

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from checker.resources import schema_path
+from checker.userfiles import UserFileError, json_pointer, read_user_json
 
 DEFAULT_PROFILE = "br-psx"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be read or is not valid; the message names the file and the key."""
+
+
+class Pattern(Protocol):
+    """A compiled index-symbol pattern (RE2: matching takes time linear in the symbol's length)."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def match(self, text: str) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,7 @@ class Profile:
     kinds: dict[str, KindFormat]
     percent_max_decimals: int
     index_symbols: frozenset[str]
-    index_patterns: tuple[re.Pattern[str], ...]
+    index_patterns: tuple[Pattern, ...]
     circuit_breakers: tuple[CircuitBreaker, ...]
     index_levels: dict[str, tuple[int, int]]
     index_level_margin_percent: Decimal
@@ -80,16 +93,101 @@ class Profile:
         raise ValueError(f"no circuit breaker in profile {self.name!r} covers {as_of.isoformat()}")
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+def _date(value: str | None, where: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ProfileError(f"{where}: {value} is not a date (YYYY-MM-DD)") from None
+
+
+def _decimal(value: str | float, where: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ProfileError(f"{where}: {value} is not a decimal number") from None
+    if not number.is_finite():
+        raise ProfileError(f"{where}: {value} is not a finite number")
+    return number
 
 
 def _number_format(raw: dict[str, Any]) -> NumberFormat:
     return NumberFormat(decimals=tuple(raw["decimals"]), grouping=raw["grouping"])
 
 
+def compile_pattern(pattern: str, where: str) -> Pattern:
+    """An index-symbol pattern compiled by RE2, which never backtracks; raises ProfileError.
+
+    RE2 refuses what it cannot match in linear time (backreferences, lookaround), so no profile
+    can make a check take exponential time.
+    """
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the refusal is reported here, not logged on stderr by RE2
+    try:
+        return re2.compile(pattern, options)  # type: ignore[no-any-return]
+    except re2.error as error:
+        reason = error.args[0] if error.args else error
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ProfileError(
+            f"{where}: not a pattern RE2 accepts "
+            f"(linear-time syntax: no backreferences or lookaround): {reason}"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    with schema_path("profile.schema.json").open(encoding="utf-8") as handle:
+        schema = json.load(handle)
+    return Draft202012Validator(schema)
+
+
+def validate_profile(raw: Any, source: str = "<profile>") -> None:
+    """Check a profile's JSON form against schemas/profile.schema.json; raises ProfileError.
+
+    The message names the file and the key as a JSON pointer (`/kinds/stock/price/decimals`).
+    """
+    from jsonschema.exceptions import best_match
+
+    try:
+        error = best_match(_validator().iter_errors(raw), key=_error_rank)
+    except RecursionError:
+        raise ProfileError(f"profile {source}: nested too deep") from None
+    if error is None:
+        return
+    pointer = json_pointer(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        unknown = sorted(str(k) for k in error.instance if k not in known)
+        if unknown:
+            pointer = json_pointer([*error.absolute_path, unknown[0]])
+            raise ProfileError(
+                f"profile {source}: {pointer}: unknown key (known here: {', '.join(sorted(known))})"
+            )
+    raise ProfileError(f"profile {source}: {pointer}: {_short(error.message)}")
+
+
+def _error_rank(error: Any) -> Any:
+    from jsonschema.exceptions import relevance
+
+    # The deepest error first: it names the key that is wrong, not the table holding it.
+    return (len(error.absolute_path), relevance(error))
+
+
+def _short(message: str, limit: int = 300) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
 def profile_from_dict(raw: dict[str, Any], source: str = "") -> Profile:
-    """Build a Profile from its JSON form (see schemas/profile.schema.json)."""
+    """Build a Profile from its JSON form (see schemas/profile.schema.json); raises ProfileError."""
+    where = f"profile {source or '<profile>'}"
+    validate_profile(raw, source or "<profile>")
     kinds = {
         name: KindFormat(
             name=name,
@@ -101,39 +199,75 @@ def profile_from_dict(raw: dict[str, Any], source: str = "") -> Profile:
         )
         for name, spec in raw["kinds"].items()
     }
-    breakers = tuple(
-        CircuitBreaker(
-            start=_date(cb.get("from")),
-            until=_date(cb.get("until")),
-            percent=Decimal(cb["percent"]),
-            floor_rupees=Decimal(cb["floor_rupees"]),
-            note=cb.get("note", ""),
+    breakers = []
+    for index, cb in enumerate(raw["circuit_breakers"]):
+        at = f"{where}: /circuit_breakers/{index}"
+        start, until = _date(cb.get("from"), f"{at}/from"), _date(cb.get("until"), f"{at}/until")
+        if start and until and until < start:
+            raise ProfileError(f"{at}/until: {until.isoformat()} is before from ({start.isoformat()})")
+        breakers.append(
+            CircuitBreaker(
+                start=start,
+                until=until,
+                percent=_decimal(cb["percent"], f"{at}/percent"),
+                floor_rupees=_decimal(cb["floor_rupees"], f"{at}/floor_rupees"),
+                note=cb.get("note", ""),
+            )
         )
-        for cb in raw["circuit_breakers"]
+    patterns = tuple(
+        compile_pattern(p, f"{where}: /index_symbol_patterns/{i}")
+        for i, p in enumerate(raw.get("index_symbol_patterns", []))
     )
+    levels = {}
+    for symbol, (low, high) in raw.get("index_levels", {}).items():
+        if high < low:
+            pointer = json_pointer(["index_levels", symbol])
+            raise ProfileError(f"{where}: {pointer}: the upper level {high} is below the lower {low}")
+        levels[symbol] = (int(low), int(high))
     return Profile(
         name=raw["name"],
         title=raw.get("title", raw["name"]),
         kinds=kinds,
         percent_max_decimals=int(raw["percent"]["max_decimals"]),
         index_symbols=frozenset(raw["index_symbols"]),
-        index_patterns=tuple(re.compile(p) for p in raw.get("index_symbol_patterns", [])),
-        circuit_breakers=breakers,
-        index_levels={k: (int(v[0]), int(v[1])) for k, v in raw.get("index_levels", {}).items()},
-        index_level_margin_percent=Decimal(raw.get("index_level_margin_percent", "0")),
+        index_patterns=patterns,
+        circuit_breakers=tuple(breakers),
+        index_levels=levels,
+        index_level_margin_percent=_decimal(
+            raw.get("index_level_margin_percent", "0"), f"{where}: /index_level_margin_percent"
+        ),
         source=source,
     )
 
 
+def bundled_profiles() -> list[str]:
+    """The names of the profiles shipped with quotecheck."""
+    return sorted(path.stem for path in schema_path("profiles").glob("*.json"))
+
+
+def _is_file_name(name_or_path: str) -> bool:
+    return name_or_path.endswith(".json") or "/" in name_or_path or "\\" in name_or_path
+
+
 @lru_cache(maxsize=8)
 def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
-    """Load a bundled profile by name, or a profile JSON file by path."""
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".json" and candidate.exists():
-        path = candidate
-    else:
+    """Load a bundled profile by name, or a profile JSON file by path; raises ProfileError.
+
+    A name is looked up among the bundled profiles only; anything ending in `.json` or holding
+    a slash is a file. A file is read like any untrusted input: a regular file of at most
+    MAX_SETTINGS_FILE bytes, strict UTF-8 JSON, valid against schemas/profile.schema.json.
+    """
+    if _is_file_name(name_or_path):
+        path = Path(name_or_path)
+    elif name_or_path in bundled_profiles():
         path = schema_path("profiles", f"{name_or_path}.json")
-        if not path.exists():
-            raise ValueError(f"unknown feed profile {name_or_path!r}")
-    with path.open(encoding="utf-8") as handle:
-        return profile_from_dict(json.load(handle), source=str(path))
+    else:
+        raise ProfileError(
+            f"unknown feed profile {name_or_path}; the bundled profiles are {', '.join(bundled_profiles())} "
+            "(or give the path of a profile JSON file)"
+        )
+    try:
+        raw = read_user_json(path, "profile")
+    except UserFileError as error:
+        raise ProfileError(str(error)) from None
+    return profile_from_dict(raw, source=str(path))

@@ -3,6 +3,7 @@ and the Action's check step runs as written."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -111,36 +112,75 @@ def test_pre_commit_hook():
         assert not files.search(name), name
 
 
-def test_action_check_step_runs_as_written(tmp_path):
-    """The Action's shell step, run by bash with the inputs GitHub would pass."""
+def run_action_step(tmp_path: Path, fail_on: str, pages: dict[str, str], config: str | None = None):
+    """The Action's shell step, run by bash in `tmp_path` with the inputs GitHub would pass, and a
+    `quotecheck` on PATH that runs this checkout's code."""
     bash = shutil.which("bash")
-    executable = Path(sys.executable).parent / "quotecheck"
-    if bash is None or not executable.exists():
-        pytest.skip("needs bash and the quotecheck console script beside the running Python")
-    step = next(step for step in action()["runs"]["steps"] if step.get("id") == "check")
+    if bash is None:
+        pytest.skip("needs bash")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "quotecheck"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m checker "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
     incoming = tmp_path / "incoming"
     incoming.mkdir()
-    (incoming / "good.txt").write_text("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n", encoding="utf-8")
-    (incoming / "bad.txt").write_text("FFL 17.17 Decreased By ▲ -0.25 (-1.44%)\n", encoding="utf-8")
-    output = tmp_path / "github_output"
-    summary = tmp_path / "step_summary"
+    for name, text in pages.items():
+        (incoming / name).write_text(text, encoding="utf-8")
+    if config is not None:
+        (tmp_path / "quotecheck.toml").write_text(config, encoding="utf-8")
+    step = next(step for step in action()["runs"]["steps"] if step.get("id") == "check")
     env = {
-        "PATH": f"{executable.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(REPO),
         "QC_PATHS": "incoming/*.txt",
-        "QC_FAIL_ON": "error",
+        "QC_FAIL_ON": fail_on,
         "QC_ARGS": "--as-of 2024-03-28",
         "QC_REPORTS": "out",
-        "GITHUB_OUTPUT": str(output),
-        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "step_summary"),
         "GITHUB_ACTIONS": "true",
     }
-    result = subprocess.run(
+    return subprocess.run(
         [bash, "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+GOOD = "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n"
+BAD = "FFL 17.17 Decreased By ▲ -0.25 (-1.44%)\n"
+WARNING = "HUBC 132.30 Increased By 4.49 (3.51%)\n"  # no arrow: a warning only
+
+
+def test_action_check_step_runs_as_written(tmp_path):
+    result = run_action_step(tmp_path, "error", {"good.txt": GOOD, "bad.txt": BAD})
     assert result.returncode == 1, result.stderr
     assert "::error file=incoming/bad.txt,line=1,col=24" in result.stdout
+    output = tmp_path / "github_output"
     outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
     assert outputs["exit-code"] == "1"
     for name in ("json", "html", "sarif", "markdown"):
         assert (tmp_path / outputs[name]).is_file(), name
-    assert "quotecheck: failed" in summary.read_text(encoding="utf-8")
+    assert "quotecheck: failed" in (tmp_path / "step_summary").read_text(encoding="utf-8")
+
+
+def test_action_default_fail_on_is_empty_so_the_configuration_decides():
+    assert action()["inputs"]["fail-on"]["default"] == ""
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "config", "pages", "status"),
+    [
+        ("", 'fail-on = "never"\n', {"bad.txt": BAD}, 0),  # the project's configuration decides
+        ("", 'fail-on = "warning"\n', {"warn.txt": WARNING}, 1),
+        ("", None, {"warn.txt": WARNING}, 0),  # neither: the default, error
+        ("", None, {"bad.txt": BAD}, 1),
+        ("error", 'fail-on = "never"\n', {"bad.txt": BAD}, 1),  # the workflow's input wins
+        ("never", 'fail-on = "warning"\n', {"warn.txt": WARNING}, 0),
+    ],
+)
+def test_action_passes_fail_on_only_when_the_workflow_sets_it(tmp_path, fail_on, config, pages, status):
+    result = run_action_step(tmp_path, fail_on, pages, config)
+    assert result.returncode == status, result.stdout + result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    expected = fail_on or (config.split('"')[1] if config else "error")
+    assert report["options"]["fail_on"] == expected

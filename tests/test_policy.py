@@ -125,6 +125,39 @@ def test_bad_policy_flags_are_usage_errors(faulty, args):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "guess"),
+    [
+        (["--select", "QC3O3"], "unknown rule 'QC3O3'; did you mean QC303 (percent-mismatch)?"),
+        (
+            ["--ignore", "percent-mismach"],
+            "unknown rule 'percent-mismach'; did you mean QC303 (percent-mismatch)?",
+        ),
+        (
+            ["--severity", "missing-arow=error"],
+            "unknown rule 'missing-arow'; did you mean QC406 (missing-arrow)?",
+        ),
+        (["--select", "qc3o2"], "did you mean QC302 (arrow-mismatch)?"),
+    ],
+)
+def test_an_unknown_rule_names_the_closest_one(faulty, args, guess):
+    result = check([str(faulty), *args])
+    assert result.exit_code == 2
+    assert guess in result.output
+
+
+def test_an_unknown_rule_nothing_like_any_rule_has_no_guess(faulty):
+    result = check([str(faulty), "--select", "zzzz"])
+    assert result.exit_code == 2
+    assert "unknown rule 'zzzz'" in result.output and "did you mean" not in result.output
+
+
+def test_explain_an_unknown_rule_names_the_closest_one():
+    result = CliRunner().invoke(cli, ["explain", "QC3O3"])
+    assert result.exit_code == 2
+    assert "did you mean QC303 (percent-mismatch)?" in result.output
+
+
 # --- configuration files --------------------------------------------------------------------
 
 
@@ -316,7 +349,7 @@ def test_baseline_from_configuration_is_relative_to_the_file(tmp_path, faulty):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot read"),
+        (None, "no such file"),
         ("{not json", "not JSON"),
         ('{"summary": {}}', "not a quotecheck JSON report"),
         ('{"findings": [{"line": 3}]}', "finding 0 has no rule code"),
