@@ -210,7 +210,7 @@ def check(
         try:
             baseline = load_baseline(baseline_path)
         except BaselineError as error:
-            raise click.UsageError(str(error)) from None
+            raise click.UsageError(_shown(error)) from None
     try:
         policy = Policy(
             select=_split_codes(select),
@@ -234,7 +234,7 @@ def check(
 
         load_profile(profile).circuit_breaker(as_of)
     except (ValueError, KeyError) as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(_shown(error)) from None
     if json_path is None and not no_report:
         json_path = str(Path(report_dir) / "report.json")
     outputs = [p for p in (json_path, html_path, junit_path, sarif_path, markdown_path) if p]
@@ -252,15 +252,22 @@ def check(
     _save_ci_reports(report, junit_path, sarif_path, markdown_path)
     if json_path:
         save_json(report, json_path)
-        click.echo(f"JSON report: {json_path}", err=True)
+        click.echo(f"JSON report: {_shown(json_path)}", err=True)
     if html_path:
         from dataclasses import replace
 
         from checker.render.html import save_html
 
         save_html(replace(report, quotes=html_quotes), html_path)
-        click.echo(f"HTML report: {html_path}", err=True)
+        click.echo(f"HTML report: {_shown(html_path)}", err=True)
     sys.exit(int(report.exit_status))
+
+
+def _shown(text: object) -> str:
+    """Text that may hold a file name or scraped data, safe to print (render.escape.display)."""
+    from checker.render.escape import display
+
+    return display(text)
 
 
 def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]:
@@ -277,7 +284,7 @@ def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]
             raise ConfigError(f"{config_path}: no such configuration file")
         return load_config(path) if path else {}
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(_shown(error)) from None
 
 
 def _rule_code(key: str) -> str:
@@ -286,7 +293,7 @@ def _rule_code(key: str) -> str:
     try:
         return get_rule(key).code
     except KeyError as error:
-        raise click.UsageError(f"--severity: {error.args[0]} (see `quotecheck rules`)") from None
+        raise click.UsageError(_shown(f"--severity: {error.args[0]} (see `quotecheck rules`)")) from None
 
 
 def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> None:
@@ -296,7 +303,7 @@ def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> No
     clash = output_over_input(outputs, paths)
     if clash is not None:
         output, given = clash
-        raise click.UsageError(f"refusing to write the report {output} over the input {given}")
+        raise click.UsageError(_shown(f"refusing to write the report {output} over the input {given}"))
 
 
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
@@ -352,17 +359,17 @@ def _save_ci_reports(
         from checker.render.junit import save_junit
 
         save_junit(report, junit_path)
-        click.echo(f"JUnit report: {junit_path}", err=True)
+        click.echo(f"JUnit report: {_shown(junit_path)}", err=True)
     if sarif_path:
         from checker.render.sarif import save_sarif
 
         save_sarif(report, sarif_path, base=Path.cwd())
-        click.echo(f"SARIF report: {sarif_path}", err=True)
+        click.echo(f"SARIF report: {_shown(sarif_path)}", err=True)
     if markdown_path:
         from checker.render.markdown import save_markdown
 
         save_markdown(report, markdown_path)
-        click.echo(f"Markdown summary: {markdown_path}", err=True)
+        click.echo(f"Markdown summary: {_shown(markdown_path)}", err=True)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         from checker.render.markdown import append_markdown
@@ -370,7 +377,7 @@ def _save_ci_reports(
         try:
             append_markdown(report, step_summary)
         except OSError as error:
-            click.echo(f"quotecheck: cannot append to $GITHUB_STEP_SUMMARY: {error}", err=True)
+            click.echo(f"quotecheck: cannot append to $GITHUB_STEP_SUMMARY: {_shown(error)}", err=True)
 
 
 @cli.command()
@@ -417,7 +424,7 @@ def explain(code: str) -> None:
     try:
         rule = get_rule(code)
     except KeyError as error:
-        raise click.UsageError(str(error.args[0])) from None
+        raise click.UsageError(_shown(error.args[0])) from None
     click.echo(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.label})\n")
     click.echo(f"{rule.summary}\n\n{rule.description}\n")
     click.echo(f"Passes:\n    {rule.passing}\nFails:\n    {rule.failing}")
@@ -430,5 +437,5 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as error:  # the promise: never a bare traceback
-        click.echo(f"quotecheck: internal error: {type(error).__name__}: {error}", err=True)
+        click.echo(f"quotecheck: internal error: {type(error).__name__}: {_shown(error)}", err=True)
         sys.exit(int(ExitStatus.INTERNAL))

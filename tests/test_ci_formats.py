@@ -228,10 +228,16 @@ def test_sarif_rules_come_from_the_registry_and_results_point_at_them(page):
     assert first["message"]["text"].startswith("percent 3.36% does not match")
 
 
-def test_sarif_uri_is_relative_with_forward_slashes(page, tmp_path):
+def test_sarif_uri_is_relative_to_the_declared_root(page, tmp_path):
     report = check_paths([page])
-    location = sarif_document(report, base=tmp_path)["runs"][0]["results"][0]["locations"][0]
-    assert location["physicalLocation"]["artifactLocation"]["uri"] == "incoming/page.txt"
+    run_ = sarif_document(report, base=tmp_path)["runs"][0]
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    location = run_["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"] == {
+        "uri": "incoming/page.txt",
+        "uriBaseId": "%SRCROOT%",
+    }
+    assert run_["artifacts"][0]["location"] == {"uri": "incoming/page.txt", "uriBaseId": "%SRCROOT%"}
     assert artifact_uri("incoming/a page.txt") == "incoming/a%20page.txt"
     assert artifact_uri("/elsewhere/page.txt", base=tmp_path) == "file:///elsewhere/page.txt"
 
