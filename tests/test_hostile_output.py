@@ -476,3 +476,13 @@ def test_sarif_locations_are_relative_to_the_root_or_absolute_file_uris(tmp_path
     outside = artifact_location("../elsewhere/p.txt", base)
     assert outside == {"uri": (tmp_path / "elsewhere" / "p.txt").as_uri()}
     assert artifact_location("/etc/p.txt", base) == {"uri": "file:///etc/p.txt"}
+
+
+def test_a_usage_error_naming_a_hostile_file_is_shown_escaped(tmp_path):
+    name = "in\x1b]0;owned\x07put\u202e.txt"
+    (tmp_path / name).write_text(HOSTILE_PAGE, encoding="utf-8")
+    result = run_piped(["--no-report", "--json", name, name], tmp_path)
+    assert result.returncode == 2
+    stderr = assert_inert(result.stderr, "stderr")
+    assert "in\\x1b]0;owned\\x07put\\u202e.txt" in stderr and "Traceback" not in stderr
+    assert (tmp_path / name).read_bytes() == HOSTILE_PAGE.encode("utf-8"), "the input is untouched"
