@@ -32,10 +32,10 @@ from junitparser import JUnitXml
 
 from checker.api import check_paths, check_text
 from checker.render.escape import display, json_safe, visible
-from checker.render.github import github_lines
+from checker.render.github import data, github_lines, property_value
 from checker.render.json import write_json
 from checker.render.junit import junit_tree
-from checker.render.markdown import markdown_summary
+from checker.render.markdown import cell, markdown_summary
 from checker.render.sarif import artifact_location, sarif_document
 from checker.render.text import finding_lines
 
@@ -233,7 +233,17 @@ def test_display_shows_acting_characters_as_escapes_and_keeps_the_rest(raw, show
     assert display(raw) == shown
 
 
-@given(st.text(alphabet=st.characters(codec=None, categories=None)))
+# Any character, lone surrogates included, with the pieces of escapes and commands made likely.
+ANY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(),
+        st.characters(categories=["Cs", "Cc", "Cf", "Zl", "Zp"]),
+        st.sampled_from(list("\x1b\\:#[ \t")),
+    )
+)
+
+
+@given(ANY_TEXT)
 def test_display_of_any_text_is_inert_and_stable(text):
     shown = display(text)
     assert ACTING.search(shown) is None
@@ -241,6 +251,36 @@ def test_display_of_any_text_is_inert_and_stable(text):
     shown.encode("utf-8")  # no lone surrogate left
     assert display(shown) == shown, "displaying twice changes nothing"
     visible(text).encode("utf-8")
+
+
+def _unescape_data(value: str) -> str:  # the runner's UnescapeData
+    for token, replacement in (("\r", "%0D"), ("\n", "%0A"), ("%", "%25")):
+        value = value.replace(replacement, token)
+    return value
+
+
+@given(ANY_TEXT, ANY_TEXT)
+def test_a_workflow_command_carries_any_value_whole_and_alone(name, message):
+    line = f"::error file={property_value(name)},title=QC303 x::{data(message)}"
+    assert len(line.splitlines()) == 1 and "##[" not in line
+    match = re.fullmatch(r"::error file=(?P<file>[^,:\r\n]*),title=QC303 x::(?P<message>[^\r\n]*)", line)
+    assert match, line
+    assert _unescape_property(match["file"]) == display(name)
+    assert _unescape_data(match["message"]) == display(message)
+
+
+@given(ANY_TEXT)
+def test_a_markdown_cell_holds_any_text_as_one_inert_cell(text):
+    rendered = _gfm(f"| a | b |\n|---|---|\n| {cell(text)} | z |\n")
+    parser = _Tags()
+    parser.feed(rendered)
+    assert [tag for tag, _ in parser.tags if tag not in ("code",)] == [
+        "table", "thead", "tr", "th", "th", "tbody", "tr", "td", "td",
+    ]  # fmt: skip
+    shown = display(text)
+    if shown.strip():
+        cells = re.findall(r"<td>(.*?)</td>", rendered, flags=re.S)
+        assert cells == [f"<code>{_as_html(shown)}</code>", "z"], "the text, exactly"
 
 
 def test_json_safe_keeps_characters_exact_and_surrogates_visible():
