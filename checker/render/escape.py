@@ -77,11 +77,16 @@ def has_acting(text: str) -> bool:
     return _ACTING_CHARACTER.search(text) is not None
 
 
-# In encoded JSON text: what the encoder leaves raw (it escapes only C0, `"` and `\\`).
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# In encoded JSON text: what the encoder leaves raw (it escapes only C0, `"` and `\\`), and the
+# runner's `##[` (a JSON report can be printed to a CI log).
+_JSON_RAW = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]|##\\["
+)
 
 
 def _json_escape(match: re.Match[str]) -> str:
+    if match.group() == "##[":
+        return "#\\u0023["  # the same text to a JSON parser, no command to a CI log
     code = ord(match.group())
     if 0xD800 <= code <= 0xDFFF:
         # JSON could write `\udc80`, but a lone surrogate is no character: strict parsers refuse
@@ -93,8 +98,9 @@ def _json_escape(match: re.Match[str]) -> str:
 def json_safe(encoded: str) -> str:
     """JSON text (from an encoder with `ensure_ascii=False`) with no raw acting character left.
 
-    Controls, bidi controls and separators become JSON `\\u` escapes, so a parser gets them back
-    exactly; lone surrogates become their visible escape (`\\x80`), so the text is valid UTF-8.
+    Controls, bidi controls and separators become JSON `\\u` escapes, and `##[` is written
+    `#\\u0023[`, so a parser gets them back exactly; lone surrogates become their visible escape
+    (`\\x80`), so the text is valid UTF-8.
     """
     if _JSON_RAW.search(encoded) is None:
         return encoded
