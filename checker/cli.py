@@ -35,7 +35,30 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _SafeGroup(click.Group):
+    """The command group, whose usage errors are printed escaped: they often quote a file name."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the command; a usage error's message is shown with its untrusted text escaped."""
+        try:
+            status = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as error:
+            if not standalone_mode:
+                raise
+            error.message = _shown(error.message)
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            if not standalone_mode:
+                raise
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        if not standalone_mode:
+            return status
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+@click.group(cls=_SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="quotecheck")
 def cli() -> None:
     """Check market quotes scraped from news pages: parse, validate, report."""
@@ -283,7 +306,7 @@ def check(
         _write_report("HTML report", failures, save_html, replace(report, quotes=html_quotes), html_path)
     if failures:
         for failure in failures:
-            click.echo(f"quotecheck: {failure}", err=True)
+            _say(f"quotecheck: {failure}")
         sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))  # 3 stays 3
     sys.exit(int(report.exit_status))
 
@@ -373,10 +396,9 @@ def _warn_about_baseline(report: Report, recording: bool) -> None:
     baseline = report.options.baseline
     if baseline is None or recording or not baseline.known or report.baseline_suppressed:
         return
-    click.echo(
+    _say(
         f"quotecheck: warning: the baseline {baseline.path} matched none of this run's findings "
-        "(is it out of date, or recorded for other files?)",
-        err=True,
+        "(is it out of date, or recorded for other files?)"
     )
 
 
@@ -426,7 +448,7 @@ def _write_report(what: str, failures: list[str], save: Any, report: Report, pat
     if path == STDOUT:
         sys.stdout.flush()
     elif what:
-        click.echo(f"{what}: {path}", err=True)
+        _say(f"{what}: {path}")
 
 
 def _refuse_bad_report_paths(paths: list[str]) -> None:
@@ -437,6 +459,18 @@ def _refuse_bad_report_paths(paths: list[str]) -> None:
         problem = report_path_problem(path)
         if problem is not None:
             raise click.UsageError(f"cannot write the report {path}: {problem}")
+
+
+def _shown(text: object) -> str:
+    """Text that may hold a file name or scraped data, safe to print (render.escape.display)."""
+    from checker.render.escape import display
+
+    return display(text)
+
+
+def _say(text: object, err: bool = True) -> None:
+    """Print one line of quotecheck's own that may hold a file name: escaped, never obeyed."""
+    click.echo(_shown(text), err=err)
 
 
 def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]:
@@ -451,7 +485,7 @@ def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]
         path = Path(config_path) if config_path else find_config(Path.cwd())
         return load_config(path) if path else {}
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(_shown(error)) from None
 
 
 def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> None:
@@ -461,7 +495,7 @@ def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> No
     clash = output_over_input(outputs, paths)
     if clash is not None:
         output, given = clash
-        raise click.UsageError(f"refusing to write the report {output} over the input {given}")
+        raise click.UsageError(_shown(f"refusing to write the report {output} over the input {given}"))
 
 
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
@@ -512,7 +546,7 @@ def _emit_findings(
     except ReportWriteError as error:
         failures.append(str(error))
         return
-    click.echo(f"Findings: {output_file}", err=True)
+    _say(f"Findings: {output_file}")
 
 
 def _print_findings(
@@ -567,7 +601,7 @@ def _save_ci_reports(
         try:
             append_markdown(report, step_summary)
         except OSError as error:
-            click.echo(f"quotecheck: cannot append to $GITHUB_STEP_SUMMARY: {error}", err=True)
+            click.echo(f"quotecheck: cannot append to $GITHUB_STEP_SUMMARY: {_shown(error)}", err=True)
 
 
 @cli.command()
@@ -710,17 +744,20 @@ def _baseline_run(mode: str, flags: dict[str, Any]) -> None:
     failures: list[str] = []
     _write_report("", failures, _save_baseline, recorded, path)
     if failures:
-        click.echo(f"quotecheck: {failures[0]}", err=True)
+        _say(f"quotecheck: {failures[0]}")
         sys.exit(int(ExitStatus.USAGE))
     total = len(recorded.findings)
     noun = "finding" if total == 1 else "findings"
     gone = old.size - (total - new)
     if mode == "record":
-        click.echo(f"baseline {path}: {total} {noun} recorded")
+        _say(f"baseline {path}: {total} {noun} recorded", err=False)
     elif mode == "update":
-        click.echo(f"baseline {path}: {total} {noun} recorded ({new} new, {gone} no longer found, dropped)")
+        _say(
+            f"baseline {path}: {total} {noun} recorded ({new} new, {gone} no longer found, dropped)",
+            err=False,
+        )
     else:
-        click.echo(f"baseline {path}: {total} {noun} kept, {gone} no longer found (dropped)")
+        _say(f"baseline {path}: {total} {noun} kept, {gone} no longer found (dropped)", err=False)
     status = report.exit_status
     sys.exit(int(status) if status in (ExitStatus.USAGE, ExitStatus.INTERNAL) else int(ExitStatus.OK))
 
@@ -783,5 +820,5 @@ def main() -> None:
         click.echo(f"\nquotecheck: {what}; no report was left half-written", err=True)
         sys.exit(128 + interrupted.signum)
     except Exception as error:  # the promise: never a bare traceback
-        click.echo(f"quotecheck: internal error: {type(error).__name__}: {error}", err=True)
+        click.echo(f"quotecheck: internal error: {type(error).__name__}: {_shown(error)}", err=True)
         sys.exit(int(ExitStatus.INTERNAL))

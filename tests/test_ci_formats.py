@@ -7,9 +7,11 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import cmarkgfm
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from cmarkgfm.cmark import Options as MarkdownOptions
 from junitparser import Failure, JUnitXml
 
 from checker.api import check_paths
@@ -225,10 +227,16 @@ def test_sarif_rules_come_from_the_registry_and_results_point_at_them(page):
     assert first["message"]["text"].startswith("percent 3.36% does not match")
 
 
-def test_sarif_uri_is_relative_with_forward_slashes(page, tmp_path):
+def test_sarif_uri_is_relative_to_the_declared_root(page, tmp_path):
     report = check_paths([page])
-    location = sarif_document(report, base=tmp_path)["runs"][0]["results"][0]["locations"][0]
-    assert location["physicalLocation"]["artifactLocation"]["uri"] == "incoming/page.txt"
+    run_ = sarif_document(report, base=tmp_path)["runs"][0]
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    location = run_["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"] == {
+        "uri": "incoming/page.txt",
+        "uriBaseId": "%SRCROOT%",
+    }
+    assert run_["artifacts"][0]["location"] == {"uri": "incoming/page.txt", "uriBaseId": "%SRCROOT%"}
     assert artifact_uri("incoming/a page.txt") == "incoming/a%20page.txt"
     assert artifact_uri("/elsewhere/page.txt", base=tmp_path) == "file:///elsewhere/page.txt"
 
@@ -264,16 +272,18 @@ def test_markdown_summary_has_verdict_counts_and_findings(page, tmp_path):
     assert text.startswith("## ❌ quotecheck: failed\n")
     assert "| 1 | 5 | 3 | 1 | 0 | 0 |" in text
     assert "| QC303 | `percent-mismatch` | error | 1 |" in text
-    assert f"| {cell(str(page))}:2:37 | QC303 | error | percent 3.36% does not match" in text
+    assert f"| {cell(f'{page}:2:37')} | QC303 | error | `percent 3.36% does not match" in text
 
 
-def test_markdown_escapes_scraped_markup():
+def test_markdown_shows_scraped_markup_as_text():
     from checker.api import check_text
 
     report = check_text("<script>alert(1)</script> 12.00 Increased By\n", name="<img onerror=x>|page")
     text = markdown_summary(report)
-    assert "<script>" not in text and "<img" not in text
-    assert "&lt;img onerror=x&gt;\\|page" in text
+    assert "| `<img onerror=x>\\|page` |" in text, "the name is a code span, its pipe escaped"
+    html = cmarkgfm.github_flavored_markdown_to_html(text, options=MarkdownOptions.CMARK_OPT_UNSAFE)
+    assert "<script" not in html and "<img" not in html
+    assert "<code>&lt;img onerror=x&gt;|page</code>" in html
 
 
 def test_markdown_lists_only_the_first_findings_of_a_long_run(tmp_path):

@@ -1,4 +1,8 @@
-"""The JSON report (schemas/report.schema.json), streamed to disk finding by finding."""
+"""The JSON report (schemas/report.schema.json), streamed to disk finding by finding.
+
+Strict JSON for any input: no NaN or Infinity (a value that is not finite is null), and no raw
+control, bidi or separator character and no lone surrogate (render.escape.json_safe).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import IO, Any
 import pandas as pd
 
 from checker.findings import FINDING_COLUMNS, column_lists
+from checker.render.escape import json_safe
 from checker.render.output import atomic_writer
 from checker.report import Report
 
@@ -27,15 +32,27 @@ _CHUNK = 50_000
 def _clean(value: Any) -> Any:
     if value is None or value is pd.NA:
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
     if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or Infinity
+    return value
+
+
+def _strict(value: Any) -> Any:
+    """A header value with every float that is not finite (nested too) made null."""
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
 # One encoder for every row: json.dumps() builds a new one per call when given options.
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+# allow_nan=False: a NaN that got past _clean is a bug to hear of, not invalid JSON to write.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
@@ -59,7 +76,7 @@ def write_json(report: Report, stream: IO[str]) -> None:
     header = report.header()
     stream.write("{\n")
     for key, value in header.items():
-        stream.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, indent=None)},\n")
+        stream.write(f"  {json.dumps(key)}: {json_safe(_ENCODE(_strict(value)))},\n")
     _write_array(stream, "findings", iter_rows(report.findings, FINDING_COLUMNS))
     if report.quotes is not None:
         stream.write(",\n")
@@ -74,11 +91,11 @@ def _write_array(stream: IO[str], key: str, rows: Iterator[dict[str, Any]]) -> N
     for row in rows:
         block.append(_ENCODE(row))
         if len(block) >= 10_000:
-            stream.write(("\n    " if first else ",\n    ") + ",\n    ".join(block))
+            stream.write(("\n    " if first else ",\n    ") + json_safe(",\n    ".join(block)))
             block.clear()
             first = False
     if block:
-        stream.write(("\n    " if first else ",\n    ") + ",\n    ".join(block))
+        stream.write(("\n    " if first else ",\n    ") + json_safe(",\n    ".join(block)))
         first = False
     stream.write("\n  ]" if not first else "]")
 

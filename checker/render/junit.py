@@ -13,16 +13,19 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from checker.findings import Severity, column_lists
+from checker.render.escape import display
 from checker.render.output import atomic_writer
+from checker.render.text import location
 from checker.report import TOOL_NAME, Report
 
-# Characters XML 1.0 cannot carry at all, not even escaped; scraped text can hold them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The two non-characters XML 1.0 forbids beyond those render.escape.display already escapes
+# (the C0 controls and the surrogates).
+_NOT_XML = re.compile("[\ufffe\uffff]")
 
 
-def xml_text(text: str) -> str:
-    """Text with the characters XML 1.0 forbids shown as `\\xNN` escapes."""
-    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+def xml_text(text: object) -> str:
+    """Untrusted text safe to show (render.escape.display) and made of characters XML 1.0 allows."""
+    return _NOT_XML.sub(lambda match: f"\\u{ord(match.group()):04x}", display(text))
 
 
 def _fails(severity: str, fail_on: str) -> bool:
@@ -38,8 +41,7 @@ def junit_tree(report: Report) -> ET.ElementTree:
     if len(frame):
         columns = column_lists(frame, ("file", "line", "column", "rule", "severity", "message"))
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
-            where = file if line is None else f"{file}:{line}:{column or 1}"
-            text = xml_text(f"{where}: {rule} [{severity}] {message}")
+            text = xml_text(f"{location(file, line, column)}: {rule} [{severity}] {display(message)}")
             by_case[(str(file), str(rule))].append((str(severity), text))
     fail_on = report.options.policy.fail_on
     rules = list(report.rules)

@@ -1,28 +1,48 @@
 """A Markdown job summary: the verdict, the counts, findings by rule and the first findings.
 
-Meant for a CI job's summary page (GitHub renders `$GITHUB_STEP_SUMMARY` as Markdown with HTML
-allowed), so every piece of scraped text is escaped: a line holding `<script>` stays text.
+Meant for a CI job's summary page (GitHub renders `$GITHUB_STEP_SUMMARY` as GitHub Flavored
+Markdown with HTML allowed, and links bare `https://...`, `www.` and e-mail text), so every piece
+of scraped text is shown in a code span: there nothing is markup, no tag, image or link is made,
+and GitHub adds no mention or issue link either. A `|` is escaped so that it cannot end a cell.
 """
 
 from __future__ import annotations
 
-import html
 import os
+import re
 
 from checker.findings import column_lists
+from checker.render.escape import display
 from checker.render.output import atomic_writer
+from checker.render.text import location
 from checker.report import TOOL_NAME, Report
 
 TOP_FINDINGS = 20
+_BACKTICKS = re.compile("`+")
+
+
+def code(text: object, in_table: bool = False) -> str:
+    """Untrusted text as inert Markdown: a code span, on one line.
+
+    The text is made safe to show first (render.escape.display: no control character, so no line
+    break). The code span's fence is one backtick longer than the longest run in the text, as
+    CommonMark wants. A table splits a cell at a `|` even inside a code span, unless it is written
+    `\\|` (which the table turns back into `|`); outside a table it stays as it is.
+    """
+    shown = display(text)
+    if in_table:
+        shown = shown.replace("|", "\\|")
+    if not shown:
+        return ""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    if shown[0] in "` " or shown[-1] in "` ":
+        shown = f" {shown} "  # CommonMark strips one space from each end, keeping the text whole
+    return f"{fence}{shown}{fence}"
 
 
 def cell(text: object) -> str:
-    """Text made safe for a Markdown table cell: HTML escaped, pipes and line breaks neutralised."""
-    escaped = html.escape(str(text), quote=False)
-    for character, replacement in (("|", "\\|"), ("`", "&#96;"), ("*", "\\*"), ("_", "\\_")):
-        escaped = escaped.replace(character, replacement)
-    escaped = escaped.replace("[", "\\[").replace("]", "\\]")
-    return " ".join(escaped.split())  # CR, LF and tabs would end the table row
+    """Untrusted text as an inert Markdown table cell."""
+    return code(text, in_table=True)
 
 
 def markdown_summary(report: Report, top: int = TOP_FINDINGS) -> str:
@@ -42,7 +62,7 @@ def markdown_summary(report: Report, top: int = TOP_FINDINGS) -> str:
     unreadable = [f for f in report.files if f.status != "checked"]
     if unreadable:
         lines += ["**Inputs not checked:**", ""]
-        lines += [f"- {cell(f.message or f.path)}" for f in unreadable]
+        lines += [f"- {code(f.message or f.path)}" for f in unreadable]
         lines.append("")
     counts = report.rule_counts()
     if counts:
@@ -60,8 +80,7 @@ def markdown_summary(report: Report, top: int = TOP_FINDINGS) -> str:
         lines += [heading, "", "| location | rule | severity | message |", "|---|---|---|---|"]
         columns = column_lists(shown, ("file", "line", "column", "rule", "severity", "message"))
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
-            where = file if line is None else f"{file}:{line}:{column or 1}"
-            lines.append(f"| {cell(where)} | {rule} | {severity} | {cell(message)} |")
+            lines.append(f"| {cell(location(file, line, column))} | {rule} | {severity} | {cell(message)} |")
         if len(report.findings) > top:
             lines += ["", f"{len(report.findings) - top} more findings are in the JSON report."]
         lines.append("")

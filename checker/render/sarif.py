@@ -4,12 +4,20 @@ Columns are counted in Unicode code points (`columnKind`), as quotecheck counts 
 is one past the last character, as SARIF wants. Each result carries a partial fingerprint made
 from the finding's identity (file, rule, symbol, field, observed: the baseline's identity), so a
 problem keeps its identity when lines above it move.
+
+Locations are relative to a declared root, as code-scanning services expect: each
+artifactLocation has `"uriBaseId": "%SRCROOT%"` and the run's `originalUriBaseIds` gives that
+root as a `file://` URI ending in `/` (the folder the CLI ran in). A file outside the root keeps
+an absolute `file:` URI. Names are percent-encoded from their bytes (UTF-8, or the original bytes
+of a name that is not UTF-8). Message text is made safe to show (render.escape.display), and the
+document holds no raw control character and no lone surrogate (render.escape.json_safe).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -19,6 +27,7 @@ from urllib.parse import quote
 from checker import __version__
 from checker.baseline import fingerprint, identities
 from checker.findings import column_lists
+from checker.render.escape import display, json_safe
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 from checker.rules.registry import all_rules
@@ -27,21 +36,53 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 FINGERPRINT_KEY = "quotecheckIdentity/v1"
+# The name GitHub code scanning and most SARIF tools know for the checked-out source tree.
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def _name_bytes(text: str) -> bytes:
+    """A path's bytes: UTF-8, with the undecodable bytes Python keeps as surrogates given back."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to: keep its code point
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _percent_encoded(posix: str) -> str:
+    return quote(_name_bytes(posix), safe="/")
+
+
+def file_uri(path: str | os.PathLike[str], folder: bool = False) -> str:
+    """The `file://` URI of an absolute path (a folder's ends in `/`), percent-encoded."""
+    posix = PurePosixPath(*Path(path).parts).as_posix()
+    if folder and not posix.endswith("/"):
+        posix += "/"
+    return "file://" + _percent_encoded(posix)
+
+
+def artifact_location(path: str, base: Path | None = None) -> dict[str, str]:
+    """A SARIF artifactLocation: relative to SOURCE_ROOT when the file is under it, else absolute.
+
+    `base` is the absolute folder SOURCE_ROOT stands for; a relative path is taken as relative
+    to it (the CLI's `base` is the folder it ran in). Without `base`, a relative path stays
+    relative and an absolute one stays absolute.
+    """
+    posix = PurePosixPath(*Path(path).parts).as_posix() if path else "."
+    normal = posixpath.normpath(posix)
+    if not posixpath.isabs(normal):
+        if base is None or not (normal == ".." or normal.startswith("../")):
+            return {"uri": _percent_encoded(normal), "uriBaseId": SOURCE_ROOT}
+        normal = posixpath.normpath(posixpath.join(base.as_posix(), normal))  # above the root
+    if base is not None:
+        relative = posixpath.relpath(normal, base.as_posix())
+        if relative != ".." and not relative.startswith("../"):
+            return {"uri": _percent_encoded(relative), "uriBaseId": SOURCE_ROOT}
+    return {"uri": file_uri(normal)}
 
 
 def artifact_uri(path: str, base: Path | None = None) -> str:
-    """A relative URI with forward slashes for a file under `base`; a file: URI for one elsewhere."""
-    candidate = Path(path)
-    if candidate.is_absolute():
-        if base is not None:
-            try:
-                candidate = candidate.relative_to(base)
-            except ValueError:
-                return candidate.as_uri()
-        else:
-            return candidate.as_uri()
-    posix = PurePosixPath(*candidate.parts).as_posix() if candidate.parts else path
-    return quote(posix.replace("\\", "/"), safe="/")
+    """The URI of a file: relative (to `base`, with forward slashes) under it, else a file: URI."""
+    return artifact_location(path, base)["uri"]
 
 
 def _rule_descriptor(rule: Any, report: Report, enabled: set[str]) -> dict[str, Any]:
@@ -72,13 +113,13 @@ def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str,
     if not len(frame):
         return
     columns = column_lists(frame, ("rule", "severity", "file", "line", "column", "end_column", "message"))
-    uris: dict[str, str] = {}
+    uris: dict[str, dict[str, str]] = {}
     seen: Counter[str] = Counter()
     for row, identity in zip(zip(*columns, strict=True), identities(frame), strict=True):
         code, severity, file, line, column, end_column, message = row
         if file not in uris:
-            uris[file] = artifact_uri(str(file), base)
-        location: dict[str, Any] = {"artifactLocation": {"uri": uris[file]}}
+            uris[file] = artifact_location(str(file), base)
+        location: dict[str, Any] = {"artifactLocation": dict(uris[file])}
         if line is not None:
             region: dict[str, Any] = {"startLine": int(line)}
             if column is not None:
@@ -91,7 +132,7 @@ def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str,
         result: dict[str, Any] = {
             "ruleId": str(code),
             "level": LEVELS.get(str(severity), "error"),
-            "message": {"text": str(message)},
+            "message": {"text": display(message)},
             "locations": [{"physicalLocation": location}],
             "partialFingerprints": {FINGERPRINT_KEY: f"{key}:{seen[key]}"},
         }
@@ -105,33 +146,28 @@ def _log(report: Report, base: Path | None, results: Any) -> dict[str, Any]:
     enabled = {rule.code for rule in report.rules}
     artifacts = []
     for file in report.files:
-        artifact: dict[str, Any] = {"location": {"uri": artifact_uri(file.path, base)}}
+        artifact: dict[str, Any] = {"location": artifact_location(file.path, base)}
         if file.encoding:
             artifact["encoding"] = file.encoding
         artifacts.append(artifact)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": TOOL_NAME,
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_rule_descriptor(rule, report, enabled) for rule in rules],
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "artifacts": artifacts,
-                "results": results,
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_rule_descriptor(rule, report, enabled) for rule in rules],
             }
-        ],
+        },
     }
+    if base is not None:
+        run["originalUriBaseIds"] = {SOURCE_ROOT: {"uri": file_uri(base, folder=True)}}
+    run |= {"columnKind": "unicodeCodePoints", "artifacts": artifacts, "results": results}
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def sarif_document(report: Report, base: Path | None = None) -> dict[str, Any]:
-    """The SARIF log of a report; relative paths stay relative, absolute ones under `base` become so."""
+    """The SARIF log of a report; paths under `base` (relative ones are) are relative to SOURCE_ROOT."""
     return _log(report, base, list(iter_results(report, base)))
 
 
@@ -141,13 +177,14 @@ def save_sarif(report: Report, path: str | os.PathLike[str], base: Path | None =
     head, tail = json.dumps(_log(report, base, placeholder), ensure_ascii=False, indent=2).split(
         json.dumps(placeholder)
     )
+    head, tail = json_safe(head), json_safe(tail)
     with atomic_writer(path) as stream:
         stream.write(head)
         stream.write("[")
         first = True
         for result in iter_results(report, base):
             stream.write("\n        " if first else ",\n        ")
-            stream.write(json.dumps(result, ensure_ascii=False))
+            stream.write(json_safe(json.dumps(result, ensure_ascii=False)))
             first = False
         stream.write("\n      ]" if not first else "]")
         stream.write(tail)

@@ -2,20 +2,22 @@
 
 The finding lines are the plain `path:line:col: CODE [severity] message` lines of render.text,
 styled; rich drops the styles when the output is not a terminal, and the CLI asks for no styles
-at all when NO_COLOR is set, so piped output is exactly the plain text. rich is imported inside
-the functions: `quotecheck --help` and the JSON-only paths do not pay for it.
+at all when NO_COLOR is set, so piped output is exactly the plain text. Every piece of untrusted
+text (file names, messages, the baseline's path) goes through render.escape.display first, so the
+only escape sequences on a terminal are rich's own colours. rich is imported inside the
+functions: `quotecheck --help` and the JSON-only paths do not pay for it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker.findings import column_lists
-from checker.render.text import finding_lines, summary_line
+from checker.render.escape import display
+from checker.render.text import finding_lines, location, summary_line
 from checker.report import Report
 
 if TYPE_CHECKING:
@@ -50,26 +52,15 @@ def make_console(
     )
 
 
-# Characters rich rewrites when it prints (tabs are expanded, control codes handled): a line
-# holding one goes through rich, every other line is written as is.
-_REWRITTEN = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _write_plain(report: Report, console: Console) -> None:
     """Finding lines to a console that adds no style: exactly what rich prints, without its cost.
 
     rich takes a fraction of a millisecond per line, which is most of a run with many findings
-    when the output is a pipe or a file.
+    when the output is a pipe or a file. The lines hold no control character (render.text makes
+    them safe), so rich would print them unchanged.
     """
     block: list[str] = []
-    texts = None
-    for index, line in enumerate(finding_lines(report)):
-        if _REWRITTEN.search(line):
-            console.file.write("".join(block))
-            block.clear()
-            texts = texts or list(finding_texts(report))
-            console.print(texts[index])
-            continue
+    for line in finding_lines(report):
         block.append(line + "\n")
         if len(block) >= 10_000:
             console.file.write("".join(block))
@@ -86,14 +77,13 @@ def finding_texts(report: Report) -> Iterator[Text]:
         return
     columns = column_lists(frame, ("file", "line", "column", "rule", "severity", "message"))
     for file, line, column, rule, severity, message in zip(*columns, strict=True):
-        where = file if line is None else f"{file}:{line}:{column or 1}"
         text = Text()
-        text.append(where, style="bold")
+        text.append(location(file, line, column), style="bold")
         text.append(": ")
         text.append(str(rule), style="bold magenta")
         text.append(" ")
         text.append(f"[{severity}]", style=SEVERITY_STYLES.get(str(severity), ""))
-        text.append(f" {message}")
+        text.append(f" {display(message)}")
         yield text
 
 
@@ -184,7 +174,7 @@ def render_terminal(
         console.print(
             Text(
                 f"{count} known finding{'s' if count != 1 else ''} not counted "
-                f"(in the baseline {report.options.baseline.path})",
+                f"(in the baseline {display(report.options.baseline.path)})",
                 style="dim",
             )
         )

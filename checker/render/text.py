@@ -1,10 +1,15 @@
-"""Plain text findings, one per line (`path:line:col: CODE [severity] message`), and a summary."""
+"""Plain text findings, one per line (`path:line:col: CODE [severity] message`), and a summary.
+
+File names and messages hold untrusted text: each goes through render.escape.display, so a line
+holds no control character and cannot start a CI workflow command.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from checker.findings import column_lists
+from checker.render.escape import display
 from checker.report import Report
 
 
@@ -16,9 +21,19 @@ def finding_lines(report: Report) -> Iterator[str]:
     for start in range(0, len(frame), 50_000):  # a chunk at a time: bounded memory
         chunk = frame.iloc[start : start + 50_000]
         columns = column_lists(chunk, ("file", "line", "column", "rule", "severity", "message"))
+        shown: dict[str, str] = {}  # a file's findings share its name: make it safe once
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
-            where = file if line is None else f"{file}:{line}:{column or 1}"
-            yield f"{where}: {rule} [{severity}] {message}"
+            name = shown.get(file)
+            if name is None:
+                name = shown[file] = display(file)
+            where = name if line is None else f"{name}:{line}:{column or 1}"
+            yield f"{where}: {rule} [{severity}] {display(message)}"
+
+
+def location(file: object, line: object, column: object) -> str:
+    """`path:line:col` (or the path alone), the path made safe to show."""
+    shown = display(file)
+    return shown if line is None else f"{shown}:{line}:{column or 1}"
 
 
 def summary_line(report: Report) -> str:
