@@ -74,8 +74,9 @@ def _json_text(value: Any) -> str:
 class _Findings:
     """Findings gathered as columns and turned into frames a chunk at a time (bounded memory)."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, escape: bool = False) -> None:
         self.file = file
+        self.escape = escape  # whether texts may hold a lone surrogate, to be shown escaped
         self.parts: list[pd.DataFrame] = []
         self._new()
 
@@ -99,9 +100,11 @@ class _Findings:
         columns["line"].append(line)
         columns["column"].append(column)
         columns["field"].append(field)
-        columns["observed"].append(visible(observed))
-        columns["expected"].append(visible(expected))
-        columns["message"].append(visible(message))
+        if self.escape:
+            observed, expected, message = visible(observed), visible(expected), visible(message)
+        columns["observed"].append(observed)
+        columns["expected"].append(expected)
+        columns["message"].append(message)
         if len(columns["rule"]) >= _FINDINGS_CHUNK:
             self._flush()
 
@@ -453,6 +456,10 @@ class RecordValidator:
             if isinstance(sub, dict) and set(sub) <= _SHAPE_KEYWORDS
         }
         self.cacheable = set(schema) <= _RECORD_KEYWORDS and len(self.shapes) == len(properties)
+        # per property: the string length that matters (minLength) and the minimum
+        self.limits = {
+            name: (int(sub.get("minLength", 0)), sub.get("minimum")) for name, sub in self.shapes.items()
+        }
         self.verdicts: dict[tuple, list[tuple]] = {}
 
     def errors(self, record: Any) -> list[tuple]:
@@ -461,11 +468,15 @@ class RecordValidator:
         Each is (path, keyword, keyword's value, message): `message` is jsonschema's own for a
         record whose shape cannot be told, else None (the caller words it from the record).
         """
+        return self.violations(record)[0]
+
+    def violations(self, record: Any) -> tuple[list[tuple], tuple | None]:
+        """The record's violations (see `errors`) and its shape (None when it cannot be told)."""
         shape = self._shape(record)
         if shape is not None:
             found = self.verdicts.get(shape)
             if found is not None:
-                return found
+                return found, shape
         errors = sorted(self.validator.iter_errors(record), key=_error_order)
         found = [
             (
@@ -478,30 +489,41 @@ class RecordValidator:
         ]
         if shape is not None and len(self.verdicts) < _MAX_SHAPES:
             self.verdicts[shape] = found
-        return found
+        return found, shape
 
     def _shape(self, record: Any) -> tuple | None:
+        """What the schema's verdict on a record depends on: for each property the schema names,
+        in the record's order, its type and (as far as the keywords look) its length, whether it
+        is whole and whether it is below the minimum. None when that cannot be told."""
         if not self.cacheable:
             return None
-        if not isinstance(record, dict):  # only the record's own type is judged
+        if type(record) is not dict:  # only the record's own type is judged
             if isinstance(record, list | dict):
                 return None
             return ("<not an object>", type(record).__name__)
+        limits = self.limits
         parts = []
-        shapes = self.shapes
-        for name in sorted(shapes.keys() & record.keys()):
-            sub, value = shapes[name], record[name]
-            if isinstance(value, str):
-                parts.append((name, "str", min(len(value), sub.get("minLength", 0))))
-            elif isinstance(value, bool) or value is None:
-                parts.append((name, type(value).__name__))
-            elif isinstance(value, int | float):
-                minimum = sub.get("minimum")
-                integral = isinstance(value, int) or value.is_integer()
-                below = None if minimum is None else bool(value < minimum)
-                parts.append((name, type(value).__name__, integral, below))
+        for name, value in record.items():
+            limit = limits.get(name)
+            if limit is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                parts.append((name, min(len(value), limit[0])))
+            elif kind is int or kind is float:
+                minimum = limit[1]
+                parts.append(
+                    (
+                        name,
+                        kind,
+                        kind is int or value.is_integer(),
+                        None if minimum is None else bool(value < minimum),
+                    )
+                )
+            elif kind is bool or value is None:
+                parts.append((name, kind))
             else:
-                return None  # arrays and objects: validated every time
+                return None  # arrays, objects and subclasses: validated every time
         return tuple(parts)
 
 
@@ -525,23 +547,6 @@ _JSON_TYPES = {
     "boolean": "true or false",
     "null": "null",
 }
-
-
-def _describe(path: tuple, keyword: str, value: Any, message: str | None, record: Any) -> str:
-    """One violation in words, with the value found (always as JSON)."""
-    if message is not None:
-        return message
-    name = f"`{path[0]}`" if path else "the record"
-    instance = record[path[0]] if path else record
-    if keyword == "type":
-        types = value if isinstance(value, list) else [value]
-        wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
-        return f"{name} is {_short(_json_text(instance))}, not {wanted}"
-    if keyword == "minLength":
-        return f"{name} is empty" if value == 1 else f"{name} is shorter than {value} characters"
-    if keyword == "minimum":
-        return f"{name} is {_json_text(instance)}, below the minimum of {value}"
-    return f"{name} fails `{keyword}`: {_short(_json_text(value))}"
 
 
 def _expected(keyword: str, value: Any) -> str:
@@ -705,11 +710,10 @@ def _document(
         raise _SyntaxProblem(0, "the object has no `quotes` array")
 
 
-_NEEDLES = tuple((name, f'"{name}"') for name in (*RECORD_COLUMNS, "line", "source"))
-
-
-def _member_offsets(text: str, start: int, end: int, record: dict[str, Any]) -> dict[str, int]:
-    """Offsets of the values of the record's known members in `text[start:end]`.
+def _member_offsets(
+    text: str, start: int, end: int, record: dict[str, Any], names: list[str]
+) -> dict[str, int]:
+    """Offsets of the values of the named members of the record in `text[start:end]`.
 
     Found with `rfind` (the last of duplicate keys is the one decoded): exact when the record's
     values are not arrays or objects and no backslash escapes a quote or a backslash, so that an
@@ -719,15 +723,14 @@ def _member_offsets(text: str, start: int, end: int, record: dict[str, Any]) -> 
     flat = text.find('\\"', start, end) < 0 and text.find("\\\\", start, end) < 0
     if flat:
         for value in record.values():
-            if isinstance(value, list | dict):
+            if type(value) is list or type(value) is dict:
                 flat = False
                 break
     if not flat:
         return _walked_offsets(text, start, end)
     out: dict[str, int] = {}
-    for name, needle in _NEEDLES:
-        if name not in record:
-            continue
+    for name in names:
+        needle = f'"{name}"'
         p = text.rfind(needle, start, end)
         if p < 0 or text.count('"', start, p) & 1:
             return _walked_offsets(text, start, end)
@@ -795,10 +798,11 @@ class _JsonReader:
 
     def __init__(self, text: str, file: str) -> None:
         self.file = file
-        self.findings = _Findings(file)
+        self.escapes = bool(_SURROGATE_ESCAPE.search(text))
+        self.findings = _Findings(file, escape=self.escapes)
         self.records = _Records()
         self.validator = record_validator()
-        self.escapes = bool(_SURROGATE_ESCAPE.search(text))
+        self.templates: dict[tuple, _Template] = {}
         self.number = 0
 
     def record(
@@ -812,61 +816,69 @@ class _JsonReader:
     ) -> None:
         """Check one decoded element; `where(offset)` gives (line, column) for offsets in order."""
         self.number += 1
-        number = self.number
-        line, column = where(start)
-        offsets = _member_offsets(text, start, end, value) if isinstance(value, dict) else {}
-        places = {name: where(offset) for name, offset in sorted(offsets.items(), key=lambda kv: kv[1])}
-        if self.escapes and isinstance(value, dict):
+        is_record = type(value) is dict
+        if self.escapes and is_record:
             bad = _surrogate_members(value)
-            if bad and not self._surrogates(value, bad, number, pointer, line, column, places):
+            if bad and not self._surrogates(value, bad, text, start, end, pointer, where):
                 return
-        errors = self.validator.errors(value)
+        errors, shape = self.validator.violations(value)
         if errors:
-            self._invalid(value, errors, number, pointer, line, column, places)
+            self._invalid(value, errors, shape, text, start, end, pointer, where)
             return
+        line, column = where(start)
+        names = [name for name in RECORD_COLUMNS if name in value]
+        offsets = _member_offsets(text, start, end, value, names)
+        cols = {}
+        for name, offset in sorted(offsets.items(), key=lambda kv: kv[1]):
+            member_line, member_column = where(offset)
+            if member_line == line:
+                cols[name] = member_column
         end_line, end_column = where(end - 1) if end > start else (line, column)
         if end_line != line:
             end_column = _line_end(text, start) - (start - column + 1)
-        cols = {
-            name: place[1] for name, place in places.items() if place[0] == line and name in RECORD_COLUMNS
-        }
         self.records.add(value, line, column, end_column, cols)
+
+    def _place(
+        self, value: Any, name: str | None, text: str, start: int, end: int, where: Any
+    ) -> tuple[int, int]:
+        """(line, column) of a member's value, or of the record when there is no such member."""
+        line_column = where(start)
+        if name is None or type(value) is not dict:
+            return line_column
+        offset = _member_offsets(text, start, end, value, [name]).get(name)
+        return line_column if offset is None else where(offset)
 
     def _surrogates(
         self,
         value: dict[str, Any],
         bad: list[str],
-        number: int,
+        text: str,
+        start: int,
+        end: int,
         pointer: str,
-        line: int,
-        column: int,
-        places: dict[str, tuple[int, int]],
+        where: Any,
     ) -> bool:
         """Report the members holding a lone surrogate; True when the record can still be checked."""
         quote_fields = [name for name in bad if name in RECORD_COLUMNS]
         first = quote_fields[0] if quote_fields else bad[0]
-        at_line, at_column = places.get(first, (line, column))
-        shown = ", ".join(
-            f"`{visible(name)}`: {_short(_json_text(value[name]))}" if name in value else f"`{visible(name)}`"
-            for name in bad
-        )
-        where = f" at {pointer}" if pointer else ""
+        line, column = self._place(value, first if first in RECORD_COLUMNS else None, text, start, end, where)
+        shown = ", ".join(f"`{visible(name)}`: {_short(_json_text(value[name]))}" for name in bad)
         if quote_fields:
             outcome = "the record is left out"
+        elif len(bad) == 1:
+            outcome = "the member is ignored and the record checked"
         else:
-            outcome = (
-                "the member is ignored and the record checked"
-                if len(bad) == 1
-                else ("the members are ignored and the record checked")
-            )
+            outcome = "the members are ignored and the record checked"
+        where_text = f" at {pointer}" if pointer else ""
         self.findings.add(
             "QC906",
-            at_line,
-            at_column,
+            line,
+            column,
             first if first in RECORD_COLUMNS else "record",
-            _short(_json_text(value[first])) if first in value else visible(first),
+            _short(_json_text(value[first])),
             "text without lone surrogates (\\ud800-\\udfff)",
-            f"record {number}{where}: a lone surrogate escape is not a character, in {shown}; {outcome}",
+            f"record {self.number}{where_text}: a lone surrogate escape is not a character, "
+            f"in {shown}; {outcome}",
         )
         if quote_fields:
             return False
@@ -878,42 +890,29 @@ class _JsonReader:
         self,
         value: Any,
         errors: list[tuple],
-        number: int,
+        shape: tuple | None,
+        text: str,
+        start: int,
+        end: int,
         pointer: str,
-        line: int,
-        column: int,
-        places: dict[str, tuple[int, int]],
+        where: Any,
     ) -> None:
         """One finding for an invalid record: at its first offending member, naming every violation."""
-        required = [names for path, keyword, names, _message in errors if keyword == "required" and not path]
-        missing = _missing_names(required[0], value) if required else []
-        members = [e for e in errors if not (e[1] == "required" and not e[0])]
-        order = {name: i for i, name in enumerate(places)}
-        members.sort(key=lambda e: order.get(e[0][0], len(order)) if e[0] else -1)
-        parts = [_describe(path, keyword, v, message, value) for path, keyword, v, message in members]
-        if missing:
-            names = [f"`{name}`" for name in missing]
-            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-            parts.append(f"lacks {listed}")
-        if members:
-            path, keyword, v, _message = members[0]
-            field = str(path[0]) if path else "record"
-            at_line, at_column = places.get(path[0], (line, column)) if path else (line, column)
-            observed = _short(_json_text(value[path[0]] if path else value))
-            expected = _expected(keyword, v)
-        else:
-            field, (at_line, at_column) = "record", (line, column)
-            observed = "no " + ", ".join(missing)
-            expected = ", ".join(missing)
-        where = f" at {pointer}" if pointer else ""
+        template = None if shape is None else self.templates.get(shape)
+        if template is None:
+            template = _Template(errors, value)
+            if shape is not None and len(self.templates) < _MAX_SHAPES:
+                self.templates[shape] = template
+        line, column = self._place(value, template.field_member, text, start, end, where)
+        where_text = f" at {pointer}" if pointer else ""
         self.findings.add(
             "QC905",
-            at_line,
-            at_column,
-            field,
-            observed,
-            expected,
-            _short(f"record {number}{where}: {'; '.join(parts)}"),
+            line,
+            column,
+            template.field,
+            template.observed(value),
+            template.expected,
+            _short(f"record {self.number}{where_text}: {template.message(value)}"),
         )
 
     def syntax(self, line: int, column: int, message: str, text: str, offset: int) -> None:
@@ -926,6 +925,101 @@ class _JsonReader:
             "well-formed JSON",
             f"invalid JSON at line {line}, column {column}: {message}",
         )
+
+
+_WHOLE = object()  # in a template part: the value shown is the whole record
+
+
+class _Template:
+    """The wording of an invalid record's finding, made once per record shape.
+
+    Records of one shape have the same violations of the same members in the same order; only
+    the values shown differ, so those are filled in per record.
+    """
+
+    def __init__(self, errors: list[tuple], record: Any) -> None:
+        required = [names for path, keyword, names, _message in errors if keyword == "required" and not path]
+        missing = _missing_names(required[0], record) if required else []
+        members = [e for e in errors if not (e[1] == "required" and not e[0])]
+        if type(record) is dict:
+            order = {name: i for i, name in enumerate(record)}
+            members.sort(key=lambda e: order.get(e[0][0], len(order)) if e[0] else -1)
+        self.parts: list[tuple[str, Any, str]] = [_part(*member, record) for member in members]
+        if missing:
+            names = [f"`{name}`" for name in missing]
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            self.parts.append((f"lacks {listed}", None, ""))
+        self.field_member: str | None = None
+        self.observed_member: str | None = None
+        if members:
+            path, keyword, v, _message = members[0]
+            if path:
+                self.field_member = self.observed_member = str(path[0])
+            self.field = str(path[0]) if path else "record"
+            self.expected = _expected(keyword, v)
+            self.fixed_observed: str | None = None
+        else:
+            self.field = "record"
+            self.expected = ", ".join(missing)
+            self.fixed_observed = "no " + ", ".join(missing)
+
+    def observed(self, record: Any) -> str:
+        if self.observed_member is None:
+            return self.fixed_observed if self.fixed_observed is not None else _short(_json_text(record))
+        return _short(_scalar_json(record[self.observed_member]))
+
+    def message(self, record: Any) -> str:
+        return "; ".join(
+            prefix
+            if name is None
+            else f"{prefix}{_short(_scalar_json(record if name is _WHOLE else record[name]))}{suffix}"
+            for prefix, name, suffix in self.parts
+        )
+
+
+def _part(path: tuple, keyword: str, value: Any, message: str | None, record: Any) -> tuple[str, Any, str]:
+    """A violation in words, as (text before the value, member whose value is shown, text after)."""
+    if message is not None:
+        return (message, None, "")
+    if not path:
+        if keyword == "type":
+            types = value if isinstance(value, list) else [value]
+            wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
+            return ("the record is ", _WHOLE, f", not {wanted}")
+        return (f"the record fails `{keyword}`: {_short(_json_text(value))}", None, "")
+    name = str(path[0])
+    if keyword == "type":
+        types = value if isinstance(value, list) else [value]
+        wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
+        return (f"`{name}` is ", name, f", not {wanted}")
+    if keyword == "minLength":
+        return (
+            f"`{name}` is empty" if value == 1 else f"`{name}` is shorter than {value} characters",
+            None,
+            "",
+        )
+    if keyword == "minimum":
+        return (f"`{name}` is ", name, f", below the minimum of {value}")
+    return (f"`{name}` fails `{keyword}`: {_short(_json_text(value))}", None, "")
+
+
+_ENCODE_STRING = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _scalar_json(value: Any) -> str:
+    """A decoded JSON value as JSON again (fast for the scalars records hold)."""
+    kind = type(value)
+    if kind is str:
+        return _ENCODE_STRING(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if kind is int:
+        return str(value)
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        return repr(value)
+    return _json_text(value)
 
 
 def _missing_names(names: Any, record: Any) -> list[str]:
