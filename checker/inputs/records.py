@@ -81,9 +81,7 @@ class _Findings:
         self._new()
 
     def _new(self) -> None:
-        self.columns: dict[str, list[Any]] = {
-            name: [] for name in ("rule", "line", "column", "field", "observed", "expected", "message")
-        }
+        self.rows: list[tuple] = []
 
     def add(
         self,
@@ -95,51 +93,45 @@ class _Findings:
         expected: str,
         message: str,
     ) -> None:
-        columns = self.columns
-        columns["rule"].append(code)
-        columns["line"].append(line)
-        columns["column"].append(column)
-        columns["field"].append(field)
         if self.escape:
             observed, expected, message = visible(observed), visible(expected), visible(message)
-        columns["observed"].append(observed)
-        columns["expected"].append(expected)
-        columns["message"].append(message)
-        if len(columns["rule"]) >= _FINDINGS_CHUNK:
+        self.rows.append((code, line, column, field, observed, expected, message))
+        if len(self.rows) >= _FINDINGS_CHUNK:
             self._flush()
 
     def _flush(self) -> None:
-        columns = self.columns
-        n = len(columns["rule"])
-        if not n:
+        if not self.rows:
             return
-        rules = pd.array(columns["rule"], dtype=_TEXT)
-        codes = sorted(set(columns["rule"]))
+        n = len(self.rows)
+        rules, lines, columns, fields, observed, expected, messages = (
+            list(c) for c in zip(*self.rows, strict=True)
+        )
+        self.rows = []
+        codes = sorted(set(rules))
 
         def by_rule(attribute: str) -> Any:
             if len(codes) == 1:
                 return _repeat(_rule_value(codes[0], attribute), n)
-            return pd.array([_rule_value(c, attribute) for c in columns["rule"]], dtype=_TEXT)
+            return pd.array([_rule_value(c, attribute) for c in rules], dtype=_TEXT)
 
         frame = pd.DataFrame(
             {
-                "rule": rules,
+                "rule": pd.array(rules, dtype=_TEXT),
                 "name": by_rule("name"),
                 "severity": by_rule("label"),
                 "file": _repeat(self.file, n),
-                "line": pd.array(columns["line"], dtype="Int64"),
-                "column": pd.array(columns["column"], dtype="Int64"),
+                "line": pd.array(lines, dtype="Int64"),
+                "column": pd.array(columns, dtype="Int64"),
                 "end_column": pd.array([None] * n, dtype="Int64"),
                 "symbol": _repeat(None, n),
-                "field": pd.array(columns["field"], dtype=_TEXT),
-                "observed": pd.array(columns["observed"], dtype=_TEXT),
-                "expected": pd.array(columns["expected"], dtype=_TEXT),
-                "message": pd.array(columns["message"], dtype=_TEXT),
+                "field": pd.array(fields, dtype=_TEXT),
+                "observed": pd.array(observed, dtype=_TEXT),
+                "expected": pd.array(expected, dtype=_TEXT),
+                "message": pd.array(messages, dtype=_TEXT),
             },
             copy=False,
         )
         self.parts.append(normalize(frame[list(FINDING_COLUMNS)]))
-        self._new()
 
     def frame(self) -> pd.DataFrame:
         self._flush()
@@ -745,6 +737,24 @@ def _member_offsets(
     return out
 
 
+def _member_offset(text: str, start: int, end: int, record: dict[str, Any], name: str) -> int | None:
+    """The offset of one member's value (see `_member_offsets`), None when it is not found."""
+    needle = f'"{name}"'
+    p = text.rfind(needle, start, end)
+    if (
+        p >= 0
+        and not text.count('"', start, p) & 1
+        and text.startswith(": ", p + len(needle))
+        and text.find("\\", start, end) < 0
+    ):
+        for value in record.values():
+            if type(value) is list or type(value) is dict:
+                break
+        else:
+            return p + len(needle) + 2  # no backslash, no nested value: the quote count is exact
+    return _member_offsets(text, start, end, record, [name]).get(name)
+
+
 def _walked_offsets(text: str, start: int, end: int) -> dict[str, int]:
     """Offsets of the values of an object's members, walking it member by member (slow, exact)."""
     out: dict[str, int] = {}
@@ -821,7 +831,11 @@ class _JsonReader:
             bad = _surrogate_members(value)
             if bad and not self._surrogates(value, bad, text, start, end, pointer, where):
                 return
-        errors, shape = self.validator.violations(value)
+        validator = self.validator
+        shape = validator._shape(value)
+        errors = None if shape is None else validator.verdicts.get(shape)
+        if errors is None:
+            errors, shape = validator.violations(value)
         if errors:
             self._invalid(value, errors, shape, text, start, end, pointer, where)
             return
@@ -842,11 +856,10 @@ class _JsonReader:
         self, value: Any, name: str | None, text: str, start: int, end: int, where: Any
     ) -> tuple[int, int]:
         """(line, column) of a member's value, or of the record when there is no such member."""
-        line_column = where(start)
-        if name is None or type(value) is not dict:
-            return line_column
-        offset = _member_offsets(text, start, end, value, [name]).get(name)
-        return line_column if offset is None else where(offset)
+        offset = (
+            None if name is None or type(value) is not dict else _member_offset(text, start, end, value, name)
+        )
+        return where(start if offset is None else offset)
 
     def _surrogates(
         self,
@@ -903,8 +916,9 @@ class _JsonReader:
             template = _Template(errors, value)
             if shape is not None and len(self.templates) < _MAX_SHAPES:
                 self.templates[shape] = template
-        line, column = self._place(value, template.field_member, text, start, end, where)
-        where_text = f" at {pointer}" if pointer else ""
+        name = template.field_member
+        offset = None if name is None else _member_offset(text, start, end, value, name)
+        line, column = where(start if offset is None else offset)
         self.findings.add(
             "QC905",
             line,
@@ -912,7 +926,7 @@ class _JsonReader:
             template.field,
             template.observed(value),
             template.expected,
-            _short(f"record {self.number}{where_text}: {template.message(value)}"),
+            template.message(value, self.number, f" at {pointer}" if pointer else ""),
         )
 
     def syntax(self, line: int, column: int, message: str, text: str, offset: int) -> None:
@@ -963,18 +977,37 @@ class _Template:
             self.expected = ", ".join(missing)
             self.fixed_observed = "no " + ", ".join(missing)
 
+        # the message as a %-format: the record's number, where it is, then each value shown
+        texts, self.shown = [], []
+        for prefix, name, suffix in self.parts:
+            if name is None:
+                texts.append(prefix.replace("%", "%%"))
+            else:
+                texts.append(prefix.replace("%", "%%") + "%s" + suffix.replace("%", "%%"))
+                self.shown.append(name)
+        self.format = "record %d%s: " + "; ".join(texts)
+
     def observed(self, record: Any) -> str:
         if self.observed_member is None:
             return self.fixed_observed if self.fixed_observed is not None else _short(_json_text(record))
         return _short(_scalar_json(record[self.observed_member]))
 
-    def message(self, record: Any) -> str:
-        return "; ".join(
-            prefix
-            if name is None
-            else f"{prefix}{_short(_scalar_json(record if name is _WHOLE else record[name]))}{suffix}"
-            for prefix, name, suffix in self.parts
+    def message(self, record: Any, number: int, where: str) -> str:
+        values = tuple(
+            _short(_scalar_json(record if name is _WHOLE else record[name])) for name in self.shown
         )
+        message = self.format % (number, where, *values)
+        return message if len(message) <= _MAX_SHOWN else _short(message)
+
+    def finding(self, record: dict[str, Any], number: int) -> tuple[str, str]:
+        """(observed, message) for a record of this template's shape in a JSON Lines file."""
+        if len(self.shown) != 1 or self.shown[0] != self.observed_member:
+            return self.observed(record), self.message(record, number, "")
+        value = _scalar_json(record[self.observed_member])
+        if len(value) > _MAX_SHOWN:
+            value = _short(value)
+        message = self.format % (number, "", value)
+        return value, message if len(message) <= _MAX_SHOWN else _short(message)
 
 
 def _part(path: tuple, keyword: str, value: Any, message: str | None, record: Any) -> tuple[str, Any, str]:
@@ -1066,17 +1099,62 @@ def _json_entries(text: str, reader: _JsonReader) -> None:
 
 
 def _jsonl_entries(text: str, reader: _JsonReader) -> None:
-    decoder = json.JSONDecoder()
+    scan = json.JSONDecoder().scan_once
+    record = reader.record
+    blank = " \t\r\n"
+    escapes, templates, add = reader.escapes, reader.templates, reader.findings.add
+    shape_of = reader.validator._shape
     for number, line_text in enumerate(split_lines(text), start=1):
-        start = _skip(line_text, 0)
+        if not line_text:
+            continue
+        start = _skip(line_text, 0) if line_text[0] in blank else 0
         if start >= len(line_text):
             continue
         try:
-            value, end = _value(decoder, line_text, start)
-            after = _skip(line_text, end)
-            if after < len(line_text):
-                raise _SyntaxProblem(after, "extra text after the JSON value")
+            try:
+                value, end = scan(line_text, start)
+            except StopIteration as stop:
+                raise _SyntaxProblem(stop.value, "Expecting value") from None
+            except json.JSONDecodeError as error:
+                raise _SyntaxProblem(error.pos, error.msg) from None
+            except RecursionError:
+                raise _SyntaxProblem(start, "nested too deeply for the JSON decoder") from None
+            if end < len(line_text):
+                after = _skip(line_text, end)
+                if after < len(line_text):
+                    raise _SyntaxProblem(after, "extra text after the JSON value")
         except _SyntaxProblem as problem:
             reader.syntax(number, problem.offset + 1, problem.message, line_text, problem.offset)
             continue
-        reader.record(value, line_text, start, end, "", lambda offset, n=number: (n, offset + 1))
+        if type(value) is dict and not escapes:
+            # a record of an invalid shape seen before: its finding from the shape's template
+            shape = shape_of(value)
+            template = None if shape is None else templates.get(shape)
+            if template is not None:
+                reader.number += 1
+                name = template.field_member
+                offset = None if name is None else _member_offset(line_text, start, end, value, name)
+                observed, message = template.finding(value, reader.number)
+                add(
+                    "QC905",
+                    number,
+                    (start if offset is None else offset) + 1,
+                    template.field,
+                    observed,
+                    template.expected,
+                    message,
+                )
+                continue
+        record(value, line_text, start, end, "", _OnLine(number))
+
+
+class _OnLine:
+    """(line, column) of offsets within one line of the file."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+    def __call__(self, offset: int) -> tuple[int, int]:
+        return self.line, offset + 1
