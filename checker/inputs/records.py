@@ -134,12 +134,35 @@ class _Findings:
         self.parts.append(normalize(frame[list(FINDING_COLUMNS)]))
 
     def frame(self) -> pd.DataFrame:
+        """The findings as one frame; its text columns are the chunks' Arrow arrays, not a copy."""
         self._flush()
         if not self.parts:
             return empty_findings()
         if len(self.parts) == 1:
             return self.parts[0]
-        return pd.concat(self.parts, ignore_index=True)
+        columns: dict[str, Any] = {}
+        for name in FINDING_COLUMNS:
+            if name in ("line", "column", "end_column"):
+                columns[name] = pd.array(
+                    np.concatenate([p[name].to_numpy(dtype=object) for p in self.parts]), dtype="Int64"
+                )
+                continue
+            chunks = [
+                chunk if chunk.type == pa.large_string() else chunk.cast(pa.large_string())
+                for p in self.parts
+                for chunk in _arrow(p[name].array).chunks
+            ]
+            columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
+            for p in self.parts:
+                del p[name]  # each column's chunks now belong to the new frame alone
+        self.parts = []
+        return normalize(pd.DataFrame(columns, copy=False))
+
+
+def _arrow(values: Any) -> pa.ChunkedArray:
+    """The Arrow data of a pyarrow-backed string array (no copy)."""
+    data = values.__arrow_array__()
+    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
 
 
 def _rule_value(code: str, attribute: str) -> str:
@@ -839,9 +862,13 @@ class _JsonReader:
         if errors:
             self._invalid(value, errors, shape, text, start, end, pointer, where)
             return
-        line, column = where(start)
         names = [name for name in RECORD_COLUMNS if name in value]
         offsets = _member_offsets(text, start, end, value, names)
+        if type(where) is _OnLine:  # a JSON Lines record: all on its line
+            cols = {name: offset + 1 for name, offset in offsets.items()}
+            self.records.add(value, where.line, start + 1, end, cols)
+            return
+        line, column = where(start)
         cols = {}
         for name, offset in sorted(offsets.items(), key=lambda kv: kv[1]):
             member_line, member_column = where(offset)
