@@ -524,7 +524,8 @@ class RecordValidator:
                 continue
             kind = type(value)
             if kind is str:
-                parts.append((name, min(len(value), limit[0])))
+                length = len(value)
+                parts.append((name, length if length < limit[0] else limit[0]))
             elif kind is int or kind is float:
                 minimum = limit[1]
                 parts.append(
@@ -826,6 +827,9 @@ def _surrogate_members(record: dict[str, Any]) -> list[str]:
     return bad
 
 
+_UNKNOWN = object()
+
+
 class _JsonReader:
     """Validating decoded JSON records and keeping the usable ones with their places."""
 
@@ -846,16 +850,21 @@ class _JsonReader:
         end: int,
         pointer: str,
         where: Any,
+        shape: Any = _UNKNOWN,
     ) -> None:
-        """Check one decoded element; `where(offset)` gives (line, column) for offsets in order."""
+        """Check one decoded element; `where(offset)` gives (line, column) for offsets in order.
+
+        `shape` is the validator's shape of `value` when the caller has it already."""
         self.number += 1
         is_record = type(value) is dict
+        validator = self.validator
         if self.escapes and is_record:
             bad = _surrogate_members(value)
             if bad and not self._surrogates(value, bad, text, start, end, pointer, where):
                 return
-        validator = self.validator
-        shape = validator._shape(value)
+            shape = _UNKNOWN if bad else shape  # members were dropped: the shape may have changed
+        if shape is _UNKNOWN:
+            shape = validator._shape(value)
         errors = None if shape is None else validator.verdicts.get(shape)
         if errors is None:
             errors, shape = validator.violations(value)
@@ -1172,6 +1181,8 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
                     message,
                 )
                 continue
+            record(value, line_text, start, end, "", _OnLine(number), shape)
+            continue
         record(value, line_text, start, end, "", _OnLine(number))
 
 
