@@ -124,6 +124,18 @@ def test_a_malformed_element_of_a_json_array_is_skipped_and_the_next_is_read():
     assert quoted(report) == [("AIRLINK", 2), ("KEL", 4)]
 
 
+@pytest.mark.parametrize("as_array", [False, True])
+def test_a_number_of_thousands_of_digits_is_one_finding_and_the_rest_is_read(as_array):
+    huge = '{"symbol": "BOP", "price": ' + "1" * 5000 + ', "direction": "No Change"}'
+    lines = [json.dumps(GOOD), huge, json.dumps(OTHER)]
+    text = "[" + ",\n".join(lines) + "]" if as_array else jsonl(*lines)
+    report = check(text, "q.json" if as_array else "q.jsonl")
+    finding = only(report, "QC906")
+    assert int(finding["line"]) == 2
+    assert "more digits than can be read" in finding["message"]
+    assert quoted(report) == [("AIRLINK", 1), ("KEL", 3)]
+
+
 # --------------------------------------------------------------------------------- CSV fields
 
 

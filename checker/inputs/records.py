@@ -68,7 +68,10 @@ def visible(text: str) -> str:
 
 
 def _json_text(value: Any) -> str:
-    return visible(json.dumps(value, ensure_ascii=False, default=str))
+    try:
+        return visible(json.dumps(value, ensure_ascii=False, default=str))
+    except (RecursionError, ValueError):
+        return f"({type(value).__name__} nested too deeply to show)"
 
 
 class _Findings:
@@ -607,8 +610,16 @@ def _value(decoder: json.JSONDecoder, text: str, position: int) -> tuple[Any, in
         return decoder.raw_decode(text, position)
     except json.JSONDecodeError as error:
         raise _SyntaxProblem(error.pos, error.msg) from None
+    except ValueError as error:  # a number of more digits than Python converts
+        raise _SyntaxProblem(position, _unreadable(error)) from None
     except RecursionError:
         raise _SyntaxProblem(position, "nested too deeply for the JSON decoder") from None
+
+
+def _unreadable(error: ValueError) -> str:
+    if "digits" in str(error):
+        return "a number of more digits than can be read"
+    return f"a value that cannot be read ({error})"[:_MAX_SHOWN]
 
 
 _STRUCTURE = re.compile(r'["\[\]{},]')
@@ -1153,6 +1164,8 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
                 raise _SyntaxProblem(stop.value, "Expecting value") from None
             except json.JSONDecodeError as error:
                 raise _SyntaxProblem(error.pos, error.msg) from None
+            except ValueError as error:  # a number of more digits than Python converts
+                raise _SyntaxProblem(start, _unreadable(error)) from None
             except RecursionError:
                 raise _SyntaxProblem(start, "nested too deeply for the JSON decoder") from None
             if end < len(line_text):
