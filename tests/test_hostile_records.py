@@ -244,3 +244,13 @@ def test_many_invalid_records_of_varied_values_each_draw_their_own_finding():
         == "record 8: `symbol` is 7, not a string; lacks `direction`, `change` and `percent`"
     )
     assert quoted(report) == [("AIRLINK", 301)]
+
+
+def test_a_key_quoted_inside_a_string_does_not_mislead_the_column():
+    record = dict(OTHER, percent="-0.9")  # the percent should be -0.8
+    record = {"source": 'a "percent": 1', **record, "x": [1, {"percent": 2}]}
+    line = json.dumps(record, ensure_ascii=False)
+    report = check(jsonl(line), "q.jsonl")
+    finding = only(report, "QC303")
+    assert int(finding["column"]) == line.index('"-0.9"') + 1
+    assert int(report.quotes["price_col"].iloc[0]) == line.index('"4.96"') + 1
