@@ -48,12 +48,31 @@ def _shown(value: object, min_decimals: int, trim: bool) -> str | None:
     return f"{whole}.{fraction}" if fraction else whole
 
 
+_FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
+
+
+def _places(records: pd.DataFrame, name: str, n: int) -> list[int | None]:
+    """A column of 1-based places as ints (None where missing or not a positive whole number)."""
+    if name not in records.columns:
+        return [None] * n
+    out: list[int | None] = []
+    for value in records[name].tolist():
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            number = 0
+        out.append(number if number > 0 else None)
+    return out
+
+
 def quotes_from_records(
     records: pd.DataFrame, file: str, profile: Profile, first_record: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The quote frame of tabular records, and findings for records that cannot be used.
 
-    A record's location is its `line` column when given, else its record number.
+    A record's location is its `line` column when given, else its record number; its `column`,
+    `end_column` and `<field>_col` columns (1-based characters in that line) place the record and
+    each of its fields when given, else column 1.
     """
     missing = [c for c in REQUIRED if c not in records.columns]
     if missing:
@@ -89,6 +108,9 @@ def quotes_from_records(
     # and field cost most of the time of reading a large CSV or JSON file.
     values = {name: list(records[name].array) for name in ("price", "direction", "change", "percent")}
     arrows = list(records["arrow"].array) if "arrow" in records.columns else [None] * n
+    starts = _places(records, "column", n)
+    ends = _places(records, "end_column", n)
+    field_cols = {name: _places(records, f"{name}_col", n) for name in _FIELDS}
     for i in range(n):
         kind = profile.kinds[kinds[i]]
         line = lines[i]
@@ -117,7 +139,7 @@ def quotes_from_records(
                     "severity": rule.severity.label,
                     "file": file,
                     "line": line,
-                    "column": 1,
+                    "column": field_cols[empty[0]][i] or starts[i] or 1,
                     "symbol": texts["symbol"],
                     "field": empty[0],
                     "observed": "",
@@ -126,11 +148,13 @@ def quotes_from_records(
                 }
             )
             continue
+        start = starts[i] or 1
+        places = {name: field_cols[name][i] or start for name in _FIELDS}
         columns["line"].append(line)
-        columns["column"].append(1)
-        columns["end_column"].append(1)
+        columns["column"].append(start)
+        columns["end_column"].append(max(ends[i] or start, *places.values()))
         for name, text in texts.items():
             columns[f"{name}_text"].append(text)
-            columns[f"{name}_col"].append(1 if text is not None else None)
+            columns[f"{name}_col"].append(places[name] if text is not None else None)
     frame, _numbers = build_frame(columns, file, profile)
     return frame, combine([from_records(problems)])

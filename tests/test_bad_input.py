@@ -206,7 +206,7 @@ def test_csv_missing_columns_and_bad_values_name_file_and_line(tmp_path):
     assert result.exit_code == ExitStatus.FINDINGS
     [line] = finding_lines(result.output, "QC207")
     assert line.startswith(f"{missing}:1:1: QC207 [error] header lacks columns direction, change, percent")
-    assert finding_lines(result.output, "QC206")[0].startswith(f"{bad}:2:1: QC206 [error]")
+    assert finding_lines(result.output, "QC206")[0].startswith(f"{bad}:2:5: QC206 [error]")  # the price cell
 
 
 def test_csv_syntax_error_keeps_rows_before_it():

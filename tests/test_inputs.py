@@ -207,7 +207,7 @@ def test_csv_wrong_types_and_ragged_rows_are_reported_at_their_line():
         "AIRLINK,207.00,Increased By,▲,6.71,3.35,extra\n"
     )
     report = check_bytes(text.encode(), "q.csv")
-    assert rules_at(report, "QC206") == [(2, 1)]
+    assert rules_at(report, "QC206") == [(2, len("BOP,") + 1)]  # the price cell
     assert sorted(line for line, _ in rules_at(report, "QC906")) == [3, 4]
     assert "no value for percent" in " ".join(report.findings["message"])
     assert report.summary()["quotes"] == 2  # BOP (reported unreadable) and AIRLINK
@@ -252,10 +252,16 @@ def test_json_schema_violations_are_findings_and_valid_records_are_still_checked
     text = json.dumps([GOOD, invalid, BAD_PERCENT, "not a record"])
     report = check_bytes(text.encode(), "q.json")
     violations = report.findings[report.findings["rule"] == "QC905"]
-    messages = " | ".join(violations["message"])
-    assert "record 2 at /1/price" in messages
-    assert "record 2 at /1: 'percent' is a required property" in messages
-    assert "record 4 at /3" in messages
+    # one finding per invalid record, naming each of its violations, at its first bad member
+    assert list(violations["message"]) == [
+        "record 2 at /1: `price` is true, not a number or a string; lacks `percent`",
+        'record 4 at /3: the record is "not a record", not an object',
+    ]
+    assert list(violations["field"]) == ["price", "record"]
+    assert list(violations["column"]) == [
+        text.index("true") + 1,
+        text.index('"not a record"') + 1,
+    ]
     assert report.summary()["quotes"] == 2  # GOOD and BAD_PERCENT
     assert "QC303" in set(report.findings["rule"])
 
