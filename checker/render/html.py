@@ -283,12 +283,12 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
             owners = on_line[key]
         else:
             # The quotes that start at or before the column and reach it (the nearest first).
-            at = bisect.bisect_right(starts[key], column)
+            line_quotes = on_line[key]
             owners = []
-            for i in reversed(on_line[key][:at]):
-                if column > rows[i]["end_column"]:
+            for at in range(bisect.bisect_right(starts[key], column) - 1, -1, -1):
+                if column > rows[line_quotes[at]]["end_column"]:
                     break
-                owners.append(i)
+                owners.append(line_quotes[at])
         field = finding["field"] if finding["field"] in QUOTE_CELLS else "row"
         for i in owners:
             rows[i]["marks"][field].append(f"{finding['rule']}: {finding['message']}")
