@@ -20,17 +20,20 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
-from checker.api import check_paths, check_text
+from checker.api import check_bytes, check_paths, check_text
 from checker.cli import cli
-from checker.config import Options
+from checker.config import Options, Policy
 from checker.findings import Severity, from_records
 from checker.render.html import (
+    MAX_MARK,
+    SOURCE_CONTEXT,
     Segment,
     highlight_segments,
     percent_deviation,
     render_html,
     save_html,
     script_hash,
+    visible,
 )
 from checker.report import FileResult, Report
 from checker.rules.registry import Rule, all_rules
@@ -116,6 +119,22 @@ def test_highlight_cuts_long_lines_to_a_window_around_the_mark():
     assert sum(len(s.text) for s in segments if s.kind == "text") == 120
 
 
+def test_highlight_without_a_column_clips_a_long_line():
+    segments = highlight_segments("q" * 10_000_000, None, None, None)
+    assert segments == [Segment("q" * 2 * SOURCE_CONTEXT, "text"), Segment("…", "gap")]
+
+
+def test_highlight_clips_a_long_mark_to_its_start():
+    line = "AIRLINK " + "9" * 1_000_000 + " Increased By ▲ 6.71 (3.35%)"
+    segments = highlight_segments(line, 9, 1_000_008, None)
+    assert segments == [
+        Segment("AIRLINK ", "text"),
+        Segment("9" * MAX_MARK, "mark"),
+        Segment("…", "gap"),
+        Segment(" Increased By ▲ 6.71 (3.35%)", "text"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("observed", "expected", "deviation"),
     [
@@ -124,6 +143,7 @@ def test_highlight_cuts_long_lines_to_a_window_around_the_mark():
         ("0.61", "0.5 to 0.52", Decimal("0.09")),
         ("0.4", "0.5 to 0.52", Decimal("-0.1")),
         ("−1.5", "-1.45", Decimal("-0.05")),
+        ("1.58%", "1.57", Decimal("0.01")),  # a CSV or JSON field may hold the sign
         ("abc", "1.57", None),
         ("1.5", "", None),
     ],
@@ -202,6 +222,42 @@ def test_every_field_from_the_input_is_escaped():
     assert any(_payload("message") in (a.get("title") or "") for a in marks)
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a\x1b[2Jb", "a\\x1b[2Jb"),
+        ("\x1b]8;;http://x\x07link\x1b]8;;\x07", "\\x1b]8;;http://x\\x07link\\x1b]8;;\\x07"),
+        ("tab\tcr\rnl\nnul\x00del\x7fc1\x85\x9b", "tab\\x09cr\\x0dnl\\x0anul\\x00del\\x7fc1\\x85\\x9b"),
+        ("ab\u202ecd\u2066\u2069\u200e\u200f\u061c", "ab\\u202ecd\\u2066\\u2069\\u200e\\u200f\\u061c"),
+        ("line\u2028para\u2029", "line\\u2028para\\u2029"),
+        ("name-\udc80\udcff.txt", "name-\\x80\\xff.txt"),  # surrogateescape: the bytes
+        ("lone \ud800", "lone \\ud800"),
+        ("AIRLINK ▲ −0.10 (3.35%) ü €", "AIRLINK ▲ −0.10 (3.35%) ü €"),
+    ],
+)
+def test_visible_escapes_controls_bidi_and_surrogates(text, shown):
+    assert visible(text) == shown
+
+
+def test_controls_and_surrogates_from_the_input_are_written_visibly(tmp_path):
+    name = "page-\udc80\x1b[31m.txt"
+    base = check_text("KEL 4.96 Decreased By ▼ -0.04 (-0.9%)\u202e", "page.txt", Options(include_quotes=True))
+    findings = base.findings.assign(file=pd.Series([name] * len(base.findings), dtype=object))
+    report = Report(
+        options=base.options,
+        rules=base.rules,
+        files=[FileResult(path=name, lines=1, quotes=1, counts=base.files[0].counts)],
+        findings=findings,
+        quotes=base.quotes.assign(file=pd.Series([name], dtype=object)),
+        source_lines={(name, 1): base.source_lines[("page.txt", 1)]},
+    )
+    target = tmp_path / "report.html"
+    save_html(report, target)
+    page = target.read_text(encoding="utf-8")
+    assert "page-\\x80\\x1b[31m.txt" in page and "<mark>-0.9</mark>%)\\u202e" in page
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", page)
+
+
 # --- self-containment ---------------------------------------------------------------------------
 
 
@@ -270,11 +326,85 @@ def test_failing_quote_cells_are_marked():
     page = render_html(_faulty_report())
     # PIBTL on line 4 of the faulty page has a wrong percent (1.58%, the figures give 1.57%).
     row = re.search(
-        r'<tr class="quote failing">\s*<td[^>]*><code>[^<]*faulty-page.txt:4:1</code>.*?</tr>', page, re.S
+        r'<tr class="quote failing" data-symbol="PIBTL">\s*'
+        r"<td[^>]*><code>[^<]*faulty-page.txt:4:1</code>.*?</tr>",
+        page,
+        re.S,
     )
     assert row is not None
     assert re.search(r'<td class="percent num bad" title="QC303: [^"]*">1.58%</td>', row.group(0))
     assert 'class="price num bad"' not in row.group(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("q.csv", "symbol,price,direction,arrow,change,percent\nPIBTL,15.48,Increased By,▲,0.24,1.58%\n"),
+        ("q.csv", "symbol,price,direction,arrow,change,percent\nPIBTL,15.48,Increased By,▲,0.24,1.58\n"),
+        (
+            "q.json",
+            '[{"symbol": "PIBTL", "price": "15.48", "direction": "Increased By", "arrow": "▲",'
+            ' "change": "0.24", "percent": "1.58%"}]',
+        ),
+        (
+            "q.json",
+            '[{"symbol": "PIBTL", "price": 15.48, "direction": "Increased By", "arrow": "▲",'
+            ' "change": 0.24, "percent": 1.58}]',
+        ),
+    ],
+)
+def test_a_record_percent_shows_one_percent_sign(name, text):
+    page = render_html(check_bytes(text.encode(), name, Options(include_quotes=True)))
+    (cell,) = re.findall(r'<td class="percent num[^"]*"[^>]*>([^<]*)</td>', page)
+    assert cell == "1.58%"
+    assert "%%" not in page
+
+
+def test_findings_of_a_record_mark_its_row_whatever_their_column():
+    text = "symbol,price,direction,arrow,change,percent\nPIBTL,15.48,Increased By,▲,0.24,1.58\n"
+    report = check_bytes(text.encode(), "q.csv", Options(include_quotes=True))
+    assert report.rule_counts() == {"QC303": 1}
+    # A record's finding may point at its field's column rather than the record's start.
+    report.findings["column"] = pd.array([30], dtype="Int64")
+    page = render_html(report)
+    assert re.search(r'<td class="percent num bad" title="QC303: [^"]*">1.58%</td>', page)
+
+
+def test_marquee_findings_mark_the_quote_they_lie_in():
+    # Distinct symbols, so that no quote is a repeat: every other quote has a wrong percent.
+    quotes = [
+        f"BAD{i} 207.00 Increased By ▲ 6.71 (3.36%) GOOD{i} 10.39 Decreased By ▼ -0.10 (-0.95%)"
+        for i in range(50)
+    ]
+    report = check_text(" ".join(quotes), "marquee.txt", Options(include_quotes=True))
+    assert report.rule_counts() == {"QC303": 50}
+    page = render_html(report, max_quotes=10)
+    rows = re.findall(r'<tr class="quote( failing)?" data-symbol="([A-Z0-9]+)"', page)
+    assert rows == [
+        (" failing" if s.startswith("BAD") else "", s) for i in range(5) for s in (f"BAD{i}", f"GOOD{i}")
+    ]
+    percent = re.findall(r'<td class="percent num( bad)?"', page)
+    assert percent == [" bad", ""] * 5
+
+
+def test_result_by_file_judges_each_file_by_the_run_policy():
+    report = _faulty_report()
+    page = render_html(report)
+    results = page.split('id="results"', 1)[1].split("</section>", 1)[0]
+    assert page.index('id="results"') < page.index('id="findings"')
+    rows = re.findall(r'<tr class="result result-([a-z-]+)">\s*<td><code>([^<]*)</code></td>', results)
+    assert rows == [("passed", str(SAMPLE)), ("failed", str(FAULTY))]
+    assert "1 of 2 failed" in results
+    lenient = render_html(_faulty_report(policy=Policy(fail_on="never")))
+    assert "0 of 2 failed" in lenient and '<tr class="result result-failed">' not in lenient
+
+
+def test_result_by_file_lists_failed_files_first_when_capped(monkeypatch):
+    monkeypatch.setattr("checker.render.html.MAX_FILE_RESULTS", 1)
+    page = render_html(_faulty_report())
+    results = page.split('id="results"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r'<tr class="result result-([a-z-]+)">', results) == ["failed"]
+    assert "1 of 2 files are listed here, failed ones first" in results
 
 
 def test_deviation_chart_shows_each_percent_mismatch():
@@ -284,6 +414,12 @@ def test_deviation_chart_shows_each_percent_mismatch():
     mismatches = report.findings[report.findings["rule"] == "QC303"]
     assert chart.count('<g class="deviation">') == len(mismatches) == 3
     assert "+0.01 pp" in chart and "-1.61 pp" in chart and "+0.10 pp" in chart
+    # Each bar names its file (the end of a long path) and line.
+    where = re.findall(r'<tspan class="where">([^<]*)</tspan>', chart)
+    assert len(where) == 3 and all(
+        w.endswith(("faulty-page.txt:4", "faulty-page.txt:7", "faulty-page.txt:15")) for w in where
+    )
+    assert f"at {FAULTY}:4: shown 1.58%, expected 1.57%" in chart
 
 
 def test_deviation_buckets_count_every_mismatch_and_the_chart_draws_the_largest():

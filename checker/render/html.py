@@ -2,14 +2,18 @@
 
 Everything taken from the input reaches the page through Jinja2's autoescaping; highlighted
 source text is split into segments here and each segment is escaped by the template, so no
-input text is ever marked up by string concatenation.
+input text is ever marked up by string concatenation. Every value the template prints first
+passes `visible`, so control characters, bidi overrides and lone surrogates from the input show
+as escapes instead of acting on the page (or breaking its UTF-8).
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -30,14 +34,47 @@ from checker.rules.registry import REGISTRY
 MAX_ROWS_PER_RULE = 200
 MAX_QUOTES = 2000
 MAX_DEVIATION_BARS = 30
+# Files listed in the result-by-file table near the top; failed ones come first when there are more.
+MAX_FILE_RESULTS = 100
+# Characters of a file's path shown in a chart label (the start is cut: the name is at the end).
+CHART_PATH = 32
 # How far off a percent mismatch is, in percentage points: upper edges of the buckets counted.
 DEVIATION_BUCKETS = (Decimal("0.01"), Decimal("0.1"), Decimal("1"), Decimal("10"))
 DEVIATION_LABELS = ("up to 0.01", "0.01 to 0.1", "0.1 to 1", "1 to 10", "over 10")
 # Characters of source shown either side of the highlighted text when a line is long.
 SOURCE_CONTEXT = 60
+# Characters of a highlighted stretch shown at most (a 50 MB field is marked by its start).
+MAX_MARK = 200
+# Inputs whose quotes are records, one to a line, rather than stretches of a page.
+RECORD_FORMATS = ("csv", "tsv", "json", "jsonl", "frame")
 QUOTE_CELLS = ("symbol", "price", "direction", "arrow", "change", "percent")
 _SEVERITY_ORDER = {s.label: int(s) for s in Severity}
-_MINUS_SIGNS = str.maketrans({"\u2212": "-", ",": None})
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", ",": None, "%": None})
+
+
+# Characters that must not reach the page raw: C0 and C1 controls, DEL, the bidi controls, the
+# line and paragraph separators, and lone surrogates (a file name decoded with surrogateescape,
+# or a JSON `\ud800` escape), which UTF-8 cannot encode.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with every control, bidi or surrogate character written as a visible escape (`\\x1b`)."""
+    return _INVISIBLE.sub(_escape_char, text)
+
+
+def _finalize(value: Any) -> Any:
+    """What the template prints: input text made visible; the page's own markup as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -55,10 +92,13 @@ def highlight_segments(
 
     `column` is 1-based; `end_column` is the 1-based last character. Field findings carry the
     field's start column: the observed text is marked when it is found there, otherwise the
-    stretch from `column` to `end_column`. Long lines are cut to a window around the mark.
+    stretch from `column` to `end_column`. Long lines are cut to a window around the mark, and a
+    long mark to its start, so a row never copies more than a few hundred characters of its line.
     """
     if column is None or not 0 < column <= len(source):
-        return [Segment(source, "text")] if source else []
+        if len(source) <= 2 * SOURCE_CONTEXT:
+            return [Segment(source, "text")] if source else []
+        return [Segment(source[: 2 * SOURCE_CONTEXT], "text"), Segment("…", "gap")]
     start = column - 1
     if observed and source.startswith(observed, start):
         end = start + len(observed)
@@ -66,17 +106,16 @@ def highlight_segments(
         end = min(end_column, len(source))
     else:
         end = start + 1
-    left = max(0, start - SOURCE_CONTEXT)
-    right = min(len(source), end + SOURCE_CONTEXT)
     segments = []
-    if left > 0:
+    if start > SOURCE_CONTEXT:
         segments.append(Segment("…", "gap"))
-    segments += [
-        Segment(source[left:start], "text"),
-        Segment(source[start:end], "mark"),
-        Segment(source[end:right], "text"),
-    ]
-    if right < len(source):
+    segments.append(Segment(source[max(0, start - SOURCE_CONTEXT) : start], "text"))
+    if end - start > MAX_MARK:
+        segments += [Segment(source[start : start + MAX_MARK], "mark"), Segment("…", "gap")]
+    else:
+        segments.append(Segment(source[start:end], "mark"))
+    segments.append(Segment(source[end : end + SOURCE_CONTEXT], "text"))
+    if end + SOURCE_CONTEXT < len(source):
         segments.append(Segment("…", "gap"))
     return [s for s in segments if s.text]
 
@@ -84,11 +123,12 @@ def highlight_segments(
 def percent_deviation(observed: str | None, expected: str | None) -> Decimal | None:
     """How far a shown percent lies from what the figures give: shown minus the nearest expected value.
 
-    `expected` is one value (`1.57`) or an interval (`0.5 to 0.52`); None when either is unreadable.
+    `expected` is one value (`1.57`) or an interval (`0.5 to 0.52`), either with or without its
+    `%` (a CSV or JSON field may hold it); None when either is unreadable.
     """
     try:
-        shown = Decimal((observed or "").strip().translate(_MINUS_SIGNS))
-        bounds = [Decimal(part.strip().translate(_MINUS_SIGNS)) for part in (expected or "").split(" to ")]
+        shown = Decimal((observed or "").translate(_MINUS_SIGNS).strip())
+        bounds = [Decimal(part.translate(_MINUS_SIGNS).strip()) for part in (expected or "").split(" to ")]
     except InvalidOperation:
         return None
     if not shown.is_finite() or not all(b.is_finite() for b in bounds):
@@ -174,6 +214,47 @@ def _rule_sections(report: Report, entries: dict[str, dict[str, Any]], cap: int)
     return sections
 
 
+def _shown_percent(text: str | None) -> str | None:
+    """A percent as the page shows it: with its `%`, which a CSV or JSON field may already hold."""
+    if text is None:
+        return None
+    return text if text.rstrip().endswith("%") else f"{text}%"
+
+
+def _lines(texts: list[str]) -> markupsafe.Markup:
+    """Texts from the input, escaped and made visible, one to a line (for a `title` tooltip)."""
+    return markupsafe.Markup("\n").join(markupsafe.escape(visible(t)) for t in texts)
+
+
+def _findings_near(
+    findings: pd.DataFrame, rows: list[dict[str, Any]], records: set[str]
+) -> list[dict[str, Any]]:
+    """The findings that can lie in one of the shown quotes: on a shown quote's line, and not
+    past the last shown quote of that line (a marquee line holds 400,000 quotes; 2,000 are shown).
+    A record (of a file in `records`) owns its whole line.
+    """
+    last: dict[tuple[str, int], float] = {}
+    for row in rows:
+        key = (row["file"], row["line"])
+        reach = np.inf if row["file"] in records else row["end_column"]
+        last[key] = max(last.get(key, 0), reach)
+    if not last or not len(findings):
+        return []
+    shown = pd.DataFrame(
+        {
+            "file": pd.Series([k[0] for k in last], dtype=object),
+            "line": pd.Series([k[1] for k in last], dtype="Int64"),
+            "_last": [last[k] for k in last],
+        }
+    )
+    columns = ["rule", "file", "line", "column", "field", "message"]
+    # Files as Python strings: a name kept with surrogateescape has no Arrow form.
+    candidates = findings[columns].astype({"file": object, "line": "Int64"}).merge(shown, on=["file", "line"])
+    column = candidates["column"].to_numpy(dtype=float, na_value=np.nan)
+    keep = np.isnan(column) | (column <= candidates["_last"].to_numpy(dtype=float))
+    return _records(candidates[keep], columns)
+
+
 def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
     """The parsed quotes table, capped, with each cell that a finding points at marked."""
     if report.quotes is None:
@@ -181,31 +262,71 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
     quotes = report.quotes.head(cap)
     text_columns = {name: "symbol" if name == "symbol" else f"{name}_text" for name in QUOTE_CELLS}
     rows = _records(quotes, ["file", "line", "column", "end_column", "kind", *text_columns.values()])
-    findings = report.findings
-    near_mask = findings["line"].isin(quotes["line"].unique()) & findings["file"].isin(
-        quotes["file"].astype(str).unique()
-    )
-    near = findings[near_mask.to_numpy(dtype=bool, na_value=False)]
-    by_line: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    for finding in _records(near, ("rule", "file", "line", "column", "field", "message")):
-        by_line[(finding["file"], finding["line"])].append(finding)
-    for row in rows:
+    # A record of a CSV or JSON file is its own line: every finding on that line is the record's.
+    # On a page two quotes can share a line (a marquee): a finding belongs to the quote it lies in.
+    records = {f.path for f in report.files if f.format in RECORD_FORMATS}
+    on_line: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
         row["file"] = str(row["file"])
         row["cells"] = {name: row[column] for name, column in text_columns.items()}
-        marks: dict[str, list[str]] = defaultdict(list)
-        codes: set[str] = set()
-        for finding in by_line.get((row["file"], row["line"]), ()):
-            column = finding["column"]
-            # Two quotes can share a line (a marquee): a finding belongs to the quote it lies in.
-            if column is not None and not row["column"] <= column <= row["end_column"]:
-                continue
-            field = finding["field"] if finding["field"] in QUOTE_CELLS else "row"
-            marks[field].append(f"{finding['rule']}: {finding['message']}")
-            codes.add(finding["rule"])
-        row["marks"] = {field: "\n".join(messages) for field, messages in marks.items()}
-        row["failing"] = bool(marks)
-        row["codes"] = sorted(codes)
+        row["cells"]["percent"] = _shown_percent(row["cells"]["percent"])
+        row["marks"] = defaultdict(list)
+        row["codes"] = set()
+        on_line[(row["file"], row["line"])].append(index)
+    for indexes in on_line.values():
+        indexes.sort(key=lambda i: rows[i]["column"])
+    starts = {key: [rows[i]["column"] for i in indexes] for key, indexes in on_line.items()}
+    for finding in _findings_near(report.findings, rows, records):
+        key = (finding["file"], finding["line"])
+        column = finding["column"]
+        if column is None or key[0] in records:
+            owners = on_line[key]
+        else:
+            # The quotes that start at or before the column and reach it (the nearest first).
+            line_quotes = on_line[key]
+            owners = []
+            for at in range(bisect.bisect_right(starts[key], column) - 1, -1, -1):
+                if column > rows[line_quotes[at]]["end_column"]:
+                    break
+                owners.append(line_quotes[at])
+        field = finding["field"] if finding["field"] in QUOTE_CELLS else "row"
+        for i in owners:
+            rows[i]["marks"][field].append(f"{finding['rule']}: {finding['message']}")
+            rows[i]["codes"].add(finding["rule"])
+    for row in rows:
+        row["marks"] = {field: _lines(messages) for field, messages in row["marks"].items()}
+        row["failing"] = bool(row["marks"])
+        row["codes"] = sorted(row["codes"])
     return {"rows": rows, "total": len(report.quotes), "left_out": len(report.quotes) - len(rows)}
+
+
+def _file_results(report: Report, cap: int) -> dict[str, Any]:
+    """Each file's result under the run's policy, judged on that file's own findings.
+
+    Files in input order; when there are more than `cap`, the failed and unreadable ones first.
+    """
+    policy = report.options.policy
+    rows = []
+    for f in report.files:
+        passed = f.status == "checked" and not policy.fails(f.counts)
+        result = "passed" if passed else "failed" if f.status == "checked" else "not checked"
+        rows.append(f.as_dict() | {"result": result})
+    failed = sum(r["result"] == "failed" for r in rows)
+    unchecked = sum(r["result"] == "not checked" for r in rows)
+    if len(rows) > cap:
+        rows = sorted(rows, key=lambda r: r["result"] == "passed")[:cap]
+    return {
+        "rows": rows,
+        "failed": failed,
+        "unchecked": unchecked,
+        "total": len(report.files),
+        "left_out": len(report.files) - len(rows),
+    }
+
+
+def _clip_path(path: str, width: int) -> str:
+    """A path cut from its start to `width` characters, so its file name stays."""
+    return path if len(path) <= width else "…" + path[len(path) - width + 1 :]
 
 
 def _rule_chart(sections: list[dict[str, Any]]) -> dict[str, Any]:
@@ -226,10 +347,10 @@ def _rule_chart(sections: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _numbers(texts: pd.Series) -> np.ndarray:
     """Shown figures as floats (NaN where unreadable), for ordering and bucketing only."""
-    cleaned = texts.astype("string").str.strip().str.replace("\u2212", "-", regex=False)
-    return pd.to_numeric(cleaned.str.replace(",", "", regex=False), errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan
+    cleaned = (
+        texts.astype("string").str.replace("\u2212", "-", regex=False).str.replace(r"[,%]", "", regex=True)
     )
+    return pd.to_numeric(cleaned.str.strip(), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
@@ -279,6 +400,11 @@ def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
     for point in points:
         point["share"] = float(point["deviation"] / largest) if largest else 0.0
         point["label"] = f"{point['deviation']:+f} pp"
+        point["shown"], point["expected"] = (
+            _shown_percent(point["observed"]),
+            _shown_percent(point["expected"]),
+        )
+        point["where"] = f"{_clip_path(str(point['file'] or ''), CHART_PATH)}:{point['line']}"
     return {
         "points": points,
         "left_out": int(readable.sum()) - len(points),
@@ -293,6 +419,7 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=True,
+        finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -326,6 +453,7 @@ def render_html(
         header=report.header(),
         summary=summary,
         files=[f.as_dict() for f in report.files],
+        file_results=_file_results(report, MAX_FILE_RESULTS),
         sections=sections,
         shown_findings=sum(len(s["rows"]) for s in sections),
         left_out_findings=sum(s["left_out"] for s in sections),

@@ -43,52 +43,67 @@
     });
   });
 
+  // The symbol filter applies to the findings and to the quotes table; severity and rule to the
+  // findings; "only quotes with findings" to the quotes table.
   var filters = doc.getElementById("filters");
-  if (filters) {
-    var severity = doc.getElementById("filter-severity");
-    var rule = doc.getElementById("filter-rule");
-    var symbol = doc.getElementById("filter-symbol");
-    var status = doc.getElementById("filter-status");
-    var noMatch = doc.getElementById("no-match");
-    var sections = doc.querySelectorAll("section.rule");
-    var total = doc.querySelectorAll("tr.finding").length;
+  var failing = doc.getElementById("filter-failing");
+  var severity = doc.getElementById("filter-severity");
+  var rule = doc.getElementById("filter-rule");
+  var symbol = doc.getElementById("filter-symbol");
+  var status = doc.getElementById("filter-status");
+  var quotesStatus = doc.getElementById("quotes-status");
+  var noMatch = doc.getElementById("no-match");
+  var sections = doc.querySelectorAll("section.rule");
+  var quoteRows = doc.querySelectorAll("table.quotes tr.quote");
+  var total = doc.querySelectorAll("tr.finding").length;
+  var count = function (n) { return n.toLocaleString("en-US"); };
+  var matches = function (row, wanted) {
+    return !wanted || (row.getAttribute("data-symbol") || "").toUpperCase().indexOf(wanted) !== -1;
+  };
 
-    var apply = function () {
-      var wantSeverity = severity.value;
-      var wantRule = rule.value;
-      var wantSymbol = symbol.value.trim().toUpperCase();
-      var shown = 0;
-      each(sections, function (section) {
-        var visible = 0;
-        each(section.querySelectorAll("tr.finding"), function (row) {
-          var match = (!wantSeverity || row.getAttribute("data-severity") === wantSeverity) &&
-            (!wantRule || row.getAttribute("data-rule") === wantRule) &&
-            (!wantSymbol || row.getAttribute("data-symbol").toUpperCase().indexOf(wantSymbol) !== -1);
-          row.hidden = !match;
-          if (match) { visible += 1; }
-        });
-        section.hidden = visible === 0;
-        shown += visible;
+  var apply = function () {
+    var wantSeverity = severity ? severity.value : "";
+    var wantRule = rule ? rule.value : "";
+    var wantSymbol = symbol ? symbol.value.trim().toUpperCase() : "";
+    var shown = 0;
+    each(sections, function (section) {
+      var visible = 0;
+      each(section.querySelectorAll("tr.finding"), function (row) {
+        var match = (!wantSeverity || row.getAttribute("data-severity") === wantSeverity) &&
+          (!wantRule || row.getAttribute("data-rule") === wantRule) && matches(row, wantSymbol);
+        row.hidden = !match;
+        if (match) { visible += 1; }
       });
-      status.textContent = "Showing " + shown.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") +
-        " findings on this page";
-      noMatch.hidden = shown !== 0;
-    };
+      section.hidden = visible === 0;
+      shown += visible;
+    });
+    if (status && total) {
+      status.textContent = "Showing " + count(shown) + " of " + count(total) + " findings on this page";
+    }
+    if (noMatch) { noMatch.hidden = shown !== 0; }
+    var onlyFailing = failing ? failing.checked : false;
+    var quotesShown = 0;
+    each(quoteRows, function (row) {
+      var match = matches(row, wantSymbol) && (!onlyFailing || row.classList.contains("failing"));
+      row.hidden = !match;
+      if (match) { quotesShown += 1; }
+    });
+    if (quotesStatus) {
+      quotesStatus.textContent = "Showing " + count(quotesShown) + " of " + count(quoteRows.length) +
+        " quotes on this page";
+    }
+  };
+
+  if (filters) {
     filters.addEventListener("submit", function (event) { event.preventDefault(); });
-    severity.addEventListener("change", apply);
-    rule.addEventListener("change", apply);
+    if (severity) { severity.addEventListener("change", apply); }
+    if (rule) { rule.addEventListener("change", apply); }
     symbol.addEventListener("input", apply);
     filters.hidden = false;
-    apply();
   }
-
-  var failing = doc.getElementById("filter-failing");
   if (failing) {
     failing.parentNode.hidden = false;
-    failing.addEventListener("change", function () {
-      each(doc.querySelectorAll("table.quotes tr.quote"), function (row) {
-        row.hidden = failing.checked && !row.classList.contains("failing");
-      });
-    });
+    failing.addEventListener("change", apply);
   }
+  apply();
 }());
