@@ -123,6 +123,21 @@ def cli() -> None:
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip files matching GLOB.")
 @click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=True,
+    help="In directories, pass over what .gitignore files ignore (the default).",
+)
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=False,
+    help="Apply --exclude and .gitignore to files named on the command line too.",
+)
+@click.option(
+    "--only-quote-files",
+    is_flag=True,
+    help="Pass over, with no finding, files that are plainly not quote files (the pre-commit hook's mode).",
+)
+@click.option(
     "--max-decompressed-size",
     type=click.IntRange(min=1),
     default=1 << 30,
@@ -163,6 +178,9 @@ def check(
     input_format: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    respect_gitignore: bool,
+    force_exclude: bool,
+    only_quote_files: bool,
     max_decompressed_size: int,
     jobs: int | None,
 ) -> None:
@@ -195,6 +213,8 @@ def check(
     baseline_path = configured("baseline_path", "baseline", baseline_path)
     include = configured("include", "include", include)
     exclude = configured("exclude", "exclude", exclude)
+    respect_gitignore = configured("respect_gitignore", "respect-gitignore", respect_gitignore)
+    force_exclude = configured("force_exclude", "force-exclude", force_exclude)
     overrides = {}
     for key, level in settings.get("severity", {}).items():
         overrides[_rule_code(key)] = level
@@ -229,6 +249,9 @@ def check(
             include=include,
             exclude=exclude,
             max_decompressed_size=max_decompressed_size,
+            respect_gitignore=respect_gitignore,
+            force_exclude=force_exclude,
+            only_quote_files=only_quote_files,
         )
         from checker.profile import load_profile
 
@@ -238,9 +261,10 @@ def check(
     if json_path is None and not no_report:
         json_path = str(Path(report_dir) / "report.json")
     outputs = [p for p in (json_path, html_path, junit_path, sarif_path, markdown_path) if p]
-    _refuse_overwriting_inputs(outputs, paths)
-    # A folder walk passes over the reports this run writes, and the report folder itself.
-    options.report_paths = (*outputs, *(() if no_report else (report_dir,)))
+    # A folder walk passes over the report folder (and quotecheck's reports, told by their content);
+    # a report over any other file it takes is refused, as over a file named on the command line.
+    options.report_paths = () if no_report else (report_dir,)
+    _refuse_overwriting_inputs(outputs, paths, options)
     report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
@@ -289,14 +313,22 @@ def _rule_code(key: str) -> str:
         raise click.UsageError(f"--severity: {error.args[0]} (see `quotecheck rules`)") from None
 
 
-def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> None:
-    """A usage error when a report would be written over one of the inputs named on the command line."""
-    from checker.inputs.sources import output_over_input
+def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...], options: Any) -> None:
+    """A usage error when a report would be written over an input, named or found in a folder."""
+    from checker.inputs.sources import output_over_input, output_over_walked_input
 
     clash = output_over_input(outputs, paths)
     if clash is not None:
         output, given = clash
         raise click.UsageError(f"refusing to write the report {output} over the input {given}")
+    walked = output_over_walked_input(
+        outputs, paths, options.include, options.exclude, options.report_paths, options.respect_gitignore
+    )
+    if walked is not None:
+        output, found, folder = walked
+        raise click.UsageError(
+            f"refusing to write the report {output} over the input {found} (found in {folder})"
+        )
 
 
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
@@ -305,10 +337,9 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
 
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
-    from checker.inputs.sources import expand_paths
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
-    refs = expand_paths(paths, options.include, options.exclude, options.report_paths)
+    refs = options.inputs(paths)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
