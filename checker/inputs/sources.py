@@ -139,12 +139,13 @@ def output_over_walked_input(
     folders it checks (the usual `reports/`) pays nothing. A file that is one of quotecheck's own
     reports is not an input (the walk passes over it), so a report may replace the previous one.
     """
-    existing = [(os.fspath(o), _resolved(o)) for o in outputs if os.path.lexists(o)]
+    resolved = [(os.fspath(o), _resolved(o)) for o in outputs]
+    existing = [(o, t) for o, t in resolved if os.path.lexists(o) or os.path.lexists(t)]
     # Reports that a walk could take at all: not quotecheck's own, of a kind the walk takes.
     existing = [
         (output, target)
         for output, target in existing
-        if (include or _known(Path(output).name)) and not _own_report(Path(output))
+        if (include or _known(Path(target).name)) and not _own_report(Path(target))
     ]
     skipped = [_resolved(p) for p in skip]
     folders = [os.fspath(p) for p in paths if os.fspath(p) != STDIN and os.path.isdir(p)]
