@@ -478,3 +478,14 @@ def test_pre_commit_hook_files_pattern_takes_every_input_format(name):
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert re.search(hook["files"], name)
     assert "--only-quote-files" in hook["entry"] and "--force-exclude" in hook["entry"]
+
+
+def test_a_folder_a_thousand_levels_deep_is_walked(tmp_path):
+    # os.walk recurses in Python 3.11 and would exhaust the stack here.
+    deep = Path(os.path.join(tmp_path, *["a"] * 1200))
+    deep.mkdir(parents=True)
+    (deep / "page.txt").write_text(BAD, encoding="utf-8")
+    (tmp_path / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    report = check_paths([tmp_path])
+    assert [f.path for f in report.files] == [str(deep / "page.txt")]
+    assert list(report.findings["rule"]) == ["QC302"]

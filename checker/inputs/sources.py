@@ -8,7 +8,7 @@ import itertools
 import os
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -75,7 +75,7 @@ def expand_paths(
     With `only_quote_files`, a file that is plainly not a quote file (see
     `detect.foreign_reason`) or is one of quotecheck's reports is dropped as well.
     """
-    skipped = {_resolved(p) for p in skip}
+    skipped = [os.fspath(p) for p in skip]
     ignores = _Ignores() if respect_gitignore else None
     refs: list[InputRef] = []
     for raw in paths:
@@ -324,34 +324,56 @@ class _Ignores:
         """The (folder, rules) pairs in force in `folder` of a walk of `top`, outermost first.
 
         Inside a repository the `.gitignore` files from its root down count; outside one, those of
-        the walked folders only. Paths are absolute.
+        the walked folders only. Paths are absolute. Built without recursion, so a path of
+        thousands of folders cannot exhaust the stack; a walk (top-down) finds its parent's ready.
         """
-        key = (folder, top)
-        if key in self._chains:
-            return self._chains[key]
-        parent = os.path.dirname(folder)
-        chain: tuple[tuple[str, pathspec.GitIgnoreSpec], ...] = ()
-        if os.path.lexists(os.path.join(folder, ".git")):  # the repository root
-            exclude = _read_patterns(os.path.join(folder, ".git", "info", "exclude"))
-            if exclude is not None:
-                chain = ((folder, exclude),)
-        elif parent != folder and ((folder != top and _inside(folder, top)) or self.root(parent) is not None):
-            chain = self.chain(parent, top)
-        own = _read_patterns(os.path.join(folder, ".gitignore"))
-        if own is not None:
-            chain = (*chain, (folder, own))
-        self._chains[key] = chain
+        if (folder, top) in self._chains:
+            return self._chains[(folder, top)]
+        if (os.path.dirname(folder), top) in self._chains:
+            lineage = [folder]
+        else:
+            start = self.root(folder) or (top if _inside(folder, top) else folder)
+            lineage = [folder]
+            while lineage[-1] != start and os.path.dirname(lineage[-1]) != lineage[-1]:
+                lineage.append(os.path.dirname(lineage[-1]))
+        chain = self._chains.get((os.path.dirname(lineage[-1]), top), ())
+        for level in reversed(lineage):
+            if (level, top) not in self._chains:
+                self._chains[(level, top)] = self._level(level, chain)
+            chain = self._chains[(level, top)]
         return chain
+
+    @staticmethod
+    def _level(
+        folder: str, outer: tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+    ) -> tuple[tuple[str, pathspec.GitIgnoreSpec], ...]:
+        """The rules in force in `folder` given those of the folder above it."""
+        chain = outer
+        if os.path.lexists(os.path.join(folder, ".git")):  # a repository root: nothing above counts
+            exclude = _read_patterns(os.path.join(folder, ".git", "info", "exclude"))
+            chain = ((folder, exclude),) if exclude is not None else ()
+        own = _read_patterns(os.path.join(folder, ".gitignore"))
+        return (*chain, (folder, own)) if own is not None else chain
 
     def root(self, folder: str) -> str | None:
         """The nearest folder at or above `folder` holding `.git` (a folder, or a worktree's file)."""
-        if folder not in self._roots:
-            parent = os.path.dirname(folder)
+        passed = []
+        found: str | None = None
+        while True:
+            if folder in self._roots:
+                found = self._roots[folder]
+                break
+            passed.append(folder)
             if os.path.lexists(os.path.join(folder, ".git")):
-                self._roots[folder] = folder
-            else:
-                self._roots[folder] = None if parent == folder else self.root(parent)
-        return self._roots[folder]
+                found = folder
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for level in passed:
+            self._roots[level] = found
+        return found
 
     def ignored(self, path: str, is_dir: bool, chain: tuple[tuple[str, pathspec.GitIgnoreSpec], ...]) -> bool:
         """Whether the rules of `chain` (those of the folder holding `path`) ignore `path`."""
@@ -422,7 +444,7 @@ def _walk(
     root: Path,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
-    skip: set[str],
+    skip: list[str],
     ignores: _Ignores | None = None,
 ) -> Iterator[InputRef]:
     found: list[tuple[str, InputRef]] = []
@@ -436,9 +458,15 @@ def _walk(
         message = f"{shown}: cannot read: {error.strerror or error}"
         found.append((relative, InputRef(shown, Path(where), message)))
 
-    for folder, folders, files in os.walk(root, onerror=unreadable):
+    skip_ids = set()
+    for folder in skip:  # compared by identity: no path is resolved per folder of the walk
+        try:
+            status = os.stat(folder)
+        except OSError:
+            continue
+        skip_ids.add((status.st_dev, status.st_ino))
+    for folder, relative_base, folders, links, files in _walk_folders(root, unreadable):
         base = Path(folder)
-        relative_base = base.relative_to(root).as_posix()
         here = os.path.join(top, relative_base) if relative_base != "." else top
         chain = ignores.chain(here, top) if ignores is not None else ()
         kept = []
@@ -448,9 +476,9 @@ def _walk(
                 continue
             if ignores is not None and ignores.ignored(os.path.join(here, sub), True, chain):
                 continue
-            if _resolved(base / sub) in skip:  # the run's report folder
+            if skip_ids and _identity(os.path.join(folder, sub)) in skip_ids:  # the report folder
                 continue
-            if os.path.islink(base / sub):
+            if sub in links:
                 # Links to folders are not followed; one that points back up would never end.
                 if _inside(_resolved(here), _resolved(base / sub)):
                     path = base / sub
@@ -479,6 +507,46 @@ def _walk(
             found.append((relative, InputRef(display_name(str(path)), path)))
     for _relative, ref in sorted(found, key=lambda item: item[0]):
         yield ref
+
+
+def _walk_folders(
+    root: Path, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, str, list[str], set[str], list[str]]]:
+    """(folder, its path relative to root, subfolders, those that are links, files), top-down.
+
+    As os.walk, but with a stack of its own: os.walk recurses (in Python 3.11), so a tree a
+    thousand folders deep would exhaust the interpreter's stack; here depth costs only memory.
+    The caller prunes `subfolders` in place; nothing is followed unless the caller keeps it.
+    """
+    stack = [(os.fspath(root), ".")]
+    while stack:
+        folder, relative = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            onerror(error)
+            continue
+        folders, links, files = [], set(), []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+                if is_folder and entry.is_symlink():
+                    links.add(entry.name)
+            except OSError:
+                is_folder = False
+            (folders if is_folder else files).append(entry.name)
+        yield folder, relative, folders, links, files
+        for name in reversed(folders):
+            stack.append((os.path.join(folder, name), name if relative == "." else f"{relative}/{name}"))
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 def _link_text(path: Path) -> str:
