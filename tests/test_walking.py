@@ -482,8 +482,11 @@ def test_pre_commit_hook_files_pattern_takes_every_input_format(name):
 
 def test_a_folder_a_thousand_levels_deep_is_walked(tmp_path):
     # os.walk recurses in Python 3.11 and would exhaust the stack here.
-    deep = Path(os.path.join(tmp_path, *["a"] * 1200))
-    deep.mkdir(parents=True)
+    deep = str(tmp_path)
+    for _level in range(1200):  # one at a time: os.makedirs recurses too
+        deep = os.path.join(deep, "a")
+        os.mkdir(deep)
+    deep = Path(deep)
     (deep / "page.txt").write_text(BAD, encoding="utf-8")
     (tmp_path / ".gitignore").write_text("*.log\n", encoding="utf-8")
     report = check_paths([tmp_path])
