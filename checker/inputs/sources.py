@@ -121,7 +121,7 @@ def output_over_input(
         target = _resolved(output)
         for given, resolved in inputs:
             if target == resolved or _same_file(output, given):
-                return os.fspath(output), given
+                return display_name(os.fspath(output)), display_name(given)
     return None
 
 
@@ -160,7 +160,7 @@ def output_over_walked_input(
         for output, target in existing:
             for name, resolved in found:
                 if target == resolved or _same_file(output, name):
-                    return output, name, folder
+                    return display_name(output), name, display_name(folder)
     return None
 
 
@@ -234,7 +234,9 @@ def file_kind(path: str | os.PathLike[str]) -> str | None:
         except OSError as error:
             if error.errno == errno.ELOOP:
                 return f"a symbolic link loop{target}"
-            return f"a dangling symbolic link{target}"
+            if error.errno in (errno.ENOENT, errno.ENOTDIR):
+                return f"a dangling symbolic link{target}"
+            return f"a symbolic link that cannot be followed{target}: {error.strerror or error}"
         if stat.S_ISREG(mode):
             return None
         return f"a symbolic link to {_mode_kind(mode)}{target}"
@@ -400,7 +402,10 @@ class _Ignores:
 
 def _matchable(text: str) -> str:
     """A path the pattern engine can take: bytes that are not UTF-8 become U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that no file system gave
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 _MAX_IGNORE_FILE = 1 << 20
