@@ -489,6 +489,13 @@ def test_a_folder_a_thousand_levels_deep_is_walked(tmp_path):
     deep = Path(deep)
     (deep / "page.txt").write_text(BAD, encoding="utf-8")
     (tmp_path / ".gitignore").write_text("*.log\n", encoding="utf-8")
-    report = check_paths([tmp_path])
-    assert [f.path for f in report.files] == [str(deep / "page.txt")]
+    page = str(deep / "page.txt")
+    try:
+        report = check_paths([tmp_path])
+    finally:
+        (deep / "page.txt").unlink()
+        while deep != tmp_path:  # shutil.rmtree recurses too: pytest's clean-up would fail
+            deep.rmdir()
+            deep = deep.parent
+    assert [f.path for f in report.files] == [page]
     assert list(report.findings["rule"]) == ["QC302"]
