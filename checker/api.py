@@ -20,7 +20,7 @@ from checker.config import Options
 from checker.findings import combine, context_lines, severity_counts
 from checker.frame import FRAME_COLUMNS, build_frame, empty_frame, frame_numbers
 from checker.inputs.detect import detect_format
-from checker.inputs.sources import InputRef, RawInput, expand_paths, read_input, read_stream
+from checker.inputs.sources import InputRef, RawInput, read_input, read_stream
 from checker.parse import Lines, ParseResult, parse_lines, parse_text, split_lines
 from checker.profile import Profile, load_profile
 from checker.read import binary_reason, decode
@@ -94,11 +94,7 @@ def check_paths(
     options = options or Options()
     profile = load_profile(options.profile)
     run = _Run(_new_report(options))
-    refs: Iterable[InputRef] = (
-        ref
-        for path in paths
-        for ref in expand_paths([path], options.include, options.exclude, options.report_paths)
-    )
+    refs: Iterable[InputRef] = (ref for path in paths for ref in options.inputs([path]))
     if jobs > 1:
         listed = list(refs)
         if len(listed) > PARALLEL_MIN_FILES and not any(ref.is_stdin for ref in listed):

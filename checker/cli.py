@@ -158,6 +158,21 @@ def cli() -> None:
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip files matching GLOB.")
 @click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=True,
+    help="In directories, pass over what .gitignore files ignore (the default).",
+)
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=False,
+    help="Apply --exclude and .gitignore to files named on the command line too.",
+)
+@click.option(
+    "--only-quote-files",
+    is_flag=True,
+    help="Pass over, with no finding, files that are plainly not quote files (the pre-commit hook's mode).",
+)
+@click.option(
     "--max-decompressed-size",
     type=click.IntRange(min=1),
     default=1 << 30,
@@ -200,6 +215,9 @@ def check(
     input_format: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    respect_gitignore: bool,
+    force_exclude: bool,
+    only_quote_files: bool,
     max_decompressed_size: int,
     jobs: int | None,
 ) -> None:
@@ -267,13 +285,16 @@ def check(
         max_decompressed_size=max_decompressed_size,
         include_quotes=include_quotes or bool(html_path),
         baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
+        respect_gitignore=respect_gitignore,
+        force_exclude=force_exclude,
+        only_quote_files=only_quote_files,
     )
     files = [p for p in (*reports.values(), output_file) if p and p != STDOUT]
-    _refuse_overwriting_inputs(files, paths)
+    # A folder walk passes over the report folder (and quotecheck's reports, told by their content);
+    # a report over any other file it takes is refused, as over a file named on the command line.
+    options.report_paths = () if no_report else (report_dir,)
+    _refuse_overwriting_inputs(files, paths, options)
     _refuse_bad_report_paths(files)
-    # A folder walk passes over the reports this run writes, the report folder and the baseline.
-    walk_skips = (*files, *(() if no_report else (report_dir,)), *((baseline_path,) if baseline_path else ()))
-    options.report_paths = walk_skips
     report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
@@ -365,6 +386,9 @@ def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -
             include=tuple(configured("include", "include") or ()),
             exclude=tuple(configured("exclude", "exclude") or ()),
             max_decompressed_size=flags.get("max_decompressed_size") or (1 << 30),
+            respect_gitignore=_unless_none(configured("respect_gitignore", "respect-gitignore"), True),
+            force_exclude=bool(configured("force_exclude", "force-exclude")),
+            only_quote_files=bool(flags.get("only_quote_files")),
         )
         from checker.profile import load_profile
 
@@ -372,6 +396,10 @@ def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -
     except (ValueError, KeyError) as error:
         raise click.UsageError(str(error.args[0] if error.args else error)) from None
     return options
+
+
+def _unless_none(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _read_baseline(path: str, recording: bool) -> Any:
@@ -488,14 +516,22 @@ def _config_settings(config_path: str | None, no_config: bool) -> dict[str, Any]
         raise click.UsageError(_shown(error)) from None
 
 
-def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...]) -> None:
-    """A usage error when a report would be written over one of the inputs named on the command line."""
-    from checker.inputs.sources import output_over_input
+def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...], options: Any) -> None:
+    """A usage error when a report would be written over an input, named or found in a folder."""
+    from checker.inputs.sources import output_over_input, output_over_walked_input
 
     clash = output_over_input(outputs, paths)
     if clash is not None:
         output, given = clash
         raise click.UsageError(_shown(f"refusing to write the report {output} over the input {given}"))
+    walked = output_over_walked_input(
+        outputs, paths, options.include, options.exclude, options.report_paths, options.respect_gitignore
+    )
+    if walked is not None:
+        output, found, folder = walked
+        raise click.UsageError(
+            f"refusing to write the report {output} over the input {found} (found in {folder})"
+        )
 
 
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
@@ -504,10 +540,9 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
 
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
-    from checker.inputs.sources import expand_paths
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
-    refs = expand_paths(paths, options.include, options.exclude, options.report_paths)
+    refs = options.inputs(paths)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
@@ -732,9 +767,10 @@ def _baseline_run(mode: str, flags: dict[str, Any]) -> None:
         input_format=flags["input_format"],
         baseline=old if mode != "record" else None,
     )
-    _refuse_overwriting_inputs([path], flags["paths"])
+    # The baseline, a quotecheck report, is passed over by a walk; so is the default report folder.
+    options.report_paths = (DEFAULT_REPORT_DIR,)
+    _refuse_overwriting_inputs([path], flags["paths"], options)
     _refuse_bad_report_paths([path])
-    options.report_paths = (path, DEFAULT_REPORT_DIR)
     report = _run_check(list(flags["paths"]), options, flags["jobs"] or os.cpu_count() or 1)
     report.quotes = None
     new = 0 if mode == "prune" else len(report.findings)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import pandas as pd
 
 from checker.baseline import Baseline
 from checker.findings import Severity
-from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED
+from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED, InputRef, expand_paths
 from checker.rules.registry import Rule, all_rules, get_rule
 from checker.userfiles import MAX_SETTINGS_FILE, UserFileError, read_user_toml
 
@@ -132,6 +134,24 @@ class Options:
     exclude: tuple[str, ...] = ()
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED
     report_paths: tuple[str, ...] = ()
+    # A walk leaves what .gitignore ignores; force_exclude applies `exclude` and .gitignore to
+    # files named as paths too; only_quote_files passes over files plainly not quote files.
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    only_quote_files: bool = False
+
+    def inputs(self, paths: Iterable[str | os.PathLike[str]]) -> list[InputRef]:
+        """The inputs these options take from `paths` (files, folders walked, `-`)."""
+        return expand_paths(
+            paths,
+            self.include,
+            self.exclude,
+            self.report_paths,
+            respect_gitignore=self.respect_gitignore,
+            force_exclude=self.force_exclude,
+            only_quote_files=self.only_quote_files,
+            max_size=self.max_decompressed_size,
+        )
 
 
 # Configuration files: `quotecheck.toml`, or `[tool.quotecheck]` in `pyproject.toml`.
@@ -148,6 +168,8 @@ CONFIG_KEYS = (
     "baseline",
     "include",
     "exclude",
+    "respect-gitignore",
+    "force-exclude",
 )
 
 
@@ -241,6 +263,10 @@ def _setting(key: str, value: Any, folder: Path) -> Any:
         if not isinstance(value, list) or not all(isinstance(i, str) and i for i in value):
             raise TypeError('expected a list of glob patterns, such as ["*.txt", "archive/**"]')
         return tuple(value)
+    if key in ("respect-gitignore", "force-exclude"):
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, not {value!r}")
+        return value
     if key == "severity":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise TypeError('expected a table of RULE = "error" | "warning" | "info"')

@@ -141,11 +141,19 @@ def test_missing_path_exits_2_and_the_other_files_are_still_checked(tmp_path):
     assert "2 files, 34 quotes" in result.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file_exits_2(tmp_path):
+def test_unreadable_file_exits_2(tmp_path, monkeypatch):
+    import checker.inputs.sources as sources
+
     locked = tmp_path / "locked.txt"
     locked.write_text(AIRLINK, encoding="utf-8")
-    locked.chmod(0)
+    real_open = os.open
+
+    def denied(path, *args, **kwargs):  # what chmod 0 does to anyone but root
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources.os, "open", denied)
     result = run(locked, SAMPLE)
     assert result.exit_code == ExitStatus.USAGE
     assert "Permission denied" in finding_lines(result.output, "QC901")[0]
@@ -378,21 +386,25 @@ def test_fifo_in_a_folder_is_reported_not_read(tmp_path):
     result = run(tmp_path)
     assert result.exit_code == ExitStatus.USAGE
     assert finding_lines(result.output, "QC901") == [
-        f"{tmp_path / 'pipe.txt'}: QC901 [error] {tmp_path / 'pipe.txt'}: not a regular file; not read"
+        f"{tmp_path / 'pipe.txt'}: QC901 [error] {tmp_path / 'pipe.txt'}: "
+        "a FIFO (named pipe), not a regular file; skipped"
     ]
     assert "2 files, 34 quotes" in result.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root lists folders whatever their mode")
-def test_unlistable_subfolder_is_reported(tmp_path):
+def test_unlistable_subfolder_is_reported(tmp_path, monkeypatch):
     (tmp_path / "page.txt").write_bytes(SAMPLE.read_bytes())
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0)
-    try:
-        report = check_paths([tmp_path])
-    finally:
-        locked.chmod(0o755)
+    real_scandir = os.scandir
+
+    def denied(path="."):  # what chmod 0 does to anyone but root
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    report = check_paths([tmp_path])
     assert report.exit_status == ExitStatus.USAGE
     assert "cannot read" in only(report, "QC901")["message"]
 

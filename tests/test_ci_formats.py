@@ -286,6 +286,14 @@ def test_markdown_shows_scraped_markup_as_text():
     assert "<code>&lt;img onerror=x&gt;|page</code>" in html
 
 
+def test_markdown_lists_the_inputs_it_could_not_check_beside_the_rule_table(page, tmp_path):
+    missing = tmp_path / "missing.txt"
+    text = markdown_summary(check_paths([page, missing]))
+    assert "**Inputs not checked:**" in text
+    assert f"- `{missing}: cannot read: No such file or directory`" in text
+    assert "| QC901 | `unreadable-input` | error | 1 |" in text
+
+
 def test_markdown_lists_only_the_first_findings_of_a_long_run(tmp_path):
     lines = [f"SYM{n} 207.00 Increased By ▲ 6.71 (3.{n}%)" for n in range(41, 80) if n % 10]
     path = tmp_path / "many.txt"

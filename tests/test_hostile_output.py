@@ -484,11 +484,6 @@ def test_every_renderer_shows_a_name_that_is_not_utf8_as_its_bytes(tmp_path):
     ], "the URI of the real bytes"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a name that is not UTF-8 reaches the findings frame, whose Arrow strings refuse it "
-    "(the folder walk is to name and skip such a file: issue 8, section 2)",
-)
 def test_a_folder_holding_a_name_that_is_not_utf8_is_checked_without_an_internal_error(tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()

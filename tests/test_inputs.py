@@ -393,20 +393,16 @@ def test_include_and_exclude_globs(tmp_path):
 def test_directory_walk_passes_over_the_runs_own_reports(tmp_path):
     make_tree(tmp_path)
     report_file = tmp_path / "b" / "report.json"
-    report_file.write_text("[]", encoding="utf-8")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "check",
-            "--no-config",
-            "--json",
-            str(report_file),
-            "--html",
-            str(tmp_path / "r.html"),
-            str(tmp_path),
-        ],
-    )
+    report_file.write_text("[]", encoding="utf-8")  # an input of the walk: never written over
+    args = ["check", "--no-config", "--json", str(report_file), "--html", str(tmp_path / "r.html")]
+    result = CliRunner().invoke(cli, [*args, str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert report_file.read_text(encoding="utf-8") == "[]"
+    report_file.unlink()
+    result = CliRunner().invoke(cli, [*args, str(tmp_path)])
     assert result.exit_code == 1, result.output  # the CSV's BOP percent is wrong
+    result = CliRunner().invoke(cli, [*args, str(tmp_path)])  # the reports now there are passed over
+    assert result.exit_code == 1, result.output
     report = json.loads(report_file.read_text(encoding="utf-8"))
     assert [Path(f["path"]).name for f in report["files"]] == [
         "page.html",

@@ -77,3 +77,98 @@ def detect_format(name: str, text: str, override: str | None = None) -> str:
     if override:
         return override
     return format_from_name(name) or sniff_format(text)
+
+
+# ------------------------------------------------------------------------------ own reports
+
+# The reports quotecheck writes, told by how each begins (checker/report.py's TOOL_NAME).
+_OWN_REPORT_HEADS = (
+    # JSON report: {"report_version": "1.0", "tool": {"name": "quotecheck", ...
+    re.compile(
+        rb'\A\s*\{\s*(?:"report_version"\s*:\s*"[^"]*"\s*,\s*)?"tool"\s*:\s*\{\s*"name"\s*:\s*"quotecheck"'
+    ),
+    # SARIF log: {"$schema": "...sarif...", "version": "2.1.0", "runs": [{"tool": {"driver": {"name": ...
+    re.compile(
+        rb'\A\s*\{\s*"\$schema"\s*:\s*"[^"]*sarif[^"]*".*?"driver"\s*:\s*\{\s*"name"\s*:\s*"quotecheck"',
+        re.S,
+    ),
+    # JUnit XML: <testsuites name="quotecheck" ...
+    re.compile(rb"\A\s*(?:<\?xml[^>]*\?>\s*)?<testsuites\s+name=\"quotecheck\""),
+    # HTML report: <!DOCTYPE html> ... <title>quotecheck: passed (...)</title>
+    re.compile(rb"\A\s*<!DOCTYPE html>.{0,2000}?<title>quotecheck: (?:passed|failed)\b", re.S | re.I),
+    # Markdown job summary: ## ✅ quotecheck: passed
+    re.compile(rb"\A## \S+ quotecheck: (?:passed|failed)\b"),
+)
+
+
+def is_own_report(head: bytes) -> bool:
+    """Whether the first bytes of a file are those of a report quotecheck wrote (JSON, SARIF,
+    JUnit, HTML or Markdown), so that a folder walk never reads its own reports back as input."""
+    return any(pattern.match(head) for pattern in _OWN_REPORT_HEADS)
+
+
+# ------------------------------------------------------------------------------ foreign files
+
+QUOTE_COLUMNS = frozenset({"symbol", "price", "direction", "arrow", "change", "percent"})
+# What any quote, broken quote or quote-like text holds (checker/parse.py): a direction word, an
+# arrow or one of its look-alikes or mojibake (also as an HTML entity), a percent in parentheses,
+# or an upper-case symbol and a number at the start or the end of a line. A superset of the
+# parser's tokens, so a file without any of them has no quote and nothing like one.
+_QUOTE_HINT = re.compile(
+    r"(?i:increased\s+by|decreased\s+by|no\s+change)"
+    r"|[▲▼△▽↑↓]|â–|â\u0096"
+    r"|(?i:&(?:#9650|#9660|#9651|#9661|#8593|#8595|#x25b2|#x25bc|#x25b3|#x25bd|#x2191|#x2193"
+    r"|uarr|darr|blacktriangle|blacktriangledown|utrif|dtrif);)"
+    r"|\(\s*[+\-\u2212]?[\d.,]+\s*%|%\s*\)"
+    r"|^[^\S\n]*[A-Z][A-Z0-9]*[^\S\n]+[+\-]?\d"
+    r"|(?<![A-Za-z0-9])[A-Z][A-Z0-9]*[^\S\n]+[+\-]?[\d.,]*\d[^\S\n]*$",
+    re.MULTILINE,
+)
+_FIELD_SEPARATORS = re.compile(r"[,;\t|]")
+
+
+def foreign_reason(name: str, data: bytes) -> str | None:
+    """Why a file is plainly not a quote file, or None when it is one (or may be one).
+
+    Plainly not: one of quotecheck's reports; a CSV/TSV whose header names fewer than two of the
+    quote columns; JSON or JSON Lines none of whose records names two quote fields (an object
+    with a `quotes` array is a quote file); a text or HTML file with no quote and nothing
+    quote-like in it (see _QUOTE_HINT); an empty file. Anything that cannot be told (JSON that
+    does not parse, say) is a quote file, so that it is checked and its fault reported.
+    """
+    if is_own_report(data[:4096]):
+        return "a quotecheck report"
+    from checker.read import decode
+
+    text = decode(data).text.lstrip("\ufeff")
+    if not text.strip():
+        return "empty"
+    input_format = detect_format(name, text)
+    if input_format in ("csv", "tsv"):
+        header = text.lstrip().split("\n", 1)[0]
+        named = {c.strip().strip("\"'").strip().lower() for c in _FIELD_SEPARATORS.split(header)}
+        return None if len(named & QUOTE_COLUMNS) >= 2 else "a table without quote columns"
+    if input_format in ("json", "jsonl"):
+        return _foreign_json(text, input_format == "jsonl")
+    return None if _QUOTE_HINT.search(text) else "no quote and nothing quote-like"
+
+
+def _quote_record(value: object) -> bool:
+    return isinstance(value, dict) and len({str(k).lower() for k in value} & QUOTE_COLUMNS) >= 2
+
+
+def _foreign_json(text: str, lines: bool) -> str | None:
+    try:
+        if lines:
+            values = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            values = [json.loads(text)]
+    except (ValueError, RecursionError):
+        return None  # broken JSON: checked, so that the fault is reported
+    for value in values:
+        if isinstance(value, dict) and "quotes" in value:
+            return None
+        records = value if isinstance(value, list) and not lines else [value]
+        if any(_quote_record(record) for record in records):
+            return None
+    return "JSON without quote records"

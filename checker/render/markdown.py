@@ -69,11 +69,11 @@ def markdown_summary(report: Report, top: int = TOP_FINDINGS) -> str:
         rules = {rule.code: rule for rule in report.rules}
         policy = report.options.policy
         lines += ["### Findings by rule", "", "| rule | name | severity | count |", "|---|---|---|---:|"]
-        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            rule = rules.get(code)
+        for rule_code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            rule = rules.get(rule_code)
             name = f"`{rule.name}`" if rule else ""
             severity = policy.severity_of(rule) if rule else ""
-            lines.append(f"| {code} | {name} | {severity} | {count} |")
+            lines.append(f"| {rule_code} | {name} | {severity} | {count} |")
         lines.append("")
         shown = report.findings.head(top)
         heading = "### Findings" if len(report.findings) <= top else f"### First {top} findings"
