@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # PARALLEL_MIN_BYTES, counting each file as PARALLEL_FILE_BYTES more than its size.
 PARALLEL_MIN_FILES = 8
 PARALLEL_FILE_BYTES = 8 << 10
-PARALLEL_MIN_BYTES = 16 << 20
+PARALLEL_MIN_BYTES = 32 << 20
 # Small text pages are checked BATCH_PAGES at a time (at most BATCH_BYTES of them): parsed,
 # framed and run through the rules together, which costs about as much as one page does alone.
 BATCH_PAGES = 256

@@ -1,8 +1,10 @@
 """Many input files checked by several processes, with the same report as one process gives.
 
-Files are handed out in batches (a process pays its start-up once per batch, not per file) and
-their results come back in input order, so findings, files and source lines are in the order of a
-serial run. Processes are started fresh (spawn): Arrow's thread pools do not survive a fork.
+Inputs are handed out in chunks of up to api.BATCH_PAGES (a chunk of small pages is one batch,
+see api.check_inputs), and each chunk comes back as a few Parts: one findings frame per batch,
+not one per file. Results are consumed in input order, so findings, files and source lines are
+in the order of a serial run. Processes are started fresh (spawn): Arrow's thread pools do not
+survive a fork. Each is given the options once, when it starts, and loads the profile once.
 """
 
 from __future__ import annotations
@@ -10,35 +12,45 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from checker.config import Options
 from checker.inputs.sources import InputRef
 
-BATCHES_PER_JOB = 8
-MAX_BATCH = 64
+CHUNKS_PER_JOB = 4  # at least this many chunks per process, so that none waits long for the last
+_WORKER: dict[str, Any] = {}
 
 
-def _check_batch(refs: list[InputRef], options: Options) -> list[tuple]:
-    """Check a batch of files in a worker process (quotes are sent back only if the report keeps them)."""
-    from checker.api import check_input
+def _start(options: Options) -> None:
+    """Set a worker process up: the options, the profile and the rules, once for all its chunks."""
     from checker.profile import load_profile
 
-    profile = load_profile(options.profile)
-    rules = options.policy.enabled_rules()
-    out = []
-    for ref in refs:
-        result, findings, quotes, sources = check_input(ref, options, profile, rules)
-        out.append((result, findings, quotes if options.include_quotes else None, sources))
-    return out
+    _WORKER["options"] = options
+    _WORKER["profile"] = load_profile(options.profile)
+    _WORKER["rules"] = options.policy.enabled_rules()
 
 
-def check_in_parallel(refs: list[InputRef], options: Options, jobs: int) -> Iterator[tuple[InputRef, tuple]]:
-    """(input, what check_input gives for it) for every input, in input order, checked by `jobs` processes."""
-    size = max(1, min(MAX_BATCH, -(-len(refs) // (jobs * BATCHES_PER_JOB))))
-    batches = [refs[start : start + size] for start in range(0, len(refs), size)]
+def _check_chunk(refs: list[InputRef]) -> list:
+    """Check a chunk of inputs in a worker process (quotes are sent back only if the report keeps them)."""
+    from checker.api import check_inputs
+
+    options = _WORKER["options"]
+    parts = list(check_inputs(refs, options, _WORKER["profile"], _WORKER["rules"]))
+    if not options.include_quotes:
+        for part in parts:
+            part.quotes = []
+    return parts
+
+
+def check_in_parallel(refs: list[InputRef], options: Options, jobs: int) -> Iterator[Any]:
+    """The api.Part of every input, in input order, checked by `jobs` processes."""
+    from checker.api import BATCH_PAGES
+
+    size = max(1, min(BATCH_PAGES, -(-len(refs) // (jobs * CHUNKS_PER_JOB))))
+    chunks = [refs[start : start + size] for start in range(0, len(refs), size)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for batch, results in zip(
-            batches, pool.map(_check_batch, batches, [options] * len(batches)), strict=True
-        ):
-            yield from zip(batch, results, strict=True)
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start, initargs=(options,)
+    ) as pool:
+        for parts in pool.map(_check_chunk, chunks):
+            yield from parts
