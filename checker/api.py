@@ -14,7 +14,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -295,16 +295,16 @@ def _check_page(
         return _internal_error(page.name, error)
 
 
-def _take(columns: dict[str, object], rows: np.ndarray | slice) -> dict[str, object]:
+def _take(columns: dict[str, Any], rows: np.ndarray | slice) -> dict[str, Any]:
     """The parsed columns (numpy or Arrow arrays) at `rows` (an index array or a slice)."""
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     for key, values in columns.items():
         if isinstance(values, np.ndarray):
             out[key] = values[rows]
         elif isinstance(rows, slice):
-            out[key] = values.slice(rows.start, rows.stop - rows.start)  # type: ignore[attr-defined]
+            out[key] = values.slice(rows.start, rows.stop - rows.start)
         else:
-            out[key] = values.take(pa.array(rows))  # type: ignore[attr-defined]
+            out[key] = values.take(pa.array(rows))
     return out
 
 
@@ -318,7 +318,7 @@ def _check_batch(pages: list[_Page], options: Options, profile: Profile, rules: 
     line_counts = np.array([len(page.lines) for page in pages], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(line_counts)])
     parsed = parse_array(pa.concat_arrays([page.lines for page in pages]))
-    columns = parsed.columns
+    columns: dict[str, Any] = parsed.columns  # numpy and Arrow arrays
     global_line = np.asarray(columns["line"], dtype=np.int64)
     page_of = np.searchsorted(starts, global_line - 1, side="right") - 1
     columns["line"] = global_line - starts[page_of]
