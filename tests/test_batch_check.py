@@ -134,3 +134,54 @@ def test_a_page_that_breaks_its_batch_is_one_finding_and_the_others_are_still_ch
     for mine, reference in zip(report.files, clean.files, strict=True):
         if mine.status == "checked":
             assert mine.as_dict() == reference.as_dict()
+
+
+def test_chunks_a_worker_fails_on_are_checked_by_the_run_itself(tmp_path, monkeypatch):
+    from concurrent.futures import Future
+
+    import checker.parallel
+
+    class DyingPool:  # every worker dies: each chunk handed out comes back as a failure
+        handed: list = []
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def submit(self, function, *args):
+            self.handed.append(function.__name__)
+            future: Future = Future()
+            future.set_exception(RuntimeError("worker died"))
+            return future
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            pass
+
+    pages = _folder(tmp_path)
+    serial = api.check_paths([pages], Options())
+    monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", DyingPool)
+    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(api, "BATCH_PAGES", 5)
+    parallel = api.check_paths([pages], Options(), jobs=3)
+    assert "_check_chunk" in DyingPool.handed
+    assert _json(parallel, tmp_path / "parallel.json") == _json(serial, tmp_path / "serial.json")
+
+
+def test_a_worker_checks_its_chunk_as_the_run_would_and_keeps_quotes_only_when_asked(tmp_path):
+    from checker.inputs.sources import expand_paths
+    from checker.parallel import _check_chunk, _start
+    from checker.profile import load_profile
+
+    pages = _folder(tmp_path)
+    refs = list(expand_paths([pages]))
+    for options in (Options(), Options(include_quotes=True)):
+        _start(options)
+        sent = _check_chunk(refs)
+        here = list(
+            api.check_inputs(refs, options, load_profile(options.profile), options.policy.enabled_rules())
+        )
+        assert [p.names for p in sent] == [p.names for p in here]
+        assert [[r.as_dict() for r in p.results] for p in sent] == [
+            [r.as_dict() for r in p.results] for p in here
+        ]
+        assert all(a.findings.equals(b.findings) for a, b in zip(sent, here, strict=True))
+        assert any(p.quotes for p in sent) == options.include_quotes
