@@ -7,7 +7,7 @@ workers are kept a few chunks ahead, from the front of what is left. This proces
 chunks in input order itself whenever the next one is not handed out (or is handed out but not
 started: it takes it back), and while it waits for a worker it checks a later chunk. So it is
 never idle while work is left and never waits for a worker still starting (about a second of
-imports), and a run is not much slower than with `--jobs 1` even on a busy machine. Parts are
+imports): on a busy machine a run costs little more than with `--jobs 1`. Parts are
 given out in input order, so findings, files and source lines are those of a serial run.
 Workers are started fresh (spawn): Arrow's thread pools do not survive a fork. Each is given
 the options once, when it starts, and loads the profile once. Should a worker fail, this
