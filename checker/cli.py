@@ -185,7 +185,8 @@ def cli() -> None:
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Processes checking files in parallel when there are more than 8 (default: the number of cores).",
+    help="Processes checking files in parallel when there are more than 8 and enough work to pay for "
+    "starting them (default: the number of cores).",
 )
 def check(
     paths: tuple[str, ...],
