@@ -14,7 +14,7 @@ from quote_pages import FAULTY_PAGE
 from checker.api import check_paths, check_text
 from checker.cli import cli
 from checker.render.terminal import make_console, render_terminal, wants_progress
-from checker.render.text import finding_lines
+from checker.render.text import finding_lines, summary_line
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FINDING_LINE = re.compile(
@@ -45,7 +45,7 @@ def test_piped_output_is_plain_finding_lines_then_summary(page):
         findings[0]
         == f"{page}:2:37: QC303 [error] percent 3.36% does not match change / previous price (= 3.35%)"
     )
-    assert lines[-1] == "1 file, 5 quotes: 3 errors, 1 warnings, 0 infos (failed)"
+    assert lines[-1] == "1 file, 5 quotes: 3 errors, 1 warning, 0 infos (failed)"
 
 
 def test_terminal_lines_are_the_plain_text_lines(page):
@@ -84,7 +84,7 @@ def test_summary_table_is_stable_with_a_pinned_console():
         "files   quotes   errors   warnings   infos\n"
         "──────────────────────────────────────────\n"
         "    1        5        3          1       0\n"
-        "1 file, 5 quotes: 3 errors, 1 warnings, 0 infos (failed)\n"
+        "1 file, 5 quotes: 3 errors, 1 warning, 0 infos (failed)\n"
     )
 
 
@@ -92,7 +92,7 @@ def test_quiet_prints_no_finding_line_but_the_summary_and_keeps_the_exit_status(
     result = run([str(page), "--quiet"])
     assert result.exit_code == 1
     assert not any(FINDING_LINE.match(line) for line in result.output.splitlines())
-    assert "3 errors, 1 warnings" in result.output
+    assert "3 errors, 1 warning" in result.output
 
 
 def test_statistics_count_findings_by_rule_instead_of_lines(page):
@@ -156,3 +156,8 @@ def test_check_paths_reports_each_checked_file(tmp_path):
     seen: list[Path] = []
     check_paths(paths, on_checked=seen.append)
     assert seen == paths
+
+
+def test_summary_line_counts_in_the_singular_and_the_plural():
+    one = check_text("AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)", name="one.txt")
+    assert summary_line(one) == "1 file, 1 quote: 1 error, 0 warnings, 0 infos (failed)"

@@ -41,6 +41,11 @@ def summary_line(report: Report) -> str:
     s = report.summary()
     verdict = "passed" if s["passed"] else "failed"
     return (
-        f"{s['files']} file{'s' if s['files'] != 1 else ''}, {s['quotes']} quotes: "
-        f"{s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos ({verdict})"
+        f"{counted(s['files'], 'file')}, {counted(s['quotes'], 'quote')}: {counted(s['errors'], 'error')}, "
+        f"{counted(s['warnings'], 'warning')}, {counted(s['infos'], 'info')} ({verdict})"
     )
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 quote`, `2 quotes`, `0 quotes`: a count with its noun in the right number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
