@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from checker.config import Options
 from checker.findings import SOURCE_CONTEXT_PER_RULE, column_lists, combine, context_lines, severity_counts
 from checker.frame import FRAME_COLUMNS, build_frame, empty_frame, frame_numbers
 from checker.inputs.detect import detect_format
-from checker.inputs.sources import InputRef, RawInput, read_input, read_stream
+from checker.inputs.sources import InputRef, RawInput, display_name, read_input, read_stream
 from checker.parse import Lines, ParseResult, line_array, parse_array, parse_lines, parse_text, split_lines
 from checker.profile import Profile, load_profile
 from checker.read import Decoded, binary_reason, decode
@@ -49,11 +50,15 @@ BATCH_BYTES = 8 << 20
 BATCH_MAX_BYTES = 1 << 20  # a page larger than this is checked on its own
 # Lines longer than this are not copied into reports as source context.
 MAX_SOURCE_LINE = 2000
+# A str handed to check_text may hold lone surrogates, which no frame or report can carry.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_text(text: str, name: str = "<text>", options: Options | None = None) -> Report:
     """Check one text (a scraped page) and return its Report."""
     options = options or Options()
+    name = display_name(name)
+    text = _LONE_SURROGATE.sub("\ufffd", text)  # only a caller's str can hold one; no file decodes to it
     run = _Run(_new_report(options))
     profile = load_profile(options.profile)
     try:
@@ -68,6 +73,7 @@ def check_bytes(data: bytes, name: str = "<bytes>", options: Options | None = No
     import io
 
     options = options or Options()
+    name = display_name(name)
     run = _Run(_new_report(options))
     profile = load_profile(options.profile)
     try:
@@ -83,6 +89,7 @@ def check_frame(frame: pd.DataFrame, name: str = "<frame>", options: Options | N
     from checker.tabular import quotes_from_records
 
     options = options or Options()
+    name = display_name(name)
     profile = load_profile(options.profile)
     run = _Run(_new_report(options))
     try:

@@ -521,3 +521,29 @@ def test_a_usage_error_naming_a_hostile_file_is_shown_escaped(tmp_path):
     stderr = assert_inert(result.stderr, "stderr")
     assert "in\\x1b]0;owned\\x07put\\u202e.txt" in stderr and "Traceback" not in stderr
     assert (tmp_path / name).read_bytes() == HOSTILE_PAGE.encode("utf-8"), "the input is untouched"
+
+
+def test_the_python_api_takes_names_and_text_with_lone_surrogates():
+    import pandas as pd
+
+    from checker.api import check_bytes, check_frame, check_text
+    from checker.exitcodes import ExitStatus
+
+    faulty = "AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)"
+    reports = [
+        check_text(f"{faulty} \ud800", name="page-\udcff.txt"),
+        check_bytes(faulty.encode("utf-8"), name="page-\ud800.txt"),
+        check_frame(
+            pd.DataFrame(
+                [{"symbol": "AIRLINK", "price": "207.00", "direction": "Increased By", "arrow": "▼",
+                  "change": "6.71", "percent": "3.35"}]
+            ),
+            name="frame-\udcff",
+        ),
+    ]  # fmt: skip
+    for report in reports:
+        assert report.exit_status == ExitStatus.FINDINGS
+        assert list(report.findings["rule"]) == ["QC302"]
+        name = report.findings["file"].iloc[0]
+        name.encode("utf-8")  # a name every report can carry
+        assert "\\x" in name or "\\u" in name
