@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -313,6 +314,14 @@ def test_step_summary_is_appended_when_github_sets_it(page, tmp_path):
     text = summary_file.read_text(encoding="utf-8")
     assert text.startswith("## earlier step\n")
     assert text.count("## ❌ quotecheck: failed") == 2
+
+
+def test_a_step_summary_that_is_a_fifo_never_blocks_the_run(page, tmp_path):
+    fifo = tmp_path / "summary.fifo"
+    os.mkfifo(fifo)
+    result = run([str(page)], env={"GITHUB_STEP_SUMMARY": str(fifo)})
+    assert result.exit_code == 1  # the page's findings decide, as without a step summary
+    assert "cannot append to $GITHUB_STEP_SUMMARY" in result.output
 
 
 def test_report_files_are_written_whole_into_new_folders(page, tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 from checker.findings import column_lists
 from checker.render.escape import display
@@ -96,6 +97,20 @@ def save_markdown(report: Report, path: str | os.PathLike[str]) -> None:
 
 
 def append_markdown(report: Report, path: str | os.PathLike[str]) -> None:
-    """Append the job summary to `path` (GitHub's step summary file collects several steps)."""
-    with open(path, "a", encoding="utf-8") as stream:
+    """Append the job summary to `path` (GitHub's step summary file collects several steps).
+
+    Only a regular file is appended to: the file is opened without blocking (a FIFO nobody reads
+    would otherwise hang the run) and anything else is refused with an OSError.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags, 0o666)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"{os.fspath(path)} is not a regular file")
+        os.set_blocking(descriptor, True)
+        stream = os.fdopen(descriptor, "a", encoding="utf-8")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with stream:
         stream.write(markdown_summary(report))
