@@ -661,6 +661,59 @@ def _finish(run: _Run) -> Report:
     return report
 
 
+# Report formats by file extension, for save_report.
+REPORT_FORMATS = {
+    ".json": "json",
+    ".html": "html",
+    ".htm": "html",
+    ".sarif": "sarif",
+    ".xml": "junit",
+    ".md": "markdown",
+    ".txt": "text",
+}
+
+
+def save_report(report: Report, path: str | os.PathLike[str], format: str | None = None) -> None:
+    """Write a Report to `path` as the command line does: json, html, sarif, junit, markdown or text.
+
+    Without `format`, the file's extension picks it (.json, .html, .sarif, .xml for JUnit, .md,
+    .txt). The file is written whole or not at all; a path that cannot be written raises
+    checker.render.output.ReportWriteError, naming the path and the reason.
+    """
+    chosen = format or REPORT_FORMATS.get(Path(path).suffix.lower())
+    if chosen is None:
+        known = ", ".join(sorted(REPORT_FORMATS))
+        raise ValueError(f"{os.fspath(path)}: say format=... or use a known extension ({known})")
+    if chosen == "json":
+        from checker.render.json import save_json
+
+        save_json(report, path)
+    elif chosen == "html":
+        from checker.render.html import save_html
+
+        save_html(report, path)
+    elif chosen == "sarif":
+        from checker.render.sarif import save_sarif
+
+        save_sarif(report, path, base=Path.cwd())
+    elif chosen == "junit":
+        from checker.render.junit import save_junit
+
+        save_junit(report, path)
+    elif chosen == "markdown":
+        from checker.render.markdown import save_markdown
+
+        save_markdown(report, path)
+    elif chosen == "text":
+        from checker.render.output import atomic_writer
+        from checker.render.terminal import make_console, render_terminal
+
+        with atomic_writer(path) as stream:
+            render_terminal(report, make_console(file=stream, color_system=None, force_terminal=False))
+    else:
+        raise ValueError(f"unknown report format {chosen!r} (json, html, sarif, junit, markdown, text)")
+
+
 __all__ = [
     "FRAME_COLUMNS",
     "Part",
@@ -672,4 +725,5 @@ __all__ = [
     "check_paths",
     "check_text",
     "frame_numbers",
+    "save_report",
 ]
