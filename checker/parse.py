@@ -119,6 +119,18 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
 
+def line_count(lines: list[str] | Lines | object) -> int:
+    """How many lines a text has, from its split lines: a final line break ends the last line and
+    starts no new one (`a\nb\n` has 2 lines, as `wc -l` counts), and a last line without a break
+    still counts (`a\nb` has 2 too). An empty text has none."""
+    count = len(lines)  # type: ignore[arg-type]
+    if not count:
+        return 0
+    last = lines[count - 1]  # type: ignore[index]
+    last = last.as_py() if hasattr(last, "as_py") else last  # a line_array's element
+    return count - 1 if last == "" else count
+
+
 def _check_stretch(stretch: str, offset: int, line_no: int, whole_line: bool) -> Unparsed | None:
     """Classify text that is not part of any quote: a broken quote, quote-like text, or prose."""
     end = len(stretch.rstrip())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from checker.findings import combine, from_records
@@ -28,7 +29,13 @@ def check_quotes(
     """Every finding of the enabled frame rules (and the pandera schema) on a quote frame."""
     if not len(frame):
         return combine([])
-    ctx = CheckContext(frame=frame, numbers=numbers or frame_numbers(frame), profile=profile, as_of=as_of)
+    ctx = CheckContext(
+        frame=frame,
+        numbers=numbers or frame_numbers(frame),
+        profile=profile,
+        as_of=as_of,
+        enabled=frozenset(rule.code for rule in rules),
+    )
     parts = []
     if any(rule.family == SCHEMA_FAMILY for rule in rules):
         parts.append(schema_findings(ctx))
@@ -92,6 +99,71 @@ def decode_findings(problems: list[DecodeProblem], file: str, encoding: str) -> 
     )
 
 
+# Findings that can hold the bytes that did not decode: the arrow's place, or a line that does not
+# parse. The bytes are told in that finding, not in a second one: one fault, one finding.
+_HOLDERS = ("QC205", "QC101", "QC102", "QC103")
+
+
+def with_decode_findings(
+    findings: pd.DataFrame, problems: list[DecodeProblem], file: str, encoding: str
+) -> pd.DataFrame:
+    """`findings` and the findings of bytes that did not decode, as one sorted frame.
+
+    Bad bytes where a quote's arrow stands (QC205) or inside a line that starts like a quote but
+    does not parse (QC101-QC103) are named in that finding's message instead of drawing a QC902
+    of their own.
+    """
+    if not problems:
+        return combine([findings])
+    holders: dict[int, list[int]] = {}
+    if len(findings):
+        candidate = (findings["rule"].isin(_HOLDERS) & (findings["file"] == file)).to_numpy(
+            dtype=bool, na_value=False
+        )
+        for index in np.flatnonzero(candidate).tolist():
+            line = findings["line"].iat[index]
+            if line is not pd.NA:
+                holders.setdefault(int(line), []).append(index)
+    kept: list[DecodeProblem] = []
+    told: dict[int, list[str]] = {}
+    for problem in problems:
+        holder = _holder(findings, holders.get(problem.line, ()), problem)
+        if holder is None:
+            kept.append(problem)
+        else:
+            arrow = findings["rule"].iat[holder] == "QC205"
+            told.setdefault(holder, []).append(_bytes_phrase(problem, encoding, arrow))
+    if told:
+        findings = findings.copy()
+        position = findings.columns.get_loc("message")
+        for index, phrases in told.items():
+            findings.iat[index, position] = f"{findings['message'].iat[index]}; " + "; ".join(phrases)
+    return combine([findings, decode_findings(kept, file, encoding)])
+
+
+def _holder(findings: pd.DataFrame, candidates: object, problem: DecodeProblem) -> int | None:
+    """The finding (by position) that covers the column of `problem`, if any."""
+    for index in candidates:
+        column = findings["column"].iat[index]
+        if column is pd.NA:
+            continue
+        if findings["rule"].iat[index] == "QC205":
+            if int(column) == problem.column:
+                return index
+            continue
+        end = findings["end_column"].iat[index]
+        if int(column) <= problem.column and (end is pd.NA or problem.column <= int(end)):
+            return index
+    return None
+
+
+def _bytes_phrase(problem: DecodeProblem, encoding: str, arrow: bool) -> str:
+    shown = _shown_bytes(problem.raw)
+    what = "NUL bytes" if problem.reason == NUL else f"bytes not valid in {encoding}"
+    where = "the arrow is" if arrow else f"at column {problem.column} are"
+    return f"{where} {what} ({shown}, at byte offset {problem.byte_offset})"
+
+
 # A broken stretch can be a whole 100 MB line; the finding shows its start, and its span says how long.
 MAX_OBSERVED = 200
 
@@ -112,6 +184,17 @@ def _decode_message(problem: DecodeProblem, file: str, encoding: str) -> str:
         return f"{file}: {count} NUL byte{'s' if count != 1 else ''} at byte offset {problem.byte_offset}"
     shown = _shown_bytes(problem.raw)
     return f"{file}: bytes {shown} at byte offset {problem.byte_offset} are not valid {encoding}"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 line`, `2 lines`: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def no_quotes_finding(file: str, lines: int, records: bool = False) -> pd.DataFrame:
+    """QC903 for a file in which no quote (or no usable quote record) was found."""
+    what = "no usable quote record" if records else "no quote"
+    return file_finding("QC903", file, f"{file}: {what} found in {plural(lines, 'line')}")
 
 
 def file_finding(

@@ -116,7 +116,7 @@ def test_file_with_no_quotes(tmp_path):
     result = run(prose)
     assert result.exit_code == ExitStatus.OK
     assert finding_lines(result.output, "QC903") == [
-        f"{prose}: QC903 [warning] {prose}: no quote found in 3 lines"
+        f"{prose}: QC903 [warning] {prose}: no quote found in 2 lines"
     ]
 
 

@@ -6,17 +6,41 @@ row; pandera's wide checks would yield one failure per column of every failing r
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from checker.findings import Severity, empty_findings
-from checker.numeric import PercentCheck, aligned, format_percent, percent_check
+from checker.numeric import Numbers, PercentCheck, aligned, format_percent, percent_check
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 UP, DOWN, FLAT = 1, -1, 0
 _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
+
+
+def price_not_positive(ctx: CheckContext) -> np.ndarray:
+    """Rows whose price reads as zero or less (what QC202 reports)."""
+    price = ctx.numbers["price"]
+    return price.readable & (np.nan_to_num(price.value, nan=1.0) <= 0)
+
+
+def percent_out_of_range(ctx: CheckContext) -> np.ndarray:
+    """Rows whose percent reads as -100 or less (what QC203 reports)."""
+    percent = ctx.numbers["percent"]
+    return percent.readable & (np.nan_to_num(percent.value, nan=0.0) <= -100)
+
+
+def _shown_previous_not_positive(ctx: CheckContext) -> np.ndarray:
+    """Rows whose shown price minus shown change is zero or less (readable figures only)."""
+    price, change = ctx.numbers["price"], ctx.numbers["change"]
+    p, c, _scale = aligned(price, change, headroom=2)
+    return price.readable & change.readable & ((p - c) <= 0).astype(bool)
 
 
 def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
@@ -45,6 +69,13 @@ def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
     # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
     # arithmetic rule judges it, this one lets it abstain.
     percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
+    # A percent of -100 or less is QC203's finding; beside a previous price of zero or less it is
+    # what those figures give (QC304's finding). Either way its sign is no separate fault.
+    beyond = percent_out_of_range(ctx)
+    explained = (beyond & ctx.runs("QC203")) | (
+        beyond & ctx.runs("QC304") & _shown_previous_not_positive(ctx)
+    )
+    percent = np.where(explained, _ABSENT, percent)
     signals = {"direction": word, "arrow": arrow, "change": change, "percent": percent}
     ctx.shared["signals"] = signals
     ctx.shared["truth"] = consensus(signals)
@@ -83,7 +114,111 @@ def _vote_index(signal: np.ndarray) -> np.ndarray:
     return index[np.newaxis, :]
 
 
-_WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
+_SIGNED_FIELDS = ("direction", "change", "percent")
+
+
+def blamed_field(ctx: CheckContext) -> np.ndarray:
+    """For each row, the one field QC301 blames (`direction`, `change`, `percent`) or ''."""
+    if "blamed" not in ctx.shared:
+        signals, truth = _signals(ctx), _truth(ctx)
+        wrong = [(signals[n] != _ABSENT) & (truth != _ABSENT) & (signals[n] != truth) for n in _SIGNED_FIELDS]
+        ctx.shared["blamed"] = np.select(wrong, list(_SIGNED_FIELDS), "").astype(object)
+    return ctx.shared["blamed"]
+
+
+def _arrow_goes_with_word(ctx: CheckContext) -> np.ndarray:
+    """Rows whose arrow is the one their direction word is shown with (`▼` for `No Change`)."""
+    word = _signals(ctx)["direction"]
+    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
+    return (up & (word == UP)) | (down & ((word == DOWN) | (word == FLAT)))
+
+
+def corrected_numbers(ctx: CheckContext) -> dict[str, Numbers]:
+    """The change and percent with the sign QC301 finds wrong put right, computed once.
+
+    The arithmetic rules check these, so that a change missing its minus is one finding (the sign
+    mismatch), not also a percent mismatch computed from the wrong sign. A blamed figure whose
+    sign alone cannot be put right (a move shown as 0, or a move on a quote that did not move) is
+    unreadable here: the arithmetic abstains on it.
+    """
+    if "corrected" in ctx.shared:
+        return ctx.shared["corrected"]
+    out = {"change": ctx.numbers["change"], "percent": ctx.numbers["percent"]}
+    if ctx.runs("QC301"):
+        blamed, truth = blamed_field(ctx), _truth(ctx)
+        for name in ("change", "percent"):
+            rows = blamed == name
+            if not rows.any():
+                continue
+            numbers = out[name]
+            fixable = rows & (truth != FLAT) & (numbers.mantissa != 0)
+            mantissa = np.where(fixable, np.abs(numbers.mantissa) * np.where(truth == UP, 1, -1), numbers.mantissa)
+            readable = numbers.readable & ~(rows & ~fixable)
+            value = np.where(readable, mantissa / np.power(10.0, numbers.decimals), np.nan)
+            out[name] = dataclasses.replace(numbers, mantissa=mantissa, readable=readable, value=value)
+    ctx.shared["corrected"] = out
+    return out
+
+
+def flip_sign(text: str) -> str:
+    """A shown number with the other sign (`0.10` -> `-0.10`)."""
+    if text[:1] in ("-", "\u2212"):
+        return text[1:]
+    return "-" + (text[1:] if text[:1] == "+" else text)
+
+
+def _zero_like(text: str) -> str:
+    """0 shown with as many decimals as `text` (`0.05` -> `0.00`, `4.1` -> `0`)."""
+    decimals = len(text.partition(".")[2])
+    return "0." + "0" * decimals if decimals else "0"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+_MOVES = {UP: "rose", DOWN: "fell", FLAT: "did not move"}
+_SIGN_WORDS = {UP: "is positive", DOWN: "is negative", FLAT: "is 0"}
+_DIRECTION_WORDS = {UP: "Increased By", DOWN: "Decreased By", FLAT: "No Change"}
+_ARROWS = {UP: "▲", DOWN: "▼", FLAT: "▼"}
+
+
+def arrows_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
+    """For the rows of `mask`, the arrow the quote's agreed move calls for (`▼` for no move), or ''."""
+    truth = _truth(ctx)[np.asarray(mask, dtype=bool)]
+    return np.select([truth == UP, (truth == DOWN) | (truth == FLAT)], ["▲", "▼"], "").astype(object)
+
+
+def directions_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
+    """For the rows of `mask`, the direction word the quote's agreed move calls for, or ''."""
+    truth = _truth(ctx)[np.asarray(mask, dtype=bool)]
+    return np.select(
+        [truth == UP, truth == DOWN, truth == FLAT], [_DIRECTION_WORDS[m] for m in (UP, DOWN, FLAT)], ""
+    ).astype(object)
+
+
+def _shown(ctx: CheckContext, row: int, name: str) -> str:
+    """How a field reads in a message: `Decreased By`, `▼`, `change -0.10`, `percent -0.95%`."""
+    frame = ctx.frame
+    if name == "direction":
+        return str(frame["direction_text"].iat[row])
+    if name == "arrow":
+        return str(frame["arrow_text"].iat[row])
+    if name == "change":
+        return f"change {frame['change_text'].iat[row]}"
+    return f"percent {frame['percent_text'].iat[row]}%"
+
+
+def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...]) -> str:
+    """`Decreased By, ▼ and percent -0.95% say the quote fell`: the fields that agree on `truth`."""
+    signals = _signals(ctx)
+    agreeing = [
+        _shown(ctx, row, name)
+        for name in ("direction", "arrow", "change", "percent")
+        if name not in leave_out and signals[name][row] == truth
+    ]
+    verb = "says" if len(agreeing) == 1 else "say"
+    return f"{_join(agreeing)} {verb} the quote {_MOVES[int(truth)]}"
 
 
 @declare(
@@ -92,47 +227,57 @@ _WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
     Severity.ERROR,
     "Direction word, sign of the change and sign of the percent disagree.",
     "`Increased By` goes with a positive change and percent, `Decreased By` with negative ones, and "
-    "`No Change` with a change of 0 and a percent of 0. The field that disagrees with the others "
-    "is named. A percent shown as 0 on a small move is left to the percent arithmetic, and so is "
-    "an index change shown as 0 on a rise or fall smaller than its rounding.",
+    "`No Change` with a change of 0 and a percent of 0. The one field that disagrees with the "
+    "others is named, and the figure it should show is expected (the value with the other sign, "
+    "or the direction word with its arrow). The percent arithmetic is then checked with the sign "
+    "put right, so a change missing its minus is this finding only. A percent shown as 0 on a "
+    "small move is left to the percent arithmetic, and so is an index change shown as 0 on a rise "
+    "or fall smaller than its rounding.",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Increased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Decreased By ▼ 0.10 (-0.95%)",
     ("direction", "change", "percent"),
 )
 def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose direction word, change sign and percent sign disagree."""
-    signals = _signals(ctx)
-    truth = _truth(ctx)
-    names = ("direction", "change", "percent")
-    wrong = {n: (signals[n] != _ABSENT) & (truth != _ABSENT) & (signals[n] != truth) for n in names}
-    mask = wrong["direction"] | wrong["change"] | wrong["percent"]
+    blamed = blamed_field(ctx)
+    mask = blamed != ""
     if not mask.any():
         return empty_findings()
-    frame = ctx.frame
-    blamed = np.select([wrong["direction"], wrong["change"]], ["direction", "change"], "percent")
-    column = np.select(
-        [wrong["direction"], wrong["change"]],
-        [frame["direction_col"].to_numpy(), frame["change_col"].to_numpy()],
-        frame["percent_col"].to_numpy(),
-    )
-    # Texts and messages only for the failing rows.
-    on_direction, on_change = wrong["direction"][mask], wrong["change"][mask]
-    percent_shown = (pd.Series(frame["percent_text"].array[mask]) + "%").to_numpy(dtype=object, na_value="")
-    observed = np.where(
-        on_direction,
-        ctx.texts("direction_text", mask),
-        np.where(on_change, ctx.texts("change_text", mask), percent_shown),
-    ).astype(object)
-    truth_word = _words(truth[mask])
-    message = (
-        blamed[mask].astype(object)
-        + " "
-        + observed
-        + " disagrees with the rest of the quote, which says "
-        + truth_word
-    )
-    out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, truth_word, message, column=column)
-    out["field"] = blamed[mask]
+    frame, truth = ctx.frame, _truth(ctx)
+    signals = _signals(ctx)
+    with_arrow = _arrow_goes_with_word(ctx)
+    rows = np.flatnonzero(mask)
+    observed = np.empty(len(rows), dtype=object)
+    expected = np.empty(len(rows), dtype=object)
+    message = np.empty(len(rows), dtype=object)
+    column = np.empty(len(rows), dtype=np.int64)
+    for i, row in enumerate(rows.tolist()):
+        name, move = blamed[row], int(truth[row])
+        if name == "direction":
+            # The arrow shown with the word is part of the same fault: one finding for both.
+            shown = str(frame["direction_text"].iat[row])
+            want = _DIRECTION_WORDS[move]
+            arrow_too = bool(with_arrow[row])
+            if arrow_too:
+                shown += " " + str(frame["arrow_text"].iat[row])
+                want += " " + _ARROWS[move]
+            leave_out = ("direction", "arrow") if arrow_too else ("direction",)
+            observed[i], expected[i] = shown, want
+            message[i] = f"direction {shown} but {_evidence(ctx, row, move, leave_out)}"
+        else:
+            shown = str(frame[f"{name}_text"].iat[row])
+            if move == FLAT:
+                want = _zero_like(shown)
+            elif signals[name][row] == FLAT:
+                want = "> 0" if move == UP else "< 0"
+            else:
+                want = flip_sign(shown)
+            label = f"{name} {shown}{'%' if name == 'percent' else ''}"
+            observed[i], expected[i] = shown, want
+            message[i] = f"{label} {_SIGN_WORDS[int(signals[name][row])]} but {_evidence(ctx, row, move, (name,))}"
+        column[i] = frame[f"{name}_col"].iat[row]
+    out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, expected, message, column=column)
+    out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
 
 
@@ -142,7 +287,8 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
     Severity.ERROR,
     "The arrow points the other way from the quote's move.",
     "`▲` marks a rise and `▼` a fall. `No Change` is shown with `▼` in this feed, which is not an "
-    "error; `▲` on `No Change` is. The move is what the direction word and the signs agree on.",
+    "error; `▲` on `No Change` is. The move is what the direction word and the signs agree on. "
+    "An arrow that goes with a direction word found wrong (QC301) is part of that finding.",
     "WTL 1.27 No Change ▼ 0.00 (0%)",
     "AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)",
     ("arrow",),
@@ -154,28 +300,97 @@ def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
     expected_up = truth == UP
     expected_down = (truth == DOWN) | (truth == FLAT)
     mask = (up & expected_down) | (down & expected_up)
+    if ctx.runs("QC301"):
+        mask &= ~((blamed_field(ctx) == "direction") & _arrow_goes_with_word(ctx))
     if not mask.any():
         return empty_findings()
     expected = np.where(expected_up[mask], "▲", "▼").astype(object)
-    message = "arrow " + ctx.texts("arrow", mask) + " but the quote moves " + _words(truth[mask])
+    rows = np.flatnonzero(mask)
+    message = np.array(
+        [
+            f"arrow {ctx.frame['arrow_text'].iat[row]} but {_evidence(ctx, row, int(truth[row]), ('arrow',))}"
+            for row in rows.tolist()
+        ],
+        dtype=object,
+    )
     observed = ctx.frame["arrow_text"]
     return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message)
 
 
 def _percent(ctx: CheckContext) -> PercentCheck:
-    """The percent arithmetic of every row (see `percent_check`), computed once per frame."""
+    """The percent arithmetic of every row, signs put right (see `corrected_numbers`), computed once."""
     if "percent" not in ctx.shared:
-        numbers = ctx.numbers
+        corrected = corrected_numbers(ctx)
         ctx.shared["percent"] = percent_check(
-            numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2
+            ctx.numbers["price"], corrected["change"], corrected["percent"], ctx.exact, 2
         )
     return ctx.shared["percent"]
 
 
-def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator rounded half away from zero, on exact integers (denominator > 0)."""
-    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
-    return np.where(numerator < 0, -magnitude, magnitude)
+def _shown_decimal(mantissa: int, decimals: int) -> Decimal:
+    return Decimal(mantissa).scaleb(-decimals)
+
+
+def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the rows of `mask`: the percent that would make each quote consistent, and why.
+
+    The percent is formatted as the feed shows it: for exact figures the one rounded value, for
+    rounded ones every 2-decimal percent whose own rounding meets what the shown level and change
+    admit (`0.15` or `0.14 to 0.15`). The reason reads `change 0.24 over previous price 15.24 is
+    1.57%`. Both are '' where the arithmetic cannot be done (previous price not above 0).
+    """
+    price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
+    shown_change = ctx.numbers["change"]
+    rows = np.flatnonzero(mask)
+    expected = np.full(len(rows), "", dtype=object)
+    reason = np.full(len(rows), "", dtype=object)
+    frame = ctx.frame
+    for i, row in enumerate(rows.tolist()):
+        if not (price.readable[row] and change.readable[row]):
+            continue
+        p = _shown_decimal(int(price.mantissa[row]), int(price.decimals[row]))
+        c = _shown_decimal(int(change.mantissa[row]), int(change.decimals[row]))
+        if p - c <= 0:
+            continue
+        exact = bool(ctx.exact[row])
+        half_p = Decimal(0) if exact else Decimal(5).scaleb(-int(price.decimals[row]) - 1)
+        half_c = Decimal(0) if exact else Decimal(5).scaleb(-int(change.decimals[row]) - 1)
+        corners = [
+            Fraction(100 * (c + dc)) / Fraction((p + dp) - (c + dc))
+            for dp in (-half_p, half_p)
+            for dc in (-half_c, half_c)
+            if (p + dp) - (c + dc) > 0
+        ]
+        if exact:
+            hundredths = _round_half_up(corners[0] * 100)
+            expected[i] = format_percent(Fraction(hundredths, 100))
+        else:
+            low = math.ceil(min(corners) * 100 - Fraction(1, 2))
+            high = math.floor(max(corners) * 100 + Fraction(1, 2))
+            first, last = format_percent(Fraction(low, 100)), format_percent(Fraction(high, 100))
+            expected[i] = first if low >= high else f"{first} to {last}"
+        grouped = "," in str(frame["price_text"].iat[row])
+        previous = p - c
+        previous_text = f"{previous:,f}" if grouped else f"{previous:f}"
+        change_text = str(frame["change_text"].iat[row])
+        if change.mantissa[row] != shown_change.mantissa[row]:
+            change_text = f"{flip_sign(change_text)} (its sign put right)"
+        if exact:
+            reason[i] = f"change {change_text} over previous price {previous_text} is {expected[i]}%"
+        else:
+            only = "only " if low >= high else ""
+            shown = f"{expected[i]}%" if low >= high else f"{first}% to {last}%"
+            reason[i] = (
+                f"change {change_text} over previous price {previous_text}, both rounded for display, "
+                f"admit {only}{shown}"
+            )
+    return expected, reason
+
+
+def _round_half_up(value: Fraction) -> int:
+    """An exact value rounded to an integer, halves away from zero."""
+    magnitude = math.floor(abs(value) + Fraction(1, 2))
+    return magnitude if value >= 0 else -magnitude
 
 
 @declare(
@@ -187,43 +402,28 @@ def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     "decimals. Stock prices and changes are exact ticks, so the percent must be exactly the "
     "rounded value. Index levels are rounded for display, so the percent must lie within the "
     "interval that the shown level and change admit, widened only by the percent's own rounding "
-    "(half a unit of its second decimal). There is no guessed tolerance.",
+    "(half a unit of its second decimal). There is no guessed tolerance. The expected value is "
+    "the percent (or the range of percents) that would make the quote consistent. A percent of "
+    "-100 or less (QC203) or a price of 0 or less (QC202) is that finding instead.",
     "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
     "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)",
     ("percent",),
 )
 def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose percent the shown price and change cannot produce."""
-    numbers = ctx.numbers
     check = _percent(ctx)
     mask = check.checked & ~check.consistent
+    if ctx.runs("QC203"):
+        mask &= ~percent_out_of_range(ctx)
+    if ctx.runs("QC202"):
+        mask &= ~price_not_positive(ctx)
     if not mask.any():
         return empty_findings()
-    price, change = numbers["price"], numbers["change"]
-    rows = np.flatnonzero(mask)
-    expected = np.full(len(mask), "", dtype=object)
-    for row in rows:  # only failing rows: formatting an exact fraction is cheap at this count
-        scale = int(max(price.decimals[row], change.decimals[row]))
-        p = int(price.mantissa[row]) * 10 ** (scale - int(price.decimals[row]))
-        c = int(change.mantissa[row]) * 10 ** (scale - int(change.decimals[row]))
-        if ctx.exact[row]:
-            hundredths = _round_ratio(np.array([10000 * c], dtype=object), np.array([p - c], dtype=object))[0]
-            expected[row] = format_percent(hundredths / 100 if hundredths % 100 else hundredths // 100)
-        else:
-            low, high = format_percent(check.low[row]), format_percent(check.high[row])
-            expected[row] = low if low == high else f"{low} to {high}"
+    expected, reason = expected_percents(ctx, mask)
     percent_text = ctx.texts("percent_text", mask)
-    expected = expected[mask]
-    relation = np.where(ctx.exact[mask], "=", "admits").astype(object)
-    message = (
-        "percent "
-        + percent_text
-        + "% does not match change / previous price ("
-        + relation
-        + " "
-        + expected
-        + "%)"
-    )
+    corrected = corrected_numbers(ctx)["percent"].mantissa[mask] != ctx.numbers["percent"].mantissa[mask]
+    put_right = np.array([f" ({flip_sign(t)}% with its sign put right)" for t in percent_text], dtype=object)
+    message = "percent " + percent_text + "%" + np.where(corrected, put_right, "").astype(object) + " but " + reason
     return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
 
 
@@ -233,31 +433,45 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     Severity.ERROR,
     "price - change (the previous price) is zero or less.",
     "The previous price is price - change; a change as large as the price or larger means one of "
-    "the two figures is wrong.",
+    "the two figures is wrong. The percent such figures give (-100% or less) is part of this "
+    "finding.",
     "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
     "SILK 0.97 Increased By ▲ 1.20 (-521.74%)",
     ("change",),
 )
 def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose shown price minus shown change is not above zero."""
-    price, change = ctx.numbers["price"], ctx.numbers["change"]
-    readable = price.readable & change.readable
-    p, c, _scale = aligned(price, change, headroom=2)
-    mask = readable & ((p - c) <= 0).astype(bool) & (price.value > 0)
+    mask = previous_not_positive(ctx)
     if not mask.any():
         return empty_findings()
     frame = ctx.frame
-    observed = (
-        pd.Series(frame["price_text"].array[mask])
-        + " - ("
-        + pd.Series(frame["change_text"].array[mask])
-        + ")"
-    ).to_numpy(dtype=object, na_value="")
-    previous = price.value[mask] - change.value[mask]
-    message = np.array(
-        [f"previous price = price - change = {v:g}, not above 0" for v in previous], dtype=object
-    )
-    return REGISTRY["QC304"].findings(ctx, mask, "change", observed, "> 0", message)
+    price_text = ctx.texts("price_text", mask)
+    change_text = ctx.texts("change_text", mask)
+    price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
+    rows = np.flatnonzero(mask)
+    message = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        p = _shown_decimal(int(price.mantissa[row]), int(price.decimals[row]))
+        c = _shown_decimal(int(change.mantissa[row]), int(change.decimals[row]))
+        message[i] = (
+            f"change {change_text[i]} is as large as the price {price_text[i]} or larger: "
+            f"the previous price {price_text[i]} - {c} = {p - c} is not above 0"
+        )
+    expected = "< " + price_text
+    del frame
+    return REGISTRY["QC304"].findings(ctx, mask, "change", change_text, expected, message)
+
+
+def previous_not_positive(ctx: CheckContext) -> np.ndarray:
+    """Rows where QC304 holds: price above 0, and price - change (signs put right) not above 0."""
+    if "previous_not_positive" not in ctx.shared:
+        price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
+        readable = price.readable & change.readable
+        p, c, _scale = aligned(price, change, headroom=2)
+        ctx.shared["previous_not_positive"] = (
+            readable & ((p - c) <= 0).astype(bool) & (np.nan_to_num(price.value) > 0)
+        )
+    return ctx.shared["previous_not_positive"]
 
 
 _SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
@@ -316,6 +530,7 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     identical = signature_codes == signature_codes[first_row]
     first_line = frame["line"].to_numpy()[first_row]
     ctx.shared["repeats"] = (repeat, identical, first_line)
+    ctx.shared["reference_row"] = first_row
     return ctx.shared["repeats"]
 
 
@@ -418,10 +633,45 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
     """One finding per repeat of a symbol whose figures differ from its first appearance."""
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & ~identical
-    message = np.array(
-        [f"symbol quoted with other figures on line {n}" for n in first_line[mask]], dtype=object
-    )
-    return REGISTRY["QC305"].findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)
+    if not mask.any():
+        return empty_findings()
+    frame = ctx.frame
+    reference = ctx.shared["reference_row"]
+    fields = (("price", "price_text"), ("direction", "direction"), ("arrow", "arrow"))
+    fields += (("change", "change_text"), ("percent", "percent_text"))
+    rows = np.flatnonzero(mask)
+    expected = np.empty(len(rows), dtype=object)
+    message = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        other = int(reference[row])
+
+        def shown(column: str, at: int) -> str:
+            value = frame[column].iat[at]
+            text = "" if value is None or value is pd.NA else str(value)
+            return f"{text}%" if column == "percent_text" and text else (text or "no arrow")
+
+        differ = [
+            f"{name} {shown(column, row)} here, {shown(column, other)} there"
+            for name, column in fields
+            if shown(column, row) != shown(column, other)
+        ]
+        arrow = shown("arrow", other)
+        expected[i] = " ".join(
+            part
+            for part in (
+                shown("price_text", other),
+                shown("direction", other),
+                "" if arrow == "no arrow" else arrow,
+                shown("change_text", other),
+                f"({shown('percent_text', other)})",
+            )
+            if part
+        )
+        message[i] = (
+            f"{frame['symbol'].iat[row]} is quoted on line {int(first_line[row])} with other figures: "
+            + "; ".join(differ)
+        )
+    return REGISTRY["QC305"].findings(ctx, mask, "symbol", frame["symbol"], expected, message)
 
 
 @declare(

@@ -43,6 +43,9 @@ class CheckContext:
     numbers: dict[str, Numbers]
     profile: Profile
     as_of: dt.date | None = None
+    # The codes of the rules that run (None: all). A rule abstains on a quote whose field another
+    # rule already explains only when that other rule runs, so turning a rule off loses no fault.
+    enabled: frozenset[str] | None = None
     # Intermediate results shared by several rules (signals, repeats), computed once per frame.
     shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -56,6 +59,10 @@ class CheckContext:
     def equals(self, column: str, text: str) -> np.ndarray:
         """Where a text column equals `text` (False where null), computed without Python objects."""
         return (self.frame[column] == text).to_numpy(dtype=bool, na_value=False)
+
+    def runs(self, code: str) -> bool:
+        """Whether the rule `code` is enabled in this run."""
+        return self.enabled is None or code in self.enabled
 
     @cached_property
     def is_index(self) -> np.ndarray:
