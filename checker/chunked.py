@@ -30,8 +30,14 @@ from checker.profile import Profile
 from checker.read import DecodeProblem, binary_reason, decode
 from checker.report import FileResult
 from checker.rules.consistency import ticker_order
-from checker.rules.registry import REGISTRY, CheckContext, Rule
-from checker.validate import check_quotes, no_quotes_finding, unparsed_findings, with_decode_findings
+from checker.rules.registry import Rule
+from checker.validate import (
+    check_quotes,
+    no_quotes_finding,
+    repeat_findings,
+    unparsed_findings,
+    with_decode_findings,
+)
 
 LARGE_FILE_BYTES = 64 * 2**20
 CHUNK_BYTES = 8 * 2**20
@@ -277,9 +283,11 @@ def _repeat_findings(
     frame, numbers = build_frame(columns, name, profile)
     if len(frame) != len(rows):  # cannot happen: the same lines parse the same way
         raise RuntimeError(f"{name}: {len(frame)} quotes on re-read lines, {len(rows)} on the first pass")
-    ctx = CheckContext(frame=frame, numbers=numbers, profile=profile, as_of=options.as_of)
-    ctx.shared["out_of_order"] = order[rows]
-    found = combine([rule.check(ctx) for rule in rules if rule.code in REGISTRY])
+    # Every enabled rule runs on these quotes, so a repeat that another finding explains is
+    # dropped as on a page checked whole; only the repeat rules' findings are kept.
+    enabled = options.policy.enabled_rules()
+    found = repeat_findings(frame, profile, enabled, options.as_of, numbers, order[rows])
+    found = found[found["rule"].isin([rule.code for rule in rules])].reset_index(drop=True)
     needed = {int(n) for n in found["line"].dropna().unique()}
     for number, text in zip(wanted.tolist(), picked.to_pylist(), strict=True):
         if number in needed:

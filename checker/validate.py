@@ -10,9 +10,10 @@ import pandas as pd
 from checker.findings import combine, from_records
 from checker.frame import frame_numbers
 from checker.numeric import Numbers
-from checker.parse import MALFORMED, QUOTE_LIKE, TRUNCATED, Unparsed
+from checker.parse import MALFORMED, QUOTE_LIKE, TRUNCATED, Unparsed, diagnose
 from checker.profile import Profile
 from checker.read import NUL, DecodeProblem
+from checker.rules.consistency import explained_repeats
 from checker.rules.registry import REGISTRY, CheckContext, Rule
 from checker.rules.schema import schema_findings
 
@@ -29,25 +30,67 @@ def check_quotes(
     """Every finding of the enabled frame rules (and the pandera schema) on a quote frame."""
     if not len(frame):
         return combine([])
-    ctx = CheckContext(
+    return _run(_context(frame, profile, rules, as_of, numbers), rules)
+
+
+def repeat_findings(
+    frame: pd.DataFrame,
+    profile: Profile,
+    rules: list[Rule],
+    as_of: dt.date | None,
+    numbers: dict[str, Numbers],
+    out_of_order: object,
+) -> pd.DataFrame:
+    """The repeat rules' findings (QC305, QC306) on the quotes of repeated symbols of a page read
+    in chunks: every enabled rule runs on them, so that a repeat another finding explains is
+    dropped as it is on a page checked whole; `out_of_order` comes from the whole page."""
+    if not len(frame):
+        return combine([])
+    ctx = _context(frame, profile, rules, as_of, numbers)
+    ctx.shared["out_of_order"] = out_of_order
+    found = _run(ctx, rules)
+    return found[found["rule"].isin(REPEAT_RULES)].reset_index(drop=True)
+
+
+REPEAT_RULES = ("QC305", "QC306")
+
+
+def _context(
+    frame: pd.DataFrame,
+    profile: Profile,
+    rules: list[Rule],
+    as_of: dt.date | None,
+    numbers: dict[str, Numbers] | None,
+) -> CheckContext:
+    return CheckContext(
         frame=frame,
         numbers=numbers or frame_numbers(frame),
         profile=profile,
         as_of=as_of,
         enabled=frozenset(rule.code for rule in rules),
     )
+
+
+def _run(ctx: CheckContext, rules: list[Rule]) -> pd.DataFrame:
     parts = []
     if any(rule.family == SCHEMA_FAMILY for rule in rules):
         parts.append(schema_findings(ctx))
     parts.extend(rule.check(ctx) for rule in rules if rule.check is not None)
+    # A repeat that differs from its reference only by a figure another finding reports (QC305)
+    # is that finding alone; the repeat rule can tell only once every other rule has run.
+    for index, part in enumerate(parts):
+        if len(part) and (part["rule"] == "QC305").all():
+            keep = explained_repeats(ctx, part)
+            if not keep.all():
+                parts[index] = part[keep]
     return combine(parts)
 
 
 _UNPARSED_RULES = {TRUNCATED: "QC101", MALFORMED: "QC102", QUOTE_LIKE: "QC103"}
 _UNPARSED_MESSAGES = {
-    TRUNCATED: "quote cut off before its end",
-    MALFORMED: "starts like a quote but does not parse as SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
-    QUOTE_LIKE: "a symbol and a number that do not go on as a quote; not checked",
+    TRUNCATED: "quote cut off: {why}",
+    MALFORMED: "not a quote as written: {why}",
+    QUOTE_LIKE: "a symbol and a number that do not go on as a quote ({why}); not checked",
 }
 
 
@@ -69,7 +112,7 @@ def unparsed_findings(unparsed: list[Unparsed], file: str) -> pd.DataFrame:
                 "field": "line",
                 "observed": _clipped(item.text),
                 "expected": "SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
-                "message": _UNPARSED_MESSAGES[item.kind],
+                "message": _UNPARSED_MESSAGES[item.kind].format(why=diagnose(item.text[:MAX_DIAGNOSED])),
             }
         )
     return from_records(records)
@@ -166,6 +209,8 @@ def _bytes_phrase(problem: DecodeProblem, encoding: str, arrow: bool) -> str:
 
 # A broken stretch can be a whole 100 MB line; the finding shows its start, and its span says how long.
 MAX_OBSERVED = 200
+# What a message diagnoses of a broken stretch: its start, which holds every part of one quote.
+MAX_DIAGNOSED = 1000
 
 
 def _clipped(text: str) -> str:

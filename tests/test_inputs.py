@@ -254,7 +254,7 @@ def test_json_schema_violations_are_findings_and_valid_records_are_still_checked
     violations = report.findings[report.findings["rule"] == "QC905"]
     messages = " | ".join(violations["message"])
     assert "record 2 at /1/price" in messages
-    assert "record 2 at /1: 'percent' is a required property" in messages
+    assert 'record 2 at /1: "percent" is a required property' in messages
     assert "record 4 at /3" in messages
     assert report.summary()["quotes"] == 2  # GOOD and BAD_PERCENT
     assert "QC303" in set(report.findings["rule"])

@@ -386,5 +386,22 @@ def _schema_finding(
         field=field,
         observed=_short(json.dumps(error.instance, ensure_ascii=False, default=str)),
         expected=_short(json.dumps(error.schema, ensure_ascii=False, default=str)),
-        message=_short(f"record {number} at {where}: {error.message}"),
+        message=_short(f"record {number} at {where}: {_json_message(error)}"),
     )
+
+
+def _json_message(error: Any) -> str:
+    """jsonschema's message with the values it shows written as JSON (`true`, `null`), not Python."""
+
+    def shown(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    value = error.validator_value
+    if error.validator == "type":
+        types = [value] if isinstance(value, str) else list(value)
+        return f"{shown(error.instance)} is not of type {' or '.join(shown(t) for t in types)}"
+    if error.validator == "required" and isinstance(error.instance, dict):
+        for name in value:
+            if name not in error.instance and str(error.message).startswith(repr(name)):
+                return f"{shown(name)} is a required property"
+    return str(error.message).replace(repr(error.instance), shown(error.instance), 1)

@@ -25,7 +25,18 @@ def summary_line(report: Report) -> str:
     """A one-line summary of the run."""
     s = report.summary()
     verdict = "passed" if s["passed"] else "failed"
-    return (
-        f"{s['files']} file{'s' if s['files'] != 1 else ''}, {s['quotes']} quotes: "
-        f"{s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos ({verdict})"
-    )
+    counts = [_plural(s[key], noun) for key, noun in _COUNTED]
+    return f"{counts[0]}, {counts[1]}: {counts[2]}, {counts[3]}, {counts[4]} ({verdict})"
+
+
+_COUNTED = (
+    ("files", "file"),
+    ("quotes", "quote"),
+    ("errors", "error"),
+    ("warnings", "warning"),
+    ("infos", "info"),
+)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -65,7 +65,8 @@ def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
     # A rounded change shown as 0 (an index that moved less than half its last shown digit)
     # may still have risen or fallen, so beside a rise or a fall it abstains.
     moved = (word == UP) | (word == DOWN)
-    change = np.where((change == FLAT) & ~ctx.exact & moved, _ABSENT, change)
+    rounded = ~ctx.exact | (loose_decimals(ctx, "change") >= 0)  # a stock change cut to `0.0` too
+    change = np.where((change == FLAT) & rounded & moved, _ABSENT, change)
     # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
     # arithmetic rule judges it, this one lets it abstain.
     percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
@@ -152,7 +153,9 @@ def corrected_numbers(ctx: CheckContext) -> dict[str, Numbers]:
                 continue
             numbers = out[name]
             fixable = rows & (truth != FLAT) & (numbers.mantissa != 0)
-            mantissa = np.where(fixable, np.abs(numbers.mantissa) * np.where(truth == UP, 1, -1), numbers.mantissa)
+            mantissa = np.where(
+                fixable, np.abs(numbers.mantissa) * np.where(truth == UP, 1, -1), numbers.mantissa
+            )
             readable = numbers.readable & ~(rows & ~fixable)
             value = np.where(readable, mantissa / np.power(10.0, numbers.decimals), np.nan)
             out[name] = dataclasses.replace(numbers, mantissa=mantissa, readable=readable, value=value)
@@ -274,7 +277,9 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
                 want = flip_sign(shown)
             label = f"{name} {shown}{'%' if name == 'percent' else ''}"
             observed[i], expected[i] = shown, want
-            message[i] = f"{label} {_SIGN_WORDS[int(signals[name][row])]} but {_evidence(ctx, row, move, (name,))}"
+            message[i] = (
+                f"{label} {_SIGN_WORDS[int(signals[name][row])]} but {_evidence(ctx, row, move, (name,))}"
+            )
         column[i] = frame[f"{name}_col"].iat[row]
     out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, expected, message, column=column)
     out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
@@ -317,12 +322,33 @@ def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
     return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message)
 
 
+def loose_decimals(ctx: CheckContext, field_name: str) -> np.ndarray:
+    """For rows of exact kinds whose price or change shows other decimals than the kind shows
+    (QC401, QC402), the decimals whose unit the figure may be off by; -1 elsewhere.
+
+    A figure cut to fewer decimals (`-20.1`) may be off by a unit of its last digit; one padded
+    or extended beyond the kind's (`207.005`) by a unit of the kind's last digit.
+    """
+    key = f"loose_{field_name}"
+    if key not in ctx.shared:
+        numbers = ctx.numbers[field_name]
+        loose = np.full(len(ctx.frame), -1, dtype=np.int64)
+        for name, kind in ctx.profile.kinds.items():
+            if kind.exact:
+                allowed = getattr(kind, field_name).decimals
+                rows = ctx.equals("kind", name) & numbers.readable & ~np.isin(numbers.decimals, allowed)
+                loose = np.where(rows, np.minimum(numbers.decimals, min(allowed)), loose)
+        ctx.shared[key] = loose
+    return ctx.shared[key]
+
+
 def _percent(ctx: CheckContext) -> PercentCheck:
     """The percent arithmetic of every row, signs put right (see `corrected_numbers`), computed once."""
     if "percent" not in ctx.shared:
         corrected = corrected_numbers(ctx)
+        loose = (loose_decimals(ctx, "price"), loose_decimals(ctx, "change"))
         ctx.shared["percent"] = percent_check(
-            ctx.numbers["price"], corrected["change"], corrected["percent"], ctx.exact, 2
+            ctx.numbers["price"], corrected["change"], corrected["percent"], ctx.exact, 2, loose
         )
     return ctx.shared["percent"]
 
@@ -341,6 +367,7 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
     """
     price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
     shown_change = ctx.numbers["change"]
+    loose_price, loose_change = loose_decimals(ctx, "price"), loose_decimals(ctx, "change")
     rows = np.flatnonzero(mask)
     expected = np.full(len(rows), "", dtype=object)
     reason = np.full(len(rows), "", dtype=object)
@@ -355,6 +382,10 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
         exact = bool(ctx.exact[row])
         half_p = Decimal(0) if exact else Decimal(5).scaleb(-int(price.decimals[row]) - 1)
         half_c = Decimal(0) if exact else Decimal(5).scaleb(-int(change.decimals[row]) - 1)
+        if loose_price[row] >= 0:
+            half_p, exact = Decimal(1).scaleb(-int(loose_price[row])), False
+        if loose_change[row] >= 0:
+            half_c, exact = Decimal(1).scaleb(-int(loose_change[row])), False
         corners = [
             Fraction(100 * (c + dc)) / Fraction((p + dp) - (c + dc))
             for dp in (-half_p, half_p)
@@ -380,9 +411,9 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
         else:
             only = "only " if low >= high else ""
             shown = f"{expected[i]}%" if low >= high else f"{first}% to {last}%"
+            rounded = "both rounded for display" if not ctx.exact[row] else "not shown to the tick"
             reason[i] = (
-                f"change {change_text} over previous price {previous_text}, both rounded for display, "
-                f"admit {only}{shown}"
+                f"change {change_text} over previous price {previous_text}, {rounded}, admit {only}{shown}"
             )
     return expected, reason
 
@@ -423,7 +454,9 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     percent_text = ctx.texts("percent_text", mask)
     corrected = corrected_numbers(ctx)["percent"].mantissa[mask] != ctx.numbers["percent"].mantissa[mask]
     put_right = np.array([f" ({flip_sign(t)}% with its sign put right)" for t in percent_text], dtype=object)
-    message = "percent " + percent_text + "%" + np.where(corrected, put_right, "").astype(object) + " but " + reason
+    message = (
+        "percent " + percent_text + "%" + np.where(corrected, put_right, "").astype(object) + " but " + reason
+    )
     return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
 
 
@@ -624,7 +657,8 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
     "scrolling marquee) repeat it identically; a repeat with different figures means two snapshots "
     "were mixed or a figure was altered. The finding is on the quote that looks altered (its own "
     "signs or percent disagree, or it stands out of the ticker's alphabetical order), else on the "
-    "later one, and names the line of the other.",
+    "later one, and names the line of the other. A repeat that differs only by a figure another "
+    "finding on it already reports (put right, it is an identical repeat) is that finding alone.",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.41 Decreased By ▼ -0.08 (-0.76%)",
     ("symbol",),
@@ -672,6 +706,87 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
             + "; ".join(differ)
         )
     return REGISTRY["QC305"].findings(ctx, mask, "symbol", frame["symbol"], expected, message)
+
+
+_REPAIRED_COLUMNS = {
+    "price": "price_text",
+    "direction": "direction",
+    "arrow": "arrow",
+    "change": "change_text",
+    "percent": "percent_text",
+}
+_NOT_A_FIGURE = ("<", ">", "≤", "≥", "a ", "an ", "the ", "once", "upper-case")
+
+
+def explained_repeats(ctx: CheckContext, repeats: pd.DataFrame) -> np.ndarray:
+    """Which QC305 findings to keep: not those whose quote the other findings on it, put right as
+    they expect, turn into an identical repeat. The altered figure is then one finding (its own),
+    not also a duplicate."""
+    emitted = ctx.shared.get("emitted", [])
+    rows = next((r for code, r, out in emitted if out is repeats), None)
+    if rows is None or not len(rows):
+        return np.ones(len(repeats), dtype=bool)
+    wanted = set(rows.tolist())
+    repairs: dict[int, dict[str, str]] = {}
+    unexplained: set[int] = set()
+    for code, found_rows, out in emitted:
+        if code in ("QC305", "QC306") or not len(out):
+            continue
+        fields, expected = out["field"].tolist(), out["expected"].tolist()
+        for row, field_name, value in zip(found_rows.tolist(), fields, expected, strict=True):
+            if row not in wanted or field_name not in _REPAIRED_COLUMNS:
+                continue
+            figure = _figure(ctx, row, field_name, value)
+            if figure is None:
+                if Severity.parse(str(out["severity"].iat[0])) == Severity.ERROR:
+                    unexplained.add(row)
+                continue
+            repairs.setdefault(row, {}).update(figure)
+    reference = ctx.shared["reference_row"]
+    keep = np.ones(len(repeats), dtype=bool)
+    frame = ctx.frame
+    for i, row in enumerate(rows.tolist()):
+        if row not in repairs or row in unexplained:
+            continue
+        other = int(reference[row])
+        same = True
+        for column in _SIGNATURE_FIELDS:
+            mine = repairs[row].get(column, _cell(frame, column, row))
+            if mine != _cell(frame, column, other):
+                same = False
+                break
+        keep[i] = not same
+    return keep
+
+
+def _cell(frame: pd.DataFrame, column: str, row: int) -> str:
+    value = frame[column].iat[row]
+    return "" if value is None or value is pd.NA else str(value)
+
+
+def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> dict[str, str] | None:
+    """The frame texts a finding's expected value puts in place, or None when it names no figure."""
+    if not isinstance(expected, str) or not expected or expected.startswith(_NOT_A_FIGURE):
+        return None
+    if " | " in expected or " or " in expected:
+        return None
+    if field_name == "direction":
+        for word in _DIRECTION_WORDS.values():
+            if expected == word or expected.startswith(word + " "):
+                rest = expected[len(word) :].strip()
+                return {"direction": word, **({"arrow": rest} if rest else {})}
+        return None
+    if " to " in expected:  # a range of percents: the reference's, if it lies within
+        if field_name != "percent":
+            return None
+        low, _, high = expected.partition(" to ")
+        reference = _cell(ctx.frame, "percent_text", int(ctx.shared["reference_row"][row]))
+        try:
+            inside = Decimal(low) <= Decimal(reference) <= Decimal(high)
+        except ArithmeticError:
+            return None
+        return {"percent_text": reference} if inside else None
+    return {_REPAIRED_COLUMNS[field_name]: expected}
 
 
 @declare(

@@ -315,5 +315,7 @@ def missing_arrow(ctx: CheckContext) -> pd.DataFrame:
 
     wanted = arrows_wanted(ctx, mask)
     expected = np.where(wanted != "", wanted, "▲ or ▼").astype(object)
-    message = "no arrow between " + ctx.texts("direction_text", mask) + " and the change; " + expected + " expected"
+    message = (
+        "no arrow between " + ctx.texts("direction_text", mask) + " and the change; " + expected + " expected"
+    )
     return REGISTRY["QC406"].findings(ctx, mask, "arrow", "", expected, message, column=frame["change_col"])

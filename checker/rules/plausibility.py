@@ -116,7 +116,9 @@ def index_level(ctx: CheckContext) -> pd.DataFrame:
             f"{symbol} at {level} is outside {span}, the range it has been seen in widened by {margin_text}"
             if np.isfinite(lo) or np.isfinite(hi)
             else f"{symbol} at {level} is not a level an index has"
-            for symbol, level, span, lo, hi in zip(symbols, texts, expected, low[mask], high[mask], strict=True)
+            for symbol, level, span, lo, hi in zip(
+                symbols, texts, expected, low[mask], high[mask], strict=True
+            )
         ],
         dtype=object,
     )

@@ -168,7 +168,10 @@ class Rule:
             },
             copy=False,
         )
-        return normalize(out)
+        result = normalize(out)
+        # Kept so that the engine can tell which findings fall on which quote (see validate).
+        ctx.shared.setdefault("emitted", []).append((self.code, np.flatnonzero(mask), result))
+        return result
 
 
 REGISTRY: dict[str, Rule] = {}

@@ -236,7 +236,9 @@ def _pandera_findings(
                 continue
             field_name = _field_of(column)
             source = f"{field_name}_text" if f"{field_name}_text" in frame else field_name
-            observed = ctx.texts(source, mask) if source in frame else np.full(int(mask.sum()), "", dtype=object)
+            observed = (
+                ctx.texts(source, mask) if source in frame else np.full(int(mask.sum()), "", dtype=object)
+            )
             expected, message = _explain(ctx, code, mask, field_name, observed)
             parts.append(rule.findings(ctx, mask, field_name, observed, expected, message))
         return combine(parts)
@@ -291,7 +293,9 @@ def _explain(
         expected = np.where(wanted != "", wanted, "▲ or ▼")
         return expected, "arrow " + shown + " is neither ▲ nor ▼"
     if code == "QC206":
-        return expected, field_name + " " + np.where(shown == "", "(empty)", shown).astype(object) + " is not a number"
+        return expected, field_name + " " + np.where(shown == "", "(empty)", shown).astype(
+            object
+        ) + " is not a number"
     return expected, field_name + " " + shown + " does not fit the quote frame"
 
 
