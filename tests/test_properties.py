@@ -367,7 +367,10 @@ def _nudge_percent(quote: Quote, draw: st.DrawFn) -> str | None:
     half = Fraction(1, 200)
     # the shown percent stands for every value within half a unit of its last (2nd) decimal
     admitted = Fraction(shown) - half <= high and low <= Fraction(shown) + half
-    return None if admitted else "QC303"
+    if admitted:
+        return None
+    # a percent nudged across 0 is of the wrong sign: that finding (QC301) expects the right one
+    return "QC301" if shown and _sign(Fraction(shown)) != _sign(quote.move) else "QC303"
 
 
 def _previous_not_positive(quote: Quote, draw: st.DrawFn) -> str:
@@ -488,7 +491,8 @@ def _put_right(quote: Quote, field: str, expected: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("kind", sorted(PERTURBATIONS))
+# previous-not-positive's finding expects a bound (`< 0.97`), not one figure
+@pytest.mark.parametrize("kind", sorted(set(PERTURBATIONS) - {"previous-not-positive"}))
 @FEW
 @given(data=st.data())
 def test_the_expected_value_of_the_finding_puts_the_quote_right(kind, data):
@@ -570,8 +574,10 @@ def test_a_copy_with_a_percent_its_figures_cannot_give_is_one_percent_mismatch_w
     errors = _errors_by_line(report)
     context = f"{quote.text()!r} copied as {copy.text()!r} at line {position + 1}\n{_describe(report)}"
     # the altered percent is the one fault: put right, the copy is an identical repeat, so it is
-    # no duplicate with other figures as well
-    assert _error_codes(report, position + 1) == ["QC303"], context
+    # no duplicate with other figures as well; a percent pushed across 0 has the wrong sign
+    shown = Fraction(Decimal(copy.percent))
+    rule = "QC301" if shown and _sign(shown) != _sign(copy.move) else "QC303"
+    assert _error_codes(report, position + 1) == [rule], context
     assert set(errors) == {position + 1}, context
 
 
@@ -644,7 +650,8 @@ def shown_quotes_near_an_edge(draw: st.DrawFn) -> tuple[str, bool]:
     if kind == "stock":
         price_ticks = draw(st.integers(2, 2_000_000))
         change_ticks = draw(st.integers(-(price_ticks - 1), price_ticks - 1).filter(bool))
-        price, change = f"{price_ticks // 100}.{price_ticks % 100:02d}", Decimal(change_ticks) / 100
+        # the change with its 2 decimals, as stocks show it (`6.90`, not `6.9`)
+        price, change = f"{price_ticks // 100}.{price_ticks % 100:02d}", Decimal(change_ticks).scaleb(-2)
         quote = Quote("PIBTL", price, "", "▲", format(change, "f"), "", "stock", Fraction(0), Fraction(0))
     else:
         decimals = draw(st.sampled_from((0, 1, 2)))

@@ -70,12 +70,11 @@ def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
     # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
     # arithmetic rule judges it, this one lets it abstain.
     percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
-    # A percent of -100 or less is QC203's finding; beside a previous price of zero or less it is
-    # what those figures give (QC304's finding). Either way its sign is no separate fault.
-    beyond = percent_out_of_range(ctx)
-    explained = (beyond & ctx.runs("QC203")) | (
-        beyond & ctx.runs("QC304") & _shown_previous_not_positive(ctx)
-    )
+    # A percent of -100 or less is QC203's finding, so its sign is no separate fault; beside a
+    # previous price of zero or less (QC304's finding) no percent follows from the figures at all.
+    explained = percent_out_of_range(ctx) & ctx.runs("QC203")
+    if ctx.runs("QC304"):
+        explained |= _shown_previous_not_positive(ctx) & ~price_not_positive(ctx)
     percent = np.where(explained, _ABSENT, percent)
     signals = {"direction": word, "arrow": arrow, "change": change, "percent": percent}
     ctx.shared["signals"] = signals
@@ -202,14 +201,13 @@ def directions_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
 
 def _shown(ctx: CheckContext, row: int, name: str) -> str:
     """How a field reads in a message: `Decreased By`, `▼`, `change -0.10`, `percent -0.95%`."""
-    frame = ctx.frame
     if name == "direction":
-        return str(frame["direction_text"].iat[row])
+        return str(ctx.cell("direction_text", row))
     if name == "arrow":
-        return str(frame["arrow_text"].iat[row])
+        return str(ctx.cell("arrow_text", row))
     if name == "change":
-        return f"change {frame['change_text'].iat[row]}"
-    return f"percent {frame['percent_text'].iat[row]}%"
+        return f"change {ctx.cell('change_text', row)}"
+    return f"percent {ctx.cell('percent_text', row)}%"
 
 
 def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...]) -> str:
@@ -246,9 +244,17 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
     mask = blamed != ""
     if not mask.any():
         return empty_findings()
-    frame, truth = ctx.frame, _truth(ctx)
+    _frame, truth = ctx.frame, _truth(ctx)
     signals = _signals(ctx)
     with_arrow = _arrow_goes_with_word(ctx)
+    # A percent whose value is wrong besides its sign is still one fault of one field: this
+    # finding expects the percent the figures give, and the percent arithmetic abstains on it.
+    check = _percent(ctx)
+    still_wrong = (blamed == "percent") & check.checked & ~check.consistent
+    percents, reasons = expected_percents(ctx, still_wrong)
+    arithmetic = dict(
+        zip(np.flatnonzero(still_wrong).tolist(), zip(percents, reasons, strict=True), strict=True)
+    )
     rows = np.flatnonzero(mask)
     observed = np.empty(len(rows), dtype=object)
     expected = np.empty(len(rows), dtype=object)
@@ -258,29 +264,32 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
         name, move = blamed[row], int(truth[row])
         if name == "direction":
             # The arrow shown with the word is part of the same fault: one finding for both.
-            shown = str(frame["direction_text"].iat[row])
+            shown = str(ctx.cell("direction_text", row))
             want = _DIRECTION_WORDS[move]
             arrow_too = bool(with_arrow[row])
             if arrow_too:
-                shown += " " + str(frame["arrow_text"].iat[row])
+                shown += " " + str(ctx.cell("arrow_text", row))
                 want += " " + _ARROWS[move]
             leave_out = ("direction", "arrow") if arrow_too else ("direction",)
             observed[i], expected[i] = shown, want
             message[i] = f"direction {shown} but {_evidence(ctx, row, move, leave_out)}"
         else:
-            shown = str(frame[f"{name}_text"].iat[row])
-            if move == FLAT:
-                want = _zero_like(shown)
+            shown = str(ctx.cell(f"{name}_text", row))
+            if move == FLAT:  # a percent of 0 is shown as `0`, a change with its decimals
+                want = "0" if name == "percent" else _zero_like(shown)
             elif signals[name][row] == FLAT:
                 want = "> 0" if move == UP else "< 0"
             else:
                 want = flip_sign(shown)
             label = f"{name} {shown}{'%' if name == 'percent' else ''}"
-            observed[i], expected[i] = shown, want
             message[i] = (
                 f"{label} {_SIGN_WORDS[int(signals[name][row])]} but {_evidence(ctx, row, move, (name,))}"
             )
-        column[i] = frame[f"{name}_col"].iat[row]
+            if row in arithmetic and arithmetic[row][0]:
+                want = arithmetic[row][0]
+                message[i] += f", and {arithmetic[row][1]}"
+            observed[i], expected[i] = shown, want
+        column[i] = ctx.cell(f"{name}_col", row)
     out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, expected, message, column=column)
     out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
@@ -313,7 +322,7 @@ def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
     rows = np.flatnonzero(mask)
     message = np.array(
         [
-            f"arrow {ctx.frame['arrow_text'].iat[row]} but {_evidence(ctx, row, int(truth[row]), ('arrow',))}"
+            f"arrow {ctx.cell('arrow_text', row)} but {_evidence(ctx, row, int(truth[row]), ('arrow',))}"
             for row in rows.tolist()
         ],
         dtype=object,
@@ -371,7 +380,6 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
     rows = np.flatnonzero(mask)
     expected = np.full(len(rows), "", dtype=object)
     reason = np.full(len(rows), "", dtype=object)
-    frame = ctx.frame
     for i, row in enumerate(rows.tolist()):
         if not (price.readable[row] and change.readable[row]):
             continue
@@ -400,10 +408,10 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
             high = math.floor(max(corners) * 100 + Fraction(1, 2))
             first, last = format_percent(Fraction(low, 100)), format_percent(Fraction(high, 100))
             expected[i] = first if low >= high else f"{first} to {last}"
-        grouped = "," in str(frame["price_text"].iat[row])
+        grouped = "," in str(ctx.cell("price_text", row))
         previous = p - c
         previous_text = f"{previous:,f}" if grouped else f"{previous:f}"
-        change_text = str(frame["change_text"].iat[row])
+        change_text = str(ctx.cell("change_text", row))
         if change.mantissa[row] != shown_change.mantissa[row]:
             change_text = f"{flip_sign(change_text)} (its sign put right)"
         if exact:
@@ -444,6 +452,8 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose percent the shown price and change cannot produce."""
     check = _percent(ctx)
     mask = check.checked & ~check.consistent
+    if ctx.runs("QC301"):  # a percent QC301 blames is that finding, which expects the right one
+        mask &= blamed_field(ctx) != "percent"
     if ctx.runs("QC203"):
         mask &= ~percent_out_of_range(ctx)
     if ctx.runs("QC202"):
@@ -452,11 +462,7 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
         return empty_findings()
     expected, reason = expected_percents(ctx, mask)
     percent_text = ctx.texts("percent_text", mask)
-    corrected = corrected_numbers(ctx)["percent"].mantissa[mask] != ctx.numbers["percent"].mantissa[mask]
-    put_right = np.array([f" ({flip_sign(t)}% with its sign put right)" for t in percent_text], dtype=object)
-    message = (
-        "percent " + percent_text + "%" + np.where(corrected, put_right, "").astype(object) + " but " + reason
-    )
+    message = "percent " + percent_text + "% but " + reason
     return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
 
 
@@ -680,7 +686,7 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
         other = int(reference[row])
 
         def shown(column: str, at: int) -> str:
-            value = frame[column].iat[at]
+            value = ctx.cell(column, at)
             text = "" if value is None or value is pd.NA else str(value)
             return f"{text}%" if column == "percent_text" and text else (text or "no arrow")
 
@@ -702,7 +708,7 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
             if part
         )
         message[i] = (
-            f"{frame['symbol'].iat[row]} is quoted on line {int(first_line[row])} with other figures: "
+            f"{ctx.cell('symbol', row)} is quoted on line {int(first_line[row])} with other figures: "
             + "; ".join(differ)
         )
     return REGISTRY["QC305"].findings(ctx, mask, "symbol", frame["symbol"], expected, message)
@@ -744,23 +750,22 @@ def explained_repeats(ctx: CheckContext, repeats: pd.DataFrame) -> np.ndarray:
             repairs.setdefault(row, {}).update(figure)
     reference = ctx.shared["reference_row"]
     keep = np.ones(len(repeats), dtype=bool)
-    frame = ctx.frame
     for i, row in enumerate(rows.tolist()):
         if row not in repairs or row in unexplained:
             continue
         other = int(reference[row])
         same = True
         for column in _SIGNATURE_FIELDS:
-            mine = repairs[row].get(column, _cell(frame, column, row))
-            if mine != _cell(frame, column, other):
+            mine = repairs[row].get(column, _cell(ctx, column, row))
+            if mine != _cell(ctx, column, other):
                 same = False
                 break
         keep[i] = not same
     return keep
 
 
-def _cell(frame: pd.DataFrame, column: str, row: int) -> str:
-    value = frame[column].iat[row]
+def _cell(ctx: CheckContext, column: str, row: int) -> str:
+    value = ctx.cell(column, row)
     return "" if value is None or value is pd.NA else str(value)
 
 
@@ -780,7 +785,7 @@ def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> d
         if field_name != "percent":
             return None
         low, _, high = expected.partition(" to ")
-        reference = _cell(ctx.frame, "percent_text", int(ctx.shared["reference_row"][row]))
+        reference = _cell(ctx, "percent_text", int(ctx.shared["reference_row"][row]))
         try:
             inside = Decimal(low) <= Decimal(reference) <= Decimal(high)
         except ArithmeticError:

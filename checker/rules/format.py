@@ -224,7 +224,6 @@ def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
     mask = flags[0] | flags[1] | flags[2]
     if not mask.any():
         return empty_findings()
-    frame = ctx.frame
     field_name = np.select(flags[:2], list(NUMBER_FIELDS[:2]), NUMBER_FIELDS[2])
     rows = np.flatnonzero(mask)
     observed = np.empty(len(rows), dtype=object)
@@ -233,12 +232,12 @@ def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
     message = np.empty(len(rows), dtype=object)
     for i, row in enumerate(rows.tolist()):
         name = str(field_name[row])
-        text = str(frame[f"{name}_text"].iat[row])
+        text = str(ctx.cell(f"{name}_text", row))
         observed[i] = text
-        column[i] = frame[f"{name}_col"].iat[row]
+        column[i] = ctx.cell(f"{name}_col", row)
         grouping = "forbidden"
         if name != "percent":
-            kind = ctx.profile.kinds.get(str(frame["kind"].iat[row]))
+            kind = ctx.profile.kinds.get(str(ctx.cell("kind", row)))
             grouping = getattr(kind, name).grouping if kind is not None else "optional"
         expected[i] = ascii_twin(text, grouping)
         message[i] = f"{name} {text} holds {describe_lookalikes(text)}; {expected[i]} expected"
