@@ -6,6 +6,7 @@ check's name); structural failures are mapped by their `reason_code`, never by m
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -313,7 +314,7 @@ def _symbol_fault(symbol: str) -> str:
 
 def repr_char(ch: str) -> str:
     """A character as a message shows it: itself, or its code point when it is not ASCII."""
-    return f"'{ch}'" if ch.isascii() and ch.isprintable() else f"U+{ord(ch):04X}"
+    return json.dumps(ch) if ch.isascii() and ch.isprintable() else f"U+{ord(ch):04X}"
 
 
 def _fixed_symbol(symbol: str) -> str:
