@@ -381,7 +381,7 @@ def test_include_and_exclude_globs(tmp_path):
     assert walked(exclude=("a",)) == ["b/OLD.TXT", "b/page.txt", "top.jsonl"]
     assert walked(exclude=("*.gz", "top.*", "*.TXT")) == ["a/page.html", "b/page.txt"]
     result = run(["--exclude", "a", "--include", "*.txt", str(tmp_path)])
-    assert result.exit_code == 0 and "1 file, 1 quotes" in result.output
+    assert result.exit_code == 0 and "1 file, 1 quote" in result.output
 
 
 def test_directory_walk_passes_over_the_runs_own_reports(tmp_path):

@@ -25,9 +25,15 @@ _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
 
 
 def price_not_positive(ctx: CheckContext) -> np.ndarray:
-    """Rows whose price reads as zero or less (what QC202 reports)."""
+    """Rows whose price reads as zero or less (what QC202 reports).
+
+    Not a zero cut short of its kind's decimals (`0.0` for `0.01`, QC401's finding): that price
+    may well have been above zero.
+    """
     price = ctx.numbers["price"]
-    return price.readable & (np.nan_to_num(price.value, nan=1.0) <= 0)
+    value = np.nan_to_num(price.value, nan=1.0)
+    cut_zero = (value == 0) & (loose_decimals(ctx, "price") >= 0) & ctx.runs("QC401")
+    return price.readable & (value <= 0) & ~cut_zero
 
 
 def percent_out_of_range(ctx: CheckContext) -> np.ndarray:

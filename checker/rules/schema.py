@@ -250,6 +250,9 @@ def _explained_elsewhere(ctx: CheckContext, code: str) -> np.ndarray:
     from checker.rules.consistency import _percent, previous_not_positive, price_not_positive
 
     none = np.zeros(len(ctx.frame), dtype=bool)
+    if code == "QC202":  # a zero cut short of its decimals (`0.0`) is QC401's finding
+        price = ctx.numbers["price"]
+        return price.readable & (np.nan_to_num(price.value, nan=1.0) <= 0) & ~price_not_positive(ctx)
     if code != "QC203":
         return none
     # -100% or less is what a price of 0 (QC202) or a change as large as the price (QC304) gives.
