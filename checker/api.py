@@ -27,12 +27,27 @@ from checker.findings import SOURCE_CONTEXT_PER_RULE, column_lists, combine, con
 from checker.frame import FRAME_COLUMNS, build_frame, empty_frame, frame_numbers
 from checker.inputs.detect import detect_format
 from checker.inputs.sources import InputRef, RawInput, display_name, read_input, read_stream
-from checker.parse import Lines, ParseResult, line_array, parse_array, parse_lines, parse_text, split_lines
+from checker.parse import (
+    Lines,
+    ParseResult,
+    line_array,
+    line_count,
+    parse_array,
+    parse_lines,
+    parse_text,
+    split_lines,
+)
 from checker.profile import Profile, load_profile
 from checker.read import Decoded, binary_reason, decode
 from checker.report import FileResult, Report
 from checker.rules.registry import Rule
-from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
+from checker.validate import (
+    check_quotes,
+    file_finding,
+    no_quotes_finding,
+    unparsed_findings,
+    with_decode_findings,
+)
 
 if TYPE_CHECKING:
     from checker.baseline import Baseline
@@ -369,7 +384,7 @@ def _check_batch(pages: list[_Page], options: Options, profile: Profile, rules: 
             part.sources.update(sources)
         else:
             count = int(quote_counts[i])
-            result = FileResult(path=page.name, lines=len(page.lines), quotes=count)
+            result = FileResult(path=page.name, lines=line_count(page.lines), quotes=count)
             result.format, result.encoding = "text", page.encoding
             quote_row += count
             numbers_wanted = sorted(n for n in wanted.get(page.name, ()) if 0 < n <= len(page.lines))
@@ -455,7 +470,7 @@ def _check_decoded(
     result.format = input_format
     result.encoding = f"{decoded.encoding} with BOM" if decoded.bom else decoded.encoding
     if decoded.problems:
-        findings = combine([findings, decode_findings(decoded.problems, name, decoded.encoding)])
+        findings = with_decode_findings(findings, decoded.problems, name, decoded.encoding)
         lines = split_lines(decoded.text)
         for line in {p.line for p in decoded.problems}:
             if 0 < line <= len(lines) and input_format != "html":
@@ -517,9 +532,9 @@ def _check_records_text(
     findings = [problems, record_problems, check_quotes(quotes, profile, rules, options.as_of)]
     lines = split_lines(text)
     if not len(quotes):
-        findings.append(file_finding("QC903", name, f"{name}: no usable quote record in {len(lines)} lines"))
+        findings.append(no_quotes_finding(name, line_count(lines), records=True))
     combined = combine(findings)
-    result = FileResult(path=name, lines=len(lines), quotes=len(quotes))
+    result = FileResult(path=name, lines=line_count(lines), quotes=len(quotes))
     return result, combined, quotes, _source_lines(combined, lines, name)
 
 
@@ -539,10 +554,10 @@ def _check_parsed(
         check_quotes(quotes, profile, rules, options.as_of, numbers),
     ]
     if not len(quotes):
-        findings.append(file_finding("QC903", name, f"{name}: no quote found in {len(lines)} lines"))
+        findings.append(no_quotes_finding(name, line_count(lines)))
     combined = combine(findings)
     sources = _source_lines(combined, lines, name)
-    result = FileResult(path=name, lines=len(lines) if has_text else 0, quotes=len(quotes))
+    result = FileResult(path=name, lines=line_count(lines) if has_text else 0, quotes=len(quotes))
     return result, combined, quotes, sources
 
 

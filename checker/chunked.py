@@ -25,13 +25,19 @@ import pyarrow.compute as pc
 from checker.config import Options
 from checker.findings import combine, context_lines
 from checker.frame import build_frame
-from checker.parse import line_array, parse_array
+from checker.parse import line_array, line_count, parse_array
 from checker.profile import Profile
 from checker.read import DecodeProblem, binary_reason, decode
 from checker.report import FileResult
 from checker.rules.consistency import ticker_order
-from checker.rules.registry import REGISTRY, CheckContext, Rule
-from checker.validate import check_quotes, decode_findings, file_finding, unparsed_findings
+from checker.rules.registry import Rule
+from checker.validate import (
+    check_quotes,
+    no_quotes_finding,
+    repeat_findings,
+    unparsed_findings,
+    with_decode_findings,
+)
 
 LARGE_FILE_BYTES = 64 * 2**20
 CHUNK_BYTES = 8 * 2**20
@@ -174,8 +180,9 @@ def check_large_file(
                 DecodeProblem(p.byte_offset + offset, p.line + first_line - 1, p.column, p.raw, p.reason)
                 for p in problems
             ]
-            found.append(decode_findings(moved, name, chunk_encoding))
         chunk_findings = combine(found)
+        if problems:
+            chunk_findings = with_decode_findings(chunk_findings, moved, name, chunk_encoding)
         parts.append(chunk_findings)
         _add_sources_for(sources, context_lines(chunk_findings, context_kept), lines, first_line, name)
         if problems:
@@ -187,7 +194,7 @@ def check_large_file(
         kinds.append(is_index.combine_chunks() if isinstance(is_index, pa.ChunkedArray) else is_index)
         quote_lines.append(frame["line"].to_numpy())
         first_line += len(lines)
-        total_lines += len(lines)
+        total_lines += line_count(lines) if last else len(lines)
         del frame, numbers, parsed, lines, text
         pa.default_memory_pool().release_unused()  # hand the chunk's memory back before the next
     quotes = sum(len(s) for s in symbols)
@@ -198,7 +205,7 @@ def check_large_file(
             )
         )
     if not quotes:
-        parts.append(file_finding("QC903", name, f"{name}: no quote found in {total_lines} lines"))
+        parts.append(no_quotes_finding(name, total_lines))
     result = FileResult(path=name, lines=total_lines if has_text else 0, quotes=quotes)
     result.format = "text"
     result.encoding = f"{encoding} with BOM" if bom else encoding
@@ -276,9 +283,11 @@ def _repeat_findings(
     frame, numbers = build_frame(columns, name, profile)
     if len(frame) != len(rows):  # cannot happen: the same lines parse the same way
         raise RuntimeError(f"{name}: {len(frame)} quotes on re-read lines, {len(rows)} on the first pass")
-    ctx = CheckContext(frame=frame, numbers=numbers, profile=profile, as_of=options.as_of)
-    ctx.shared["out_of_order"] = order[rows]
-    found = combine([rule.check(ctx) for rule in rules if rule.code in REGISTRY])
+    # Every enabled rule runs on these quotes, so a repeat that another finding explains is
+    # dropped as on a page checked whole; only the repeat rules' findings are kept.
+    enabled = options.policy.enabled_rules()
+    found = repeat_findings(frame, profile, enabled, options.as_of, numbers, order[rows])
+    found = found[found["rule"].isin([rule.code for rule in rules])].reset_index(drop=True)
     needed = {int(n) for n in found["line"].dropna().unique()}
     for number, text in zip(wanted.tolist(), picked.to_pylist(), strict=True):
         if number in needed:

@@ -195,8 +195,22 @@ def _percent_int64_safe(
     return biggest * 4 < _INT64_SAFE
 
 
+def _widened(half: np.ndarray, loose: np.ndarray, scale: int, dtype: object) -> np.ndarray:
+    """Half-widths with a whole unit at `loose` decimals where that is given (>= 0)."""
+    if not (loose >= 0).any():
+        return half
+    shift = np.clip(scale - loose, 0, None)
+    unit = np.power(10, shift).astype(object) if dtype is object else np.power(10, shift, dtype=np.int64)
+    return np.where(loose >= 0, unit, half).astype(half.dtype)
+
+
 def percent_check(
-    price: Numbers, change: Numbers, percent: Numbers, exact: np.ndarray, rounding_decimals: int
+    price: Numbers,
+    change: Numbers,
+    percent: Numbers,
+    exact: np.ndarray,
+    rounding_decimals: int,
+    loose: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PercentCheck:
     """Test each percent against the interval the shown price and change admit.
 
@@ -206,15 +220,24 @@ def percent_check(
     are a format finding, not a narrower interval). The two intervals must
     meet. Ties (a value exactly half-way) are accepted, so either rounding convention passes.
     Rows whose magnitudes allow it are computed on int64, the others on Python ints: exact either way.
+
+    `loose` gives, for the price and for the change, the decimals whose unit a figure may be off
+    by, or -1: a figure of an exact kind shown with other decimals than the kind's (`-20.1` for
+    `-20.16`, `207.005` for `207.00`) was cut off, rounded or padded, so it stands for every value
+    within that unit of it, and its format finding is not also a percent mismatch.
     """
     n = len(exact)
+    if loose is None:
+        loose = (np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64))
     scale = int(max(price.decimals.max(initial=0), change.decimals.max(initial=0))) + 1
     p_scale = int(max(percent.decimals.max(initial=0), rounding_decimals)) + 1
     safe = _percent_int64_safe(price, change, percent, scale, p_scale)
     if safe.all():
-        return _percent_rows(price, change, percent, exact, rounding_decimals, scale, p_scale, np.int64)
+        return _percent_rows(
+            price, change, percent, exact, rounding_decimals, scale, p_scale, np.int64, loose
+        )
     if not safe.any():
-        return _percent_rows(price, change, percent, exact, rounding_decimals, scale, p_scale, object)
+        return _percent_rows(price, change, percent, exact, rounding_decimals, scale, p_scale, object, loose)
     out = PercentCheck(
         checked=np.zeros(n, dtype=bool),
         consistent=np.zeros(n, dtype=bool),
@@ -224,7 +247,7 @@ def percent_check(
     for rows, dtype in ((safe, np.int64), (~safe, object)):
         part = _percent_rows(
             _subset(price, rows), _subset(change, rows), _subset(percent, rows), exact[rows],
-            rounding_decimals, scale, p_scale, dtype,
+            rounding_decimals, scale, p_scale, dtype, (loose[0][rows], loose[1][rows]),
         )  # fmt: skip
         out.checked[rows], out.consistent[rows] = part.checked, part.consistent
         out.low[rows], out.high[rows] = part.low, part.high
@@ -245,6 +268,7 @@ def _percent_rows(
     scale: int,
     p_scale: int,
     dtype: object,
+    loose: tuple[np.ndarray, np.ndarray],
 ) -> PercentCheck:
     """`percent_check` at fixed scales, with integers of `dtype` (int64 or object)."""
     n = len(exact)
@@ -252,6 +276,8 @@ def _percent_rows(
     c = scaled(change.mantissa, change.decimals, scale, dtype)
     hp = half_unit(price.decimals, scale, exact, dtype)
     hc = half_unit(change.decimals, scale, exact, dtype)
+    hp = _widened(hp, loose[0], scale, dtype)
+    hc = _widened(hc, loose[1], scale, dtype)
     q = scaled(percent.mantissa, percent.decimals, p_scale, dtype)
     # The feed rounds every percent to `rounding_decimals`; a percent shown with more digits is the
     # format rule's finding, so it is not also read as a tighter claim about the arithmetic.

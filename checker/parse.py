@@ -9,6 +9,7 @@ characters, so matching stays linear in the length of a line.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -117,6 +118,51 @@ _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 def split_lines(text: str) -> list[str]:
     """Split text into lines the way an editor numbers them (LF, CRLF or a lone CR)."""
     return _LINE_BREAK.split(text)
+
+
+_PARTS = (
+    ("price", re.compile(rf"{_SP}+{_NUMBER}")),
+    ("direction word", re.compile(rf"{_SP}+{_DIRECTION}")),
+    ("arrow", re.compile(rf"{_SP}*(?:{_ARROW}|{_ODD_ARROW})")),
+    ("change", re.compile(rf"{_SP}*{_NUMBER}")),
+    ("percent", re.compile(rf"{_SP}*\({_SP}*{_NUMBER}{_SP}*%{_SP}*\)")),
+)
+_SYMBOL_START = re.compile(r"[\w.&-]+")
+
+
+def diagnose(text: str) -> str:
+    """What keeps a quote-like stretch from being a quote, part by part: `the change is missing
+    after Decreased By ▼`, or `"Incrased" stands where the direction word belongs`."""
+    symbol = _SYMBOL_START.match(text)
+    if symbol is None:
+        return "no symbol where the quote starts"
+    position, last = symbol.end(), f"the symbol {symbol.group()}"
+    for name, pattern in _PARTS:
+        found = pattern.match(text, position)
+        if found is None:
+            if name == "arrow":
+                continue  # optional
+            rest = text[position:].strip()
+            if not rest:
+                missing = "is missing" if name == "percent" else "and what follows are missing"
+                return f"it ends after {last}: the {name} {missing}"
+            token = json.dumps(rest.split(None, 1)[0][:40], ensure_ascii=False)
+            return f"{token} stands after {last}, where the {name} belongs"
+        position = found.end()
+        last = f"the {name} {found.group().strip()}"
+    return f"it does not read as a whole quote after {last}"
+
+
+def line_count(lines: list[str] | Lines | object) -> int:
+    """How many lines a text has, from its split lines: a final line break ends the last line and
+    starts no new one (`a\nb\n` has 2 lines, as `wc -l` counts), and a last line without a break
+    still counts (`a\nb` has 2 too). An empty text has none."""
+    count = len(lines)  # type: ignore[arg-type]
+    if not count:
+        return 0
+    last = lines[count - 1]  # type: ignore[index]
+    last = last.as_py() if hasattr(last, "as_py") else last  # a line_array's element
+    return count - 1 if last == "" else count
 
 
 def _check_stretch(stretch: str, offset: int, line_no: int, whole_line: bool) -> Unparsed | None:

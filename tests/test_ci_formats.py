@@ -81,7 +81,7 @@ def test_github_lines_follow_the_workflow_command_syntax(page):
         assert int(match["line"]) == finding["line"]
         assert int(match["col"]) == finding["column"]
         assert match["title"] == f"{finding['rule']} {finding['name']}"
-    assert lines[0].endswith("::percent 3.36%25 does not match change / previous price (= 3.35%25)")
+    assert lines[0].endswith("::percent 3.36%25 but change 6.71 over previous price 200.29 is 3.35%25")
 
 
 def test_github_escaping_follows_the_actions_toolkit():
@@ -225,7 +225,7 @@ def test_sarif_rules_come_from_the_registry_and_results_point_at_them(page):
         assert region["endColumn"] == finding["end_column"] + 1, "SARIF's end column is exclusive"
     first = run_["results"][0]
     assert first["level"] == "error"
-    assert first["message"]["text"].startswith("percent 3.36% does not match")
+    assert first["message"]["text"].startswith("percent 3.36% but change 6.71 over previous price 200.29")
 
 
 def test_sarif_uri_is_relative_to_the_declared_root(page, tmp_path):
@@ -273,7 +273,7 @@ def test_markdown_summary_has_verdict_counts_and_findings(page, tmp_path):
     assert text.startswith("## ❌ quotecheck: failed\n")
     assert "| 1 | 5 | 3 | 1 | 0 | 0 |" in text
     assert "| QC303 | `percent-mismatch` | error | 1 |" in text
-    assert f"| {cell(f'{page}:2:37')} | QC303 | error | `percent 3.36% does not match" in text
+    assert f"| {cell(f'{page}:2:37')} | QC303 | error | `percent 3.36% but change 6.71" in text
 
 
 def test_markdown_shows_scraped_markup_as_text():

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from checker.api import check_bytes, check_frame, check_paths, check_text
 from checker.cli import cli, rules_markdown
-from checker.config import Options
+from checker.config import Options, Policy
 from checker.rules.registry import all_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -358,3 +358,103 @@ def test_a_chunked_page_keeps_the_same_source_context_as_a_whole_one(tmp_path):
     )  # fmt: skip
     assert chunked is not None
     assert chunked[3] == whole.source_lines
+
+
+# --- one fault, one finding ---------------------------------------------------------------------
+
+
+def _serious(report) -> list[list]:
+    findings = report.findings[report.findings["severity"] != "info"]
+    return findings[["rule", "line", "column", "field", "observed", "expected"]].values.tolist()
+
+
+def test_a_change_missing_its_minus_is_a_sign_mismatch_only_expecting_the_signed_change():
+    report = check_text("BOP 10.39 Decreased By ▼ 0.10 (-0.95%)")
+    assert _serious(report) == [["QC301", 1, 26, "change", "0.10", "-0.10"]]
+    message = report.findings["message"].iat[0]
+    assert message == "change 0.10 is positive but Decreased By, ▼ and percent -0.95% say the quote fell"
+
+
+def test_with_the_sign_rule_off_the_percent_arithmetic_still_reports_the_fault():
+    options = Options(policy=Policy(ignore=("QC301",)))
+    report = check_text("BOP 10.39 Decreased By ▼ 0.10 (-0.95%)", options=options)
+    assert [row[0] for row in _serious(report)] == ["QC303"]
+
+
+@pytest.mark.parametrize(
+    "arrow",
+    [b"\xff", b"\xe2\x96", b"\x00"],
+    ids=["invalid-byte", "cut-arrow", "nul"],
+)
+def test_a_bad_byte_where_the_arrow_stands_is_one_finding_naming_the_bytes(arrow):
+    data = b"BOP 10.39 Decreased By " + arrow + b" -0.10 (-0.95%)\n"
+    report = check_bytes(data, name="page.txt")
+    assert _serious(report)[0][:4] == ["QC205", 1, 24, "arrow"]
+    assert len(_serious(report)) == 1, _serious(report)
+    assert report.findings["expected"].iat[0] == "▼"  # the arrow a falling quote is shown with
+    assert f"({arrow.hex(' ')}, at byte offset 23)" in report.findings["message"].iat[0]
+
+
+def test_a_bad_byte_elsewhere_is_still_its_own_finding():
+    report = check_bytes(b"B\xffOP 10.39 Decreased By \xe2\x96\xbc -0.10 (-0.95%)\n", name="page.txt")
+    assert [row[0] for row in _serious(report)] == ["QC902"]
+
+
+def test_an_arrow_shown_with_a_wrong_direction_word_is_part_of_the_sign_finding():
+    report = check_text("WTL 1.27 Increased By ▲ 0.00 (0%)")
+    assert _serious(report) == [["QC301", 1, 10, "direction", "Increased By ▲", "No Change ▼"]]
+
+
+@pytest.mark.parametrize(
+    ("line", "rule", "expected"),
+    [
+        ("TELE 9.32 Increased By ▲ 0.22 (-120%)", "QC203", "2.42"),
+        ("SILK 0.00 Decreased By ▼ -0.02 (-100%)", "QC202", "> 0"),
+        ("SILK 0.97 Increased By ▲ 1.20 (-521.74%)", "QC304", "< 0.97"),
+        ("KSE100 114\u00a0977 Increased By 172.5 (0.15%)", "QC404", "114,977"),
+        ("QBZ 499.62 Decreased By ▼ -20.1 (-3.88%)", "QC402", "-20.10"),
+        ("SILK -0.97 Decreased By ▼ -0.02 (-2.02%)", "QC202", "> 0"),
+    ],
+)
+def test_one_fault_draws_one_finding_that_expects_what_puts_the_quote_right(line, rule, expected):
+    findings = _serious(check_text(line))
+    assert [(row[0], row[5]) for row in findings] == [(rule, expected)], findings
+
+
+def test_percent_mismatch_expects_the_rounded_percent_and_says_why():
+    report = check_text("PIBTL 15.48 Increased By ▲ 0.24 (1.58%)\nKSE30 36,119 Increased By 16.3 (0.04%)")
+    assert report.findings["expected"].tolist() == ["1.57", "0.05"]
+    assert report.findings["message"].tolist() == [
+        "percent 1.58% but change 0.24 over previous price 15.24 is 1.57%",
+        "percent 0.04% but change 16.3 over previous price 36,102.7, both rounded for display, "
+        "admit only 0.05%",
+    ]
+
+
+def test_circuit_breaker_message_names_the_limit_whichever_is_higher():
+    report = check_text("TRG 70.15 Increased By ▲ 13.96 (24.84%)")
+    (message,) = report.findings["message"].tolist()
+    assert "beyond the circuit breaker of 10% or Rs 1, whichever is higher" in message
+    assert report.findings["expected"].tolist() == ["≤ 5.61"]  # 10% of the previous price 56.19
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [("", 0), ("a", 1), ("a\n", 1), ("a\nb", 2), ("a\nb\n", 2), ("a\n\n", 2), ("a\r\nb\r\n", 2)],
+)
+def test_line_count_is_lines_of_text_as_wc_counts_them(text, lines):
+    report = check_bytes(text.encode(), name="prose.txt")
+    assert report.summary()["lines"] == lines
+    if text:
+        noun = "line" if lines == 1 else "lines"
+        assert report.findings["message"].tolist() == [f"prose.txt: no quote found in {lines} {noun}"]
+
+
+def test_json_values_in_record_messages_are_json():
+    data = b'[{"symbol": "BOP", "price": true, "direction": "Decreased By", "change": null, "percent": "1"}]'
+    messages = check_bytes(data, name="q.json").findings["message"].tolist()
+    assert (
+        "record 1 at /0: `price` is true, not a number or a string; "
+        "`change` is null, not a number or a string" in messages
+    )
+    assert not any("True" in m or "None" in m for m in messages)

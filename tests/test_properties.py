@@ -336,7 +336,9 @@ def _flip_change_sign(quote: Quote, draw: st.DrawFn) -> str:
 def _flip_percent_sign(quote: Quote, draw: st.DrawFn) -> str:
     assume(quote.percent != "0")
     quote.percent = quote.percent[1:] if quote.percent.startswith("-") else "-" + quote.percent
-    return "QC301"
+    # a fall of 100% or more is impossible in itself: that finding (QC203) says so, and expects
+    # the percent with its sign
+    return "QC203" if Decimal(quote.percent) <= -100 else "QC301"
 
 
 def _admitted_percents(quote: Quote) -> tuple[Fraction, Fraction]:
@@ -365,7 +367,10 @@ def _nudge_percent(quote: Quote, draw: st.DrawFn) -> str | None:
     half = Fraction(1, 200)
     # the shown percent stands for every value within half a unit of its last (2nd) decimal
     admitted = Fraction(shown) - half <= high and low <= Fraction(shown) + half
-    return None if admitted else "QC303"
+    if admitted:
+        return None
+    # a percent nudged across 0 is of the wrong sign: that finding (QC301) expects the right one
+    return "QC301" if shown and _sign(Fraction(shown)) != _sign(quote.move) else "QC303"
 
 
 def _previous_not_positive(quote: Quote, draw: st.DrawFn) -> str:
@@ -454,8 +459,66 @@ def test_one_broken_field_draws_its_rule_on_its_line_and_nowhere_else(kind, data
     if expected is None:  # a nudge that the index's rounding still admits
         assert not errors, context
         return
-    assert expected in errors.get(line, set()), context
+    # one fault, one finding: exactly one error, of the fault's rule, and none anywhere else
+    assert _error_codes(report, line) == [expected], context
     assert set(errors) == {line}, context
+
+
+def _error_codes(report, line: int) -> list[str]:
+    """The codes of the errors on `line`, one entry per finding."""
+    findings = report.findings
+    on_line = findings[(findings["severity"] == "error") & (findings["line"] == line)]
+    return sorted(on_line["rule"])
+
+
+def _put_right(quote: Quote, field: str, expected: str) -> bool:
+    """Set a quote's field to a finding's expected value; False when it names no single figure."""
+    if not expected or expected[0] in "<>≤≥" or " or " in expected or " | " in expected:
+        return False
+    if field == "direction":
+        word, _, arrow = expected.partition(" By ") if " By " in expected else (expected, "", "")
+        if " By " in expected:
+            word, arrow = word + " By", arrow
+        else:
+            word, arrow = expected[: len("No Change")], expected[len("No Change") :]
+        quote.direction = word.strip()
+        if arrow.strip():
+            quote.arrow = arrow.strip()
+        return True
+    if field not in ("price", "arrow", "change", "percent"):
+        return False
+    setattr(quote, field, expected)
+    return True
+
+
+# previous-not-positive's finding expects a bound (`< 0.97`), not one figure
+@pytest.mark.parametrize("kind", sorted(set(PERTURBATIONS) - {"previous-not-positive"}))
+@FEW
+@given(data=st.data())
+def test_the_expected_value_of_the_finding_puts_the_quote_right(kind, data):
+    perturb, quote_kind = PERTURBATIONS[kind]
+    page = data.draw(
+        pages(min_stocks=int(quote_kind == "stock"), min_indices=int(quote_kind == "index")), label="page"
+    )
+    located = [item for item in page.located() if quote_kind in (None, item[2].kind)]
+    line, _column, quote = data.draw(st.sampled_from(located), label="quote")
+    original = quote.text()
+    expected = perturb(quote, data.draw)
+    assume(quote.text() != original and expected is not None)
+    first = check_text(page.text(), name="page.txt")
+    findings = first.findings
+    errors = list(findings[(findings["line"] == line) & (findings["severity"] == "error")].itertuples())
+    assert len(errors) == 1, f"{original!r} -> {quote.text()!r}\n{_describe(first)}"
+    (finding,) = errors
+    wanted = str(finding.expected)
+    for value in wanted.split(" to ") if finding.field == "percent" else [wanted]:
+        fixed = dataclasses.replace(quote)
+        assume(_put_right(fixed, str(finding.field), value))
+        page.lines[line - 1] = [fixed if q is quote else q for q in page.lines[line - 1]]
+        report = check_text(page.text(), name="page.txt")
+        context = f"{original!r} -> {quote.text()!r} -> {fixed.text()!r}\n{_describe(report)}"
+        assert finding.rule not in set(report.findings["rule"]), context
+        quote = fixed
 
 
 @SETTINGS
@@ -483,7 +546,7 @@ def test_several_broken_fields_each_draw_their_rule_on_their_own_line_only(data)
         if rule is None:
             assert line not in errors, context
         else:
-            assert rule in errors.get(line, set()), context
+            assert _error_codes(report, line) == [rule], context
     assert set(errors) <= set(expected), context
 
 
@@ -503,7 +566,7 @@ def test_an_identical_repeat_is_info_on_the_later_one_and_no_error(data):
 
 @FEW
 @given(data=st.data())
-def test_a_copy_with_a_percent_its_figures_cannot_give_is_the_duplicate_wherever_it_stands(data):
+def test_a_copy_with_a_percent_its_figures_cannot_give_is_one_percent_mismatch_wherever_it_stands(data):
     page = data.draw(pages(), label="page")
     _line, _column, quote = data.draw(st.sampled_from(page.located()), label="quote")
     copy = dataclasses.replace(quote)
@@ -513,7 +576,11 @@ def test_a_copy_with_a_percent_its_figures_cannot_give_is_the_duplicate_wherever
     report = check_text(page.text(), name="page.txt")
     errors = _errors_by_line(report)
     context = f"{quote.text()!r} copied as {copy.text()!r} at line {position + 1}\n{_describe(report)}"
-    assert {"QC305", "QC303"} <= errors.get(position + 1, set()), context
+    # the altered percent is the one fault: put right, the copy is an identical repeat, so it is
+    # no duplicate with other figures as well; a percent pushed across 0 has the wrong sign
+    shown = Fraction(Decimal(copy.percent))
+    rule = "QC301" if shown and _sign(shown) != _sign(copy.move) else "QC303"
+    assert _error_codes(report, position + 1) == [rule], context
     assert set(errors) == {position + 1}, context
 
 
@@ -586,7 +653,8 @@ def shown_quotes_near_an_edge(draw: st.DrawFn) -> tuple[str, bool]:
     if kind == "stock":
         price_ticks = draw(st.integers(2, 2_000_000))
         change_ticks = draw(st.integers(-(price_ticks - 1), price_ticks - 1).filter(bool))
-        price, change = f"{price_ticks // 100}.{price_ticks % 100:02d}", Decimal(change_ticks) / 100
+        # the change with its 2 decimals, as stocks show it (`6.90`, not `6.9`)
+        price, change = f"{price_ticks // 100}.{price_ticks % 100:02d}", Decimal(change_ticks).scaleb(-2)
         quote = Quote("PIBTL", price, "", "▲", format(change, "f"), "", "stock", Fraction(0), Fraction(0))
     else:
         decimals = draw(st.sampled_from((0, 1, 2)))
@@ -615,7 +683,9 @@ def shown_quotes_near_an_edge(draw: st.DrawFn) -> tuple[str, bool]:
 def test_percent_verdict_matches_exact_interval_arithmetic_at_the_edges(case):
     line, admitted = case
     findings = check_text(line).findings
-    mismatched = "QC303" in set(findings["rule"])
+    # a percent across 0 from what the figures give is reported as of the wrong sign (QC301)
+    on_percent = findings[(findings["field"] == "percent") & findings["rule"].isin(["QC301", "QC303"])]
+    mismatched = not on_percent.empty
     assert mismatched == (not admitted), f"{line!r}\n{findings[['rule', 'message']].to_string()}"
 
 
@@ -695,7 +765,7 @@ def test_faults_injected_into_the_real_ticker_are_each_caught_on_their_line(data
         elif rule is None:
             assert line not in errors, context
         else:
-            assert rule in errors.get(line, set()), context
+            assert _error_codes(report, line) == [rule], context
     assert set(errors) <= set(expected), context
     untouched = len(quote_lines) - sum(1 for rule in expected.values() if rule == "cut")
     assert report.summary()["quotes"] == untouched

@@ -8,8 +8,9 @@ Format (one file per rule code, named after it):
 - `# ...` lines are commentary; they become empty lines, so line numbers stay those of the file
   section. `# as-of: YYYY-MM-DD` sets the snapshot date of the section.
 - A line `===` starts a new section, checked as a page of its own (line numbers restart at 1).
-- A page line ending in `#=> CODE@COL [CODE@COL ...]` must draw exactly those findings of each
-  named CODE (at that line, at those columns); the marker and the spaces before it are removed.
+- A page line ending in `#=> CODE@COL [CODE@COL ...]` must draw exactly those findings (at that
+  line, at those columns) and no other error or warning: one fault draws one finding, so a line
+  with one fault carries one mark. The marker and the spaces before it are removed.
 - A line `#=> CODE` on its own expects a finding of CODE about the whole page (no line).
 - Every other line must draw no finding of the fixture's rule and no error of any rule.
 """
@@ -137,6 +138,23 @@ def test_fixture_rule_findings_are_exactly_the_expected_ones(section: Section):
         assert found == expected, f"{code} on {section.id}: (line, column) found {sorted(found)}"
     page_level = findings[findings["line"].isna()]["rule"].tolist()
     assert sorted(c for c in page_level if c in codes | set(section.page_level)) == sorted(section.page_level)
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.id)
+def test_fixture_marked_lines_draw_only_their_marks(section: Section):
+    findings = _findings(section)
+    located = findings[findings["line"].notna()]
+    for line, marks in section.expected.items():
+        marked = {code for code, _ in marks}
+        on_line = located[
+            (located["line"] == line)
+            & (located["severity"].isin(["error", "warning"]) | located["rule"].isin(marked))
+        ]
+        found = sorted((row.rule, int(row.column)) for row in on_line.itertuples())
+        assert found == sorted(marks), (
+            f"{section.id} line {line}: {section.lines[line - 1]!r}\n"
+            + on_line[["rule", "column", "message"]].to_string()
+        )
 
 
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.id)

@@ -43,7 +43,7 @@ def test_piped_output_is_plain_finding_lines_then_summary(page):
     assert [FINDING_LINE.match(line)["code"] for line in findings] == ["QC303", "QC302", "QC406", "QC303"]
     assert (
         findings[0]
-        == f"{page}:2:37: QC303 [error] percent 3.36% does not match change / previous price (= 3.35%)"
+        == f"{page}:2:37: QC303 [error] percent 3.36% but change 6.71 over previous price 200.29 is 3.35%"
     )
     assert lines[-1] == "1 file, 5 quotes: 3 errors, 1 warning, 0 infos (failed)"
 
@@ -119,7 +119,7 @@ def test_long_lines_are_not_wrapped_when_piped(tmp_path):
     path = tmp_path / ("long-name-" * 12 + ".txt")
     path.write_text(FAULTY_PAGE, encoding="utf-8")
     result = run([str(path)])
-    assert f"{path}:2:37: QC303 [error] percent 3.36% does not match" in result.output
+    assert f"{path}:2:37: QC303 [error] percent 3.36% but change 6.71" in result.output
 
 
 def test_progress_bar_only_for_long_runs_on_a_terminal(tmp_path):

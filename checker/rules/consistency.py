@@ -6,17 +6,47 @@ row; pandera's wide checks would yield one failure per column of every failing r
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from checker.findings import Severity, empty_findings
-from checker.numeric import PercentCheck, aligned, format_percent, percent_check
+from checker.numeric import Numbers, PercentCheck, aligned, format_percent, percent_check
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 UP, DOWN, FLAT = 1, -1, 0
 _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
+
+
+def price_not_positive(ctx: CheckContext) -> np.ndarray:
+    """Rows whose price reads as zero or less (what QC202 reports).
+
+    Not a zero cut short of its kind's decimals (`0.0` for `0.01`, QC401's finding): that price
+    may well have been above zero.
+    """
+    price = ctx.numbers["price"]
+    value = np.nan_to_num(price.value, nan=1.0)
+    cut_zero = (value == 0) & (loose_decimals(ctx, "price") >= 0) & ctx.runs("QC401")
+    return price.readable & (value <= 0) & ~cut_zero
+
+
+def percent_out_of_range(ctx: CheckContext) -> np.ndarray:
+    """Rows whose percent reads as -100 or less (what QC203 reports)."""
+    percent = ctx.numbers["percent"]
+    return percent.readable & (np.nan_to_num(percent.value, nan=0.0) <= -100)
+
+
+def _shown_previous_not_positive(ctx: CheckContext) -> np.ndarray:
+    """Rows whose shown price minus shown change is zero or less (readable figures only)."""
+    price, change = ctx.numbers["price"], ctx.numbers["change"]
+    p, c, _scale = aligned(price, change, headroom=2)
+    return price.readable & change.readable & ((p - c) <= 0).astype(bool)
 
 
 def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
@@ -41,10 +71,17 @@ def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
     # A rounded change shown as 0 (an index that moved less than half its last shown digit)
     # may still have risen or fallen, so beside a rise or a fall it abstains.
     moved = (word == UP) | (word == DOWN)
-    change = np.where((change == FLAT) & ~ctx.exact & moved, _ABSENT, change)
+    rounded = ~ctx.exact | (loose_decimals(ctx, "change") >= 0)  # a stock change cut to `0.0` too
+    change = np.where((change == FLAT) & rounded & moved, _ABSENT, change)
     # A percent shown as 0 on a small move is rounding, not a contradiction: the percent
     # arithmetic rule judges it, this one lets it abstain.
     percent = np.where((percent == FLAT) & (change != FLAT), _ABSENT, percent)
+    # A percent of -100 or less is QC203's finding, so its sign is no separate fault; beside a
+    # previous price of zero or less (QC304's finding) no percent follows from the figures at all.
+    explained = percent_out_of_range(ctx) & ctx.runs("QC203")
+    if ctx.runs("QC304"):
+        explained |= _shown_previous_not_positive(ctx) & ~price_not_positive(ctx)
+    percent = np.where(explained, _ABSENT, percent)
     signals = {"direction": word, "arrow": arrow, "change": change, "percent": percent}
     ctx.shared["signals"] = signals
     ctx.shared["truth"] = consensus(signals)
@@ -83,7 +120,112 @@ def _vote_index(signal: np.ndarray) -> np.ndarray:
     return index[np.newaxis, :]
 
 
-_WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
+_SIGNED_FIELDS = ("direction", "change", "percent")
+
+
+def blamed_field(ctx: CheckContext) -> np.ndarray:
+    """For each row, the one field QC301 blames (`direction`, `change`, `percent`) or ''."""
+    if "blamed" not in ctx.shared:
+        signals, truth = _signals(ctx), _truth(ctx)
+        wrong = [(signals[n] != _ABSENT) & (truth != _ABSENT) & (signals[n] != truth) for n in _SIGNED_FIELDS]
+        ctx.shared["blamed"] = np.select(wrong, list(_SIGNED_FIELDS), "").astype(object)
+    return ctx.shared["blamed"]
+
+
+def _arrow_goes_with_word(ctx: CheckContext) -> np.ndarray:
+    """Rows whose arrow is the one their direction word is shown with (`▼` for `No Change`)."""
+    word = _signals(ctx)["direction"]
+    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
+    return (up & (word == UP)) | (down & ((word == DOWN) | (word == FLAT)))
+
+
+def corrected_numbers(ctx: CheckContext) -> dict[str, Numbers]:
+    """The change and percent with the sign QC301 finds wrong put right, computed once.
+
+    The arithmetic rules check these, so that a change missing its minus is one finding (the sign
+    mismatch), not also a percent mismatch computed from the wrong sign. A blamed figure whose
+    sign alone cannot be put right (a move shown as 0, or a move on a quote that did not move) is
+    unreadable here: the arithmetic abstains on it.
+    """
+    if "corrected" in ctx.shared:
+        return ctx.shared["corrected"]
+    out = {"change": ctx.numbers["change"], "percent": ctx.numbers["percent"]}
+    if ctx.runs("QC301"):
+        blamed, truth = blamed_field(ctx), _truth(ctx)
+        for name in ("change", "percent"):
+            rows = blamed == name
+            if not rows.any():
+                continue
+            numbers = out[name]
+            fixable = rows & (truth != FLAT) & (numbers.mantissa != 0)
+            mantissa = np.where(
+                fixable, np.abs(numbers.mantissa) * np.where(truth == UP, 1, -1), numbers.mantissa
+            )
+            readable = numbers.readable & ~(rows & ~fixable)
+            value = np.where(readable, mantissa / np.power(10.0, numbers.decimals), np.nan)
+            out[name] = dataclasses.replace(numbers, mantissa=mantissa, readable=readable, value=value)
+    ctx.shared["corrected"] = out
+    return out
+
+
+def flip_sign(text: str) -> str:
+    """A shown number with the other sign (`0.10` -> `-0.10`)."""
+    if text[:1] in ("-", "\u2212"):
+        return text[1:]
+    return "-" + (text[1:] if text[:1] == "+" else text)
+
+
+def _zero_like(text: str) -> str:
+    """0 shown with as many decimals as `text` (`0.05` -> `0.00`, `4.1` -> `0`)."""
+    decimals = len(text.partition(".")[2])
+    return "0." + "0" * decimals if decimals else "0"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+_MOVES = {UP: "rose", DOWN: "fell", FLAT: "did not move"}
+_SIGN_WORDS = {UP: "is positive", DOWN: "is negative", FLAT: "is 0"}
+_DIRECTION_WORDS = {UP: "Increased By", DOWN: "Decreased By", FLAT: "No Change"}
+_ARROWS = {UP: "▲", DOWN: "▼", FLAT: "▼"}
+
+
+def arrows_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
+    """For the rows of `mask`, the arrow the quote's agreed move calls for (`▼` for no move), or ''."""
+    truth = _truth(ctx)[np.asarray(mask, dtype=bool)]
+    return np.select([truth == UP, (truth == DOWN) | (truth == FLAT)], ["▲", "▼"], "").astype(object)
+
+
+def directions_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
+    """For the rows of `mask`, the direction word the quote's agreed move calls for, or ''."""
+    truth = _truth(ctx)[np.asarray(mask, dtype=bool)]
+    return np.select(
+        [truth == UP, truth == DOWN, truth == FLAT], [_DIRECTION_WORDS[m] for m in (UP, DOWN, FLAT)], ""
+    ).astype(object)
+
+
+def _shown(ctx: CheckContext, row: int, name: str) -> str:
+    """How a field reads in a message: `Decreased By`, `▼`, `change -0.10`, `percent -0.95%`."""
+    if name == "direction":
+        return str(ctx.cell("direction_text", row))
+    if name == "arrow":
+        return str(ctx.cell("arrow_text", row))
+    if name == "change":
+        return f"change {ctx.cell('change_text', row)}"
+    return f"percent {ctx.cell('percent_text', row)}%"
+
+
+def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...]) -> str:
+    """`Decreased By, ▼ and percent -0.95% say the quote fell`: the fields that agree on `truth`."""
+    signals = _signals(ctx)
+    agreeing = [
+        _shown(ctx, row, name)
+        for name in ("direction", "arrow", "change", "percent")
+        if name not in leave_out and signals[name][row] == truth
+    ]
+    verb = "says" if len(agreeing) == 1 else "say"
+    return f"{_join(agreeing)} {verb} the quote {_MOVES[int(truth)]}"
 
 
 @declare(
@@ -92,47 +234,70 @@ _WORDS = {UP: "up", DOWN: "down", FLAT: "no change"}
     Severity.ERROR,
     "Direction word, sign of the change and sign of the percent disagree.",
     "`Increased By` goes with a positive change and percent, `Decreased By` with negative ones, and "
-    "`No Change` with a change of 0 and a percent of 0. The field that disagrees with the others "
-    "is named. A percent shown as 0 on a small move is left to the percent arithmetic, and so is "
-    "an index change shown as 0 on a rise or fall smaller than its rounding.",
+    "`No Change` with a change of 0 and a percent of 0. The one field that disagrees with the "
+    "others is named, and the figure it should show is expected (the value with the other sign, "
+    "or the direction word with its arrow). The percent arithmetic is then checked with the sign "
+    "put right, so a change missing its minus is this finding only. A percent shown as 0 on a "
+    "small move is left to the percent arithmetic, and so is an index change shown as 0 on a rise "
+    "or fall smaller than its rounding.",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Increased By ▼ -0.10 (-0.95%)",
+    "BOP 10.39 Decreased By ▼ 0.10 (-0.95%)",
     ("direction", "change", "percent"),
 )
 def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose direction word, change sign and percent sign disagree."""
-    signals = _signals(ctx)
-    truth = _truth(ctx)
-    names = ("direction", "change", "percent")
-    wrong = {n: (signals[n] != _ABSENT) & (truth != _ABSENT) & (signals[n] != truth) for n in names}
-    mask = wrong["direction"] | wrong["change"] | wrong["percent"]
+    blamed = blamed_field(ctx)
+    mask = blamed != ""
     if not mask.any():
         return empty_findings()
-    frame = ctx.frame
-    blamed = np.select([wrong["direction"], wrong["change"]], ["direction", "change"], "percent")
-    column = np.select(
-        [wrong["direction"], wrong["change"]],
-        [frame["direction_col"].to_numpy(), frame["change_col"].to_numpy()],
-        frame["percent_col"].to_numpy(),
+    _frame, truth = ctx.frame, _truth(ctx)
+    signals = _signals(ctx)
+    with_arrow = _arrow_goes_with_word(ctx)
+    # A percent whose value is wrong besides its sign is still one fault of one field: this
+    # finding expects the percent the figures give, and the percent arithmetic abstains on it.
+    check = _percent(ctx)
+    still_wrong = (blamed == "percent") & check.checked & ~check.consistent
+    percents, reasons = expected_percents(ctx, still_wrong)
+    arithmetic = dict(
+        zip(np.flatnonzero(still_wrong).tolist(), zip(percents, reasons, strict=True), strict=True)
     )
-    # Texts and messages only for the failing rows.
-    on_direction, on_change = wrong["direction"][mask], wrong["change"][mask]
-    percent_shown = (pd.Series(frame["percent_text"].array[mask]) + "%").to_numpy(dtype=object, na_value="")
-    observed = np.where(
-        on_direction,
-        ctx.texts("direction_text", mask),
-        np.where(on_change, ctx.texts("change_text", mask), percent_shown),
-    ).astype(object)
-    truth_word = _words(truth[mask])
-    message = (
-        blamed[mask].astype(object)
-        + " "
-        + observed
-        + " disagrees with the rest of the quote, which says "
-        + truth_word
-    )
-    out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, truth_word, message, column=column)
-    out["field"] = blamed[mask]
+    rows = np.flatnonzero(mask)
+    observed = np.empty(len(rows), dtype=object)
+    expected = np.empty(len(rows), dtype=object)
+    message = np.empty(len(rows), dtype=object)
+    column = np.empty(len(rows), dtype=np.int64)
+    for i, row in enumerate(rows.tolist()):
+        name, move = blamed[row], int(truth[row])
+        if name == "direction":
+            # The arrow shown with the word is part of the same fault: one finding for both.
+            shown = str(ctx.cell("direction_text", row))
+            want = _DIRECTION_WORDS[move]
+            arrow_too = bool(with_arrow[row])
+            if arrow_too:
+                shown += " " + str(ctx.cell("arrow_text", row))
+                want += " " + _ARROWS[move]
+            leave_out = ("direction", "arrow") if arrow_too else ("direction",)
+            observed[i], expected[i] = shown, want
+            message[i] = f"direction {shown} but {_evidence(ctx, row, move, leave_out)}"
+        else:
+            shown = str(ctx.cell(f"{name}_text", row))
+            if move == FLAT:  # a percent of 0 is shown as `0`, a change with its decimals
+                want = "0" if name == "percent" else _zero_like(shown)
+            elif signals[name][row] == FLAT:
+                want = "> 0" if move == UP else "< 0"
+            else:
+                want = flip_sign(shown)
+            label = f"{name} {shown}{'%' if name == 'percent' else ''}"
+            message[i] = (
+                f"{label} {_SIGN_WORDS[int(signals[name][row])]} but {_evidence(ctx, row, move, (name,))}"
+            )
+            if row in arithmetic and arithmetic[row][0]:
+                want = arithmetic[row][0]
+                message[i] += f", and {arithmetic[row][1]}"
+            observed[i], expected[i] = shown, want
+        column[i] = ctx.cell(f"{name}_col", row)
+    out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, expected, message, column=column)
+    out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
 
 
@@ -142,7 +307,8 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
     Severity.ERROR,
     "The arrow points the other way from the quote's move.",
     "`▲` marks a rise and `▼` a fall. `No Change` is shown with `▼` in this feed, which is not an "
-    "error; `▲` on `No Change` is. The move is what the direction word and the signs agree on.",
+    "error; `▲` on `No Change` is. The move is what the direction word and the signs agree on. "
+    "An arrow that goes with a direction word found wrong (QC301) is part of that finding.",
     "WTL 1.27 No Change ▼ 0.00 (0%)",
     "AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)",
     ("arrow",),
@@ -154,28 +320,122 @@ def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
     expected_up = truth == UP
     expected_down = (truth == DOWN) | (truth == FLAT)
     mask = (up & expected_down) | (down & expected_up)
+    if ctx.runs("QC301"):
+        mask &= ~((blamed_field(ctx) == "direction") & _arrow_goes_with_word(ctx))
     if not mask.any():
         return empty_findings()
     expected = np.where(expected_up[mask], "▲", "▼").astype(object)
-    message = "arrow " + ctx.texts("arrow", mask) + " but the quote moves " + _words(truth[mask])
+    rows = np.flatnonzero(mask)
+    message = np.array(
+        [
+            f"arrow {ctx.cell('arrow_text', row)} but {_evidence(ctx, row, int(truth[row]), ('arrow',))}"
+            for row in rows.tolist()
+        ],
+        dtype=object,
+    )
     observed = ctx.frame["arrow_text"]
     return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message)
 
 
+def loose_decimals(ctx: CheckContext, field_name: str) -> np.ndarray:
+    """For rows of exact kinds whose price or change shows other decimals than the kind shows
+    (QC401, QC402), the decimals whose unit the figure may be off by; -1 elsewhere.
+
+    A figure cut to fewer decimals (`-20.1`) may be off by a unit of its last digit; one padded
+    or extended beyond the kind's (`207.005`) by a unit of the kind's last digit.
+    """
+    key = f"loose_{field_name}"
+    if key not in ctx.shared:
+        numbers = ctx.numbers[field_name]
+        loose = np.full(len(ctx.frame), -1, dtype=np.int64)
+        for name, kind in ctx.profile.kinds.items():
+            if kind.exact:
+                allowed = getattr(kind, field_name).decimals
+                rows = ctx.equals("kind", name) & numbers.readable & ~np.isin(numbers.decimals, allowed)
+                loose = np.where(rows, np.minimum(numbers.decimals, min(allowed)), loose)
+        ctx.shared[key] = loose
+    return ctx.shared[key]
+
+
 def _percent(ctx: CheckContext) -> PercentCheck:
-    """The percent arithmetic of every row (see `percent_check`), computed once per frame."""
+    """The percent arithmetic of every row, signs put right (see `corrected_numbers`), computed once."""
     if "percent" not in ctx.shared:
-        numbers = ctx.numbers
+        corrected = corrected_numbers(ctx)
+        loose = (loose_decimals(ctx, "price"), loose_decimals(ctx, "change"))
         ctx.shared["percent"] = percent_check(
-            numbers["price"], numbers["change"], numbers["percent"], ctx.exact, 2
+            ctx.numbers["price"], corrected["change"], corrected["percent"], ctx.exact, 2, loose
         )
     return ctx.shared["percent"]
 
 
-def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator rounded half away from zero, on exact integers (denominator > 0)."""
-    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
-    return np.where(numerator < 0, -magnitude, magnitude)
+def _shown_decimal(mantissa: int, decimals: int) -> Decimal:
+    return Decimal(mantissa).scaleb(-decimals)
+
+
+def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the rows of `mask`: the percent that would make each quote consistent, and why.
+
+    The percent is formatted as the feed shows it: for exact figures the one rounded value, for
+    rounded ones every 2-decimal percent whose own rounding meets what the shown level and change
+    admit (`0.15` or `0.14 to 0.15`). The reason reads `change 0.24 over previous price 15.24 is
+    1.57%`. Both are '' where the arithmetic cannot be done (previous price not above 0).
+    """
+    price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
+    shown_change = ctx.numbers["change"]
+    loose_price, loose_change = loose_decimals(ctx, "price"), loose_decimals(ctx, "change")
+    rows = np.flatnonzero(mask)
+    expected = np.full(len(rows), "", dtype=object)
+    reason = np.full(len(rows), "", dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        if not (price.readable[row] and change.readable[row]):
+            continue
+        p = _shown_decimal(int(price.mantissa[row]), int(price.decimals[row]))
+        c = _shown_decimal(int(change.mantissa[row]), int(change.decimals[row]))
+        if p - c <= 0:
+            continue
+        exact = bool(ctx.exact[row])
+        half_p = Decimal(0) if exact else Decimal(5).scaleb(-int(price.decimals[row]) - 1)
+        half_c = Decimal(0) if exact else Decimal(5).scaleb(-int(change.decimals[row]) - 1)
+        if loose_price[row] >= 0:
+            half_p, exact = Decimal(1).scaleb(-int(loose_price[row])), False
+        if loose_change[row] >= 0:
+            half_c, exact = Decimal(1).scaleb(-int(loose_change[row])), False
+        corners = [
+            Fraction(100 * (c + dc)) / Fraction((p + dp) - (c + dc))
+            for dp in (-half_p, half_p)
+            for dc in (-half_c, half_c)
+            if (p + dp) - (c + dc) > 0
+        ]
+        if exact:
+            hundredths = _round_half_up(corners[0] * 100)
+            expected[i] = format_percent(Fraction(hundredths, 100))
+        else:
+            low = math.ceil(min(corners) * 100 - Fraction(1, 2))
+            high = math.floor(max(corners) * 100 + Fraction(1, 2))
+            first, last = format_percent(Fraction(low, 100)), format_percent(Fraction(high, 100))
+            expected[i] = first if low >= high else f"{first} to {last}"
+        grouped = "," in str(ctx.cell("price_text", row))
+        previous = p - c
+        previous_text = f"{previous:,f}" if grouped else f"{previous:f}"
+        change_text = str(ctx.cell("change_text", row))
+        if change.mantissa[row] != shown_change.mantissa[row]:
+            change_text = f"{flip_sign(change_text)} (its sign put right)"
+        if exact:
+            reason[i] = f"change {change_text} over previous price {previous_text} is {expected[i]}%"
+        else:
+            only = "only " if low >= high else ""
+            shown = f"{expected[i]}%" if low >= high else f"{first}% to {last}%"
+            rounded = "both rounded for display" if not ctx.exact[row] else "not shown to the tick"
+            reason[i] = (
+                f"change {change_text} over previous price {previous_text}, {rounded}, admit {only}{shown}"
+            )
+    return expected, reason
+
+
+def _round_half_up(value: Fraction) -> int:
+    """An exact value rounded to an integer, halves away from zero."""
+    magnitude = math.floor(abs(value) + Fraction(1, 2))
+    return magnitude if value >= 0 else -magnitude
 
 
 @declare(
@@ -187,43 +447,28 @@ def _round_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     "decimals. Stock prices and changes are exact ticks, so the percent must be exactly the "
     "rounded value. Index levels are rounded for display, so the percent must lie within the "
     "interval that the shown level and change admit, widened only by the percent's own rounding "
-    "(half a unit of its second decimal). There is no guessed tolerance.",
+    "(half a unit of its second decimal). There is no guessed tolerance. The expected value is "
+    "the percent (or the range of percents) that would make the quote consistent. A percent of "
+    "-100 or less (QC203) or a price of 0 or less (QC202) is that finding instead.",
     "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
     "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)",
     ("percent",),
 )
 def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose percent the shown price and change cannot produce."""
-    numbers = ctx.numbers
     check = _percent(ctx)
     mask = check.checked & ~check.consistent
+    if ctx.runs("QC301"):  # a percent QC301 blames is that finding, which expects the right one
+        mask &= blamed_field(ctx) != "percent"
+    if ctx.runs("QC203"):
+        mask &= ~percent_out_of_range(ctx)
+    if ctx.runs("QC202"):
+        mask &= ~price_not_positive(ctx)
     if not mask.any():
         return empty_findings()
-    price, change = numbers["price"], numbers["change"]
-    rows = np.flatnonzero(mask)
-    expected = np.full(len(mask), "", dtype=object)
-    for row in rows:  # only failing rows: formatting an exact fraction is cheap at this count
-        scale = int(max(price.decimals[row], change.decimals[row]))
-        p = int(price.mantissa[row]) * 10 ** (scale - int(price.decimals[row]))
-        c = int(change.mantissa[row]) * 10 ** (scale - int(change.decimals[row]))
-        if ctx.exact[row]:
-            hundredths = _round_ratio(np.array([10000 * c], dtype=object), np.array([p - c], dtype=object))[0]
-            expected[row] = format_percent(hundredths / 100 if hundredths % 100 else hundredths // 100)
-        else:
-            low, high = format_percent(check.low[row]), format_percent(check.high[row])
-            expected[row] = low if low == high else f"{low} to {high}"
+    expected, reason = expected_percents(ctx, mask)
     percent_text = ctx.texts("percent_text", mask)
-    expected = expected[mask]
-    relation = np.where(ctx.exact[mask], "=", "admits").astype(object)
-    message = (
-        "percent "
-        + percent_text
-        + "% does not match change / previous price ("
-        + relation
-        + " "
-        + expected
-        + "%)"
-    )
+    message = "percent " + percent_text + "% but " + reason
     return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
 
 
@@ -233,31 +478,45 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     Severity.ERROR,
     "price - change (the previous price) is zero or less.",
     "The previous price is price - change; a change as large as the price or larger means one of "
-    "the two figures is wrong.",
+    "the two figures is wrong. The percent such figures give (-100% or less) is part of this "
+    "finding.",
     "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
     "SILK 0.97 Increased By ▲ 1.20 (-521.74%)",
     ("change",),
 )
 def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose shown price minus shown change is not above zero."""
-    price, change = ctx.numbers["price"], ctx.numbers["change"]
-    readable = price.readable & change.readable
-    p, c, _scale = aligned(price, change, headroom=2)
-    mask = readable & ((p - c) <= 0).astype(bool) & (price.value > 0)
+    mask = previous_not_positive(ctx)
     if not mask.any():
         return empty_findings()
     frame = ctx.frame
-    observed = (
-        pd.Series(frame["price_text"].array[mask])
-        + " - ("
-        + pd.Series(frame["change_text"].array[mask])
-        + ")"
-    ).to_numpy(dtype=object, na_value="")
-    previous = price.value[mask] - change.value[mask]
-    message = np.array(
-        [f"previous price = price - change = {v:g}, not above 0" for v in previous], dtype=object
-    )
-    return REGISTRY["QC304"].findings(ctx, mask, "change", observed, "> 0", message)
+    price_text = ctx.texts("price_text", mask)
+    change_text = ctx.texts("change_text", mask)
+    price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
+    rows = np.flatnonzero(mask)
+    message = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        p = _shown_decimal(int(price.mantissa[row]), int(price.decimals[row]))
+        c = _shown_decimal(int(change.mantissa[row]), int(change.decimals[row]))
+        message[i] = (
+            f"change {change_text[i]} is as large as the price {price_text[i]} or larger: "
+            f"the previous price {price_text[i]} - {c} = {p - c} is not above 0"
+        )
+    expected = "< " + price_text
+    del frame
+    return REGISTRY["QC304"].findings(ctx, mask, "change", change_text, expected, message)
+
+
+def previous_not_positive(ctx: CheckContext) -> np.ndarray:
+    """Rows where QC304 holds: price above 0, and price - change (signs put right) not above 0."""
+    if "previous_not_positive" not in ctx.shared:
+        price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
+        readable = price.readable & change.readable
+        p, c, _scale = aligned(price, change, headroom=2)
+        ctx.shared["previous_not_positive"] = (
+            readable & ((p - c) <= 0).astype(bool) & (np.nan_to_num(price.value) > 0)
+        )
+    return ctx.shared["previous_not_positive"]
 
 
 _SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
@@ -316,6 +575,7 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     identical = signature_codes == signature_codes[first_row]
     first_line = frame["line"].to_numpy()[first_row]
     ctx.shared["repeats"] = (repeat, identical, first_line)
+    ctx.shared["reference_row"] = first_row
     return ctx.shared["repeats"]
 
 
@@ -409,7 +669,8 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
     "scrolling marquee) repeat it identically; a repeat with different figures means two snapshots "
     "were mixed or a figure was altered. The finding is on the quote that looks altered (its own "
     "signs or percent disagree, or it stands out of the ticker's alphabetical order), else on the "
-    "later one, and names the line of the other.",
+    "later one, and names the line of the other. A repeat that differs only by a figure another "
+    "finding on it already reports (put right, it is an identical repeat) is that finding alone.",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
     "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.41 Decreased By ▼ -0.08 (-0.76%)",
     ("symbol",),
@@ -418,10 +679,125 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
     """One finding per repeat of a symbol whose figures differ from its first appearance."""
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & ~identical
-    message = np.array(
-        [f"symbol quoted with other figures on line {n}" for n in first_line[mask]], dtype=object
-    )
-    return REGISTRY["QC305"].findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)
+    if not mask.any():
+        return empty_findings()
+    frame = ctx.frame
+    reference = ctx.shared["reference_row"]
+    fields = (("price", "price_text"), ("direction", "direction"), ("arrow", "arrow"))
+    fields += (("change", "change_text"), ("percent", "percent_text"))
+    rows = np.flatnonzero(mask)
+    expected = np.empty(len(rows), dtype=object)
+    message = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        other = int(reference[row])
+
+        def shown(column: str, at: int) -> str:
+            value = ctx.cell(column, at)
+            text = "" if value is None or value is pd.NA else str(value)
+            return f"{text}%" if column == "percent_text" and text else (text or "no arrow")
+
+        differ = [
+            f"{name} {shown(column, row)} here, {shown(column, other)} there"
+            for name, column in fields
+            if shown(column, row) != shown(column, other)
+        ]
+        arrow = shown("arrow", other)
+        expected[i] = " ".join(
+            part
+            for part in (
+                shown("price_text", other),
+                shown("direction", other),
+                "" if arrow == "no arrow" else arrow,
+                shown("change_text", other),
+                f"({shown('percent_text', other)})",
+            )
+            if part
+        )
+        message[i] = (
+            f"{ctx.cell('symbol', row)} is quoted on line {int(first_line[row])} with other figures: "
+            + "; ".join(differ)
+        )
+    return REGISTRY["QC305"].findings(ctx, mask, "symbol", frame["symbol"], expected, message)
+
+
+_REPAIRED_COLUMNS = {
+    "price": "price_text",
+    "direction": "direction",
+    "arrow": "arrow",
+    "change": "change_text",
+    "percent": "percent_text",
+}
+_NOT_A_FIGURE = ("<", ">", "≤", "≥", "a ", "an ", "the ", "once", "upper-case")
+
+
+def explained_repeats(ctx: CheckContext, repeats: pd.DataFrame) -> np.ndarray:
+    """Which QC305 findings to keep: not those whose quote the other findings on it, put right as
+    they expect, turn into an identical repeat. The altered figure is then one finding (its own),
+    not also a duplicate."""
+    emitted = ctx.shared.get("emitted", [])
+    rows = next((r for code, r, out in emitted if out is repeats), None)
+    if rows is None or not len(rows):
+        return np.ones(len(repeats), dtype=bool)
+    wanted = set(rows.tolist())
+    repairs: dict[int, dict[str, str]] = {}
+    unexplained: set[int] = set()
+    for code, found_rows, out in emitted:
+        if code in ("QC305", "QC306") or not len(out):
+            continue
+        fields, expected = out["field"].tolist(), out["expected"].tolist()
+        for row, field_name, value in zip(found_rows.tolist(), fields, expected, strict=True):
+            if row not in wanted or field_name not in _REPAIRED_COLUMNS:
+                continue
+            figure = _figure(ctx, row, field_name, value)
+            if figure is None:
+                if Severity.parse(str(out["severity"].iat[0])) == Severity.ERROR:
+                    unexplained.add(row)
+                continue
+            repairs.setdefault(row, {}).update(figure)
+    reference = ctx.shared["reference_row"]
+    keep = np.ones(len(repeats), dtype=bool)
+    for i, row in enumerate(rows.tolist()):
+        if row not in repairs or row in unexplained:
+            continue
+        other = int(reference[row])
+        same = True
+        for column in _SIGNATURE_FIELDS:
+            mine = repairs[row].get(column, _cell(ctx, column, row))
+            if mine != _cell(ctx, column, other):
+                same = False
+                break
+        keep[i] = not same
+    return keep
+
+
+def _cell(ctx: CheckContext, column: str, row: int) -> str:
+    value = ctx.cell(column, row)
+    return "" if value is None or value is pd.NA else str(value)
+
+
+def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> dict[str, str] | None:
+    """The frame texts a finding's expected value puts in place, or None when it names no figure."""
+    if not isinstance(expected, str) or not expected or expected.startswith(_NOT_A_FIGURE):
+        return None
+    if " | " in expected or " or " in expected:
+        return None
+    if field_name == "direction":
+        for word in _DIRECTION_WORDS.values():
+            if expected == word or expected.startswith(word + " "):
+                rest = expected[len(word) :].strip()
+                return {"direction": word, **({"arrow": rest} if rest else {})}
+        return None
+    if " to " in expected:  # a range of percents: the reference's, if it lies within
+        if field_name != "percent":
+            return None
+        low, _, high = expected.partition(" to ")
+        reference = _cell(ctx, "percent_text", int(ctx.shared["reference_row"][row]))
+        try:
+            inside = Decimal(low) <= Decimal(reference) <= Decimal(high)
+        except ArithmeticError:
+            return None
+        return {"percent_text": reference} if inside else None
+    return {_REPAIRED_COLUMNS[field_name]: expected}
 
 
 @declare(

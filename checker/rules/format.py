@@ -13,6 +13,7 @@ from checker.findings import Severity, combine, empty_findings
 from checker.frame import MOJIBAKE_ARROWS, NUMBER_FIELDS
 from checker.numeric import Numbers
 from checker.profile import NumberFormat
+from checker.rules.consistency import price_not_positive
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 
@@ -20,8 +21,21 @@ def _canonical(value: float, decimals: int, grouping: bool) -> str:
     return f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
 
 
+_SPACES = "\u00a0\u202f\u2009"
+
+
+def _spaced(texts: pa.Array) -> np.ndarray:
+    """Texts whose digit groups are parted by a no-break or thin space (QC404's finding)."""
+    return pc.fill_null(pc.match_substring_regex(texts, f"[{_SPACES}]"), False).to_numpy(zero_copy_only=False)
+
+
 def _number_format_mask(
-    numbers: Numbers, texts: pa.Array, spec: NumberFormat, rows: np.ndarray, signed: bool
+    numbers: Numbers,
+    texts: pa.Array,
+    spec: NumberFormat,
+    rows: np.ndarray,
+    signed: bool,
+    exempt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Rows (among `rows`) whose number breaks `spec`, with why: the index of the first reason."""
     bad = np.zeros(len(rows), dtype=bool)
@@ -39,12 +53,19 @@ def _number_format_mask(
     flag(readable & ~np.isin(numbers.decimals, spec.decimals), _decimals_reason(spec.decimals))
     flag(readable & ~numbers.grouping_ok, "digits grouped wrongly (Western grouping is 1,234,567)")
     if spec.grouping == "required":
-        flag(readable & ~numbers.grouped & (numbers.integer_digits > 3), "thousands not grouped with commas")
+        # A space in a comma's place is one fault, the look-alike character (QC404), not two.
+        spaced = _spaced(texts)
+        flag(
+            readable & ~numbers.grouped & ~spaced & (numbers.integer_digits > 3),
+            "thousands not grouped with commas",
+        )
     elif spec.grouping == "forbidden":
         flag(readable & numbers.grouped, "no thousands separator expected")
     flag(readable & numbers.plus_sign, "a '+' sign (rises are shown unsigned)")
     if not signed:
-        flag(readable & (numbers.mantissa < 0), "a sign on a price")
+        # A negative price is QC202's finding when that rule runs.
+        negative = readable & (numbers.mantissa < 0)
+        flag(negative & ~exempt if exempt is not None else negative, "a sign on a price")
     unsigned = pc.utf8_ltrim(pc.fill_null(texts, ""), "+-\u2212")
     leading_zero = pc.starts_with(unsigned, "0").to_numpy(zero_copy_only=False) & (numbers.integer_digits > 1)
     flag(readable & leading_zero, "a leading zero")
@@ -76,7 +97,8 @@ def _kind_format_findings(ctx: CheckContext, field_name: str, code: str, signed:
         rows = ctx.equals("kind", kind_name)
         if not rows.any():
             continue
-        bad, why, reasons = _number_format_mask(numbers, texts, spec, rows, signed)
+        exempt = price_not_positive(ctx) if field_name == "price" and ctx.runs("QC202") else None
+        bad, why, reasons = _number_format_mask(numbers, texts, spec, rows, signed, exempt)
         if not bad.any():
             continue
         decimals = spec.decimals[0] if len(spec.decimals) == 1 else None
@@ -202,24 +224,44 @@ def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
     mask = flags[0] | flags[1] | flags[2]
     if not mask.any():
         return empty_findings()
-    frame = ctx.frame
     field_name = np.select(flags[:2], list(NUMBER_FIELDS[:2]), NUMBER_FIELDS[2])
-    observed = np.full(len(mask), "", dtype=object)
-    column = np.zeros(len(mask), dtype=np.int64)
-    message = np.full(len(mask), "", dtype=object)
-    for row in np.flatnonzero(mask):
-        name = field_name[row]
-        text = frame[f"{name}_text"].iat[row]
-        observed[row] = text
-        column[row] = frame[f"{name}_col"].iat[row]
-        message[row] = f"{name} {text!r} holds {describe_lookalikes(text)}"
-    observed = observed[mask]
-    expected = np.array(
-        [t.translate(_ASCII_TABLE) if isinstance(t, str) else t for t in observed], dtype=object
-    )
-    out = REGISTRY["QC404"].findings(ctx, mask, "price", observed, expected, message[mask], column=column)
-    out["field"] = field_name[mask]
+    rows = np.flatnonzero(mask)
+    observed = np.empty(len(rows), dtype=object)
+    expected = np.empty(len(rows), dtype=object)
+    column = np.empty(len(rows), dtype=np.int64)
+    message = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        name = str(field_name[row])
+        text = str(ctx.cell(f"{name}_text", row))
+        observed[i] = text
+        column[i] = ctx.cell(f"{name}_col", row)
+        grouping = "forbidden"
+        if name != "percent":
+            kind = ctx.profile.kinds.get(str(ctx.cell("kind", row)))
+            grouping = getattr(kind, name).grouping if kind is not None else "optional"
+        expected[i] = ascii_twin(text, grouping)
+        message[i] = f"{name} {text} holds {describe_lookalikes(text)}; {expected[i]} expected"
+    out = REGISTRY["QC404"].findings(ctx, mask, "price", observed, expected, message, column=column)
+    out["field"] = pd.array(field_name[mask], dtype=out["field"].dtype)
     return out
+
+
+def ascii_twin(text: str, grouping: str) -> str:
+    """A number with look-alike characters replaced by the ASCII ones the feed uses.
+
+    A space between digit groups stands for a thousands separator: it becomes a comma where the
+    kind groups its digits (regrouped in threes if the spaces stood elsewhere), and goes where
+    the kind does not.
+    """
+    if grouping == "forbidden" or not any(ch in _SPACES for ch in text):
+        return text.translate(_ASCII_TABLE)
+    marked = text.translate({ord(ch): "," for ch in _SPACES}).translate(_ASCII_TABLE)
+    sign, digits = (marked[0], marked[1:]) if marked[:1] in "+-" else ("", marked)
+    whole, point, decimals = digits.partition(".")
+    plain = whole.replace(",", "")
+    if not plain.isdigit():
+        return text.translate(_ASCII_TABLE)
+    return f"{sign}{int(plain):,}{point}{decimals}" if len(plain) > 3 or "," in whole else marked
 
 
 from checker.numeric import LOOKALIKE_TABLE as _ASCII_TABLE  # noqa: E402
@@ -266,12 +308,13 @@ def missing_arrow(ctx: CheckContext) -> pd.DataFrame:
     required = [name for name, kind in ctx.profile.kinds.items() if kind.arrow == "required"]
     frame = ctx.frame
     mask = frame["kind"].isin(required).to_numpy(dtype=bool) & frame["arrow_text"].isna().to_numpy()
-    return REGISTRY["QC406"].findings(
-        ctx,
-        mask,
-        "arrow",
-        "",
-        "▲ or ▼",
-        "no arrow after the direction word",
-        column=frame["change_col"],
+    if not mask.any():
+        return empty_findings()
+    from checker.rules.consistency import arrows_wanted
+
+    wanted = arrows_wanted(ctx, mask)
+    expected = np.where(wanted != "", wanted, "▲ or ▼").astype(object)
+    message = (
+        "no arrow between " + ctx.texts("direction_text", mask) + " and the change; " + expected + " expected"
     )
+    return REGISTRY["QC406"].findings(ctx, mask, "arrow", "", expected, message, column=frame["change_col"])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
 from checker.findings import Severity, empty_findings
-from checker.numeric import aligned
+from checker.numeric import aligned, format_percent
+from checker.rules.consistency import corrected_numbers, price_not_positive
 from checker.rules.registry import REGISTRY, CheckContext, declare
 
 
@@ -28,8 +30,11 @@ from checker.rules.registry import REGISTRY, CheckContext, declare
 def circuit_breaker(ctx: CheckContext) -> pd.DataFrame:
     """One finding per stock quote whose change exceeds the limit in force."""
     breaker = ctx.profile.circuit_breaker(ctx.as_of)
-    price, change = ctx.numbers["price"], ctx.numbers["change"]
+    # The change with the sign QC301 finds wrong put right: the previous price depends on it.
+    price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
     stock = ~ctx.is_index & price.readable & change.readable
+    if ctx.runs("QC202"):  # a price of 0 or less leaves no previous price to judge the move by
+        stock &= ~price_not_positive(ctx)
     limit = Fraction(breaker.percent) / 100
     floor = Fraction(breaker.floor_rupees)
     factor = max(limit.numerator, limit.denominator, floor.denominator, 2)
@@ -47,9 +52,29 @@ def circuit_breaker(ctx: CheckContext) -> pd.DataFrame:
     if not mask.any():
         return empty_findings()
     texts = ctx.texts("change_text", mask)
-    limit_text = f"{breaker.percent}% or Rs {breaker.floor_rupees}"
-    message = "change " + texts + f" exceeds the circuit breaker of {limit_text} in force"
-    return REGISTRY["QC501"].findings(ctx, mask, "change", texts, f"within {limit_text}", message)
+    limit_text = f"{breaker.percent}% or Rs {breaker.floor_rupees}, whichever is higher"
+    if ctx.as_of is not None:
+        when = f"in force on {ctx.as_of.isoformat()}"
+    elif breaker.start is not None:
+        when = f"in force since {breaker.start.isoformat()}"
+    else:
+        when = "in force"
+    rows = np.flatnonzero(mask)
+    expected = np.empty(len(rows), dtype=object)
+    message = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows.tolist()):
+        p = Fraction(int(price.mantissa[row]), 10 ** int(price.decimals[row]))
+        c = Fraction(int(change.mantissa[row]), 10 ** int(change.decimals[row]))
+        previous = p - c
+        # The largest move in ticks (Rs 0.01) that the limit allows, with the change's sign.
+        allowed = math.floor(max(previous * limit, floor) * 100) / Fraction(100)
+        expected[i] = f"{'≥ -' if c < 0 else '≤ '}{float(allowed):.2f}"
+        moved = format_percent(abs(c) / previous * 100)
+        message[i] = (
+            f"change {texts[i]} is a move of {moved}% from the previous price {float(previous):.2f}, "
+            f"beyond the circuit breaker of {limit_text} ({when})"
+        )
+    return REGISTRY["QC501"].findings(ctx, mask, "change", texts, expected, message)
 
 
 @declare(
@@ -76,11 +101,25 @@ def index_level(ctx: CheckContext) -> pd.DataFrame:
         low[rows] = lo * (1 - margin)
         high[rows] = hi * (1 + margin)
     mask = ctx.is_index & ((value < low) | (value > high))
+    if ctx.runs("QC202"):  # a level of 0 or less is QC202's finding
+        mask &= ~price_not_positive(ctx)
     if not mask.any():
         return empty_findings()
     expected = np.array(
         [f"{lo:,.0f} to {hi:,.0f}" for lo, hi in zip(low[mask], high[mask], strict=True)], dtype=object
     )
     texts = ctx.texts("price_text", mask)
-    message = "index level " + texts + " is outside the range seen"
+    symbols = ctx.texts("symbol", mask)
+    margin_text = f"{ctx.profile.index_level_margin_percent}%"
+    message = np.array(
+        [
+            f"{symbol} at {level} is outside {span}, the range it has been seen in widened by {margin_text}"
+            if np.isfinite(lo) or np.isfinite(hi)
+            else f"{symbol} at {level} is not a level an index has"
+            for symbol, level, span, lo, hi in zip(
+                symbols, texts, expected, low[mask], high[mask], strict=True
+            )
+        ],
+        dtype=object,
+    )
     return REGISTRY["QC502"].findings(ctx, mask, "price", texts, expected, message)

@@ -43,6 +43,9 @@ class CheckContext:
     numbers: dict[str, Numbers]
     profile: Profile
     as_of: dt.date | None = None
+    # The codes of the rules that run (None: all). A rule abstains on a quote whose field another
+    # rule already explains only when that other rule runs, so turning a rule off loses no fault.
+    enabled: frozenset[str] | None = None
     # Intermediate results shared by several rules (signals, repeats), computed once per frame.
     shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -53,9 +56,33 @@ class CheckContext:
             values = values[np.asarray(mask, dtype=bool)]
         return np.asarray(values.to_numpy(dtype=object, na_value=""), dtype=object)
 
+    def cell(self, column: str, row: int) -> Any:
+        """One value of a column (None where missing), for building the messages of failing rows.
+
+        The column is turned into Python objects once, on first use: pandas' own scalar access
+        to an Arrow-backed column costs far more per value.
+        """
+        cache = self.shared.setdefault("cells", {})
+        values = cache.get(column)
+        if values is None:
+            values = cache[column] = self.frame[column].to_numpy(dtype=object, na_value=None)
+        return values[row]
+
     def equals(self, column: str, text: str) -> np.ndarray:
-        """Where a text column equals `text` (False where null), computed without Python objects."""
-        return (self.frame[column] == text).to_numpy(dtype=bool, na_value=False)
+        """Where a text column equals `text` (False where null), computed without Python objects.
+
+        Computed once per column and text: several rules ask the same (the kind, the arrows)."""
+        cache = self.shared.setdefault("equals", {})
+        key = (column, text)
+        if key not in cache:
+            found = (self.frame[column] == text).to_numpy(dtype=bool, na_value=False)
+            found.flags.writeable = False  # shared: a rule must not change it in place
+            cache[key] = found
+        return cache[key]
+
+    def runs(self, code: str) -> bool:
+        """Whether the rule `code` is enabled in this run."""
+        return self.enabled is None or code in self.enabled
 
     @cached_property
     def is_index(self) -> np.ndarray:
@@ -161,7 +188,10 @@ class Rule:
             },
             copy=False,
         )
-        return normalize(out)
+        result = normalize(out)
+        # Kept so that the engine can tell which findings fall on which quote (see validate).
+        ctx.shared.setdefault("emitted", []).append((self.code, np.flatnonzero(mask), result))
+        return result
 
 
 REGISTRY: dict[str, Rule] = {}

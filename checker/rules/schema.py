@@ -6,6 +6,8 @@ check's name); structural failures are mapped by their `reason_code`, never by m
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -230,14 +232,110 @@ def _pandera_findings(
             mask = np.zeros(len(frame), dtype=bool)
             positions = frame.index.get_indexer(cases["index"].dropna().unique())
             mask[positions[positions >= 0]] = True
+            mask &= ~_explained_elsewhere(ctx, code)
+            if not mask.any():
+                continue
             field_name = _field_of(column)
+            source = f"{field_name}_text" if f"{field_name}_text" in frame else field_name
             observed = (
-                frame[f"{field_name}_text"] if f"{field_name}_text" in frame else frame.get(field_name, "")
+                ctx.texts(source, mask) if source in frame else np.full(int(mask.sum()), "", dtype=object)
             )
-            observed = pd.Series(observed, index=frame.index)[mask]
-            message = (f"{field_name} " + observed.astype(str) + f": {rule.summary}").to_numpy()
-            parts.append(rule.findings(ctx, mask, field_name, observed.array, _expected(code), message))
+            expected, message = _explain(ctx, code, mask, field_name, observed)
+            parts.append(rule.findings(ctx, mask, field_name, observed, expected, message))
         return combine(parts)
+
+
+def _explained_elsewhere(ctx: CheckContext, code: str) -> np.ndarray:
+    """Rows on which `code` abstains because another rule's finding explains the same fault."""
+    from checker.rules.consistency import _percent, previous_not_positive, price_not_positive
+
+    none = np.zeros(len(ctx.frame), dtype=bool)
+    if code == "QC202":  # a zero cut short of its decimals (`0.0`) is QC401's finding
+        price = ctx.numbers["price"]
+        return price.readable & (np.nan_to_num(price.value, nan=1.0) <= 0) & ~price_not_positive(ctx)
+    if code != "QC203":
+        return none
+    # -100% or less is what a price of 0 (QC202) or a change as large as the price (QC304) gives.
+    explained = none
+    if ctx.runs("QC304"):
+        explained = explained | previous_not_positive(ctx)
+    if ctx.runs("QC202"):
+        check = _percent(ctx)
+        explained = explained | (price_not_positive(ctx) & check.checked & check.consistent)
+    return explained
+
+
+def _explain(
+    ctx: CheckContext, code: str, mask: np.ndarray, field_name: str, observed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the failing rows of `code`: the value that would make each quote consistent, and what
+    is wrong with it, in the quote's own terms."""
+    shown = observed.astype(object)
+    expected = np.full(len(shown), _expected(code), dtype=object)
+    if code == "QC201":
+        why = np.array([_symbol_fault(str(s)) for s in shown], dtype=object)
+        fixed = np.array([_fixed_symbol(str(s)) for s in shown], dtype=object)
+        expected = np.where(fixed != "", fixed, expected)
+        return expected, "symbol " + shown + " " + why
+    if code == "QC202":
+        return expected, "price " + shown + " is not above 0"
+    if code == "QC203":
+        from checker.rules.consistency import expected_percents
+
+        percents, reason = expected_percents(ctx, mask)
+        expected = np.where(percents != "", percents, expected)
+        tail = np.where(reason != "", "; " + reason, "").astype(object)
+        return expected, "percent " + shown + "%: a price cannot fall by 100% or more" + tail
+    if code == "QC204":
+        wanted = _direction_wanted(ctx, mask, shown)
+        expected = np.where(wanted != "", wanted, expected)
+        return expected, "direction " + shown + " is not one of " + _expected(code).replace(" | ", ", ")
+    if code == "QC205":
+        from checker.rules.consistency import arrows_wanted
+
+        wanted = arrows_wanted(ctx, mask)
+        expected = np.where(wanted != "", wanted, "▲ or ▼")
+        return expected, "arrow " + shown + " is neither ▲ nor ▼"
+    if code == "QC206":
+        return expected, field_name + " " + np.where(shown == "", "(empty)", shown).astype(
+            object
+        ) + " is not a number"
+    return expected, field_name + " " + shown + " does not fit the quote frame"
+
+
+def _symbol_fault(symbol: str) -> str:
+    """What keeps `symbol` from being upper-case letters and digits starting with a letter."""
+    if not symbol:
+        return "is empty"
+    others = dict.fromkeys(ch for ch in symbol if not ("A" <= ch <= "Z" or "0" <= ch <= "9" or ch.islower()))
+    if others:
+        return "holds " + ", ".join(repr_char(ch) for ch in others)
+    if any(ch.islower() for ch in symbol):
+        return "has lower-case letters"
+    return "starts with a digit"
+
+
+def repr_char(ch: str) -> str:
+    """A character as a message shows it: itself, or its code point when it is not ASCII."""
+    return json.dumps(ch) if ch.isascii() and ch.isprintable() else f"U+{ord(ch):04X}"
+
+
+def _fixed_symbol(symbol: str) -> str:
+    """The symbol upper-cased, when that alone makes it valid; else ''."""
+    candidate = symbol.upper()
+    return candidate if candidate.isascii() and re.fullmatch(SYMBOL_PATTERN, candidate) else ""
+
+
+def _direction_wanted(ctx: CheckContext, mask: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """The feed's spelling of a mis-spelt direction (case and spaces), else what the signs say."""
+    from checker.rules.consistency import directions_wanted
+
+    by_signs = directions_wanted(ctx, mask)
+    spelt = {d.lower(): d for d in DIRECTIONS}
+    return np.array(
+        [spelt.get(" ".join(str(s).split()).lower(), str(w)) for s, w in zip(shown, by_signs, strict=True)],
+        dtype=object,
+    )
 
 
 def _expected(code: str) -> str:
