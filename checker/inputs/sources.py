@@ -259,6 +259,19 @@ def _mode_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
+    """At most `limit` bytes of a regular file, opened without blocking; None for anything else."""
+    opened = _open_regular(path)
+    if isinstance(opened, str):
+        return None
+    stream, _size = opened
+    with stream:
+        try:
+            return stream.read(limit)
+        except OSError:
+            return None
+
+
 def _open_regular(path: str | os.PathLike[str]) -> tuple[BinaryIO, int] | str:
     """A regular file opened for reading and its size, or why it is not opened.
 
@@ -295,16 +308,8 @@ def _own_report(path: Path) -> bool:
     """Whether a file found in a walk is one of quotecheck's reports (told by its first bytes)."""
     if not path.name.lower().endswith(_OWN_REPORT_SUFFIXES):
         return False
-    opened = _open_regular(path)
-    if isinstance(opened, str):
-        return False
-    stream, _size = opened
-    with stream:
-        try:
-            head = stream.read(_HEAD)
-        except OSError:
-            return False
-    return is_own_report(head)
+    head = _read_regular(path, _HEAD)
+    return head is not None and is_own_report(head)
 
 
 # ------------------------------------------------------------------------------ .gitignore
@@ -419,15 +424,9 @@ def _read_patterns(path: str) -> pathspec.GitIgnoreSpec | None:
     """
     if file_kind(path) is not None:
         return None
-    opened = _open_regular(path)
-    if isinstance(opened, str):
+    data = _read_regular(path, _MAX_IGNORE_FILE)
+    if data is None:
         return None
-    stream, _size = opened
-    with stream:
-        try:
-            data = stream.read(_MAX_IGNORE_FILE)
-        except OSError:
-            return None
     lines = [_matchable(line) for line in data.decode("utf-8", "surrogateescape").splitlines()]
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
