@@ -14,6 +14,7 @@ import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -440,10 +441,9 @@ def _errors_by_line(report) -> dict[int, set[str]]:
     return out
 
 
-@pytest.mark.parametrize("kind", sorted(PERTURBATIONS))
-@FEW
-@given(data=st.data())
-def test_one_broken_field_draws_its_rule_on_its_line_and_nowhere_else(kind, data):
+def _perturbed(kind: str, data: Any) -> tuple[Page, int, Quote, str, Any]:
+    """A drawn correct page with one quote (of the kind the perturbation takes) broken by `kind`:
+    the page, the quote's line, the quote, its text before, and what the perturbation expects."""
     perturb, quote_kind = PERTURBATIONS[kind]
     page = data.draw(
         pages(min_stocks=int(quote_kind == "stock"), min_indices=int(quote_kind == "index")), label="page"
@@ -451,7 +451,14 @@ def test_one_broken_field_draws_its_rule_on_its_line_and_nowhere_else(kind, data
     located = [item for item in page.located() if quote_kind in (None, item[2].kind)]
     line, _column, quote = data.draw(st.sampled_from(located), label="quote")
     original = quote.text()
-    expected = perturb(quote, data.draw)
+    return page, line, quote, original, perturb(quote, data.draw)
+
+
+@pytest.mark.parametrize("kind", sorted(PERTURBATIONS))
+@FEW
+@given(data=st.data())
+def test_one_broken_field_draws_its_rule_on_its_line_and_nowhere_else(kind, data):
+    page, line, quote, original, expected = _perturbed(kind, data)
     assume(quote.text() != original)
     report = check_text(page.text(), name="page.txt")
     errors = _errors_by_line(report)
@@ -496,14 +503,7 @@ def _put_right(quote: Quote, field: str, expected: str) -> bool:
 @FEW
 @given(data=st.data())
 def test_the_expected_value_of_the_finding_puts_the_quote_right(kind, data):
-    perturb, quote_kind = PERTURBATIONS[kind]
-    page = data.draw(
-        pages(min_stocks=int(quote_kind == "stock"), min_indices=int(quote_kind == "index")), label="page"
-    )
-    located = [item for item in page.located() if quote_kind in (None, item[2].kind)]
-    line, _column, quote = data.draw(st.sampled_from(located), label="quote")
-    original = quote.text()
-    expected = perturb(quote, data.draw)
+    page, line, quote, original, expected = _perturbed(kind, data)
     assume(quote.text() != original and expected is not None)
     first = check_text(page.text(), name="page.txt")
     findings = first.findings
