@@ -12,7 +12,10 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
@@ -53,6 +56,9 @@ def _strict(value: Any) -> Any:
 # One encoder for every row: json.dumps() builds a new one per call when given options.
 # allow_nan=False: a NaN that got past _clean is a bug to hear of, not invalid JSON to write.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+# What that encoder writes for a str (its own string encoder) and for None.
+_STRING = json.encoder.encode_basestring
+_NULL = "null"
 
 
 def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
@@ -71,32 +77,72 @@ def iter_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[dict[st
             yield dict(zip(columns, row, strict=True))
 
 
+def _encoded_column(chunk: pd.DataFrame, column: str) -> list[str]:
+    """One column of a chunk as the JSON text of each of its values, as `_ENCODE` writes them.
+
+    Text in Arrow storage and whole numbers are encoded a column at a time: each distinct string
+    once (most columns repeat a few values), integers by Arrow's cast to decimal text. Any other
+    column is encoded value by value.
+    """
+    series = chunk[column]
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        text = pa.array(series.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        encoded = text.dictionary_encode(null_encoding="encode")
+        distinct = [_NULL if v is None else _STRING(v) for v in encoded.dictionary.to_pylist()]
+        if not len(encoded):
+            return []
+        return np.asarray(distinct, dtype=object)[encoded.indices.to_numpy()].tolist()
+    if isinstance(dtype, pd.Int64Dtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
+        numbers = pa.array(series.array if isinstance(dtype, pd.Int64Dtype) else series.to_numpy())
+        return pc.fill_null(pc.cast(numbers, pa.string()), _NULL).to_pylist()
+    return [_ENCODE(v) for v in _column_values(chunk, column)]
+
+
+def _row_template(columns: tuple[str, ...]) -> str:
+    """A %-template of one row's JSON object: the keys as constant text, a `%s` per value."""
+    members = (_ENCODE(name).replace("%", "%%") + ": %s" for name in columns)
+    return "{" + ", ".join(members) + "}"
+
+
+def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[list[str]]:
+    """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time."""
+    template = _row_template(columns)
+    for start in range(0, len(frame), _CHUNK):
+        chunk = frame.iloc[start : start + _CHUNK]
+        values = [_encoded_column(chunk, c) for c in columns]
+        yield [template % row for row in zip(*values, strict=True)]
+
+
+def _safe(block: str) -> str:
+    """`json_safe(block)`, with a quick pass for the usual block (ASCII, no `##[`, no DEL)."""
+    if block.isascii() and "##[" not in block and "\x7f" not in block:
+        return block
+    return json_safe(block)
+
+
 def write_json(report: Report, stream: IO[str]) -> None:
     """Write the report as JSON; findings and quotes are streamed, not built whole in memory."""
     header = report.header()
     stream.write("{\n")
     for key, value in header.items():
         stream.write(f"  {json.dumps(key)}: {json_safe(_ENCODE(_strict(value)))},\n")
-    _write_array(stream, "findings", iter_rows(report.findings, FINDING_COLUMNS))
+    _write_array(stream, "findings", _encoded_rows(report.findings, FINDING_COLUMNS))
     if report.quotes is not None:
         stream.write(",\n")
-        _write_array(stream, "quotes", iter_rows(report.quotes, QUOTE_FIELDS))
+        _write_array(stream, "quotes", _encoded_rows(report.quotes, QUOTE_FIELDS))
     stream.write("\n}\n")
 
 
-def _write_array(stream: IO[str], key: str, rows: Iterator[dict[str, Any]]) -> None:
+def _write_array(stream: IO[str], key: str, blocks: Iterator[list[str]]) -> None:
     stream.write(f"  {json.dumps(key)}: [")
     first = True
-    block: list[str] = []
-    for row in rows:
-        block.append(_ENCODE(row))
-        if len(block) >= 10_000:
-            stream.write(("\n    " if first else ",\n    ") + json_safe(",\n    ".join(block)))
-            block.clear()
+    for block in blocks:
+        if block:
+            stream.write(("\n    " if first else ",\n    ") + _safe(",\n    ".join(block)))
             first = False
-    if block:
-        stream.write(("\n    " if first else ",\n    ") + json_safe(",\n    ".join(block)))
-        first = False
     stream.write("\n  ]" if not first else "]")
 
 
