@@ -507,11 +507,14 @@ def _check_records_text(
     else:
         records, problems = json_records(text, name, lines_format=input_format == "jsonl")
     quotes, record_problems = quotes_from_records(records, name, profile)
+    del records  # in `quotes` now: freed before the findings are joined
     findings = [problems, record_problems, check_quotes(quotes, profile, rules, options.as_of)]
+    del problems, record_problems  # held by `findings` alone from here
     lines = split_lines(text)
     if not len(quotes):
         findings.append(file_finding("QC903", name, f"{name}: no usable quote record in {len(lines)} lines"))
     combined = combine(findings)
+    del findings
     result = FileResult(path=name, lines=len(lines), quotes=len(quotes))
     return result, combined, quotes, _source_lines(combined, lines, name)
 
