@@ -59,6 +59,8 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 # What that encoder writes for a str (its own string encoder) and for None.
 _STRING = json.encoder.encode_basestring
 _NULL = "null"
+# What that string encoder escapes (ensure_ascii=False): a quote, a backslash, C0 controls.
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
 def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
@@ -77,12 +79,13 @@ def iter_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[dict[st
             yield dict(zip(columns, row, strict=True))
 
 
-def _encoded_column(chunk: pd.DataFrame, column: str) -> list[str]:
+def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     """One column of a chunk as the JSON text of each of its values, as `_ENCODE` writes them.
 
     Text in Arrow storage and whole numbers are encoded a column at a time: each distinct string
     once (most columns repeat a few values), integers by Arrow's cast to decimal text. Any other
-    column is encoded value by value.
+    column is encoded value by value, made `json_safe` first: Arrow text cannot hold the lone
+    surrogate such a value may have (and `json_safe` of the whole block leaves it as it is).
     """
     series = chunk[column]
     dtype = series.dtype
@@ -91,29 +94,38 @@ def _encoded_column(chunk: pd.DataFrame, column: str) -> list[str]:
         if isinstance(text, pa.ChunkedArray):
             text = text.combine_chunks()
         encoded = text.dictionary_encode(null_encoding="encode")
-        distinct = [_NULL if v is None else _STRING(v) for v in encoded.dictionary.to_pylist()]
-        if not len(encoded):
-            return []
-        return np.asarray(distinct, dtype=object)[encoded.indices.to_numpy()].tolist()
+        return pc.take(_encoded_strings(encoded.dictionary), encoded.indices)
     if isinstance(dtype, pd.Int64Dtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
         numbers = pa.array(series.array if isinstance(dtype, pd.Int64Dtype) else series.to_numpy())
-        return pc.fill_null(pc.cast(numbers, pa.string()), _NULL).to_pylist()
-    return [_ENCODE(v) for v in _column_values(chunk, column)]
+        return pc.fill_null(pc.cast(numbers, pa.string()), _NULL)
+    return pa.array([json_safe(_ENCODE(v)) for v in _column_values(chunk, column)], pa.string())
 
 
-def _row_template(columns: tuple[str, ...]) -> str:
-    """A %-template of one row's JSON object: the keys as constant text, a `%s` per value."""
-    members = (_ENCODE(name).replace("%", "%%") + ": %s" for name in columns)
-    return "{" + ", ".join(members) + "}"
+def _encoded_strings(words: pa.Array) -> pa.Array:
+    """`_STRING` of each of `words` (null for a missing one): a word with nothing to escape is
+    quoted by Arrow, the others are encoded by Python."""
+    words = words.cast(pa.string())  # a chunk's words, even from large_string storage
+    needs = pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), False)
+    quoted = pc.binary_join_element_wise('"', words, '"', "")
+    if pc.any(needs).as_py():
+        escaped = [_STRING(word) for word in pc.filter(words, needs).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, pa.string()))
+    return pc.fill_null(quoted, _NULL)
 
 
 def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[list[str]]:
-    """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time."""
-    template = _row_template(columns)
+    """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time.
+
+    Each row is joined by Arrow from the encoded columns and the keys as constant text.
+    """
+    keys = [("{" if at == 0 else ", ") + _ENCODE(name) + ": " for at, name in enumerate(columns)]
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
-        values = [_encoded_column(chunk, c) for c in columns]
-        yield [template % row for row in zip(*values, strict=True)]
+        pieces: list[Any] = []
+        for key, column in zip(keys, columns, strict=True):
+            pieces += [pa.scalar(key, pa.string()), _encoded_column(chunk, column)]
+        pieces.append(pa.scalar("}", pa.string()))
+        yield pc.binary_join_element_wise(*pieces, "").to_pylist()
 
 
 def _safe(block: str) -> str:
