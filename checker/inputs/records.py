@@ -119,18 +119,18 @@ class _Findings:
 
         frame = pd.DataFrame(
             {
-                "rule": pd.array(rules, dtype=_TEXT),
+                "rule": _texts(rules),
                 "name": by_rule("name"),
                 "severity": by_rule("label"),
                 "file": _repeat(self.file, n),
                 "line": pd.array(lines, dtype="Int64"),
                 "column": pd.array(columns, dtype="Int64"),
-                "end_column": pd.array([None] * n, dtype="Int64"),
+                "end_column": pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, np.bool_)),
                 "symbol": _repeat(None, n),
-                "field": pd.array(fields, dtype=_TEXT),
-                "observed": pd.array(observed, dtype=_TEXT),
-                "expected": pd.array(expected, dtype=_TEXT),
-                "message": pd.array(messages, dtype=_TEXT),
+                "field": _texts(fields),
+                "observed": _texts(observed),
+                "expected": _texts(expected),
+                "message": _texts(messages),
             },
             copy=False,
         )
@@ -171,6 +171,11 @@ def _arrow(values: Any) -> pa.ChunkedArray:
 def _rule_value(code: str, attribute: str) -> str:
     rule = REGISTRY[code]
     return rule.severity.label if attribute == "label" else getattr(rule, attribute)
+
+
+def _texts(values: list[str | None]) -> Any:
+    """A text column from str or None (Arrow's conversion: several times pandas' own)."""
+    return pd.array(pa.array(values, pa.large_string()), dtype=_TEXT)
 
 
 def _repeat(value: str | None, n: int) -> Any:
