@@ -109,7 +109,7 @@ class _Findings:
         rules, lines, columns, fields, observed, expected, messages = (
             list(c) for c in zip(*self.rows, strict=True)
         )
-        self.rows = []
+        self.rows.clear()  # the same list: a reader may append to it directly
         codes = sorted(set(rules))
 
         def by_rule(attribute: str) -> Any:
@@ -1154,7 +1154,9 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
     scan = json.JSONDecoder().scan_once
     record = reader.record
     blank = " \t\r\n"
-    escapes, templates, add = reader.escapes, reader.templates, reader.findings.add
+    escapes, templates = reader.escapes, reader.templates
+    # With no surrogate escape in the file, _Findings.add would only append: append here
+    rows, flush = reader.findings.rows, reader.findings._flush
     shape_of = reader.validator._shape
     for number, line_text in enumerate(split_lines(text), start=1):
         if not line_text:
@@ -1189,15 +1191,10 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
                 name = template.field_member
                 offset = None if name is None else _member_offset(line_text, start, end, value, name)
                 observed, message = template.finding(value, reader.number)
-                add(
-                    "QC905",
-                    number,
-                    (start if offset is None else offset) + 1,
-                    template.field,
-                    observed,
-                    template.expected,
-                    message,
-                )
+                column = (start if offset is None else offset) + 1
+                rows.append(("QC905", number, column, template.field, observed, template.expected, message))
+                if len(rows) >= _FINDINGS_CHUNK:
+                    flush()
                 continue
             record(value, line_text, start, end, "", _OnLine(number), shape)
             continue
