@@ -514,7 +514,6 @@ def _check_records_text(
     if not len(quotes):
         findings.append(file_finding("QC903", name, f"{name}: no usable quote record in {len(lines)} lines"))
     combined = combine(findings)
-    del findings
     result = FileResult(path=name, lines=len(lines), quotes=len(quotes))
     return result, combined, quotes, _source_lines(combined, lines, name)
 
