@@ -70,15 +70,6 @@ def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
     return [_clean(v) for v in values]
 
 
-def iter_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-    """Rows of a frame as JSON-ready dicts, a chunk at a time (bounded memory)."""
-    for start in range(0, len(frame), _CHUNK):
-        chunk = frame.iloc[start : start + _CHUNK]
-        values = [_column_values(chunk, c) for c in columns]
-        for row in zip(*values, strict=True):
-            yield dict(zip(columns, row, strict=True))
-
-
 def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     """One column of a chunk as the JSON text of each of its values, as `_ENCODE` writes them.
 
