@@ -529,7 +529,9 @@ def _check_records_text(
     else:
         records, problems = json_records(text, name, lines_format=input_format == "jsonl")
     quotes, record_problems = quotes_from_records(records, name, profile)
+    del records  # in `quotes` now: freed before the findings are joined
     findings = [problems, record_problems, check_quotes(quotes, profile, rules, options.as_of)]
+    del problems, record_problems  # held by `findings` alone from here
     lines = split_lines(text)
     if not len(quotes):
         findings.append(no_quotes_finding(name, line_count(lines), records=True))

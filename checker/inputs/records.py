@@ -109,7 +109,7 @@ class _Findings:
         rules, lines, columns, fields, observed, expected, messages = (
             list(c) for c in zip(*self.rows, strict=True)
         )
-        self.rows = []
+        self.rows.clear()  # the same list: a reader may append to it directly
         codes = sorted(set(rules))
 
         def by_rule(attribute: str) -> Any:
@@ -119,18 +119,18 @@ class _Findings:
 
         frame = pd.DataFrame(
             {
-                "rule": pd.array(rules, dtype=_TEXT),
+                "rule": _texts(rules),
                 "name": by_rule("name"),
                 "severity": by_rule("label"),
                 "file": _repeat(self.file, n),
                 "line": pd.array(lines, dtype="Int64"),
                 "column": pd.array(columns, dtype="Int64"),
-                "end_column": pd.array([None] * n, dtype="Int64"),
+                "end_column": pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, np.bool_)),
                 "symbol": _repeat(None, n),
-                "field": pd.array(fields, dtype=_TEXT),
-                "observed": pd.array(observed, dtype=_TEXT),
-                "expected": pd.array(expected, dtype=_TEXT),
-                "message": pd.array(messages, dtype=_TEXT),
+                "field": _texts(fields),
+                "observed": _texts(observed),
+                "expected": _texts(expected),
+                "message": _texts(messages),
             },
             copy=False,
         )
@@ -171,6 +171,11 @@ def _arrow(values: Any) -> pa.ChunkedArray:
 def _rule_value(code: str, attribute: str) -> str:
     rule = REGISTRY[code]
     return rule.severity.label if attribute == "label" else getattr(rule, attribute)
+
+
+def _texts(values: list[str | None]) -> Any:
+    """A text column from str or None (Arrow's conversion: several times pandas' own)."""
+    return pd.array(pa.array(values, pa.large_string()), dtype=_TEXT)
 
 
 def _repeat(value: str | None, n: int) -> Any:
@@ -1149,7 +1154,9 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
     scan = json.JSONDecoder().scan_once
     record = reader.record
     blank = " \t\r\n"
-    escapes, templates, add = reader.escapes, reader.templates, reader.findings.add
+    escapes, templates = reader.escapes, reader.templates
+    # With no surrogate escape in the file, _Findings.add would only append: append here
+    rows, flush = reader.findings.rows, reader.findings._flush
     shape_of = reader.validator._shape
     for number, line_text in enumerate(split_lines(text), start=1):
         if not line_text:
@@ -1184,15 +1191,10 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
                 name = template.field_member
                 offset = None if name is None else _member_offset(line_text, start, end, value, name)
                 observed, message = template.finding(value, reader.number)
-                add(
-                    "QC905",
-                    number,
-                    (start if offset is None else offset) + 1,
-                    template.field,
-                    observed,
-                    template.expected,
-                    message,
-                )
+                column = (start if offset is None else offset) + 1
+                rows.append(("QC905", number, column, template.field, observed, template.expected, message))
+                if len(rows) >= _FINDINGS_CHUNK:
+                    flush()
                 continue
             record(value, line_text, start, end, "", _OnLine(number), shape)
             continue

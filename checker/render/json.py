@@ -12,7 +12,10 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
@@ -53,6 +56,11 @@ def _strict(value: Any) -> Any:
 # One encoder for every row: json.dumps() builds a new one per call when given options.
 # allow_nan=False: a NaN that got past _clean is a bug to hear of, not invalid JSON to write.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+# What that encoder writes for a str (its own string encoder) and for None.
+_STRING = json.encoder.encode_basestring
+_NULL = "null"
+# What that string encoder escapes (ensure_ascii=False): a quote, a backslash, C0 controls.
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
 def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
@@ -62,13 +70,60 @@ def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
     return [_clean(v) for v in values]
 
 
-def iter_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-    """Rows of a frame as JSON-ready dicts, a chunk at a time (bounded memory)."""
+def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
+    """One column of a chunk as the JSON text of each of its values, as `_ENCODE` writes them.
+
+    Text in Arrow storage and whole numbers are encoded a column at a time: each distinct string
+    once (most columns repeat a few values), integers by Arrow's cast to decimal text. Any other
+    column is encoded value by value, made `json_safe` first: Arrow text cannot hold the lone
+    surrogate such a value may have (and `json_safe` of the whole block leaves it as it is).
+    """
+    series = chunk[column]
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        text = pa.array(series.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        encoded = text.dictionary_encode(null_encoding="encode")
+        return pc.take(_encoded_strings(encoded.dictionary), encoded.indices)
+    if isinstance(dtype, pd.Int64Dtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
+        numbers = pa.array(series.array if isinstance(dtype, pd.Int64Dtype) else series.to_numpy())
+        return pc.fill_null(pc.cast(numbers, pa.string()), _NULL)
+    return pa.array([json_safe(_ENCODE(v)) for v in _column_values(chunk, column)], pa.string())
+
+
+def _encoded_strings(words: pa.Array) -> pa.Array:
+    """`_STRING` of each of `words` (null for a missing one): a word with nothing to escape is
+    quoted by Arrow, the others are encoded by Python."""
+    words = words.cast(pa.string())  # a chunk's words, even from large_string storage
+    needs = pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), False)
+    quoted = pc.binary_join_element_wise('"', words, '"', "")
+    if pc.any(needs).as_py():
+        escaped = [_STRING(word) for word in pc.filter(words, needs).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, pa.string()))
+    return pc.fill_null(quoted, _NULL)
+
+
+def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[list[str]]:
+    """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time.
+
+    Each row is joined by Arrow from the encoded columns and the keys as constant text.
+    """
+    keys = [("{" if at == 0 else ", ") + _ENCODE(name) + ": " for at, name in enumerate(columns)]
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
-        values = [_column_values(chunk, c) for c in columns]
-        for row in zip(*values, strict=True):
-            yield dict(zip(columns, row, strict=True))
+        pieces: list[Any] = []
+        for key, column in zip(keys, columns, strict=True):
+            pieces += [pa.scalar(key, pa.string()), _encoded_column(chunk, column)]
+        pieces.append(pa.scalar("}", pa.string()))
+        yield pc.binary_join_element_wise(*pieces, "").to_pylist()
+
+
+def _safe(block: str) -> str:
+    """`json_safe(block)`, with a quick pass for the usual block (ASCII, no `##[`, no DEL)."""
+    if block.isascii() and "##[" not in block and "\x7f" not in block:
+        return block
+    return json_safe(block)
 
 
 def write_json(report: Report, stream: IO[str]) -> None:
@@ -77,26 +132,20 @@ def write_json(report: Report, stream: IO[str]) -> None:
     stream.write("{\n")
     for key, value in header.items():
         stream.write(f"  {json.dumps(key)}: {json_safe(_ENCODE(_strict(value)))},\n")
-    _write_array(stream, "findings", iter_rows(report.findings, FINDING_COLUMNS))
+    _write_array(stream, "findings", _encoded_rows(report.findings, FINDING_COLUMNS))
     if report.quotes is not None:
         stream.write(",\n")
-        _write_array(stream, "quotes", iter_rows(report.quotes, QUOTE_FIELDS))
+        _write_array(stream, "quotes", _encoded_rows(report.quotes, QUOTE_FIELDS))
     stream.write("\n}\n")
 
 
-def _write_array(stream: IO[str], key: str, rows: Iterator[dict[str, Any]]) -> None:
+def _write_array(stream: IO[str], key: str, blocks: Iterator[list[str]]) -> None:
     stream.write(f"  {json.dumps(key)}: [")
     first = True
-    block: list[str] = []
-    for row in rows:
-        block.append(_ENCODE(row))
-        if len(block) >= 10_000:
-            stream.write(("\n    " if first else ",\n    ") + json_safe(",\n    ".join(block)))
-            block.clear()
+    for block in blocks:
+        if block:
+            stream.write(("\n    " if first else ",\n    ") + _safe(",\n    ".join(block)))
             first = False
-    if block:
-        stream.write(("\n    " if first else ",\n    ") + json_safe(",\n    ".join(block)))
-        first = False
     stream.write("\n  ]" if not first else "]")
 
 

@@ -6,10 +6,11 @@ holds no control character and cannot start a CI workflow command.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from checker.findings import column_lists
-from checker.render.escape import display
+from checker.render.escape import display, has_acting
 from checker.report import Report
 
 
@@ -22,12 +23,26 @@ def finding_lines(report: Report) -> Iterator[str]:
         chunk = frame.iloc[start : start + 50_000]
         columns = column_lists(chunk, ("file", "line", "column", "rule", "severity", "message"))
         shown: dict[str, str] = {}  # a file's findings share its name: make it safe once
+        safe = _all_shown_as_they_are(columns[5])
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
             name = shown.get(file)
             if name is None:
                 name = shown[file] = display(file)
             where = name if line is None else f"{name}:{line}:{column or 1}"
-            yield f"{where}: {rule} [{severity}] {display(message)}"
+            yield f"{where}: {rule} [{severity}] {message if safe else display(message)}"
+
+
+_APART = "\uffff"  # joins a chunk's messages: neither acting nor blank, in no `##[` or `::`
+_COMMAND_START = re.compile(f"(?:^|{_APART})\\s*::")
+
+
+def _all_shown_as_they_are(messages: list[str | None]) -> bool:
+    """Whether `display` leaves every one of `messages` as it is (one scan of them all instead of
+    one per message; a doubt, such as a message holding `_APART`, is a no)."""
+    if any(message is None for message in messages):
+        return False
+    joined = _APART.join(messages)
+    return not has_acting(joined) and "##[" not in joined and _COMMAND_START.search(joined) is None
 
 
 def location(file: object, line: object, column: object) -> str:
