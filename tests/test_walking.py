@@ -272,6 +272,22 @@ def test_walk_respects_gitignore_up_to_the_repository_root(tmp_path):
     assert walked(tmp_path) == ["data/keep.tmp.txt", "data/nested/other.txt", "data/page.txt"]
 
 
+def test_a_folder_the_repository_ignores_is_walked_when_named_with_its_own_rules(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("out/\n*.log.txt\n", encoding="utf-8")
+    pages = tmp_path / "out" / "pages"
+    pages.mkdir(parents=True)
+    (pages / ".gitignore").write_text("draft.txt\n", encoding="utf-8")
+    for name in ("page.txt", "draft.txt", "run.log.txt"):
+        (pages / name).write_text(GOOD, encoding="utf-8")
+    (tmp_path / "top.txt").write_text(GOOD, encoding="utf-8")
+    # Asked for by name, the ignored folder is checked; only the rules found inside it apply.
+    assert walked(pages) == ["page.txt", "run.log.txt"]
+    assert walked(tmp_path / "out") == ["pages/page.txt", "pages/run.log.txt"]
+    # Walked from above, the repository's rules keep it out.
+    assert walked(tmp_path) == ["top.txt"]
+
+
 def test_outside_a_repository_only_the_walked_folders_gitignore_counts(tmp_path):
     (tmp_path / ".gitignore").write_text("*.txt\n", encoding="utf-8")  # above the walk: not read
     data = tmp_path / "data"

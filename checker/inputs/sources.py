@@ -326,6 +326,23 @@ class _Ignores:
     def __init__(self) -> None:
         self._chains: dict[tuple[str, str], tuple[tuple[str, pathspec.GitIgnoreSpec], ...]] = {}
         self._roots: dict[str, str | None] = {}
+        # Folders named on the command line that the repository's rules ignore: asked for by name,
+        # they are walked with the rules found inside them only (as ripgrep and ruff do).
+        self._asked_for: set[str] = set()
+
+    def walk_from(self, top: str) -> None:
+        """Note that the walk of `top` starts there: if `top` itself is ignored, rules above it lapse."""
+        root = self.root(top)
+        if root is None or root == top:
+            return
+        folders = [top]
+        while folders[-1] != root and os.path.dirname(folders[-1]) != folders[-1]:
+            folders.append(os.path.dirname(folders[-1]))
+        folders.reverse()
+        for outer, inner in itertools.pairwise(folders):
+            if self.ignored(inner, True, self.chain(outer, root)):
+                self._asked_for.add(top)
+                return
 
     def chain(self, folder: str, top: str) -> tuple[tuple[str, pathspec.GitIgnoreSpec], ...]:
         """The (folder, rules) pairs in force in `folder` of a walk of `top`, outermost first.
@@ -339,7 +356,10 @@ class _Ignores:
         if (os.path.dirname(folder), top) in self._chains:
             lineage = [folder]
         else:
-            start = self.root(folder) or (top if _inside(folder, top) else folder)
+            if top in self._asked_for and _inside(folder, top):
+                start = top
+            else:
+                start = self.root(folder) or (top if _inside(folder, top) else folder)
             lineage = [folder]
             while lineage[-1] != start and os.path.dirname(lineage[-1]) != lineage[-1]:
                 lineage.append(os.path.dirname(lineage[-1]))
@@ -469,6 +489,8 @@ def _walk(
         except OSError:
             continue
         skip_ids.add((status.st_dev, status.st_ino))
+    if ignores is not None:
+        ignores.walk_from(top)
     for folder, relative_base, folders, links, files in _walk_folders(root, unreadable):
         base = Path(folder)
         here = os.path.join(top, relative_base) if relative_base != "." else top
