@@ -611,8 +611,16 @@ def _skip(text: str, position: int) -> int:
 
 
 def _value(decoder: json.JSONDecoder, text: str, position: int) -> tuple[Any, int]:
+    return _read_value(decoder.raw_decode, text, position)
+
+
+def _read_value(read: Any, text: str, position: int) -> tuple[Any, int]:
+    """(value, end) of the JSON value at `position`, read by `read` (a decoder's raw_decode or its
+    scan_once); every way it fails is a _SyntaxProblem at the place it names."""
     try:
-        return decoder.raw_decode(text, position)
+        return read(text, position)
+    except StopIteration as stop:  # scan_once's way of saying no value starts here
+        raise _SyntaxProblem(stop.value, "Expecting value") from None
     except json.JSONDecodeError as error:
         raise _SyntaxProblem(error.pos, error.msg) from None
     except ValueError as error:  # a number of more digits than Python converts
@@ -1165,16 +1173,7 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
         if start >= len(line_text):
             continue
         try:
-            try:
-                value, end = scan(line_text, start)
-            except StopIteration as stop:
-                raise _SyntaxProblem(stop.value, "Expecting value") from None
-            except json.JSONDecodeError as error:
-                raise _SyntaxProblem(error.pos, error.msg) from None
-            except ValueError as error:  # a number of more digits than Python converts
-                raise _SyntaxProblem(start, _unreadable(error)) from None
-            except RecursionError:
-                raise _SyntaxProblem(start, "nested too deeply for the JSON decoder") from None
+            value, end = _read_value(scan, line_text, start)
             if end < len(line_text):
                 after = _skip(line_text, end)
                 if after < len(line_text):
