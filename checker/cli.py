@@ -232,16 +232,12 @@ def check(
     if html_path is None and not no_report:
         html_path = str(Path(report_dir) / "report.html")
 
-    def configured(param: str, key: str, value: Any) -> Any:
-        # A flag given on the command line wins; otherwise the file's value, then the default.
-        source = ctx.get_parameter_source(param)
-        if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) and key in settings:
-            return settings[key]
-        return value
-
     if no_baseline and baseline_path:
         raise click.UsageError("--baseline and --no-baseline exclude each other")
-    baseline_path = None if no_baseline else configured("baseline_path", "baseline", baseline_path)
+    if not no_baseline:
+        baseline_path = _configured(ctx, settings, "baseline_path", "baseline", baseline_path)
+    else:
+        baseline_path = None
     json_named = json_path is not None
     if json_path is None and not no_report:
         json_path = str(Path(report_dir) / "report.json")
@@ -346,15 +342,20 @@ def _same_path(first: str, second: str) -> bool:
         return False
 
 
+def _configured(ctx: click.Context, settings: dict[str, Any], param: str, key: str, value: Any) -> Any:
+    """A flag given on the command line wins; otherwise the configuration file's value, then the default."""
+    source = ctx.get_parameter_source(param)
+    if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) and key in settings:
+        return settings[key]
+    return value
+
+
 def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -> Any:
     """The run's Options from the configuration file's settings and the flags (a flag given wins)."""
     from checker.config import Options, Policy, rule_code
 
     def configured(param: str, key: str) -> Any:
-        source = ctx.get_parameter_source(param)
-        if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) and key in settings:
-            return settings[key]
-        return flags.get(param)
+        return _configured(ctx, settings, param, key, flags.get(param))
 
     overrides = {}
     try:
