@@ -195,7 +195,7 @@ def test_fifo_and_devices_named_on_the_command_line_never_block(tmp_path):
     assert done.returncode == ExitStatus.USAGE
     assert f"{tmp_path / 'pipe.txt'}: a FIFO (named pipe), not a regular file; skipped" in done.stdout
     assert "/dev/zero: a character device, not a regular file; skipped" in done.stdout
-    assert re.search(r"\b3 files, 1 quotes?\b", done.stdout), done.stdout
+    assert re.search(r"\b3 files, 1 quote\b", done.stdout), done.stdout
 
 
 def test_dev_stdin_is_read_when_a_regular_file_and_refused_when_a_pipe(tmp_path):
