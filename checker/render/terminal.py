@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker.findings import column_lists
 from checker.render.escape import display
-from checker.render.text import finding_lines, location, summary_line
+from checker.render.text import finding_blocks, location, summary_line
 from checker.report import Report
 
 if TYPE_CHECKING:
@@ -59,13 +59,8 @@ def _write_plain(report: Report, console: Console) -> None:
     when the output is a pipe or a file. The lines hold no control character (render.text makes
     them safe), so rich would print them unchanged.
     """
-    block: list[str] = []
-    for line in finding_lines(report):
-        block.append(line + "\n")
-        if len(block) >= 10_000:
-            console.file.write("".join(block))
-            block.clear()
-    console.file.write("".join(block))
+    for block in finding_blocks(report):
+        console.file.write(block + "\n")
 
 
 def finding_texts(report: Report) -> Iterator[Text]:

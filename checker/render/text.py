@@ -6,43 +6,88 @@ holds no control character and cannot start a CI workflow command.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from checker.findings import column_lists
-from checker.render.escape import display, has_acting
+from checker.render.escape import display
 from checker.report import Report
+
+_CHUNK = 50_000  # findings formatted at a time: bounded memory
 
 
 def finding_lines(report: Report) -> Iterator[str]:
     """One line per finding, in report order."""
+    for block in finding_blocks(report):
+        yield from block.split("\n")
+
+
+def finding_blocks(report: Report) -> Iterator[str]:
+    """The finding lines of up to _CHUNK findings at a time, joined by newlines (no final one).
+
+    Formatted column by column with Arrow's string kernels when every message of the chunk is
+    shown as it is (the common case), else line by line."""
     frame = report.findings
-    if not len(frame):
-        return
-    for start in range(0, len(frame), 50_000):  # a chunk at a time: bounded memory
-        chunk = frame.iloc[start : start + 50_000]
-        columns = column_lists(chunk, ("file", "line", "column", "rule", "severity", "message"))
-        shown: dict[str, str] = {}  # a file's findings share its name: make it safe once
-        safe = _all_shown_as_they_are(columns[5])
-        for file, line, column, rule, severity, message in zip(*columns, strict=True):
-            name = shown.get(file)
-            if name is None:
-                name = shown[file] = display(file)
-            where = name if line is None else f"{name}:{line}:{column or 1}"
-            yield f"{where}: {rule} [{severity}] {message if safe else display(message)}"
+    for start in range(0, len(frame), _CHUNK):
+        chunk = frame.iloc[start : start + _CHUNK]
+        messages = column_lists(chunk, ("message",))[0]
+        block = None
+        if _all_shown_as_they_are(messages):
+            try:
+                block = _joined_block(chunk)
+            except (UnicodeError, pa.ArrowException):  # a name Arrow cannot hold (surrogates)
+                block = None
+        yield "\n".join(_lines(chunk)) if block is None else block
 
 
-_APART = "\uffff"  # joins a chunk's messages: neither acting nor blank, in no `##[` or `::`
-_COMMAND_START = re.compile(f"(?:^|{_APART})\\s*::")
+def _lines(chunk: pd.DataFrame) -> Iterator[str]:
+    columns = column_lists(chunk, ("file", "line", "column", "rule", "severity", "message"))
+    shown: dict[str, str] = {}  # a file's findings share its name: make it safe once
+    for file, line, column, rule, severity, message in zip(*columns, strict=True):
+        name = shown.get(file)
+        if name is None:
+            name = shown[file] = display(file)
+        where = name if line is None else f"{name}:{line}:{column or 1}"
+        yield f"{where}: {rule} [{severity}] {display(message)}"
+
+
+def _joined_block(chunk: pd.DataFrame) -> str:
+    """The chunk's lines built by Arrow kernels: names made safe once per file, messages as they are."""
+    text = pa.large_string()
+
+    def column(name: str, kind: pa.DataType) -> pa.Array:
+        values = pa.array(chunk[name].array, kind)
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+    files = pc.dictionary_encode(column("file", text))
+    names = pa.array([display(name) for name in files.dictionary.to_pylist()], text)
+    name = names.take(files.indices)
+    line = column("line", pa.int64())
+    col = pc.fill_null(column("column", pa.int64()), 1)
+
+    def literal(value: str) -> pa.Scalar:
+        return pa.scalar(value, text)
+
+    located = pc.binary_join_element_wise(name, pc.cast(line, text), pc.cast(col, text), literal(":"))
+    where = pc.if_else(pc.is_null(line), name, located)
+    rule, severity, message = (column(key, text) for key in ("rule", "severity", "message"))
+    pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message]
+    lines = pc.binary_join_element_wise(*pieces, literal(""), null_handling="replace", null_replacement="")
+    return "\n".join(lines.to_pylist())
 
 
 def _all_shown_as_they_are(messages: list[str | None]) -> bool:
-    """Whether `display` leaves every one of `messages` as it is (one scan of them all instead of
-    one per message; a doubt, such as a message holding `_APART`, is a no)."""
+    """Whether `display` leaves every one of `messages` as it is: one scan of them all instead of
+    one per message. A doubt is a no: a message holding `::` anywhere, or any character that is
+    not printable (str.isprintable is False for every character `display` escapes: controls,
+    format characters such as the bidi marks, separators other than the space, surrogates)."""
     if any(message is None for message in messages):
         return False
-    joined = _APART.join(messages)
-    return not has_acting(joined) and "##[" not in joined and _COMMAND_START.search(joined) is None
+    joined = " ".join(messages)
+    return joined.isprintable() and "##[" not in joined and "::" not in joined
 
 
 def location(file: object, line: object, column: object) -> str:
