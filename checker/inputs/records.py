@@ -123,8 +123,8 @@ class _Findings:
                 "name": by_rule("name"),
                 "severity": by_rule("label"),
                 "file": _repeat(self.file, n),
-                "line": pd.array(lines, dtype="Int64"),
-                "column": pd.array(columns, dtype="Int64"),
+                "line": _ints(lines),
+                "column": _ints(columns),
                 "end_column": pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, np.bool_)),
                 "symbol": _repeat(None, n),
                 "field": _texts(fields),
@@ -146,9 +146,7 @@ class _Findings:
         columns: dict[str, Any] = {}
         for name in FINDING_COLUMNS:
             if name in ("line", "column", "end_column"):
-                columns[name] = pd.array(
-                    np.concatenate([p[name].to_numpy(dtype=object) for p in self.parts]), dtype="Int64"
-                )
+                columns[name] = pd.concat([p[name] for p in self.parts], ignore_index=True).array
                 continue
             chunks = [
                 chunk if chunk.type == pa.large_string() else chunk.cast(pa.large_string())
@@ -171,6 +169,15 @@ def _arrow(values: Any) -> pa.ChunkedArray:
 def _rule_value(code: str, attribute: str) -> str:
     rule = REGISTRY[code]
     return rule.severity.label if attribute == "label" else getattr(rule, attribute)
+
+
+def _ints(values: list[int | None]) -> pd.arrays.IntegerArray:
+    """An Int64 column from int or None (numpy's conversion when there is no None: far faster)."""
+    try:
+        data = np.array(values, dtype=np.int64)
+    except TypeError:  # a None: pandas' own conversion
+        return pd.array(values, dtype="Int64")
+    return pd.arrays.IntegerArray(data, np.zeros(len(data), dtype=np.bool_))
 
 
 def _texts(values: list[str | None]) -> Any:
@@ -1029,6 +1036,7 @@ class _Template:
             path, keyword, v, _message = members[0]
             if path:
                 self.field_member = self.observed_member = str(path[0])
+                self.needle = f'"{self.field_member}": '
             self.field = str(path[0]) if path else "record"
             self.expected = _expected(keyword, v)
             self.fixed_observed: str | None = None
@@ -1188,10 +1196,27 @@ def _jsonl_entries(text: str, reader: _JsonReader) -> None:
             if template is not None:
                 reader.number += 1
                 name = template.field_member
-                offset = None if name is None else _member_offset(line_text, start, end, value, name)
+                if name is None:
+                    offset = start
+                else:
+                    # As _member_offset, with the checks that keep rfind exact done as scans of
+                    # the line: no backslash, and no `{` or `[` inside the record (no nested value).
+                    needle = template.needle
+                    offset = line_text.rfind(needle, start, end)
+                    if (
+                        offset < 0
+                        or "\\" in line_text
+                        or line_text.find("{", start + 1, end) >= 0
+                        or line_text.find("[", start, end) >= 0
+                        or line_text.count('"', start, offset) & 1
+                    ):
+                        found = _member_offset(line_text, start, end, value, name)
+                        offset = start if found is None else found
+                    else:
+                        offset += len(needle)
                 observed, message = template.finding(value, reader.number)
-                column = (start if offset is None else offset) + 1
-                rows.append(("QC905", number, column, template.field, observed, template.expected, message))
+                field, expected = template.field, template.expected
+                rows.append(("QC905", number, offset + 1, field, observed, expected, message))
                 if len(rows) >= _FINDINGS_CHUNK:
                     flush()
                 continue
