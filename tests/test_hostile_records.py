@@ -254,3 +254,25 @@ def test_a_key_quoted_inside_a_string_does_not_mislead_the_column():
     finding = only(report, "QC303")
     assert int(finding["column"]) == line.index('"-0.9"') + 1
     assert int(report.quotes["price_col"].iloc[0]) == line.index('"4.96"') + 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"symbol": 5, "price": "x"}',
+        '{"price": "x", "symbol": 5}',
+        '{"note": "say \\"symbol\\": 1", "symbol": 5, "price": "x"}',
+        '{"symbol": 5, "price": "x", "x": {"symbol": "AIRLINK"}}',
+        '{"symbol": 5, "price": "x", "x": ["\\"symbol\\": 7"]}',
+        '{"symbol":5,"price":"x"}',
+        '  {"a": "{[", "symbol": 5, "price": "x"}',
+    ],
+)
+def test_an_invalid_record_repeated_is_located_as_its_first_copy(line):
+    # The first record of a shape is located by the exact walk, the rest of that shape by quick
+    # scans: every copy's finding must point at the same member value (the decoded `symbol`).
+    report = check(jsonl(line, line, line), "q.jsonl")
+    invalid = report.findings[report.findings["rule"] == "QC905"]
+    assert list(invalid["line"]) == [1, 2, 3]
+    decoded_at = line.index("5") + 1  # the top-level symbol's value, 5, is the first `5` in each line
+    assert list(invalid["column"]) == [decoded_at] * 3
