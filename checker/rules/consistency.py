@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from checker.findings import Severity, empty_findings
 from checker.numeric import Numbers, PercentCheck, aligned, format_percent, percent_check
-from checker.rules.registry import REGISTRY, CheckContext, declare
+from checker.rules.registry import CheckContext, PageKeys, Rule, declare
 
 UP, DOWN, FLAT = 1, -1, 0
 _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
@@ -229,22 +229,24 @@ def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...
 
 
 @declare(
-    "QC301",
-    "sign-mismatch",
-    Severity.ERROR,
-    "Direction word, sign of the change and sign of the percent disagree.",
-    "`Increased By` goes with a positive change and percent, `Decreased By` with negative ones, and "
-    "`No Change` with a change of 0 and a percent of 0. The one field that disagrees with the "
-    "others is named, and the figure it should show is expected (the value with the other sign, "
-    "or the direction word with its arrow). The percent arithmetic is then checked with the sign "
-    "put right, so a change missing its minus is this finding only. A percent shown as 0 on a "
-    "small move is left to the percent arithmetic, and so is an index change shown as 0 on a rise "
-    "or fall smaller than its rounding.",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Decreased By ▼ 0.10 (-0.95%)",
-    ("direction", "change", "percent"),
+    code="QC301",
+    name="sign-mismatch",
+    severity=Severity.ERROR,
+    summary="Direction word, sign of the change and sign of the percent disagree.",
+    description=(
+        "`Increased By` goes with a positive change and percent, `Decreased By` with negative ones, and `No"
+        " Change` with a change of 0 and a percent of 0. The one field that disagrees with the others is"
+        " named, and the figure it should show is expected (the value with the other sign, or the direction"
+        " word with its arrow). The percent arithmetic is then checked with the sign put right, so a change"
+        " missing its minus is this finding only. A percent shown as 0 on a small move is left to the"
+        " percent arithmetic, and so is an index change shown as 0 on a rise or fall smaller than its"
+        " rounding."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 Decreased By ▼ 0.10 (-0.95%)",
+    fields=("direction", "change", "percent"),
 )
-def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
+def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose direction word, change sign and percent sign disagree."""
     blamed = blamed_field(ctx)
     mask = blamed != ""
@@ -296,24 +298,26 @@ def sign_mismatch(ctx: CheckContext) -> pd.DataFrame:
                 message[i] += f", and {arithmetic[row][1]}"
             observed[i], expected[i] = shown, want
         column[i] = ctx.cell(f"{name}_col", row)
-    out = REGISTRY["QC301"].findings(ctx, mask, "direction", observed, expected, message, column=column)
+    out = rule.findings(ctx, mask, "direction", observed, expected, message, column=column)
     out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
 
 
 @declare(
-    "QC302",
-    "arrow-mismatch",
-    Severity.ERROR,
-    "The arrow points the other way from the quote's move.",
-    "`▲` marks a rise and `▼` a fall. `No Change` is shown with `▼` in this feed, which is not an "
-    "error; `▲` on `No Change` is. The move is what the direction word and the signs agree on. "
-    "An arrow that goes with a direction word found wrong (QC301) is part of that finding.",
-    "WTL 1.27 No Change ▼ 0.00 (0%)",
-    "AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)",
-    ("arrow",),
+    code="QC302",
+    name="arrow-mismatch",
+    severity=Severity.ERROR,
+    summary="The arrow points the other way from the quote's move.",
+    description=(
+        "`▲` marks a rise and `▼` a fall. `No Change` is shown with `▼` in this feed, which is not an"
+        " error; `▲` on `No Change` is. The move is what the direction word and the signs agree on. An"
+        " arrow that goes with a direction word found wrong (QC301) is part of that finding."
+    ),
+    passing="WTL 1.27 No Change ▼ 0.00 (0%)",
+    failing="AIRLINK 207.00 Increased By ▼ 6.71 (3.35%)",
+    fields=("arrow",),
 )
-def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
+def arrow_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose arrow disagrees with the row's agreed direction."""
     truth = _truth(ctx)
     up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
@@ -334,7 +338,7 @@ def arrow_mismatch(ctx: CheckContext) -> pd.DataFrame:
         dtype=object,
     )
     observed = ctx.frame["arrow_text"]
-    return REGISTRY["QC302"].findings(ctx, mask, "arrow", observed, expected, message)
+    return rule.findings(ctx, mask, "arrow", observed, expected, message)
 
 
 def loose_decimals(ctx: CheckContext, field_name: str) -> np.ndarray:
@@ -439,22 +443,24 @@ def _round_half_up(value: Fraction) -> int:
 
 
 @declare(
-    "QC303",
-    "percent-mismatch",
-    Severity.ERROR,
-    "The percent is not change / previous price, as far as the shown digits allow.",
-    "previous price = price - change, and percent = change / previous price x 100, rounded to 2 "
-    "decimals. Stock prices and changes are exact ticks, so the percent must be exactly the "
-    "rounded value. Index levels are rounded for display, so the percent must lie within the "
-    "interval that the shown level and change admit, widened only by the percent's own rounding "
-    "(half a unit of its second decimal). There is no guessed tolerance. The expected value is "
-    "the percent (or the range of percents) that would make the quote consistent. A percent of "
-    "-100 or less (QC203) or a price of 0 or less (QC202) is that finding instead.",
-    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
-    "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)",
-    ("percent",),
+    code="QC303",
+    name="percent-mismatch",
+    severity=Severity.ERROR,
+    summary="The percent is not change / previous price, as far as the shown digits allow.",
+    description=(
+        "previous price = price - change, and percent = change / previous price x 100, rounded to 2"
+        " decimals. Stock prices and changes are exact ticks, so the percent must be exactly the rounded"
+        " value. Index levels are rounded for display, so the percent must lie within the interval that the"
+        " shown level and change admit, widened only by the percent's own rounding (half a unit of its"
+        " second decimal). There is no guessed tolerance. The expected value is the percent (or the range"
+        " of percents) that would make the quote consistent. A percent of -100 or less (QC203) or a price"
+        " of 0 or less (QC202) is that finding instead."
+    ),
+    passing="AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    failing="PIBTL 15.48 Increased By ▲ 0.24 (1.58%)",
+    fields=("percent",),
 )
-def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
+def percent_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose percent the shown price and change cannot produce."""
     check = _percent(ctx)
     mask = check.checked & ~check.consistent
@@ -469,22 +475,23 @@ def percent_mismatch(ctx: CheckContext) -> pd.DataFrame:
     expected, reason = expected_percents(ctx, mask)
     percent_text = ctx.texts("percent_text", mask)
     message = "percent " + percent_text + "% but " + reason
-    return REGISTRY["QC303"].findings(ctx, mask, "percent", percent_text, expected, message)
+    return rule.findings(ctx, mask, "percent", percent_text, expected, message)
 
 
 @declare(
-    "QC304",
-    "previous-price-not-positive",
-    Severity.ERROR,
-    "price - change (the previous price) is zero or less.",
-    "The previous price is price - change; a change as large as the price or larger means one of "
-    "the two figures is wrong. The percent such figures give (-100% or less) is part of this "
-    "finding.",
-    "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
-    "SILK 0.97 Increased By ▲ 1.20 (-521.74%)",
-    ("change",),
+    code="QC304",
+    name="previous-price-not-positive",
+    severity=Severity.ERROR,
+    summary="price - change (the previous price) is zero or less.",
+    description=(
+        "The previous price is price - change; a change as large as the price or larger means one of the"
+        " two figures is wrong. The percent such figures give (-100% or less) is part of this finding."
+    ),
+    passing="SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
+    failing="SILK 0.97 Increased By ▲ 1.20 (-521.74%)",
+    fields=("change",),
 )
-def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
+def previous_price_not_positive(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose shown price minus shown change is not above zero."""
     mask = previous_not_positive(ctx)
     if not mask.any():
@@ -504,7 +511,7 @@ def previous_price_not_positive(ctx: CheckContext) -> pd.DataFrame:
         )
     expected = "< " + price_text
     del frame
-    return REGISTRY["QC304"].findings(ctx, mask, "change", change_text, expected, message)
+    return rule.findings(ctx, mask, "change", change_text, expected, message)
 
 
 def previous_not_positive(ctx: CheckContext) -> np.ndarray:
@@ -593,6 +600,28 @@ def _file_codes(frame: pd.DataFrame) -> np.ndarray:
     return _codes(files.astype(str))
 
 
+def repeated_symbols(page: PageKeys) -> np.ndarray:
+    """Which quotes' symbols occur more than once on their page: the quotes the repeat rules need.
+
+    By sorting (a hash table of millions of distinct symbols would take several times the memory
+    of the symbols themselves)."""
+    n = len(page)
+    repeated = np.zeros(n, dtype=bool)
+    if n < 2:
+        return repeated
+    if page.file_codes.min() != page.file_codes.max():  # a batch of pages: a symbol per page
+        codes = _codes(page.symbols)
+        key = page.file_codes * (int(codes.max()) + 1) + codes
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        return counts[inverse] > 1
+    order = pc.sort_indices(page.symbols)  # nulls last
+    ordered = pc.fill_null(page.symbols.take(order), "")
+    same = pc.equal(ordered.slice(1), ordered.slice(0, n - 1)).to_numpy(zero_copy_only=False).astype(bool)
+    del ordered
+    repeated[order.to_numpy()] = np.r_[False, same] | np.r_[same, False]
+    return repeated
+
+
 def ticker_order(file_codes: np.ndarray, kinds: pa.Array, symbols: pa.Array) -> np.ndarray:
     """For each quote, how many of its two neighbours in its ticker break alphabetical order.
 
@@ -648,11 +677,10 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
         inconsistent |= (signals[name] != _ABSENT) & (truth != _ABSENT) & (signals[name] != truth)
     check = _percent(ctx)
     inconsistent |= check.checked & ~check.consistent
-    out_of_order = ctx.shared.get("out_of_order")
-    if out_of_order is None:  # a chunked run passes it in, computed over the whole file
-        out_of_order = ticker_order(
-            _file_codes(frame), _arrow_text(frame["kind"]), _arrow_text(frame["symbol"])
-        )
+    page = ctx.page_keys()  # ticker order is a property of the whole page, however it was read
+    out_of_order = ticker_order(page.file_codes, page.kinds, page.symbols)
+    if page.rows is not None:
+        out_of_order = out_of_order[page.rows]
     suspicion = np.where(mixed[group], 4 * inconsistent + out_of_order, 0)
     key = suspicion * n + rows
     best = np.full(len(mixed), np.iinfo(np.int64).max, dtype=np.int64)
@@ -661,21 +689,25 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
 
 
 @declare(
-    "QC305",
-    "duplicate-symbol",
-    Severity.ERROR,
-    "A symbol appears again on the page with different figures.",
-    "A page is one snapshot, so a symbol is quoted once. Pages that repeat the whole ticker (a "
-    "scrolling marquee) repeat it identically; a repeat with different figures means two snapshots "
-    "were mixed or a figure was altered. The finding is on the quote that looks altered (its own "
-    "signs or percent disagree, or it stands out of the ticker's alphabetical order), else on the "
-    "later one, and names the line of the other. A repeat that differs only by a figure another "
-    "finding on it already reports (put right, it is an identical repeat) is that finding alone.",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.41 Decreased By ▼ -0.08 (-0.76%)",
-    ("symbol",),
+    code="QC305",
+    name="duplicate-symbol",
+    severity=Severity.ERROR,
+    summary="A symbol appears again on the page with different figures.",
+    description=(
+        "A page is one snapshot, so a symbol is quoted once. Pages that repeat the whole ticker (a"
+        " scrolling marquee) repeat it identically; a repeat with different figures means two snapshots"
+        " were mixed or a figure was altered. The finding is on the quote that looks altered (its own signs"
+        " or percent disagree, or it stands out of the ticker's alphabetical order), else on the later one,"
+        " and names the line of the other. A repeat that differs only by a figure another finding on it"
+        " already reports (put right, it is an identical repeat) is that finding alone."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
+    failing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.41 Decreased By ▼ -0.08 (-0.76%)",
+    fields=("symbol",),
+    scope="page",
+    select=repeated_symbols,
 )
-def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
+def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per repeat of a symbol whose figures differ from its first appearance."""
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & ~identical
@@ -717,7 +749,7 @@ def duplicate_symbol(ctx: CheckContext) -> pd.DataFrame:
             f"{ctx.cell('symbol', row)} is quoted on line {int(first_line[row])} with other figures: "
             + "; ".join(differ)
         )
-    return REGISTRY["QC305"].findings(ctx, mask, "symbol", frame["symbol"], expected, message)
+    return rule.findings(ctx, mask, "symbol", frame["symbol"], expected, message)
 
 
 _REPAIRED_COLUMNS = {
@@ -801,19 +833,23 @@ def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> d
 
 
 @declare(
-    "QC306",
-    "repeated-quote",
-    Severity.INFO,
-    "A quote repeated identically (a marquee shown twice).",
-    "The same symbol with the same figures appears again on the page. Harmless, and usual for pages "
-    "that render the ticker twice; reported so that counts can be reconciled.",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    ("symbol",),
+    code="QC306",
+    name="repeated-quote",
+    severity=Severity.INFO,
+    summary="A quote repeated identically (a marquee shown twice).",
+    description=(
+        "The same symbol with the same figures appears again on the page. Harmless, and usual for pages"
+        " that render the ticker twice; reported so that counts can be reconciled."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nBOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    fields=("symbol",),
+    scope="page",
+    select=repeated_symbols,
 )
-def repeated_quote(ctx: CheckContext) -> pd.DataFrame:
+def repeated_quote(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per identical repeat of a quote on the same page."""
     repeat, identical, first_line = _repeats(ctx)
     mask = repeat & identical
     message = np.array([f"identical repeat of the quote on line {n}" for n in first_line[mask]], dtype=object)
-    return REGISTRY["QC306"].findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)
+    return rule.findings(ctx, mask, "symbol", ctx.frame["symbol"], "once per page", message)

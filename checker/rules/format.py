@@ -14,7 +14,7 @@ from checker.frame import MOJIBAKE_ARROWS, NUMBER_FIELDS
 from checker.numeric import Numbers
 from checker.profile import NumberFormat
 from checker.rules.consistency import price_not_positive
-from checker.rules.registry import REGISTRY, CheckContext, declare
+from checker.rules.registry import CheckContext, Rule, declare
 
 
 def _canonical(value: float, decimals: int, grouping: bool) -> str:
@@ -87,7 +87,7 @@ def _text_column(ctx: CheckContext, column: str) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _kind_format_findings(ctx: CheckContext, field_name: str, code: str, signed: bool) -> pd.DataFrame:
+def _kind_format_findings(rule: Rule, ctx: CheckContext, field_name: str, signed: bool) -> pd.DataFrame:
     numbers = ctx.numbers[field_name]
     column = f"{field_name}_text"
     texts = _text_column(ctx, column)
@@ -113,55 +113,61 @@ def _kind_format_findings(ctx: CheckContext, field_name: str, code: str, signed:
             [_canonical(v, d, grouping) for v, d in zip(values.tolist(), places, strict=True)], dtype=object
         )
         message = f"{kind_name} {field_name} " + shown + ": " + np.array(reasons, dtype=object)[why[bad]]
-        parts.append(REGISTRY[code].findings(ctx, bad, field_name, shown, expected, message))
+        parts.append(rule.findings(ctx, bad, field_name, shown, expected, message))
     return combine(parts)
 
 
 @declare(
-    "QC401",
-    "price-format",
-    Severity.ERROR,
-    "A price not shown the way its kind is shown.",
-    "Stock prices show exactly 2 decimals (`207.00`, `0.97`); index levels are whole numbers with "
-    "Western thousands grouping (`114,977`; `1,14,977`, `114977` and `11,4977` are wrong). No "
-    "sign, no leading zero.",
-    "KSE100 114,977 Increased By 172.5 (0.15%)",
-    "KSE100 1,14,977 Increased By 172.5 (0.15%)",
-    ("price",),
+    code="QC401",
+    name="price-format",
+    severity=Severity.ERROR,
+    summary="A price not shown the way its kind is shown.",
+    description=(
+        "Stock prices show exactly 2 decimals (`207.00`, `0.97`); index levels are whole numbers with"
+        " Western thousands grouping (`114,977`; `1,14,977`, `114977` and `11,4977` are wrong). No sign, no"
+        " leading zero."
+    ),
+    passing="KSE100 114,977 Increased By 172.5 (0.15%)",
+    failing="KSE100 1,14,977 Increased By 172.5 (0.15%)",
+    fields=("price",),
 )
-def price_format(ctx: CheckContext) -> pd.DataFrame:
+def price_format(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per price that breaks its kind's format."""
-    return _kind_format_findings(ctx, "price", "QC401", signed=False)
+    return _kind_format_findings(rule, ctx, "price", signed=False)
 
 
 @declare(
-    "QC402",
-    "change-format",
-    Severity.ERROR,
-    "A change not shown the way its kind is shown.",
-    "Stock changes show exactly 2 decimals with a `-` sign when down and no `+`; index changes show "
-    "0, 1 or 2 decimals. Digit grouping, if any, is Western.",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Decreased By ▼ -0.1 (-0.95%)",
-    ("change",),
+    code="QC402",
+    name="change-format",
+    severity=Severity.ERROR,
+    summary="A change not shown the way its kind is shown.",
+    description=(
+        "Stock changes show exactly 2 decimals with a `-` sign when down and no `+`; index changes show 0,"
+        " 1 or 2 decimals. Digit grouping, if any, is Western."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 Decreased By ▼ -0.1 (-0.95%)",
+    fields=("change",),
 )
-def change_format(ctx: CheckContext) -> pd.DataFrame:
+def change_format(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per change that breaks its kind's format."""
-    return _kind_format_findings(ctx, "change", "QC402", signed=True)
+    return _kind_format_findings(rule, ctx, "change", signed=True)
 
 
 @declare(
-    "QC403",
-    "percent-format",
-    Severity.ERROR,
-    "A percent not rounded to 2 decimals with trailing zeros trimmed.",
-    "The percent is rounded to 2 decimals and shown with trailing zeros trimmed: `3.5`, `3`, `0`, "
-    "`-1`; never `3.50`, `3.0` or `3.351`, never a `+` sign or a thousands separator.",
-    "KEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
-    "KEL 4.96 Decreased By ▼ -0.04 (-0.80%)",
-    ("percent",),
+    code="QC403",
+    name="percent-format",
+    severity=Severity.ERROR,
+    summary="A percent not rounded to 2 decimals with trailing zeros trimmed.",
+    description=(
+        "The percent is rounded to 2 decimals and shown with trailing zeros trimmed: `3.5`, `3`, `0`, `-1`;"
+        " never `3.50`, `3.0` or `3.351`, never a `+` sign or a thousands separator."
+    ),
+    passing="KEL 4.96 Decreased By ▼ -0.04 (-0.8%)",
+    failing="KEL 4.96 Decreased By ▼ -0.04 (-0.80%)",
+    fields=("percent",),
 )
-def percent_format(ctx: CheckContext) -> pd.DataFrame:
+def percent_format(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per percent with too many decimals, untrimmed zeros, a plus sign or grouping."""
     numbers = ctx.numbers["percent"]
     texts = pc.fill_null(_text_column(ctx, "percent_text"), "")
@@ -191,7 +197,7 @@ def percent_format(ctx: CheckContext) -> pd.DataFrame:
     expected = np.array([_trimmed(v, max_decimals) for v in numbers.value[mask].tolist()], dtype=object)
     shown = ctx.texts("percent_text", mask)
     message = "percent " + shown + "%: " + why
-    return REGISTRY["QC403"].findings(ctx, mask, "percent", shown, expected, message)
+    return rule.findings(ctx, mask, "percent", shown, expected, message)
 
 
 def _trimmed(value: float, decimals: int) -> str:
@@ -207,18 +213,20 @@ def describe_lookalikes(text: str) -> str:
 
 
 @declare(
-    "QC404",
-    "lookalike-characters",
-    Severity.ERROR,
-    "A number holds a look-alike character: a Unicode minus, a no-break space or a full-width digit.",
-    "Scrapers and word processors swap `-` for `−` (U+2212), put no-break spaces between digit "
-    "groups, or emit full-width digits (`１２３`). The number is read as its ASCII twin so the other "
-    "rules still check it, but a database loader would misread or reject it, so it is an error.",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Decreased By ▼ −0.10 (-0.95%)",
-    NUMBER_FIELDS,
+    code="QC404",
+    name="lookalike-characters",
+    severity=Severity.ERROR,
+    summary="A number holds a look-alike character: a Unicode minus, a no-break space or a full-width digit.",
+    description=(
+        "Scrapers and word processors swap `-` for `−` (U+2212), put no-break spaces between digit groups,"
+        " or emit full-width digits (`１２３`). The number is read as its ASCII twin so the other rules still"
+        " check it, but a database loader would misread or reject it, so it is an error."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 Decreased By ▼ −0.10 (-0.95%)",
+    fields=NUMBER_FIELDS,
 )
-def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
+def lookalike_characters(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row with a look-alike character in its price, change or percent."""
     flags = [ctx.numbers[name].lookalike for name in NUMBER_FIELDS]
     mask = flags[0] | flags[1] | flags[2]
@@ -241,7 +249,7 @@ def lookalike_characters(ctx: CheckContext) -> pd.DataFrame:
             grouping = getattr(kind, name).grouping if kind is not None else "optional"
         expected[i] = ascii_twin(text, grouping)
         message[i] = f"{name} {text} holds {describe_lookalikes(text)}; {expected[i]} expected"
-    out = REGISTRY["QC404"].findings(ctx, mask, "price", observed, expected, message, column=column)
+    out = rule.findings(ctx, mask, "price", observed, expected, message, column=column)
     out["field"] = pd.array(field_name[mask], dtype=out["field"].dtype)
     return out
 
@@ -268,18 +276,20 @@ from checker.numeric import LOOKALIKE_TABLE as _ASCII_TABLE  # noqa: E402
 
 
 @declare(
-    "QC405",
-    "arrow-mojibake",
-    Severity.WARNING,
-    "An arrow garbled by a wrong text encoding (`â–²` for `▲`).",
-    "The page was decoded as Windows-1252 or Latin-1 somewhere between the site and the file, "
-    "which turns `▲` into `â–²` and `▼` into `â–¼`. The arrow is read for what it means, and the "
-    "rest of the page's non-ASCII text is likely garbled too.",
-    "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
-    "AIRLINK 207.00 Increased By â–² 6.71 (3.35%)",
-    ("arrow",),
+    code="QC405",
+    name="arrow-mojibake",
+    severity=Severity.WARNING,
+    summary="An arrow garbled by a wrong text encoding (`â–²` for `▲`).",
+    description=(
+        "The page was decoded as Windows-1252 or Latin-1 somewhere between the site and the file, which"
+        " turns `▲` into `â–²` and `▼` into `â–¼`. The arrow is read for what it means, and the rest of the"
+        " page's non-ASCII text is likely garbled too."
+    ),
+    passing="AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    failing="AIRLINK 207.00 Increased By â–² 6.71 (3.35%)",
+    fields=("arrow",),
 )
-def arrow_mojibake(ctx: CheckContext) -> pd.DataFrame:
+def arrow_mojibake(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per arrow that is the mojibake of `▲` or `▼`."""
     arrows = pa.array(sorted(MOJIBAKE_ARROWS), pa.large_string())
     texts = _text_column(ctx, "arrow_text")
@@ -289,21 +299,23 @@ def arrow_mojibake(ctx: CheckContext) -> pd.DataFrame:
     shown = ctx.texts("arrow_text", mask)
     meaning = ctx.texts("arrow", mask)
     message = "arrow " + shown + " is the mojibake of " + meaning
-    return REGISTRY["QC405"].findings(ctx, mask, "arrow", shown, meaning, message)
+    return rule.findings(ctx, mask, "arrow", shown, meaning, message)
 
 
 @declare(
-    "QC406",
-    "missing-arrow",
-    Severity.WARNING,
-    "A stock quote without its arrow.",
-    "Stock quotes carry `▲` or `▼` after the direction word (`▼` for `No Change`); index quotes "
-    "may omit it. A missing arrow usually means the scraper dropped an image or an icon font.",
-    "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-    "BOP 10.39 Decreased By -0.10 (-0.95%)",
-    ("arrow",),
+    code="QC406",
+    name="missing-arrow",
+    severity=Severity.WARNING,
+    summary="A stock quote without its arrow.",
+    description=(
+        "Stock quotes carry `▲` or `▼` after the direction word (`▼` for `No Change`); index quotes may"
+        " omit it. A missing arrow usually means the scraper dropped an image or an icon font."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 Decreased By -0.10 (-0.95%)",
+    fields=("arrow",),
 )
-def missing_arrow(ctx: CheckContext) -> pd.DataFrame:
+def missing_arrow(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per quote of a kind that requires an arrow but shows none."""
     required = [name for name, kind in ctx.profile.kinds.items() if kind.arrow == "required"]
     frame = ctx.frame
@@ -317,4 +329,4 @@ def missing_arrow(ctx: CheckContext) -> pd.DataFrame:
     message = (
         "no arrow between " + ctx.texts("direction_text", mask) + " and the change; " + expected + " expected"
     )
-    return REGISTRY["QC406"].findings(ctx, mask, "arrow", "", expected, message, column=frame["change_col"])
+    return rule.findings(ctx, mask, "arrow", "", expected, message, column=frame["change_col"])

@@ -11,23 +11,25 @@ import pandas as pd
 from checker.findings import Severity, empty_findings
 from checker.numeric import aligned, format_percent
 from checker.rules.consistency import corrected_numbers, price_not_positive
-from checker.rules.registry import REGISTRY, CheckContext, declare
+from checker.rules.registry import CheckContext, Rule, declare
 
 
 @declare(
-    "QC501",
-    "circuit-breaker",
-    Severity.WARNING,
-    "A stock moved more than the exchange's circuit breaker allows.",
-    "The exchange halts a stock whose daily move exceeds its circuit breaker: 5% or Rs 1 (whichever "
-    "is higher) before 20 Jan 2020, 7.5% or Rs 1 from 2020, 10% or Rs 1 from mid-2024 (the history "
-    "is in the feed profile). Real pages still show larger moves after corporate actions, so this "
-    "is a warning. `--as-of DATE` picks the limit in force on that date; the latest by default.",
-    "TRG 70.15 Increased By ▲ 3.96 (5.98%)",
-    "TRG 70.15 Increased By ▲ 13.96 (24.84%)",
-    ("change",),
+    code="QC501",
+    name="circuit-breaker",
+    severity=Severity.WARNING,
+    summary="A stock moved more than the exchange's circuit breaker allows.",
+    description=(
+        "The exchange halts a stock whose daily move exceeds its circuit breaker: 5% or Rs 1 (whichever is"
+        " higher) before 20 Jan 2020, 7.5% or Rs 1 from 2020, 10% or Rs 1 from mid-2024 (the history is in"
+        " the feed profile). Real pages still show larger moves after corporate actions, so this is a"
+        " warning. `--as-of DATE` picks the limit in force on that date; the latest by default."
+    ),
+    passing="TRG 70.15 Increased By ▲ 3.96 (5.98%)",
+    failing="TRG 70.15 Increased By ▲ 13.96 (24.84%)",
+    fields=("change",),
 )
-def circuit_breaker(ctx: CheckContext) -> pd.DataFrame:
+def circuit_breaker(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per stock quote whose change exceeds the limit in force."""
     breaker = ctx.profile.circuit_breaker(ctx.as_of)
     # The change with the sign QC301 finds wrong put right: the previous price depends on it.
@@ -74,22 +76,23 @@ def circuit_breaker(ctx: CheckContext) -> pd.DataFrame:
             f"change {texts[i]} is a move of {moved}% from the previous price {float(previous):.2f}, "
             f"beyond the circuit breaker of {limit_text} ({when})"
         )
-    return REGISTRY["QC501"].findings(ctx, mask, "change", texts, expected, message)
+    return rule.findings(ctx, mask, "change", texts, expected, message)
 
 
 @declare(
-    "QC502",
-    "index-level-implausible",
-    Severity.WARNING,
-    "An index level far outside the range it has been seen in.",
-    "The profile records the range of each index's level (KSE100 about 28,600 to 174,000 in "
-    "2020-2025, and so on) with a margin; a level outside it is more likely a misplaced digit than "
-    "a market move.",
-    "KSE100 114,977 Increased By 172.5 (0.15%)",
-    "KSE100 11,497 Increased By 172.5 (1.52%)",
-    ("price",),
+    code="QC502",
+    name="index-level-implausible",
+    severity=Severity.WARNING,
+    summary="An index level far outside the range it has been seen in.",
+    description=(
+        "The profile records the range of each index's level (KSE100 about 28,600 to 174,000 in 2020-2025,"
+        " and so on) with a margin; a level outside it is more likely a misplaced digit than a market move."
+    ),
+    passing="KSE100 114,977 Increased By 172.5 (0.15%)",
+    failing="KSE100 11,497 Increased By 172.5 (1.52%)",
+    fields=("price",),
 )
-def index_level(ctx: CheckContext) -> pd.DataFrame:
+def index_level(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per index level outside its profile range, widened by the profile's margin."""
     frame = ctx.frame
     value = ctx.numbers["price"].value
@@ -122,4 +125,4 @@ def index_level(ctx: CheckContext) -> pd.DataFrame:
         ],
         dtype=object,
     )
-    return REGISTRY["QC502"].findings(ctx, mask, "price", texts, expected, message)
+    return rule.findings(ctx, mask, "price", texts, expected, message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,59 @@ FAMILIES = {
     "QC9": "input",
 }
 
+# What a rule looks at: one quote at a time, a whole page, or a whole archive of snapshots.
+Scope = Literal["quote", "page", "archive"]
+SCOPES: tuple[Scope, ...] = ("quote", "page", "archive")
+
+
+@dataclass(frozen=True)
+class PageKeys:
+    """What a page-scope rule sees of every quote of its page, however the page was read.
+
+    A page read whole has every quote in its frame; a large page read a chunk at a time keeps
+    only these keys of each quote, and the engine hands a page rule the full quotes of the rows
+    its `select` asks for (with `rows`, their positions among the keys).
+    """
+
+    file_codes: np.ndarray  # int64: which page of a batch each quote is on
+    kinds: pa.Array  # equal values: the same kind
+    symbols: pa.Array
+    lines: np.ndarray  # int64 line of each quote
+    rows: np.ndarray | None = None  # the positions of the context's quotes (None: all, in order)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def at(self, rows: np.ndarray) -> PageKeys:
+        """The same page, for a context holding the quotes at `rows` only."""
+        return PageKeys(self.file_codes, self.kinds, self.symbols, self.lines, rows)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> PageKeys:
+        """The keys of a frame that holds every quote of its pages."""
+        files = frame["file"]
+        if isinstance(files.dtype, pd.CategoricalDtype):
+            file_codes = files.cat.codes.to_numpy().astype(np.int64)
+        else:
+            file_codes = pd.factorize(files.astype(str))[0].astype(np.int64)
+        return cls(
+            file_codes=file_codes,
+            kinds=as_array(frame["kind"]),
+            symbols=as_array(frame["symbol"]),
+            lines=frame["line"].to_numpy(dtype=np.int64),
+        )
+
+
+def as_array(values: pd.Series) -> pa.Array:
+    """A text column as one contiguous large_string Arrow array (nulls kept)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        array = pa.array(values.array)
+    else:
+        array = pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+
 
 @dataclass
 class CheckContext:
@@ -46,8 +99,16 @@ class CheckContext:
     # The codes of the rules that run (None: all). A rule abstains on a quote whose field another
     # rule already explains only when that other rule runs, so turning a rule off loses no fault.
     enabled: frozenset[str] | None = None
+    # The page's keys, when the frame holds only some of its page's quotes (see PageKeys).
+    page: PageKeys | None = None
     # Intermediate results shared by several rules (signals, repeats), computed once per frame.
     shared: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def page_keys(self) -> PageKeys:
+        """The keys of every quote of the frame's pages (the frame's own when it holds them all)."""
+        if self.page is None:
+            self.page = PageKeys.of(self.frame)
+        return self.page
 
     def texts(self, column: str, mask: np.ndarray | None = None) -> np.ndarray:
         """A text column (only the rows of `mask`, if given) as an object array, nulls as ''."""
@@ -96,7 +157,9 @@ class CheckContext:
         return self.frame["kind"].isin(exact_kinds).to_numpy(dtype=bool)
 
 
-Check = Callable[[CheckContext], pd.DataFrame]
+Check = Callable[["Rule", CheckContext], pd.DataFrame]
+# A page rule's choice of the quotes it needs in full: a boolean mask over the page's keys.
+Select = Callable[[PageKeys], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -111,7 +174,13 @@ class Rule:
     passing: str
     failing: str
     fields: tuple[str, ...] = ()
+    scope: Scope = "quote"
     check: Check | None = field(default=None, compare=False, repr=False)
+    select: Select | None = field(default=None, compare=False, repr=False)
+
+    def run(self, ctx: CheckContext) -> pd.DataFrame:
+        """The rule's findings on the context's quotes (none for a rule without a frame check)."""
+        return empty_findings() if self.check is None else self.check(self, ctx)
 
     @property
     def family(self) -> str:
@@ -198,6 +267,7 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def declare(
+    *,
     code: str,
     name: str,
     severity: Severity,
@@ -206,15 +276,24 @@ def declare(
     passing: str,
     failing: str,
     fields: tuple[str, ...] = (),
+    scope: Scope = "quote",
+    select: Select | None = None,
 ) -> Callable[[Check | None], Check | None]:
-    """Register a rule; used as a decorator on its check function, or called with None."""
+    """Register a rule; used as a decorator on its check, which is called as `check(rule, ctx)`,
+    or called with None for a rule found outside the frame checks (parse, input, schema)."""
+    if scope not in SCOPES:
+        raise ValueError(f"rule {code}: unknown scope {scope!r}")
+    if scope == "page" and select is None:
+        raise ValueError(f"rule {code}: a page rule says which quotes it needs (select=...)")
 
     def register(check: Check | None) -> Check | None:
         if code in REGISTRY:
             raise ValueError(f"rule code {code} declared twice")
         if any(r.name == name for r in REGISTRY.values()):
             raise ValueError(f"rule name {name} declared twice")
-        REGISTRY[code] = Rule(code, name, severity, summary, description, passing, failing, fields, check)
+        REGISTRY[code] = Rule(
+            code, name, severity, summary, description, passing, failing, fields, scope, check, select
+        )
         return check
 
     return register

@@ -95,7 +95,16 @@ for _code, _name, _summary, _description, _passing, _failing, _field in (
         "file",
     ),
 ):
-    declare(_code, _name, Severity.ERROR, _summary, _description, _passing, _failing, (_field,))(None)
+    declare(
+        code=_code,
+        name=_name,
+        severity=Severity.ERROR,
+        summary=_summary,
+        description=_description,
+        passing=_passing,
+        failing=_failing,
+        fields=(_field,),
+    )(None)
 
 # Structural failures by reason code (pandera.errors.SchemaErrorReason names).
 REASON_CODES = {
