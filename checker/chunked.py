@@ -1,11 +1,12 @@
 """Large text pages checked a chunk of lines at a time, in bounded memory, with the same findings.
 
 A page bigger than LARGE_FILE_BYTES is read in chunks of about CHUNK_BYTES cut at line breaks.
-Each chunk is decoded, parsed with its true line numbers, framed and checked by every rule that
-looks at one quote at a time. Repeated symbols need the whole page: the first pass keeps only each
-quote's symbol, kind and line; afterwards the lines that hold a repeated symbol are read again and
-the repeat rules run on those quotes, with the ticker order computed over the whole page, so the
-findings are exactly those of checking the page whole (tests/test_fast_paths.py compares them).
+Each chunk is decoded and run through the engine (checker.engine) with its true line numbers, by
+the rules whose scope is one quote. Page-scope rules need the whole page: the first pass keeps
+only each quote's page keys (symbol, kind, line); afterwards the lines holding the quotes the
+page rules select are read again, and the engine runs the page rules on those quotes with the
+whole page's keys, so the findings are exactly those of checking the page whole
+(tests/test_fast_paths.py compares them).
 
 Used for plain (not compressed) UTF-8 text files only, and not when every quote is to be kept in
 the report (`include_quotes`); any other input is read whole as before.
@@ -22,22 +23,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from checker.config import Options
+from checker.engine import MAX_SOURCE_LINE, QUOTE_SCOPE, Checker, FileCheck
 from checker.findings import combine, context_lines
 from checker.frame import build_frame
 from checker.parse import line_array, line_count, parse_array
-from checker.profile import Profile
 from checker.read import DecodeProblem, binary_reason, decode
 from checker.report import FileResult
-from checker.rules.consistency import ticker_order
-from checker.rules.registry import Rule
-from checker.validate import (
-    check_quotes,
-    no_quotes_finding,
-    repeat_findings,
-    unparsed_findings,
-    with_decode_findings,
-)
+from checker.rules.registry import PageKeys
+from checker.validate import no_quotes_finding, with_decode_findings
 
 LARGE_FILE_BYTES = 64 * 2**20
 CHUNK_BYTES = 8 * 2**20
@@ -46,8 +39,6 @@ CHUNK_BYTES = 8 * 2**20
 DENSE_FILE_BYTES = 16 * 2**20
 SAMPLE_BYTES = 1 * 2**20
 DENSE_FINDINGS_PER_QUOTE = 0.25
-REPEAT_RULES = ("QC305", "QC306")
-MAX_SOURCE_LINE = 2000
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -90,22 +81,21 @@ def _decode_chunk(data: bytes, first: bool) -> tuple[str, str, bool, list[Decode
     return decoded.text[1:], decoded.encoding, False, problems
 
 
-def _dense(path: Path, options: Options, profile: Profile, rules: list[Rule]) -> bool:
-    """Whether the page's first SAMPLE_BYTES draw more than DENSE_FINDINGS_PER_QUOTE findings a quote."""
+def _dense(checker: Checker, path: Path) -> bool:
+    """Whether the page's first SAMPLE_BYTES draw more than DENSE_FINDINGS_PER_QUOTE findings a quote
+    (by the quote-scope rules: a sample says nothing of the page as a whole)."""
     with open(path, "rb") as stream:
         data = stream.read(SAMPLE_BYTES)
     cut = data.rfind(b"\n")
     text = (data[: cut + 1] if cut >= 0 else data).decode("utf-8", errors="replace")
     lines = line_array(text)
-    parsed = parse_array(lines.slice(0, max(len(lines) - 1, 0)), 1)
-    frame, numbers = build_frame(parsed.columns, str(path), profile)
-    per_quote_rules = [r for r in rules if r.code not in REPEAT_RULES]
-    found = len(parsed.unparsed) + len(check_quotes(frame, profile, per_quote_rules, options.as_of, numbers))
-    return found > DENSE_FINDINGS_PER_QUOTE * max(len(frame), 1)
+    chunk = checker.check_lines(lines.slice(0, max(len(lines) - 1, 0)), str(path), 1, QUOTE_SCOPE)
+    return len(chunk.findings) > DENSE_FINDINGS_PER_QUOTE * max(len(chunk.quotes), 1)
 
 
-def _eligible(path: Path, options: Options, profile: Profile, rules: list[Rule]) -> bool:
+def _eligible(checker: Checker, path: Path) -> bool:
     """Whether the file is one this module checks (large, plain UTF-8 text)."""
+    options = checker.options
     if options.include_quotes:
         return False
     try:
@@ -127,26 +117,18 @@ def _eligible(path: Path, options: Options, profile: Profile, rules: list[Rule])
 
     if detect_format(str(path), decoded.text, options.input_format) != "text":
         return False
-    return size >= LARGE_FILE_BYTES or _dense(path, options, profile, rules)
+    return size >= LARGE_FILE_BYTES or _dense(checker, path)
 
 
 def check_large_file(
-    path: Path,
-    name: str,
-    options: Options,
-    profile: Profile,
-    rules: list[Rule],
-    chunk_bytes: int = CHUNK_BYTES,
-    force: bool = False,
-) -> tuple[FileResult, pd.DataFrame, None, dict[tuple[str, int], str]] | None:
+    checker: Checker, path: Path, name: str, chunk_bytes: int = CHUNK_BYTES, force: bool = False
+) -> FileCheck | None:
     """Check a large text file chunk by chunk; None when the file is not one to chunk.
 
     `force` chunks a file of any size (for tests).
     """
-    if not force and not _eligible(path, options, profile, rules):
+    if not force and not _eligible(checker, path):
         return None
-    per_quote_rules = [r for r in rules if r.code not in REPEAT_RULES]
-    repeat_rules = [r for r in rules if r.code in REPEAT_RULES and r.check is not None]
     parts: list[pd.DataFrame] = []
     sources: dict[tuple[str, int], str] = {}
     context_kept: dict[str, int] = {}  # findings given source context so far, by rule
@@ -169,24 +151,19 @@ def check_large_file(
         lines = line_array(text)
         if not last:  # the chunk ends with its last line's break: no empty line after it
             lines = lines.slice(0, len(lines) - 1)
-        parsed = parse_array(lines, first_line)
-        frame, numbers = build_frame(parsed.columns, name, profile)
-        found = [
-            unparsed_findings(parsed.unparsed, name),
-            check_quotes(frame, profile, per_quote_rules, options.as_of, numbers),
-        ]
+        chunk = checker.check_lines(lines, name, first_line, QUOTE_SCOPE)
+        chunk_findings = chunk.findings
         if problems:
             moved = [
                 DecodeProblem(p.byte_offset + offset, p.line + first_line - 1, p.column, p.raw, p.reason)
                 for p in problems
             ]
-        chunk_findings = combine(found)
-        if problems:
             chunk_findings = with_decode_findings(chunk_findings, moved, name, chunk_encoding)
         parts.append(chunk_findings)
         _add_sources_for(sources, context_lines(chunk_findings, context_kept), lines, first_line, name)
         if problems:
             _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
+        frame = chunk.quotes
         symbol = pa.array(frame["symbol"].array).cast(pa.string())  # 32-bit offsets: half the size
         symbols.append(symbol.combine_chunks() if isinstance(symbol, pa.ChunkedArray) else symbol)
         # build_frame's kinds are "index" or "stock": one byte a quote is enough to tell them apart.
@@ -195,21 +172,24 @@ def check_large_file(
         quote_lines.append(frame["line"].to_numpy())
         first_line += len(lines)
         total_lines += line_count(lines) if last else len(lines)
-        del frame, numbers, parsed, lines, text
+        del frame, chunk, lines, text
         pa.default_memory_pool().release_unused()  # hand the chunk's memory back before the next
     quotes = sum(len(s) for s in symbols)
-    if repeat_rules and quotes:
-        parts.append(
-            _repeat_findings(
-                path, name, pieces, options, profile, repeat_rules, symbols, kinds, quote_lines, sources
-            )
+    if checker.page_rules and quotes:
+        page = PageKeys(
+            file_codes=np.zeros(quotes, dtype=np.int64),
+            kinds=pa.concat_arrays(kinds),
+            symbols=pa.concat_arrays(symbols),
+            lines=np.concatenate(quote_lines),
         )
+        symbols.clear(), kinds.clear(), quote_lines.clear()  # the page's keys hold them from here
+        parts.append(_page_findings(checker, path, name, pieces, page, sources))
     if not quotes:
         parts.append(no_quotes_finding(name, total_lines))
     result = FileResult(path=name, lines=total_lines if has_text else 0, quotes=quotes)
     result.format = "text"
     result.encoding = f"{encoding} with BOM" if bom else encoding
-    return result, combine(parts), None, sources
+    return FileCheck(result, combine(parts), None, sources)
 
 
 def _chunk_offsets(path: Path, chunk_bytes: int) -> Iterator[tuple[int, int]]:
@@ -237,32 +217,20 @@ def _add_sources_for(
         sources.setdefault((name, number), text[:MAX_SOURCE_LINE])
 
 
-def _repeat_findings(
+def _page_findings(
+    checker: Checker,
     path: Path,
     name: str,
     pieces: list[tuple[int, int]],
-    options: Options,
-    profile: Profile,
-    rules: list[Rule],
-    symbols: list[pa.Array],
-    kinds: list[pa.Array],
-    quote_lines: list[np.ndarray],
+    page: PageKeys,
     sources: dict[tuple[str, int], str],
 ) -> pd.DataFrame:
-    """The repeat rules' findings over the whole file: the lines of repeated symbols read again."""
-    all_symbols = pa.concat_arrays(symbols)
-    symbols.clear()  # the caller's per-chunk arrays: only the whole-page one from here on
-    repeated = _repeated(all_symbols)
-    if not repeated.any():
+    """The page rules' findings over the whole file: the lines of the quotes they select read again."""
+    selected = checker.page_rows(page)
+    if not selected.any():
         return combine([])
-    all_lines = np.concatenate(quote_lines)
-    quote_lines.clear()
-    all_kinds = pa.concat_arrays(kinds)
-    kinds.clear()
-    order = ticker_order(np.zeros(len(all_symbols), dtype=np.int64), all_kinds, all_symbols)
-    del all_kinds, all_symbols
-    wanted = np.unique(all_lines[repeated])
-    rows = np.flatnonzero(np.isin(all_lines, wanted))  # every quote on those lines, in page order
+    wanted = np.unique(page.lines[selected])
+    rows = np.flatnonzero(np.isin(page.lines, wanted))  # every quote on those lines, in page order
     texts: list[pa.Array] = []
     first_line = 1
     for index, (_offset, data) in enumerate(_read_pieces(path, pieces)):
@@ -280,32 +248,13 @@ def _repeat_findings(
     parsed = parse_array(picked, 1)
     columns = dict(parsed.columns)
     columns["line"] = wanted[np.asarray(columns["line"]) - 1]
-    frame, numbers = build_frame(columns, name, profile)
+    frame, numbers = build_frame(columns, name, checker.profile)
     if len(frame) != len(rows):  # cannot happen: the same lines parse the same way
         raise RuntimeError(f"{name}: {len(frame)} quotes on re-read lines, {len(rows)} on the first pass")
-    # Every enabled rule runs on these quotes, so a repeat that another finding explains is
-    # dropped as on a page checked whole; only the repeat rules' findings are kept.
-    enabled = options.policy.enabled_rules()
-    found = repeat_findings(frame, profile, enabled, options.as_of, numbers, order[rows])
-    found = found[found["rule"].isin([rule.code for rule in rules])].reset_index(drop=True)
+    found = checker.page_findings(frame, numbers, page.at(rows))
     needed = {int(n) for n in found["line"].dropna().unique()}
     for number, text in zip(wanted.tolist(), picked.to_pylist(), strict=True):
         if number in needed:
             text = text[:-1] if text.endswith("\n") else text
             sources.setdefault((name, number), text[:MAX_SOURCE_LINE])
     return found
-
-
-def _repeated(symbols: pa.Array) -> np.ndarray:
-    """Which quotes' symbols occur more than once, by sorting (a hash table of millions of
-    distinct symbols would take several times the memory of the symbols themselves)."""
-    n = len(symbols)
-    repeated = np.zeros(n, dtype=bool)
-    if n < 2:
-        return repeated
-    order = pc.sort_indices(symbols)  # nulls last
-    ordered = pc.fill_null(symbols.take(order), "")
-    same = pc.equal(ordered.slice(1), ordered.slice(0, n - 1)).to_numpy(zero_copy_only=False).astype(bool)
-    del ordered
-    repeated[order.to_numpy()] = np.r_[False, same] | np.r_[same, False]
-    return repeated

@@ -1,7 +1,7 @@
 """Many input files checked by several processes, with the same report as one process gives.
 
 `--jobs N` is this process and N - 1 workers. Inputs are cut into chunks of up to
-api.BATCH_PAGES (a chunk of small pages is one batch, see api.check_inputs), checked into a few
+engine.BATCH_PAGES (a chunk of small pages is one batch, see engine.Checker.check_inputs), checked into a few
 Parts each: one findings frame per batch, not one per file. Once a worker has started, the
 workers are kept a few chunks ahead, from the front of what is left. This process checks the
 chunks in input order itself whenever the next one is not handed out (or is handed out but not
@@ -10,7 +10,7 @@ never idle while work is left and never waits for a worker still starting (about
 imports): on a busy machine a run costs little more than with `--jobs 1`. Parts are
 given out in input order, so findings, files and source lines are those of a serial run.
 Workers are started fresh (spawn): Arrow's thread pools do not survive a fork. Each is given
-the options once, when it starts, and loads the profile once. Should a worker fail, this
+the options once, when it starts, and builds its engine (a Checker) once. Should a worker fail, this
 process checks its chunks.
 """
 
@@ -20,23 +20,20 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
 
 from checker.config import Options
+from checker import engine
+from checker.engine import Checker, Part
 from checker.inputs.sources import InputRef
 
 CHUNKS_PER_JOB = 4  # at least this many chunks per process, so that none waits long for the last
 AHEAD_PER_WORKER = 2  # chunks handed to each worker beyond the one it is checking
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, Checker] = {}
 
 
 def _start(options: Options) -> None:
-    """Set a worker process up: the options, the profile and the rules, once for all its chunks."""
-    from checker.profile import load_profile
-
-    _WORKER["options"] = options
-    _WORKER["profile"] = load_profile(options.profile)
-    _WORKER["rules"] = options.policy.enabled_rules()
+    """Set a worker process up: its engine, built once for all its chunks."""
+    _WORKER["checker"] = Checker(options)
 
 
 def _ready() -> bool:
@@ -44,34 +41,28 @@ def _ready() -> bool:
     return True
 
 
-def _check_chunk(refs: list[InputRef]) -> list:
+def _check_chunk(refs: list[InputRef]) -> list[Part]:
     """Check a chunk of inputs in a worker process (quotes are sent back only if the report keeps them)."""
-    from checker.api import check_inputs
-
-    options = _WORKER["options"]
-    parts = list(check_inputs(refs, options, _WORKER["profile"], _WORKER["rules"]))
-    if not options.include_quotes:
+    checker = _WORKER["checker"]
+    parts = list(checker.check_inputs(refs))
+    if not checker.options.include_quotes:
         for part in parts:
             part.quotes = []
     return parts
 
 
-def check_in_parallel(refs: list[InputRef], options: Options, jobs: int) -> Iterator[Any]:
-    """The api.Part of every input, in input order, checked by this process and `jobs - 1` workers."""
-    from checker.api import BATCH_PAGES, check_inputs
-    from checker.profile import load_profile
-
-    size = max(1, min(BATCH_PAGES, -(-len(refs) // (jobs * CHUNKS_PER_JOB))))
+def check_in_parallel(refs: list[InputRef], checker: Checker, jobs: int) -> Iterator[Part]:
+    """The Part of every input, in input order, checked by this process and `jobs - 1` workers."""
+    size = max(1, min(engine.BATCH_PAGES, -(-len(refs) // (jobs * CHUNKS_PER_JOB))))
     chunks = [refs[start : start + size] for start in range(0, len(refs), size)]
-    profile, rules = load_profile(options.profile), options.policy.enabled_rules()
     left = deque(range(len(chunks)))  # chunks neither checked here nor handed to a worker
     handed: dict[int, Future] = {}
-    done: dict[int, list] = {}
+    done: dict[int, list[Part]] = {}
     workers = max(1, jobs - 1)
     broken = False
 
     def here(index: int) -> None:
-        done[index] = list(check_inputs(chunks[index], options, profile, rules))
+        done[index] = list(checker.check_inputs(chunks[index]))
 
     def hand_out(pool: ProcessPoolExecutor) -> None:
         nonlocal broken
@@ -88,7 +79,7 @@ def check_in_parallel(refs: list[InputRef], options: Options, jobs: int) -> Iter
 
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start, initargs=(options,)
+        max_workers=workers, mp_context=context, initializer=_start, initargs=(checker.options,)
     )
     try:
         ready = [pool.submit(_ready) for _ in range(workers)]  # starts the workers

@@ -14,10 +14,12 @@ from checker.parse import MALFORMED, QUOTE_LIKE, TRUNCATED, Unparsed, diagnose
 from checker.profile import Profile
 from checker.read import NUL, DecodeProblem
 from checker.rules.consistency import explained_repeats
-from checker.rules.registry import REGISTRY, CheckContext, Rule
+from checker.rules.registry import REGISTRY, CheckContext, PageKeys, Rule, Scope
 from checker.rules.schema import schema_findings
 
 SCHEMA_FAMILY = "schema"
+# The scopes a page's check runs (archive rules run over many pages: see checker.history).
+ALL_SCOPES: frozenset[Scope] = frozenset(("quote", "page"))
 
 
 def check_quotes(
@@ -26,56 +28,30 @@ def check_quotes(
     rules: list[Rule],
     as_of: dt.date | None = None,
     numbers: dict[str, Numbers] | None = None,
+    page: PageKeys | None = None,
+    scopes: frozenset[Scope] = ALL_SCOPES,
 ) -> pd.DataFrame:
-    """Every finding of the enabled frame rules (and the pandera schema) on a quote frame."""
+    """The findings of the enabled rules of `scopes` (and the pandera schema) on a quote frame.
+
+    `page` is the keys of the frame's whole page when the frame holds only some of its quotes."""
     if not len(frame):
         return combine([])
-    return _run(_context(frame, profile, rules, as_of, numbers), rules)
-
-
-def repeat_findings(
-    frame: pd.DataFrame,
-    profile: Profile,
-    rules: list[Rule],
-    as_of: dt.date | None,
-    numbers: dict[str, Numbers],
-    out_of_order: object,
-) -> pd.DataFrame:
-    """The repeat rules' findings (QC305, QC306) on the quotes of repeated symbols of a page read
-    in chunks: every enabled rule runs on them, so that a repeat another finding explains is
-    dropped as it is on a page checked whole; `out_of_order` comes from the whole page."""
-    if not len(frame):
-        return combine([])
-    ctx = _context(frame, profile, rules, as_of, numbers)
-    ctx.shared["out_of_order"] = out_of_order
-    found = _run(ctx, rules)
-    return found[found["rule"].isin(REPEAT_RULES)].reset_index(drop=True)
-
-
-REPEAT_RULES = ("QC305", "QC306")
-
-
-def _context(
-    frame: pd.DataFrame,
-    profile: Profile,
-    rules: list[Rule],
-    as_of: dt.date | None,
-    numbers: dict[str, Numbers] | None,
-) -> CheckContext:
-    return CheckContext(
+    ctx = CheckContext(
         frame=frame,
         numbers=numbers or frame_numbers(frame),
         profile=profile,
         as_of=as_of,
         enabled=frozenset(rule.code for rule in rules),
+        page=page,
     )
+    return _run(ctx, [rule for rule in rules if rule.scope in scopes])
 
 
 def _run(ctx: CheckContext, rules: list[Rule]) -> pd.DataFrame:
     parts = []
     if any(rule.family == SCHEMA_FAMILY for rule in rules):
         parts.append(schema_findings(ctx))
-    parts.extend(rule.check(ctx) for rule in rules if rule.check is not None)
+    parts.extend(rule.run(ctx) for rule in rules if rule.check is not None)
     # A repeat that differs from its reference only by a figure another finding reports (QC305)
     # is that finding alone; the repeat rule can tell only once every other rule has run.
     for index, part in enumerate(parts):

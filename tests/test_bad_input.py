@@ -158,13 +158,13 @@ def test_unreadable_file_exits_2(tmp_path, monkeypatch):
     assert "Permission denied" in finding_lines(result.output, "QC901")[0]
 
 
-def test_a_path_that_is_a_directory_given_to_check_path_is_a_finding(tmp_path):
-    from checker.api import check_path
-    from checker.profile import load_profile
-    from checker.rules import all_rules
+def test_a_path_that_is_a_directory_given_to_the_engine_is_a_finding(tmp_path):
+    from checker.engine import Checker
+    from checker.inputs.sources import InputRef
 
-    result, findings, _quotes, _sources = check_path(tmp_path, Options(), load_profile("br-psx"), all_rules())
-    assert result.status == "unreadable"
+    checked = Checker(Options()).check_input(InputRef(str(tmp_path), tmp_path))
+    findings = checked.findings
+    assert checked.result.status == "unreadable"
     assert list(findings["rule"]) == ["QC901"]
     assert str(tmp_path) in findings["message"].iloc[0]
 
@@ -303,7 +303,7 @@ def test_size_cap_applies_to_plain_input_too():
 
 
 def test_internal_error_is_a_finding_with_exit_3_and_other_files_are_still_checked(tmp_path, monkeypatch):
-    import checker.api
+    from checker.engine import Checker
 
     broken = tmp_path / "broken.html"
     broken.write_text(f"<p>{AIRLINK}</p>", encoding="utf-8")
@@ -311,7 +311,7 @@ def test_internal_error_is_a_finding_with_exit_3_and_other_files_are_still_check
     def explode(*_args, **_kwargs):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setitem(checker.api._FORMAT_CHECKS, "html", explode)
+    monkeypatch.setattr(Checker, "_html", explode)
     result = run(broken, SAMPLE)
     assert result.exit_code == ExitStatus.INTERNAL
     assert finding_lines(result.output, "QC904") == [
@@ -322,9 +322,9 @@ def test_internal_error_is_a_finding_with_exit_3_and_other_files_are_still_check
 
 
 def test_check_bytes_never_raises(monkeypatch):
-    import checker.api
+    import checker.engine
 
-    monkeypatch.setattr(checker.api, "decode", lambda _data: 1 / 0)
+    monkeypatch.setattr(checker.engine, "decode", lambda _data: 1 / 0)
     report = check_bytes(b"AIRLINK", "x.txt")
     assert report.exit_status == ExitStatus.INTERNAL
     assert "ZeroDivisionError" in only(report, "QC904")["message"]
@@ -412,8 +412,9 @@ def test_check_text_and_check_frame_never_raise(monkeypatch):
     import pandas as pd
 
     import checker.api
+    from checker.engine import Checker
 
-    monkeypatch.setattr(checker.api, "_check_decoded_text", lambda *_args: 1 / 0)
+    monkeypatch.setattr(Checker, "_text", lambda *_args: 1 / 0)
     report = checker.api.check_text(AIRLINK, "t.txt")
     assert report.exit_status == ExitStatus.INTERNAL
     assert "ZeroDivisionError" in only(report, "QC904")["message"]

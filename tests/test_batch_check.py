@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 import checker.api as api
+import checker.engine as engine
 from benchmarks.heavy import ticker_page
 from checker.baseline import load_baseline
 from checker.config import Options, Policy
+from checker.engine import Checker
 from checker.render.json import save_json
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "sample-page.txt"
@@ -50,11 +52,7 @@ def _json(report, path: Path) -> bytes:
 
 def _one_by_one(monkeypatch):
     """Make check_paths check every input on its own, as it did before batches."""
-    monkeypatch.setattr(
-        api,
-        "_prepare",
-        lambda ref, options, profile, rules, stdin: api.check_input(ref, options, profile, rules, stdin),
-    )
+    monkeypatch.setattr(Checker, "_prepare", lambda self, ref, stdin: self.check_input(ref, stdin))
 
 
 def _options(kind: str, root: Path, pages: Path) -> Options:
@@ -74,7 +72,7 @@ def _options(kind: str, root: Path, pages: Path) -> Options:
 def test_batched_pages_give_the_report_of_checking_each_file_alone(tmp_path, monkeypatch, kind):
     pages = _folder(tmp_path)
     options = _options(kind, tmp_path, pages)
-    monkeypatch.setattr(api, "BATCH_PAGES", 7)  # several batches, and pages set apart inside them
+    monkeypatch.setattr(engine, "BATCH_PAGES", 7)  # several batches, and pages set apart inside them
     inputs = [pages, pages / "p03.txt"]  # a page given twice is never twice in one batch
     batched = api.check_paths(inputs, options)
     with monkeypatch.context() as patch:
@@ -96,7 +94,7 @@ def test_a_parallel_run_gives_the_serial_report(tmp_path, monkeypatch):
     options = Options(include_quotes=True)
     serial = api.check_paths([pages], options, jobs=1)
     monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)  # spread even this small run over processes
-    monkeypatch.setattr(api, "BATCH_PAGES", 5)  # in several chunks
+    monkeypatch.setattr(engine, "BATCH_PAGES", 5)  # in several chunks
     import checker.parallel
 
     spread = []
@@ -116,18 +114,18 @@ def test_a_page_that_breaks_its_batch_is_one_finding_and_the_others_are_still_ch
     for i in range(5):
         (pages / f"p{i}.txt").write_text(ticker_page(i, faults=0.2), encoding="utf-8")
     clean = api.check_paths([pages])
-    real = api._check_parsed
+    real = Checker.check_parsed
 
-    def fails_on_p2(parsed, lines, has_text, name, *rest):
+    def fails_on_p2(self, parsed, name, *rest):
         if name.endswith("p2.txt"):
             raise RuntimeError("boom")
-        return real(parsed, lines, has_text, name, *rest)
+        return real(self, parsed, name, *rest)
 
     def batch_fails(*args):
         raise RuntimeError("batch")
 
-    monkeypatch.setattr(api, "_check_batch", batch_fails)
-    monkeypatch.setattr(api, "_check_parsed", fails_on_p2)
+    monkeypatch.setattr(Checker, "_check_batch", batch_fails)
+    monkeypatch.setattr(Checker, "check_parsed", fails_on_p2)
     report = api.check_paths([pages])
     assert [f.status for f in report.files] == ["checked", "checked", "failed", "checked", "checked"]
     assert "internal error: RuntimeError: boom" in (report.files[2].message or "")
@@ -160,7 +158,7 @@ def test_chunks_a_worker_fails_on_are_checked_by_the_run_itself(tmp_path, monkey
     serial = api.check_paths([pages], Options())
     monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", DyingPool)
     monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(api, "BATCH_PAGES", 5)
+    monkeypatch.setattr(engine, "BATCH_PAGES", 5)
     parallel = api.check_paths([pages], Options(), jobs=3)
     assert "_check_chunk" in handed
     assert _json(parallel, tmp_path / "parallel.json") == _json(serial, tmp_path / "serial.json")
@@ -169,16 +167,13 @@ def test_chunks_a_worker_fails_on_are_checked_by_the_run_itself(tmp_path, monkey
 def test_a_worker_checks_its_chunk_as_the_run_would_and_keeps_quotes_only_when_asked(tmp_path):
     from checker.inputs.sources import expand_paths
     from checker.parallel import _check_chunk, _start
-    from checker.profile import load_profile
 
     pages = _folder(tmp_path)
     refs = list(expand_paths([pages]))
     for options in (Options(), Options(include_quotes=True)):
         _start(options)
         sent = _check_chunk(refs)
-        here = list(
-            api.check_inputs(refs, options, load_profile(options.profile), options.policy.enabled_rules())
-        )
+        here = list(Checker(options).check_inputs(refs))
         assert [p.names for p in sent] == [p.names for p in here]
         assert [[r.as_dict() for r in p.results] for p in sent] == [
             [r.as_dict() for r in p.results] for p in here

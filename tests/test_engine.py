@@ -344,20 +344,17 @@ def test_source_context_is_kept_for_each_rules_first_findings_only():
 def test_a_chunked_page_keeps_the_same_source_context_as_a_whole_one(tmp_path):
     from checker.chunked import check_large_file
     from checker.config import Options
+    from checker.engine import Checker
     from checker.findings import SOURCE_CONTEXT_PER_RULE
-    from checker.profile import load_profile
 
     lines = [f"S{i} 10.00 Increased By ▲ 0.10 (1.5%)" for i in range(SOURCE_CONTEXT_PER_RULE + 300)]
     page = tmp_path / "page.txt"
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")
     options = Options()
     whole = check_paths([page], options)
-    chunked = check_large_file(
-        page, str(page), options, load_profile(options.profile), options.policy.enabled_rules(),
-        chunk_bytes=4096, force=True,
-    )  # fmt: skip
+    chunked = check_large_file(Checker(options), page, str(page), chunk_bytes=4096, force=True)
     assert chunked is not None
-    assert chunked[3] == whole.source_lines
+    assert chunked.sources == whole.source_lines
 
 
 # --- one fault, one finding ---------------------------------------------------------------------

@@ -140,10 +140,10 @@ def test_plain_terminal_lines_are_what_rich_prints(name):
     [(3000, 0.3, 21, 20_000), (2000, 1.0, 22, 7_000), (1500, 0.05, 23, 20_000)],
 )
 def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk_bytes):
-    from checker.api import check_path
     from checker.chunked import check_large_file
     from checker.config import Options
-    from checker.profile import load_profile
+    from checker.engine import Checker
+    from checker.inputs.sources import InputRef
 
     page = tmp_path / "page.txt"
     # Duplicates far apart, across chunks: the page again at the end with some figures changed.
@@ -154,20 +154,18 @@ def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk
     middle = len(body) // 2
     page.write_bytes(body[:middle] + b"\xff\xfe" + body[middle:] + b"BAD \xff 1.00\n")
     assert len(body) > 3 * chunk_bytes
-    options = Options()
-    rules = options.policy.enabled_rules()
-    profile = load_profile(options.profile)
-    whole = check_path(page, options, profile, rules)
-    chunked = check_large_file(page, str(page), options, profile, rules, chunk_bytes=chunk_bytes, force=True)
+    checker = Checker(Options())
+    whole = checker.check_input(InputRef(str(page), page))  # a small page: read whole
+    chunked = check_large_file(checker, page, str(page), chunk_bytes=chunk_bytes, force=True)
     assert chunked is not None
-    assert (chunked[0].lines, chunked[0].quotes, chunked[0].encoding) == (
-        whole[0].lines,
-        whole[0].quotes,
-        whole[0].encoding,
+    assert (chunked.result.lines, chunked.result.quotes, chunked.result.encoding) == (
+        whole.result.lines,
+        whole.result.quotes,
+        whole.result.encoding,
     )
-    assert {"QC305", "QC306", "QC902"} <= set(whole[1]["rule"])  # repeats across chunks, bad bytes
-    assert _findings_rows(chunked[1]) == _findings_rows(whole[1])
-    assert chunked[3] == whole[3]
+    assert {"QC305", "QC306", "QC902"} <= set(whole.findings["rule"])  # repeats across chunks, bad bytes
+    assert _findings_rows(chunked.findings) == _findings_rows(whole.findings)
+    assert chunked.sources == whole.sources
 
 
 def test_parallel_run_gives_the_serial_report(tmp_path):
@@ -195,15 +193,14 @@ def test_parse_fallback_batches_match_reference(monkeypatch):
 def test_a_page_is_read_in_chunks_between_16_and_64_mb_only_when_its_findings_are_dense(tmp_path):
     from checker.chunked import _dense
     from checker.config import Options
-    from checker.profile import load_profile
+    from checker.engine import Checker
 
-    options = Options()
-    profile, rules = load_profile(options.profile), options.policy.enabled_rules()
+    checker = Checker(Options())
     clean = tmp_path / "clean.txt"
     clean.write_text("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n" * 50, encoding="utf-8")
     faulty = tmp_path / "faulty.txt"
     faulty.write_text(
         "".join(f"S{i} 207.00 Increased By ▲ 6.71 (3.36%)\n" for i in range(50)), encoding="utf-8"
     )
-    assert not _dense(clean, options, profile, rules)  # repeats: judged once over the whole page
-    assert _dense(faulty, options, profile, rules)
+    assert not _dense(checker, clean)  # repeats: judged once over the whole page
+    assert _dense(checker, faulty)
