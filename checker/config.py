@@ -56,13 +56,23 @@ class Policy:
         return self.severity.get(rule.code, rule.severity.label)
 
     def apply(self, findings: pd.DataFrame) -> pd.DataFrame:
-        """Drop findings of rules not enabled and apply severity overrides."""
+        """Drop findings of rules not enabled, name each finding's rule and give it its severity.
+
+        Findings are made with their rule's code alone or with the rule's own name and default
+        severity; here the catalogue fills in what is missing and the overrides apply."""
         enabled = {r.code for r in self.enabled_rules()}
         keep = findings["rule"].isin(enabled).to_numpy(dtype=bool)
-        # Nothing to drop or override (the usual run): no copy of what may be millions of findings.
-        if keep.all() and not self.severity:
+        unnamed = findings["name"].isna().to_numpy(dtype=bool)
+        # Nothing to drop, name or override (the usual run): no copy of what may be millions of findings.
+        if keep.all() and not self.severity and not unnamed.any():
             return findings.reset_index(drop=True)
         out = findings[keep].reset_index(drop=True)
+        unnamed = unnamed[keep]
+        if unnamed.any():
+            codes = out["rule"][unnamed]
+            catalogue = {rule.code: rule for rule in all_rules()}
+            out.loc[unnamed, "name"] = codes.map(lambda code: catalogue[code].name)
+            out.loc[unnamed, "severity"] = codes.map(lambda code: catalogue[code].severity.label)
         for code, label in self.severity.items():
             rows = (out["rule"] == code).to_numpy(dtype=bool)
             if rows.any():

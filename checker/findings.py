@@ -85,6 +85,39 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def finding(
+    code: str,
+    file: str,
+    message: str,
+    *,
+    line: int | None = None,
+    column: int | None = None,
+    end_column: int | None = None,
+    symbol: str | None = None,
+    field: str = "file",
+    observed: str = "",
+    expected: str = "",
+) -> dict[str, Any]:
+    """One finding as a record, for findings made one at a time (parse, input and whole-file ones).
+
+    Only the rule's code is given: its name and severity come from the rule catalogue when the
+    run's policy is applied (config.Policy.apply), so no maker of findings looks rules up."""
+    return {
+        "rule": code,
+        "name": None,
+        "severity": None,
+        "file": file,
+        "line": line,
+        "column": column,
+        "end_column": end_column,
+        "symbol": symbol,
+        "field": field,
+        "observed": observed,
+        "expected": expected,
+        "message": message,
+    }
+
+
 def from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
     """A findings frame from a few findings given one by one."""
     if not records:

@@ -21,8 +21,8 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from checker.config import Options
 from checker import engine
+from checker.config import Options
 from checker.engine import Checker, Part
 from checker.inputs.sources import InputRef
 

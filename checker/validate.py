@@ -7,14 +7,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from checker.findings import combine, from_records
+from checker.findings import combine, finding, from_records
 from checker.frame import frame_numbers
 from checker.numeric import Numbers
 from checker.parse import MALFORMED, QUOTE_LIKE, TRUNCATED, Unparsed, diagnose
 from checker.profile import Profile
 from checker.read import NUL, DecodeProblem
 from checker.rules.consistency import explained_repeats
-from checker.rules.registry import REGISTRY, CheckContext, PageKeys, Rule, Scope
+from checker.rules.registry import CheckContext, PageKeys, Rule, Scope
 from checker.rules.schema import schema_findings
 
 SCHEMA_FAMILY = "schema"
@@ -72,47 +72,39 @@ _UNPARSED_MESSAGES = {
 
 def unparsed_findings(unparsed: list[Unparsed], file: str) -> pd.DataFrame:
     """Findings for the stretches of text that looked like quotes but did not parse."""
-    records = []
-    for item in unparsed:
-        rule = REGISTRY[_UNPARSED_RULES[item.kind]]
-        records.append(
-            {
-                "rule": rule.code,
-                "name": rule.name,
-                "severity": rule.severity.label,
-                "file": file,
-                "line": item.line,
-                "column": item.column,
-                "end_column": item.column + len(item.text) - 1,
-                "symbol": item.symbol,
-                "field": "line",
-                "observed": _clipped(item.text),
-                "expected": "SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
-                "message": _UNPARSED_MESSAGES[item.kind].format(why=diagnose(item.text[:MAX_DIAGNOSED])),
-            }
-        )
-    return from_records(records)
+    return from_records(
+        [
+            finding(
+                _UNPARSED_RULES[item.kind],
+                file,
+                _UNPARSED_MESSAGES[item.kind].format(why=diagnose(item.text[:MAX_DIAGNOSED])),
+                line=item.line,
+                column=item.column,
+                end_column=item.column + len(item.text) - 1,
+                symbol=item.symbol,
+                field="line",
+                observed=_clipped(item.text),
+                expected="SYMBOL PRICE DIRECTION [ARROW] CHANGE (PERCENT%)",
+            )
+            for item in unparsed
+        ]
+    )
 
 
 def decode_findings(problems: list[DecodeProblem], file: str, encoding: str) -> pd.DataFrame:
     """Findings for bytes that did not decode, each with its byte offset."""
-    rule = REGISTRY["QC902"]
     return from_records(
         [
-            {
-                "rule": rule.code,
-                "name": rule.name,
-                "severity": rule.severity.label,
-                "file": file,
-                "line": p.line,
-                "column": p.column,
-                "end_column": p.column,
-                "symbol": None,
-                "field": "file",
-                "observed": _shown_bytes(p.raw),
-                "expected": "text" if p.reason == NUL else f"valid {encoding}",
-                "message": _decode_message(p, file, encoding),
-            }
+            finding(
+                "QC902",
+                file,
+                _decode_message(p, file, encoding),
+                line=p.line,
+                column=p.column,
+                end_column=p.column,
+                observed=_shown_bytes(p.raw),
+                expected="text" if p.reason == NUL else f"valid {encoding}",
+            )
             for p in problems
         ]
     )
@@ -222,22 +214,5 @@ def file_finding(
     code: str, file: str, message: str, observed: str = "", line: int | None = None
 ) -> pd.DataFrame:
     """A single finding about a whole file (unreadable, no quotes, internal error)."""
-    rule = REGISTRY[code]
-    return from_records(
-        [
-            {
-                "rule": rule.code,
-                "name": rule.name,
-                "severity": rule.severity.label,
-                "file": file,
-                "line": line,
-                "column": 1 if line else None,
-                "end_column": None,
-                "symbol": None,
-                "field": "file",
-                "observed": observed,
-                "expected": "",
-                "message": message,
-            }
-        ]
-    )
+    place = {"line": line, "column": 1 if line else None}
+    return from_records([finding(code, file, message, observed=observed, **place)])

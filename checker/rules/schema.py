@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from checker.findings import Severity, combine, empty_findings
-from checker.rules.registry import REGISTRY, CheckContext, declare
+from checker.findings import Severity, combine, empty_findings, finding, from_records
+from checker.rules.registry import REGISTRY, CheckContext, Rule, declare
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -359,22 +359,12 @@ def _expected(code: str) -> str:
     }[code]
 
 
-def _frame_level(ctx: CheckContext, rule: object, column: str, reason: str) -> pd.DataFrame:
-    from checker.findings import from_records
-
+def _frame_level(ctx: CheckContext, rule: Rule, column: str, reason: str) -> pd.DataFrame:
     files = ctx.frame["file"].astype(str).unique() if "file" in ctx.frame else [""]
+    message = f"quote frame: {reason.lower().replace('_', ' ')}: {column}"
     return from_records(
         [
-            {
-                "rule": rule.code,  # type: ignore[attr-defined]
-                "name": rule.name,  # type: ignore[attr-defined]
-                "severity": rule.severity.label,  # type: ignore[attr-defined]
-                "file": str(file),
-                "field": "file",
-                "observed": column,
-                "expected": _expected(rule.code),  # type: ignore[attr-defined]
-                "message": f"quote frame: {reason.lower().replace('_', ' ')}: {column}",
-            }
+            finding(rule.code, str(file), message, observed=column, expected=_expected(rule.code))
             for file in files
         ]
     )
