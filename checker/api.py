@@ -25,6 +25,7 @@ from checker.findings import column_lists, combine, severity_counts
 from checker.frame import FRAME_COLUMNS, empty_frame, frame_numbers
 from checker.inputs.sources import InputRef, display_name
 from checker.report import FileResult, Report
+from checker.rules.registry import all_rules
 
 if TYPE_CHECKING:
     from checker.baseline import Baseline
@@ -109,7 +110,7 @@ def worth_parallel(refs: list[InputRef]) -> bool:
 
 
 def _new_report(options: Options) -> Report:
-    return Report(options=options, rules=options.policy.enabled_rules())
+    return Report(options=options, rules=options.policy.enabled_rules(), catalogue=all_rules())
 
 
 @dataclass

@@ -51,12 +51,18 @@ class Report:
     """The result of one run over one or more inputs."""
 
     options: Options
-    rules: list[Rule]
+    rules: list[Rule]  # the rules that ran
     files: list[FileResult] = field(default_factory=list)
     findings: pd.DataFrame = field(default_factory=empty_findings)
     quotes: pd.DataFrame | None = None
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     baseline_suppressed: int = 0
+    # Every rule quotecheck has, enabled or not, so that renderers never read the registry.
+    catalogue: list[Rule] = field(default_factory=list)
+
+    def catalogue_by_code(self) -> dict[str, Rule]:
+        """The catalogue (or, if none was given, the rules that ran) by rule code."""
+        return {rule.code: rule for rule in (self.catalogue or self.rules)}
 
     @property
     def counts(self) -> dict[str, int]:

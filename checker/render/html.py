@@ -29,7 +29,6 @@ from checker.findings import FINDING_COLUMNS, Severity
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 from checker.resources import templates_dir
-from checker.rules.registry import REGISTRY
 
 MAX_ROWS_PER_RULE = 200
 MAX_QUOTES = 2000
@@ -162,9 +161,10 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[
 def _rule_entries(report: Report) -> dict[str, dict[str, Any]]:
     """Catalogue entries by code, including any rule that produced findings without being listed."""
     entries = {entry["code"]: entry for entry in report.rule_entries()}
+    catalogue = report.catalogue_by_code()
     for code, count in report.rule_counts().items():
         if code not in entries:
-            rule = REGISTRY.get(code)
+            rule = catalogue.get(code)
             entry = rule.as_dict() if rule else {"code": code, "name": "", "summary": "", "description": ""}
             entry.setdefault("severity", "error")
             entries[code] = entry | {"count": count}

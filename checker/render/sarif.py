@@ -30,7 +30,6 @@ from checker.findings import column_lists
 from checker.render.escape import display, json_safe
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
-from checker.rules.registry import all_rules
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -108,7 +107,7 @@ def _rule_descriptor(rule: Any, report: Report, enabled: set[str]) -> dict[str, 
 
 def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str, Any]]:
     """One SARIF result per finding, in report order."""
-    index = {rule.code: position for position, rule in enumerate(all_rules())}
+    index = {code: position for position, code in enumerate(report.catalogue_by_code())}
     frame = report.findings
     if not len(frame):
         return
@@ -142,7 +141,7 @@ def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str,
 
 
 def _log(report: Report, base: Path | None, results: Any) -> dict[str, Any]:
-    rules = all_rules()
+    rules = list(report.catalogue_by_code().values())
     enabled = {rule.code for rule in report.rules}
     artifacts = []
     for file in report.files:
