@@ -109,8 +109,8 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
 
     results: list[dict] = []
     t0 = time.perf_counter()
-    from checker.api import _source_lines
     from checker.config import Options
+    from checker.engine import source_lines
     from checker.findings import combine, severity_counts
     from checker.frame import build_frame
     from checker.parse import QUOTE_PATTERN, parse_text
@@ -137,7 +137,7 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
     rules = options.policy.enabled_rules()
 
     def run_rules():
-        return [rule.check(ctx) for rule in rules if rule.check is not None]
+        return [rule.run(ctx) for rule in rules if rule.check is not None]
 
     rule_parts = _stage(results, "rules", run_rules)
 
@@ -149,7 +149,7 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
         result.counts = severity_counts(findings)
         report.files.append(result)
         report.findings = findings
-        report.source_lines.update(_source_lines(findings, lines, name))
+        report.source_lines.update(source_lines(findings, lines, name))
         return report
 
     report = _stage(results, "findings", collect)
