@@ -1,15 +1,20 @@
 """Types and ranges, checked by a pandera DataFrameSchema and mapped to rule codes.
 
-Each built-in check carries its rule code as its `error=` string (pandera reports that, not the
-check's name); structural failures are mapped by their `reason_code`, never by message text.
+Each schema rule is declared once, by `schema_rule`: its catalogue entry, the pandera check (whose
+`error=` string is the rule's code: pandera reports that, not the check's name), the vectorised
+pre-check that tells which rows it cannot fail, the value a finding expects and how a failure is
+put in the quote's own terms. Structural failures (a missing or mistyped column, a number that
+did not read) are mapped by their `reason_code`, never by message text.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,94 +22,270 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from checker.findings import Severity, combine, empty_findings, finding, from_records
-from checker.rules.registry import REGISTRY, CheckContext, Rule, declare
+from checker.rules.registry import CheckContext, Rule, declare
 
 if TYPE_CHECKING:
-    import pandera.pandas as pa
+    import pandera.pandas as pandera
 
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]*$"
 DIRECTIONS = ("Increased By", "Decreased By", "No Change")
 ARROWS = ("▲", "▼")
 
-for _code, _name, _summary, _description, _passing, _failing, _field in (
-    (
-        "QC201",
-        "symbol-invalid",
-        "A symbol that is not upper-case letters and digits.",
-        "Symbols are upper-case ASCII letters and digits, starting with a letter.",
-        "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
-        "Airlink 207.00 Increased By ▲ 6.71 (3.35%)",
-        "symbol",
-    ),
-    (
-        "QC202",
-        "price-not-positive",
-        "A price of zero or less.",
-        "A quoted price is always above zero.",
-        "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
-        "SILK 0.00 Decreased By ▼ -0.02 (-100%)",
-        "price",
-    ),
-    (
-        "QC203",
-        "percent-out-of-range",
-        "A percent change that is not a finite number above -100%.",
-        "A price cannot fall by 100% or more, so the percent change is finite and above -100.",
-        "SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
-        "SILK 0.97 Decreased By ▼ -0.02 (-120%)",
-        "percent",
-    ),
-    (
-        "QC204",
-        "direction-invalid",
-        "A direction word other than `Increased By`, `Decreased By` or `No Change`.",
-        "The direction is one of the feed's three phrases, spelt and capitalised exactly as the feed "
-        "does (runs of spaces inside it are allowed).",
-        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-        "BOP 10.39 decreased by ▼ -0.10 (-0.95%)",
-        "direction",
-    ),
-    (
-        "QC205",
-        "arrow-invalid",
-        "An arrow other than `▲` or `▼`.",
-        "The feed marks moves with `▲` (up) and `▼` (down); look-alike glyphs such as `△` or `↑` mean "
-        "the page was re-encoded or hand-edited.",
-        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-        "BOP 10.39 Decreased By ↓ -0.10 (-0.95%)",
-        "arrow",
-    ),
-    (
-        "QC206",
-        "number-unreadable",
-        "A price, change or percent that is not a number.",
-        "The text in a number's place does not read as a decimal number (`1.2.3`, `,5`, `7.`), so "
-        "none of the arithmetic on it can be checked.",
-        "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
-        "BOP 10.3.9 Decreased By ▼ -0.10 (-0.95%)",
-        "price",
-    ),
-    (
-        "QC207",
-        "schema-structure",
-        "A frame of quotes that lacks a column or has a column of the wrong type.",
-        "Frames handed to the Python API (or read from CSV and JSON) must carry the quote columns "
-        "with the right types; this names the column that is missing or mistyped.",
-        "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
-        "(a frame without a `percent` column)",
-        "file",
-    ),
-):
+_TEXT = pd.StringDtype("pyarrow")
+# The frame's columns as the schema wants them (dtype, and whether a value may be missing).
+_EXPECTED_DTYPES = {
+    "line": np.dtype(np.int64),
+    "symbol": _TEXT,
+    "kind": _TEXT,
+    "price": np.dtype(np.float64),
+    "direction": _TEXT,
+    "arrow": _TEXT,
+    "change": np.dtype(np.float64),
+    "percent": np.dtype(np.float64),
+}
+_NULLABLE = frozenset({"arrow"})
+
+
+class _Columns:
+    """The frame's columns as Arrow arrays and numpy, for the pre-checks."""
+
+    def __init__(self, frame: pd.DataFrame, kinds: tuple[str, ...]) -> None:
+        self.frame = frame
+        self.kinds = kinds
+
+    def text(self, name: str) -> pa.Array:
+        values = pa.array(self.frame[name].array)
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+    def numbers(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy()
+
+    @staticmethod
+    def holds(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    def among(self, name: str, allowed: tuple[str, ...] | list[str]) -> np.ndarray:
+        column = self.text(name)
+        return self.holds(pc.is_in(column, value_set=pa.array(list(allowed), column.type)))
+
+
+# (ctx, failing rows, the failing values as shown, field) -> (expected, message) for each row
+Explain = Callable[[CheckContext, np.ndarray, np.ndarray, str], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    """What the schema does for one rule: declared with the rule, in `schema_rule`."""
+
+    code: str
+    expected: str
+    explain: Explain
+    column: str | None = None  # the frame column its pandera check is on (None: structural)
+    check: Callable[[Any, tuple[str, ...]], Any] | None = None  # (pandera, kinds) -> pandera Check
+    passes: Callable[[_Columns], np.ndarray] | None = None  # rows its check cannot fail
+
+
+SCHEMA_CHECKS: dict[str, SchemaCheck] = {}
+
+
+def schema_rule(
+    *,
+    code: str,
+    name: str,
+    summary: str,
+    description: str,
+    passing: str,
+    failing: str,
+    field: str,
+    expected: str,
+    explain: Explain,
+    column: str | None = None,
+    check: Callable[[Any, tuple[str, ...]], Any] | None = None,
+    passes: Callable[[_Columns], np.ndarray] | None = None,
+) -> None:
+    """Declare a schema rule: its catalogue entry and everything the schema does for it."""
     declare(
-        code=_code,
-        name=_name,
+        code=code,
+        name=name,
         severity=Severity.ERROR,
-        summary=_summary,
-        description=_description,
-        passing=_passing,
-        failing=_failing,
-        fields=(_field,),
+        summary=summary,
+        description=description,
+        passing=passing,
+        failing=failing,
+        fields=(field,),
     )(None)
+    SCHEMA_CHECKS[code] = SchemaCheck(code, expected, explain, column, check, passes)
+
+
+def _symbol_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    why = np.array([_symbol_fault(str(s)) for s in shown], dtype=object)
+    fixed = np.array([_fixed_symbol(str(s)) for s in shown], dtype=object)
+    expected = np.where(fixed != "", fixed, SCHEMA_CHECKS["QC201"].expected)
+    return expected, "symbol " + shown + " " + why
+
+
+def _price_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    return _same(shown, "QC202"), "price " + shown + " is not above 0"
+
+
+def _percent_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    from checker.rules.consistency import expected_percents
+
+    percents, reason = expected_percents(ctx, mask)
+    expected = np.where(percents != "", percents, _same(shown, "QC203"))
+    tail = np.where(reason != "", "; " + reason, "").astype(object)
+    return expected, "percent " + shown + "%: a price cannot fall by 100% or more" + tail
+
+
+def _direction_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    wanted = _direction_wanted(ctx, mask, shown)
+    expected = np.where(wanted != "", wanted, _same(shown, "QC204"))
+    return expected, "direction " + shown + " is not one of " + ", ".join(DIRECTIONS)
+
+
+def _arrow_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    from checker.rules.consistency import arrows_wanted
+
+    wanted = arrows_wanted(ctx, mask)
+    return np.where(wanted != "", wanted, "▲ or ▼"), "arrow " + shown + " is neither ▲ nor ▼"
+
+
+def _number_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    shown_or_empty = np.where(shown == "", "(empty)", shown).astype(object)
+    return _same(shown, "QC206"), field + " " + shown_or_empty + " is not a number"
+
+
+def _structure_explained(
+    ctx: CheckContext, mask: np.ndarray, shown: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    return _same(shown, "QC207"), field + " " + shown + " does not fit the quote frame"
+
+
+def _same(shown: np.ndarray, code: str) -> np.ndarray:
+    return np.full(len(shown), SCHEMA_CHECKS[code].expected, dtype=object)
+
+
+schema_rule(
+    code="QC201",
+    name="symbol-invalid",
+    summary="A symbol that is not upper-case letters and digits.",
+    description="Symbols are upper-case ASCII letters and digits, starting with a letter.",
+    passing="AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    failing="Airlink 207.00 Increased By ▲ 6.71 (3.35%)",
+    field="symbol",
+    expected="upper-case letters and digits",
+    explain=_symbol_explained,
+    column="symbol",
+    check=lambda pandera, kinds: pandera.Check.str_matches(SYMBOL_PATTERN, error="QC201"),
+    passes=lambda c: c.holds(pc.match_substring_regex(c.text("symbol"), SYMBOL_PATTERN)),
+)
+schema_rule(
+    code="QC202",
+    name="price-not-positive",
+    summary="A price of zero or less.",
+    description="A quoted price is always above zero.",
+    passing="SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
+    failing="SILK 0.00 Decreased By ▼ -0.02 (-100%)",
+    field="price",
+    expected="> 0",
+    explain=_price_explained,
+    column="price",
+    check=lambda pandera, kinds: pandera.Check.gt(0, error="QC202"),
+    passes=lambda c: c.numbers("price") > 0,
+)
+schema_rule(
+    code="QC203",
+    name="percent-out-of-range",
+    summary="A percent change that is not a finite number above -100%.",
+    description="A price cannot fall by 100% or more, so the percent change is finite and above -100.",
+    passing="SILK 0.97 Decreased By ▼ -0.02 (-2.02%)",
+    failing="SILK 0.97 Decreased By ▼ -0.02 (-120%)",
+    field="percent",
+    expected="> -100",
+    explain=_percent_explained,
+    column="percent",
+    check=lambda pandera, kinds: pandera.Check.gt(-100, error="QC203"),
+    passes=lambda c: c.numbers("percent") > -100,
+)
+schema_rule(
+    code="QC204",
+    name="direction-invalid",
+    summary="A direction word other than `Increased By`, `Decreased By` or `No Change`.",
+    description=(
+        "The direction is one of the feed's three phrases, spelt and capitalised exactly as the feed "
+        "does (runs of spaces inside it are allowed)."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 decreased by ▼ -0.10 (-0.95%)",
+    field="direction",
+    expected=" | ".join(DIRECTIONS),
+    explain=_direction_explained,
+    column="direction",
+    check=lambda pandera, kinds: pandera.Check.isin(list(DIRECTIONS), error="QC204"),
+    passes=lambda c: c.among("direction", DIRECTIONS),
+)
+schema_rule(
+    code="QC205",
+    name="arrow-invalid",
+    summary="An arrow other than `▲` or `▼`.",
+    description=(
+        "The feed marks moves with `▲` (up) and `▼` (down); look-alike glyphs such as `△` or `↑` mean "
+        "the page was re-encoded or hand-edited."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.39 Decreased By ↓ -0.10 (-0.95%)",
+    field="arrow",
+    expected=" | ".join(ARROWS),
+    explain=_arrow_explained,
+    column="arrow",
+    check=lambda pandera, kinds: pandera.Check.isin(list(ARROWS), error="QC205"),
+    passes=lambda c: c.among("arrow", ARROWS) | c.holds(pc.is_null(c.text("arrow"))),
+)
+schema_rule(
+    code="QC206",
+    name="number-unreadable",
+    summary="A price, change or percent that is not a number.",
+    description=(
+        "The text in a number's place does not read as a decimal number (`1.2.3`, `,5`, `7.`), so "
+        "none of the arithmetic on it can be checked."
+    ),
+    passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
+    failing="BOP 10.3.9 Decreased By ▼ -0.10 (-0.95%)",
+    field="price",
+    expected="a decimal number",
+    explain=_number_explained,
+    # structural: a number that did not read is a null where none may be (SERIES_CONTAINS_NULLS)
+    passes=lambda c: ~np.isnan(c.numbers("change")),  # price and percent: QC202, QC203's checks
+)
+schema_rule(
+    code="QC207",
+    name="schema-structure",
+    summary="A frame of quotes that lacks a column or has a column of the wrong type.",
+    description=(
+        "Frames handed to the Python API (or read from CSV and JSON) must carry the quote columns "
+        "with the right types; this names the column that is missing or mistyped."
+    ),
+    passing="AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)",
+    failing="(a frame without a `percent` column)",
+    field="file",
+    expected="the quote columns",
+    explain=_structure_explained,
+    column="kind",
+    check=lambda pandera, kinds: pandera.Check.isin(list(kinds), error="QC207"),
+    passes=lambda c: c.among("kind", c.kinds) & (c.numbers("line") >= 1),
+)
 
 # Structural failures by reason code (pandera.errors.SchemaErrorReason names).
 REASON_CODES = {
@@ -117,24 +298,22 @@ REASON_CODES = {
 
 
 @lru_cache(maxsize=4)
-def quote_schema(kinds: tuple[str, ...]) -> pa.DataFrameSchema:
+def quote_schema(kinds: tuple[str, ...]) -> pandera.DataFrameSchema:
     """The pandera schema of the quote frame (imported lazily: pandera is slow to import)."""
-    import pandera.pandas as pa
+    import pandera.pandas as pandera
 
-    text = "string[pyarrow]"
-    return pa.DataFrameSchema(
-        {
-            "line": pa.Column("int64", pa.Check.ge(1)),
-            "symbol": pa.Column(text, pa.Check.str_matches(SYMBOL_PATTERN, error="QC201")),
-            "kind": pa.Column(text, pa.Check.isin(list(kinds), error="QC207")),
-            "price": pa.Column("float64", pa.Check.gt(0, error="QC202"), nullable=False),
-            "direction": pa.Column(text, pa.Check.isin(list(DIRECTIONS), error="QC204")),
-            "arrow": pa.Column(text, pa.Check.isin(list(ARROWS), error="QC205"), nullable=True),
-            "change": pa.Column("float64", nullable=False),
-            "percent": pa.Column("float64", pa.Check.gt(-100, error="QC203"), nullable=False),
-        },
-        name="quotes",
-    )
+    checks: dict[str, list[Any]] = {name: [] for name in _EXPECTED_DTYPES}
+    checks["line"].append(pandera.Check.ge(1))
+    for spec in SCHEMA_CHECKS.values():
+        if spec.column is not None and spec.check is not None:
+            checks[spec.column].append(spec.check(pandera, kinds))
+    columns = {
+        name: pandera.Column(
+            "string[pyarrow]" if dtype == _TEXT else str(dtype), checks[name], nullable=name in _NULLABLE
+        )
+        for name, dtype in _EXPECTED_DTYPES.items()
+    }
+    return pandera.DataFrameSchema(columns, name="quotes")
 
 
 def _field_of(column: str | None) -> str:
@@ -144,17 +323,6 @@ def _field_of(column: str | None) -> str:
 # The failing rows are validated this many at a time, so that pandera's failure-case tables (one
 # row per failing cell) stay small however many rows fail.
 _SLICE = 25_000
-_TEXT = pd.StringDtype("pyarrow")
-_EXPECTED_DTYPES = {
-    "line": np.dtype(np.int64),
-    "symbol": _TEXT,
-    "kind": _TEXT,
-    "price": np.dtype(np.float64),
-    "direction": _TEXT,
-    "arrow": _TEXT,
-    "change": np.dtype(np.float64),
-    "percent": np.dtype(np.float64),
-}
 
 
 def suspect_rows(frame: pd.DataFrame, kinds: tuple[str, ...]) -> np.ndarray | None:
@@ -166,25 +334,11 @@ def suspect_rows(frame: pd.DataFrame, kinds: tuple[str, ...]) -> np.ndarray | No
     for name, dtype in _EXPECTED_DTYPES.items():
         if name not in frame or frame[name].dtype != dtype:
             return None
-
-    def text(name: str) -> pa.Array:
-        values = pa.array(frame[name].array)
-        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-    def holds(values: pa.Array) -> np.ndarray:
-        return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
-
-    arrow = text("arrow")
-    good = (
-        (frame["line"].to_numpy() >= 1)
-        & holds(pc.match_substring_regex(text("symbol"), SYMBOL_PATTERN))
-        & holds(pc.is_in(text("kind"), value_set=pa.array(list(kinds), arrow.type)))
-        & (frame["price"].to_numpy() > 0)
-        & holds(pc.is_in(text("direction"), value_set=pa.array(list(DIRECTIONS), arrow.type)))
-        & (holds(pc.is_in(arrow, value_set=pa.array(list(ARROWS), arrow.type))) | holds(pc.is_null(arrow)))
-        & ~np.isnan(frame["change"].to_numpy())
-        & (frame["percent"].to_numpy() > -100)
-    )
+    columns = _Columns(frame, kinds)
+    good = np.ones(len(frame), dtype=bool)
+    for spec in SCHEMA_CHECKS.values():
+        if spec.passes is not None:
+            good &= spec.passes(columns)
     return ~good
 
 
@@ -228,11 +382,11 @@ def _pandera_findings(
             reason = getattr(error.reason_code, "name", str(error.reason_code))
             check = error.check
             code = getattr(check, "error", None) if not isinstance(check, str) else None
-            code = code if code in REGISTRY else REASON_CODES.get(reason)
+            code = code if code in SCHEMA_CHECKS else REASON_CODES.get(reason)
             if code is None:
                 continue
             column = getattr(error.schema, "name", None)
-            rule = REGISTRY[code]
+            rule = _rule(code)
             cases = error.failure_cases
             if not isinstance(cases, pd.DataFrame) or "index" not in cases or cases["index"].isna().all():
                 if frame_level:
@@ -274,44 +428,6 @@ def _explained_elsewhere(ctx: CheckContext, code: str) -> np.ndarray:
     return explained
 
 
-def _explain(
-    ctx: CheckContext, code: str, mask: np.ndarray, field_name: str, observed: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """For the failing rows of `code`: the value that would make each quote consistent, and what
-    is wrong with it, in the quote's own terms."""
-    shown = observed.astype(object)
-    expected = np.full(len(shown), _expected(code), dtype=object)
-    if code == "QC201":
-        why = np.array([_symbol_fault(str(s)) for s in shown], dtype=object)
-        fixed = np.array([_fixed_symbol(str(s)) for s in shown], dtype=object)
-        expected = np.where(fixed != "", fixed, expected)
-        return expected, "symbol " + shown + " " + why
-    if code == "QC202":
-        return expected, "price " + shown + " is not above 0"
-    if code == "QC203":
-        from checker.rules.consistency import expected_percents
-
-        percents, reason = expected_percents(ctx, mask)
-        expected = np.where(percents != "", percents, expected)
-        tail = np.where(reason != "", "; " + reason, "").astype(object)
-        return expected, "percent " + shown + "%: a price cannot fall by 100% or more" + tail
-    if code == "QC204":
-        wanted = _direction_wanted(ctx, mask, shown)
-        expected = np.where(wanted != "", wanted, expected)
-        return expected, "direction " + shown + " is not one of " + _expected(code).replace(" | ", ", ")
-    if code == "QC205":
-        from checker.rules.consistency import arrows_wanted
-
-        wanted = arrows_wanted(ctx, mask)
-        expected = np.where(wanted != "", wanted, "▲ or ▼")
-        return expected, "arrow " + shown + " is neither ▲ nor ▼"
-    if code == "QC206":
-        return expected, field_name + " " + np.where(shown == "", "(empty)", shown).astype(
-            object
-        ) + " is not a number"
-    return expected, field_name + " " + shown + " does not fit the quote frame"
-
-
 def _symbol_fault(symbol: str) -> str:
     """What keeps `symbol` from being upper-case letters and digits starting with a letter."""
     if not symbol:
@@ -347,16 +463,22 @@ def _direction_wanted(ctx: CheckContext, mask: np.ndarray, shown: np.ndarray) ->
     )
 
 
+def _explain(
+    ctx: CheckContext, code: str, mask: np.ndarray, field_name: str, observed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the failing rows of `code`: the value that would make each quote consistent, and what
+    is wrong with it, in the quote's own terms."""
+    return SCHEMA_CHECKS[code].explain(ctx, mask, observed.astype(object), field_name)
+
+
+def _rule(code: str) -> Rule:
+    from checker.rules.registry import REGISTRY
+
+    return REGISTRY[code]
+
+
 def _expected(code: str) -> str:
-    return {
-        "QC201": "upper-case letters and digits",
-        "QC202": "> 0",
-        "QC203": "> -100",
-        "QC204": " | ".join(DIRECTIONS),
-        "QC205": " | ".join(ARROWS),
-        "QC206": "a decimal number",
-        "QC207": "the quote columns",
-    }[code]
+    return SCHEMA_CHECKS[code].expected
 
 
 def _frame_level(ctx: CheckContext, rule: Rule, column: str, reason: str) -> pd.DataFrame:
