@@ -56,7 +56,12 @@ class Policy:
         return self.severity.get(rule.code, rule.severity.label)
 
     def apply(self, findings: pd.DataFrame) -> pd.DataFrame:
-        """Drop findings of rules not enabled and apply severity overrides."""
+        """Drop findings of rules not enabled, name each finding's rule and apply severity overrides.
+
+        A finding that names its rule by code alone (the readers of records do not look rules up)
+        gets the rule's name and default severity here, before the overrides.
+        """
+        findings = _named(findings)
         enabled = {r.code for r in self.enabled_rules()}
         keep = findings["rule"].isin(enabled).to_numpy(dtype=bool)
         # Nothing to drop or override (the usual run): no copy of what may be millions of findings.
@@ -79,6 +84,24 @@ class Policy:
             return False
         threshold = Severity.parse(self.fail_on)
         return any(counts.get(s.label, 0) for s in Severity if s >= threshold)
+
+
+def _named(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings with the name and default severity of their rule where they have none."""
+    if not len(findings):
+        return findings
+    unnamed = findings["name"].isna().to_numpy(dtype=bool)
+    if not unnamed.any():
+        return findings
+    out = findings.copy(deep=False)  # copy on write: only the columns filled in are copied
+    codes = out.loc[unnamed, "rule"].astype(object)
+    rules = {code: get_rule(code) for code in codes.unique()}
+    out.loc[unnamed, "name"] = codes.map({code: rule.name for code, rule in rules.items()}).to_numpy()
+    unrated = unnamed & out["severity"].isna().to_numpy(dtype=bool)
+    if unrated.any():
+        labels = {code: rule.severity.label for code, rule in rules.items()}
+        out.loc[unrated, "severity"] = out.loc[unrated, "rule"].astype(object).map(labels).to_numpy()
+    return out
 
 
 def _match_rules(key: str) -> list[Rule]:

@@ -9,26 +9,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_pa_array
 from checker.numeric import Numbers, read_numbers
 from checker.parse import COLUMNS
 from checker.profile import Profile
+from checker.vocabulary import ARROW_MEANING, DIRECTION_WORDS, INDEX, NUMBER_FIELDS, QUOTE_FIELDS, STOCK
+from checker.vocabulary import MOJIBAKE_ARROWS as MOJIBAKE_ARROWS  # rules.format's name for them
 
-ARROW_UP, ARROW_DOWN = "▲", "▼"
-# What each arrow text means; mojibake keeps its meaning but is reported.
-ARROW_MEANING = {
-    "▲": ARROW_UP,
-    "▼": ARROW_DOWN,
-    "â–²": ARROW_UP,
-    "â–¼": ARROW_DOWN,
-    "â\u0096²": ARROW_UP,
-    "â\u0096¼": ARROW_DOWN,
-}
-MOJIBAKE_ARROWS = frozenset(t for t in ARROW_MEANING if t not in (ARROW_UP, ARROW_DOWN))
 _SPACES = re.compile(r"\s+")
-# Direction texts that collapsing spaces leaves as they are.
-_SPELT_DIRECTIONS = ("Increased By", "Decreased By", "No Change")
-NUMBER_FIELDS = ("price", "change", "percent")
-FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
 
 # The columns of the quote frame, in order. `*_text` is the source text, `*_col` its column.
 FRAME_COLUMNS = (
@@ -67,11 +55,10 @@ def empty_frame() -> pd.DataFrame:
 
 def _text_array(values: object) -> pa.Array:
     """A parsed text column (list or Arrow array) as a pyarrow large_string array."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values if values.type == pa.large_string() else values.cast(pa.large_string())
-    return pa.array(list(values), pa.large_string())
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        array = as_pa_array(values)
+        return array if array.type == pa.large_string() else array.cast(pa.large_string())
+    return pa.array(list(values), pa.large_string())  # type: ignore[call-overload]
 
 
 def _optional_ints(values: object) -> pd.arrays.IntegerArray:
@@ -93,12 +80,12 @@ def kind_of_symbols(symbols: pa.Array, profile: Profile) -> pa.Array:
             matched = pc.is_in(symbols, value_set=pa.array(hits, pa.large_string()))
         index = pc.or_(index, matched)
     index = pc.fill_null(index, False)
-    return pc.if_else(index, pa.scalar("index", pa.large_string()), pa.scalar("stock", pa.large_string()))
+    return pc.if_else(index, pa.scalar(INDEX, pa.large_string()), pa.scalar(STOCK, pa.large_string()))
 
 
 def _collapse_spaces(directions: pa.Array) -> pd.arrays.ArrowStringArray:
     """Direction texts with each run of white space made one space (Python's `\\s`, as always)."""
-    spelt = pc.fill_null(pc.is_in(directions, value_set=pa.array(_SPELT_DIRECTIONS, directions.type)), True)
+    spelt = pc.fill_null(pc.is_in(directions, value_set=pa.array(DIRECTION_WORDS, directions.type)), True)
     odd = np.flatnonzero(~spelt.to_numpy(zero_copy_only=False))
     if len(odd):  # only texts not already in the feed's spelling: those few go through `re`
         fixed = [
@@ -119,8 +106,8 @@ def build_frame(
     texts and `arrow_col`, numpy for the other columns).
     """
     n = len(columns["line"])
-    texts = {name: _text_array(columns[f"{name}_text"]) for name in FIELDS}
-    strings = {name: pd.array(texts[name], dtype="string[pyarrow]") for name in FIELDS}
+    texts = {name: _text_array(columns[f"{name}_text"]) for name in QUOTE_FIELDS}
+    strings = {name: pd.array(texts[name], dtype="string[pyarrow]") for name in QUOTE_FIELDS}
     data: dict[str, object] = {
         "file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[file])
         if n
@@ -134,7 +121,7 @@ def build_frame(
     if profile is not None and n:
         data["kind"] = pd.array(kind_of_symbols(texts["symbol"], profile), dtype="string[pyarrow]")
     else:
-        data["kind"] = pd.array(["stock"] * n, dtype="string[pyarrow]")
+        data["kind"] = pd.array([STOCK] * n, dtype="string[pyarrow]")
     numbers = {name: read_numbers(texts[name]) for name in NUMBER_FIELDS}
     for name in NUMBER_FIELDS:
         data[name] = numbers[name].value

@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_pa_array
+
 # Characters scrapers put inside numbers that are not ASCII: full-width digits, the Unicode
 # minus sign and no-break or thin spaces used as digit-group separators.
 LOOKALIKE_TABLE = str.maketrans(
@@ -50,25 +52,22 @@ class Numbers:
 _LOOKALIKE_CLASS = r"[\x{ff10}-\x{ff19}\x{2212}\x{a0}\x{202f}\x{2009}]"
 
 
-def _arrow_texts(texts: object) -> pa.Array:
+def _large_texts(texts: object) -> pa.Array:
     """A column of texts as one pyarrow large_string array, nulls as empty strings."""
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    elif not isinstance(texts, pa.Array):
+    if not isinstance(texts, pa.Array | pa.ChunkedArray):
         series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
         if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
             series = series.astype("string[pyarrow]")
-        texts = pa.array(series.array)
-        if isinstance(texts, pa.ChunkedArray):
-            texts = texts.combine_chunks()
-    if texts.type != pa.large_string():
-        texts = texts.cast(pa.large_string())
-    return pc.fill_null(texts, "")
+        texts = series
+    array = as_pa_array(texts)
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    return pc.fill_null(array, "")
 
 
 def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
     """Decode a column of number texts as shown in the source (vectorised with Arrow kernels)."""
-    texts = _arrow_texts(texts)
+    texts = _large_texts(texts)
     # Look-alikes are not ASCII: the regex runs only on the (few) texts that are not.
     lookalike = ~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False)
     if lookalike.any():

@@ -13,15 +13,19 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from checker.read import split_lines
+from checker.vocabulary import ARROW_TEXTS, ARROWS, DIRECTION_WORDS, QUOTE_FIELDS
+
 # Characters that may appear inside a number as scraped: ASCII and full-width digits, grouping
 # commas, the decimal point, and no-break / thin spaces between digits (reported, not misread).
 _DIGIT = r"[0-9\uff10-\uff19]"
 _NUMBER = rf"[-+\u2212]?{_DIGIT}(?:[0-9\uff10-\uff19,.]|[\u00a0\u202f\u2009](?={_DIGIT}))*"
 # Field separators: any white space but a line break.
 _SP = r"[^\S\r\n]"
-_DIRECTION = rf"(?i:increased{_SP}+by|decreased{_SP}+by|no{_SP}+change)"
-# Arrows as published, their look-alikes, and the mojibake scrapers make of them.
-ARROW_TEXTS = ("▲", "▼", "△", "▽", "↑", "↓", "â–²", "â–¼", "â\u0096²", "â\u0096¼")
+# The feed's direction words, each space standing for any run of spaces.
+_SPELT = "|".join(word.replace(" ", f"{_SP}+") for word in DIRECTION_WORDS)
+_DIRECTION = "(?i:" + "|".join(word.lower().replace(" ", f"{_SP}+") for word in DIRECTION_WORDS) + ")"
+# Arrows as published, their look-alikes, and the mojibake scrapers make of them (ARROW_TEXTS).
 _ARROW = "|".join(re.escape(a) for a in sorted(ARROW_TEXTS, key=len, reverse=True))
 # Any other lone symbol where the arrow goes (`►`, `^`, `?`) is read as an arrow, so that the
 # quote is checked and the arrow reported as invalid; signs, points and brackets are not.
@@ -40,12 +44,11 @@ QUOTE_PATTERN = re.compile(
     rf"(?P<s4>{_SP}*)(?P<change>{_NUMBER})"
     rf"(?P<s5>{_SP}*\({_SP}*)(?P<percent>{_NUMBER})(?P<s6>{_SP}*%{_SP}*\))"
 )
-QUOTE_FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
-
 # Where something starts to look like a quote: an upper-case symbol, then a number that ends
 # at a space, the end of the line, an arrow or a parenthesis.
+_ARROW_CHARS = "".join(ARROWS)
 _START = re.compile(
-    rf"(?:(?<![A-Za-z0-9])|{_GLUED_DATE})(?P<symbol>[A-Z][A-Z0-9]*){_SP}+(?P<number>{_NUMBER})(?=$|{_SP}|[(▲▼])"
+    rf"(?:(?<![A-Za-z0-9])|{_GLUED_DATE})(?P<symbol>[A-Z][A-Z0-9]*){_SP}+(?P<number>{_NUMBER})(?=$|{_SP}|[({_ARROW_CHARS}])"
 )
 # Things only a quote has; a start followed by one of them is a broken quote, not prose.
 _QUOTE_TOKEN = re.compile(rf"{_DIRECTION}|{_ARROW}|\({_SP}*{_NUMBER}{_SP}*%|%{_SP}*\)")
@@ -57,7 +60,7 @@ def _prefixes(word: str) -> str:
     return "(?i:" + "|".join(alternatives) + ")"
 
 
-_DIRECTION_PREFIX = "|".join(_prefixes(w) for w in ("Increased By", "Decreased By", "No Change"))
+_DIRECTION_PREFIX = "|".join(_prefixes(w) for w in DIRECTION_WORDS)
 # A quote that stops early: every field present up to some point, the last one possibly cut.
 _TRUNCATED = re.compile(
     rf"[A-Z][A-Z0-9]*{_SP}+{_NUMBER}"
@@ -71,9 +74,7 @@ _PRICE_LIKE = re.compile(r"[.,]")
 # The end of a quote (direction, arrow, change and percent) with no readable symbol and price
 # before it: a quote all the same, never to be dropped in silence. The direction is taken only
 # as the feed spells it, so that prose ("profits increased by 12 (15%)") is left alone.
-_TAIL = re.compile(
-    rf"(?:Increased{_SP}+By|Decreased{_SP}+By|No{_SP}+Change){_SP}*(?:{_ARROW})?{_SP}*{_NUMBER}{_SP}*\({_SP}*{_NUMBER}{_SP}*%{_SP}*\)"
-)
+_TAIL = re.compile(rf"(?:{_SPELT}){_SP}*(?:{_ARROW})?{_SP}*{_NUMBER}{_SP}*\({_SP}*{_NUMBER}{_SP}*%{_SP}*\)")
 _HEAD_TOKEN = re.compile(rf"(?<!\S)\S+{_SP}*$")
 
 TRUNCATED = "truncated"
@@ -111,14 +112,6 @@ COLUMNS = (
     "end_column",
     *(f"{name}_{part}" for name in QUOTE_FIELDS for part in ("text", "col")),
 )
-
-_LINE_BREAK = re.compile(r"\r\n|\n|\r")
-
-
-def split_lines(text: str) -> list[str]:
-    """Split text into lines the way an editor numbers them (LF, CRLF or a lone CR)."""
-    return _LINE_BREAK.split(text)
-
 
 _PARTS = (
     ("price", re.compile(rf"{_SP}+{_NUMBER}")),
@@ -249,8 +242,9 @@ _RE2_SP = "[" + "".join(f"\\x{{{c:x}}}" for c in (
 )) + "]"  # fmt: skip
 _STRICT_NUMBER = r"[-+]?[0-9][0-9,.]*"
 _STRICT_ARROW = "|".join(re.escape(a) for a in ARROW_TEXTS).replace("\u0096", "\\x{96}")
+_WORDS_AS_SPELT = "|".join(DIRECTION_WORDS)
 _STRICT_QUOTE = (
-    rf"^(?:[^(]* )?[A-Za-z_.&-][A-Za-z0-9_.&-]* {_STRICT_NUMBER} (?:Increased By|Decreased By|No Change)"
+    rf"^(?:[^(]* )?[A-Za-z_.&-][A-Za-z0-9_.&-]* {_STRICT_NUMBER} (?:{_WORDS_AS_SPELT})"
     rf"(?: (?:{_STRICT_ARROW}))? {_STRICT_NUMBER} \({_STRICT_NUMBER}%\)\n?$"
 )
 _STRICT_BARE = _STRICT_QUOTE.replace("^(?:[^(]* )?", "^", 1)

@@ -11,6 +11,7 @@ _UTF16_BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
 INVALID = "invalid"
 NUL = "nul"
 
@@ -195,3 +196,8 @@ def _locate(
         column += characters
         position = end
     return problems
+
+
+def split_lines(text: str) -> list[str]:
+    """Split text into lines the way an editor numbers them (LF, CRLF or a lone CR)."""
+    return _LINE_BREAK.split(text)

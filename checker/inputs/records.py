@@ -35,13 +35,12 @@ import pandas as pd
 import pyarrow as pa
 from jsonschema import Draft202012Validator
 
+from checker.arrays import as_chunked
 from checker.findings import FINDING_COLUMNS, empty_findings, normalize
-from checker.parse import split_lines
+from checker.read import split_lines
 from checker.resources import schema_path
-from checker.rules.registry import REGISTRY
-from checker.tabular import OPTIONAL, REQUIRED
+from checker.vocabulary import RECORD_FIELDS, RECORD_OPTIONAL, RECORD_REQUIRED
 
-RECORD_COLUMNS = (*REQUIRED, "arrow")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 _MAX_SHOWN = 200
@@ -110,18 +109,13 @@ class _Findings:
             list(c) for c in zip(*self.rows, strict=True)
         )
         self.rows.clear()  # the same list: a reader may append to it directly
-        codes = sorted(set(rules))
-
-        def by_rule(attribute: str) -> Any:
-            if len(codes) == 1:
-                return _repeat(_rule_value(codes[0], attribute), n)
-            return pd.array([_rule_value(c, attribute) for c in rules], dtype=_TEXT)
-
+        # A rule's name and severity are added with the policy, from the registry: this layer
+        # names a problem by its rule code only.
         frame = pd.DataFrame(
             {
                 "rule": _texts(rules),
-                "name": by_rule("name"),
-                "severity": by_rule("label"),
+                "name": _repeat(None, n),
+                "severity": _repeat(None, n),
                 "file": _repeat(self.file, n),
                 "line": pd.array(lines, dtype="Int64"),
                 "column": pd.array(columns, dtype="Int64"),
@@ -153,24 +147,13 @@ class _Findings:
             chunks = [
                 chunk if chunk.type == pa.large_string() else chunk.cast(pa.large_string())
                 for p in self.parts
-                for chunk in _arrow(p[name].array).chunks
+                for chunk in as_chunked(p[name].array).chunks
             ]
             columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
             for p in self.parts:
                 del p[name]  # each column's chunks now belong to the new frame alone
         self.parts = []
         return normalize(pd.DataFrame(columns, copy=False))
-
-
-def _arrow(values: Any) -> pa.ChunkedArray:
-    """The Arrow data of a pyarrow-backed string array (no copy)."""
-    data = values.__arrow_array__()
-    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
-
-
-def _rule_value(code: str, attribute: str) -> str:
-    rule = REGISTRY[code]
-    return rule.severity.label if attribute == "label" else getattr(rule, attribute)
 
 
 def _texts(values: list[str | None]) -> Any:
@@ -186,15 +169,15 @@ class _Records:
     """Usable records as columns: the quote fields' values and where each starts."""
 
     def __init__(self) -> None:
-        self.values: dict[str, list[Any]] = {name: [] for name in RECORD_COLUMNS}
+        self.values: dict[str, list[Any]] = {name: [] for name in RECORD_FIELDS}
         self.places: dict[str, list[Any]] = {
-            name: [] for name in ("line", "column", "end_column", *(f"{f}_col" for f in RECORD_COLUMNS))
+            name: [] for name in ("line", "column", "end_column", *(f"{f}_col" for f in RECORD_FIELDS))
         }
 
     def add(
         self, values: dict[str, Any], line: int, column: int, end_column: int, cols: dict[str, int]
     ) -> None:
-        for name in RECORD_COLUMNS:
+        for name in RECORD_FIELDS:
             self.values[name].append(values.get(name))
             self.places[f"{name}_col"].append(cols.get(name, column))
         self.places["line"].append(line)
@@ -349,7 +332,7 @@ class _CsvState:
     def _read_header(self, row: list[str], line: int) -> None:
         header = [value.strip().lower() for value in row]
         self.header, self.header_line = header, line
-        missing = [name for name in REQUIRED if name not in header]
+        missing = [name for name in RECORD_REQUIRED if name not in header]
         if missing:
             self.findings.add(
                 "QC207",
@@ -357,12 +340,12 @@ class _CsvState:
                 1,
                 "file",
                 _short(", ".join(header)),
-                ", ".join((*REQUIRED, *(f"[{name}]" for name in OPTIONAL))),
+                ", ".join((*RECORD_REQUIRED, *(f"[{name}]" for name in RECORD_OPTIONAL))),
                 f"header lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; no row checked",
             )
             self.stop = True
             return
-        self.positions = [(name, header.index(name)) for name in RECORD_COLUMNS if name in header]
+        self.positions = [(name, header.index(name)) for name in RECORD_FIELDS if name in header]
 
     def _row(self, row: list[str], line_text: str, field_starts: list[int] | None, line: int) -> None:
         header = self.header
@@ -895,7 +878,7 @@ class _JsonReader:
         if errors:
             self._invalid(value, errors, shape, text, start, end, pointer, where)
             return
-        names = [name for name in RECORD_COLUMNS if name in value]
+        names = [name for name in RECORD_FIELDS if name in value]
         offsets = _member_offsets(text, start, end, value, names)
         if type(where) is _OnLine:  # a JSON Lines record: all on its line
             cols = {name: offset + 1 for name, offset in offsets.items()}
@@ -932,9 +915,9 @@ class _JsonReader:
         where: Any,
     ) -> bool:
         """Report the members holding a lone surrogate; True when the record can still be checked."""
-        quote_fields = [name for name in bad if name in RECORD_COLUMNS]
+        quote_fields = [name for name in bad if name in RECORD_FIELDS]
         first = quote_fields[0] if quote_fields else bad[0]
-        line, column = self._place(value, first if first in RECORD_COLUMNS else None, text, start, end, where)
+        line, column = self._place(value, first if first in RECORD_FIELDS else None, text, start, end, where)
         shown = ", ".join(f"`{visible(name)}`: {_short(_json_text(value[name]))}" for name in bad)
         if quote_fields:
             outcome = "the record is left out"
@@ -947,7 +930,7 @@ class _JsonReader:
             "QC906",
             line,
             column,
-            first if first in RECORD_COLUMNS else "record",
+            first if first in RECORD_FIELDS else "record",
             _short(_json_text(value[first])),
             "text without lone surrogates (\\ud800-\\udfff)",
             f"record {self.number}{where_text}: a lone surrogate escape is not a character, "

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 from checker.findings import column_lists
+from checker.location import location as location_of
 from checker.render.escape import display, has_acting
 from checker.report import Report
 
@@ -28,7 +29,7 @@ def finding_lines(report: Report) -> Iterator[str]:
             name = shown.get(file)
             if name is None:
                 name = shown[file] = display(file)
-            where = name if line is None else f"{name}:{line}:{column or 1}"
+            where = location_of(name, line, column)
             yield f"{where}: {rule} [{severity}] {message if safe else display(message)}"
 
 
@@ -47,8 +48,7 @@ def _all_shown_as_they_are(messages: list[str | None]) -> bool:
 
 def location(file: object, line: object, column: object) -> str:
     """`path:line:col` (or the path alone), the path made safe to show."""
-    shown = display(file)
-    return shown if line is None else f"{shown}:{line}:{column or 1}"
+    return location_of(display(file), line, column)
 
 
 def summary_line(report: Report) -> str:

@@ -1,0 +1,33 @@
+"""pandas and pyarrow columns as Apache Arrow arrays, without a copy where none is needed.
+
+The one place that turns a column (a pandas Series or extension array, a pyarrow Array or
+ChunkedArray) into contiguous Arrow data; it imports no other module of the package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+
+def as_pa_array(values: Any) -> pa.Array:
+    """A column as one contiguous pyarrow Array: a pyarrow-backed pandas column gives its own
+    data (one chunk: no copy), chunks are joined, any other column is converted by pyarrow."""
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.array
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values)
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    return values
+
+
+def as_chunked(values: Any) -> pa.ChunkedArray:
+    """A column as a pyarrow ChunkedArray, its chunks kept as they are (no copy)."""
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.array
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values)
+    return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
