@@ -353,6 +353,7 @@ def _configured(ctx: click.Context, settings: dict[str, Any], param: str, key: s
 def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -> Any:
     """The run's Options from the configuration file's settings and the flags (a flag given wins)."""
     from checker.config import Options, Policy, rule_code
+    from checker.read import DEFAULT_MAX_DECOMPRESSED
 
     def configured(param: str, key: str) -> Any:
         return _configured(ctx, settings, param, key, flags.get(param))
@@ -387,7 +388,7 @@ def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -
             input_format=flags.get("input_format"),
             include=tuple(configured("include", "include") or ()),
             exclude=tuple(configured("exclude", "exclude") or ()),
-            max_decompressed_size=flags.get("max_decompressed_size") or (1 << 30),
+            max_decompressed_size=flags.get("max_decompressed_size") or DEFAULT_MAX_DECOMPRESSED,
             respect_gitignore=_unless_none(configured("respect_gitignore", "respect-gitignore"), True),
             force_exclude=bool(configured("force_exclude", "force-exclude")),
             only_quote_files=bool(flags.get("only_quote_files")),
@@ -542,9 +543,10 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
 
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
+    from checker.inputs.sources import inputs_of
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
-    refs = options.inputs(paths)
+    refs = inputs_of(paths, options)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)

@@ -12,15 +12,18 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from checker.baseline import Baseline
 from checker.findings import Severity
-from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED, InputRef, expand_paths
+from checker.read import DEFAULT_MAX_DECOMPRESSED
 from checker.rules.registry import Rule, all_rules, get_rule
 from checker.userfiles import MAX_SETTINGS_FILE, UserFileError, read_user_toml
+
+if TYPE_CHECKING:
+    from checker.inputs.sources import InputRef
 
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
@@ -164,17 +167,11 @@ class Options:
     only_quote_files: bool = False
 
     def inputs(self, paths: Iterable[str | os.PathLike[str]]) -> list[InputRef]:
-        """The inputs these options take from `paths` (files, folders walked, `-`)."""
-        return expand_paths(
-            paths,
-            self.include,
-            self.exclude,
-            self.report_paths,
-            respect_gitignore=self.respect_gitignore,
-            force_exclude=self.force_exclude,
-            only_quote_files=self.only_quote_files,
-            max_size=self.max_decompressed_size,
-        )
+        """The inputs these options take from `paths`: checker.inputs.sources.inputs_of, kept for
+        checker.api until the engine calls that (settings do not walk files)."""
+        from checker.inputs.sources import inputs_of
+
+        return inputs_of(paths, self)
 
 
 # Configuration files: `quotecheck.toml`, or `[tool.quotecheck]` in `pyproject.toml`.

@@ -11,6 +11,8 @@ _UTF16_BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# The most bytes one input may hold after decompression, unless the options say otherwise.
+DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 INVALID = "invalid"
 NUL = "nul"

@@ -11,15 +11,15 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import pathspec
 
 from checker.inputs.detect import foreign_reason, format_from_name, is_own_report
+from checker.read import DEFAULT_MAX_DECOMPRESSED
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
@@ -47,6 +47,32 @@ class RawInput:
     problem: str | None = None  # a message for QC901
     complete: bool = True  # False when nothing usable was read (refused, missing, unreadable)
     refused: bool = False  # True when reading stopped at the size cap
+
+
+class WalkSettings(Protocol):
+    """What a walk of the paths given takes from the options (checker.config.Options has it all)."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    report_paths: tuple[str, ...]
+    respect_gitignore: bool
+    force_exclude: bool
+    only_quote_files: bool
+    max_decompressed_size: int
+
+
+def inputs_of(paths: Iterable[str | os.PathLike[str]], settings: WalkSettings) -> list[InputRef]:
+    """The inputs that options take from `paths` (files, folders walked, `-`)."""
+    return expand_paths(
+        paths,
+        settings.include,
+        settings.exclude,
+        settings.report_paths,
+        respect_gitignore=settings.respect_gitignore,
+        force_exclude=settings.force_exclude,
+        only_quote_files=settings.only_quote_files,
+        max_size=settings.max_decompressed_size,
+    )
 
 
 def expand_paths(
