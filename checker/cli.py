@@ -15,6 +15,7 @@ from click.core import ParameterSource
 
 from checker import __version__
 from checker.exitcodes import ExitStatus
+from checker.inputs.detect import FORMATS
 
 if TYPE_CHECKING:
     from checker.report import Report
@@ -147,7 +148,7 @@ def cli() -> None:
 @click.option("--no-config", is_flag=True, help="Read no configuration file.")
 @click.option(
     "--input-format",
-    type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+    type=click.Choice(FORMATS),
     help="Read every input in this format (default: by extension, else by content).",
 )
 @click.option(
@@ -726,7 +727,7 @@ def _baseline_options(command: Any) -> Any:
         click.option("--as-of", callback=_parse_date, help="Date of the snapshot (circuit breaker)."),
         click.option(
             "--input-format",
-            type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+            type=click.Choice(FORMATS),
             help="Read every input in this format.",
         ),
         click.option("--include", multiple=True, metavar="GLOB", help="In directories, check only these."),

@@ -323,10 +323,3 @@ def format_percent(value: Fraction | Decimal | float, decimals: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def exact_percent(change_mantissa: int, price_mantissa: int, scale_change: int, scale_price: int) -> Fraction:
-    """change / (price - change) x 100 as an exact fraction, from shown mantissas."""
-    change = Fraction(change_mantissa, 10**scale_change)
-    price = Fraction(price_mantissa, 10**scale_price)
-    return change / (price - change) * 100

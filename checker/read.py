@@ -54,7 +54,6 @@ class Decoded:
     text: str
     encoding: str
     problems: list[DecodeProblem] = field(default_factory=list)
-    has_nul: bool = False
     bom: bool = False
 
 
@@ -146,12 +145,11 @@ def decode(data: bytes) -> Decoded:
         spans = _merged(_recording.spans)
     finally:
         _recording.spans = []
-    has_nul = "\x00" in text
-    if has_nul:
+    if "\x00" in text:
         spans.extend(_nul_spans(body, text, encoding))
         spans.sort()
     problems = _locate(body, spans, encoding, skip) if spans else []
-    return Decoded(text=text, encoding=encoding, problems=problems, has_nul=has_nul, bom=bom)
+    return Decoded(text=text, encoding=encoding, problems=problems, bom=bom)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int, str, int]]:

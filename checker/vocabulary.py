@@ -40,7 +40,6 @@ ARROW_TEXTS = (*ARROWS, *LOOKALIKE_ARROWS, *MOJIBAKE_ARROW_MEANING)
 # Kinds of quote: an index (`KSE100`) or a stock; the profile tells them apart.
 STOCK = "stock"
 INDEX = "index"
-QUOTE_KINDS = (STOCK, INDEX)
 
 # Columns of a CSV, TSV or JSON file of already-parsed quotes (a DataFrame too): the fields a
 # record must have, and the optional ones (an arrow, and where the record was found).

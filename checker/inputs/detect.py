@@ -7,6 +7,7 @@ import re
 
 from checker.vocabulary import ARROWS, LOOKALIKE_ARROWS, QUOTE_FIELDS
 
+# The input formats, as `--input-format` names them.
 FORMATS = ("text", "html", "csv", "tsv", "json", "jsonl")
 EXTENSIONS = {
     ".txt": "text",

@@ -43,7 +43,6 @@ class RawInput:
     """The bytes of one input, after decompression, and what went wrong reading them."""
 
     data: bytes = b""
-    compressed: bool = False
     problem: str | None = None  # a message for QC901
     complete: bool = True  # False when nothing usable was read (refused, missing, unreadable)
     refused: bool = False  # True when reading stopped at the size cap
@@ -703,7 +702,6 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
                 out.append(piece)
                 if total > max_size:
                     return RawInput(
-                        compressed=True,
                         problem=(
                             f"{name}: decompresses to more than {max_size} bytes "
                             "(--max-decompressed-size); refused as a possible decompression bomb"
@@ -723,14 +721,13 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
                             problem = (
                                 f"{name}: {len(rest)} bytes after the end of the gzip data were not read"
                             )
-                        return RawInput(data=b"".join(out), compressed=True, problem=problem)
+                        return RawInput(data=b"".join(out), problem=problem)
                 else:
                     pending = decompressor.unconsumed_tail
     except zlib.error as error:
         data = b"".join(out)
         return RawInput(
             data=data,
-            compressed=True,
             problem=f"{name}: corrupt gzip data after {len(data)} decompressed bytes ({error})",
             complete=bool(data),
         )
@@ -738,8 +735,7 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
     if fed:
         return RawInput(
             data=data,
-            compressed=True,
             problem=f"{name}: gzip data cut off after {len(data)} decompressed bytes; those were checked",
             complete=bool(data),
         )
-    return RawInput(data=data, compressed=True)
+    return RawInput(data=data)
