@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+_TEXT = pd.StringDtype("pyarrow")
+
 
 def as_pa_array(values: Any) -> pa.Array:
     """A column as one contiguous pyarrow Array: a pyarrow-backed pandas column gives its own
@@ -31,3 +33,9 @@ def as_chunked(values: Any) -> pa.ChunkedArray:
     if not isinstance(values, pa.Array | pa.ChunkedArray):
         values = pa.array(values)
     return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+
+
+def as_pd_text(values: pa.Array | pa.ChunkedArray) -> pd.arrays.ArrowStringArray:
+    """Arrow text as a pandas `string[pyarrow]` array over the same data (no copy)."""
+    # (pandas-stubs know no Arrow input to pd.array; pandas takes it as it is)
+    return pd.array(values, dtype=_TEXT)  # type: ignore[call-overload]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ class Numbers:
 _LOOKALIKE_CLASS = r"[\x{ff10}-\x{ff19}\x{2212}\x{a0}\x{202f}\x{2009}]"
 
 
-def _large_texts(texts: object) -> pa.Array:
+def _large_texts(texts: pd.Series | pa.Array | pa.ChunkedArray | list[str | None]) -> pa.LargeStringArray:
     """A column of texts as one pyarrow large_string array, nulls as empty strings."""
     if not isinstance(texts, pa.Array | pa.ChunkedArray):
         series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
@@ -62,29 +63,30 @@ def _large_texts(texts: object) -> pa.Array:
     array = as_pa_array(texts)
     if array.type != pa.large_string():
         array = array.cast(pa.large_string())
-    return pc.fill_null(array, "")
+    return cast(pa.LargeStringArray, pc.fill_null(array, pa.scalar("", pa.large_string())))
 
 
-def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
+def read_numbers(column: pd.Series | pa.Array) -> Numbers:
     """Decode a column of number texts as shown in the source (vectorised with Arrow kernels)."""
-    texts = _large_texts(texts)
+    texts = _large_texts(column)
     # Look-alikes are not ASCII: the regex runs only on the (few) texts that are not.
     lookalike = ~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False)
     if lookalike.any():
         rows = np.flatnonzero(lookalike)
-        found = pc.match_substring_regex(texts.take(pa.array(rows)), _LOOKALIKE_CLASS)
+        found = pc.match_substring_regex(texts.take(pa.array(rows, pa.int64())), _LOOKALIKE_CLASS)
         lookalike[rows] = found.to_numpy(zero_copy_only=False)
     normalized = texts
     if lookalike.any():  # rare: translate only those texts, in Python
         rows = np.flatnonzero(lookalike)
-        fixed = [t.translate(LOOKALIKE_TABLE) for t in texts.take(pa.array(rows)).to_pylist()]
+        shown = cast("list[str]", texts.take(pa.array(rows, pa.int64())).to_pylist())  # nulls were filled
+        fixed = [t.translate(LOOKALIKE_TABLE) for t in shown]
         normalized = pc.replace_with_mask(texts, pa.array(lookalike), pa.array(fixed, pa.large_string()))
         lookalike = pc.not_equal(normalized, texts).to_numpy(zero_copy_only=False)
     grouped = pc.match_substring(normalized, ",").to_numpy(zero_copy_only=False)
     grouping_ok = ~grouped
     if grouped.any():  # the grouping pattern only where there is a comma
         rows = np.flatnonzero(grouped)
-        western = pc.match_substring_regex(normalized.take(pa.array(rows)), f"^(?:{_WESTERN})$")
+        western = pc.match_substring_regex(normalized.take(pa.array(rows, pa.int64())), f"^(?:{_WESTERN})$")
         grouping_ok[rows] = western.to_numpy(zero_copy_only=False)
     plain = pc.replace_substring(normalized, ",", "") if grouped.any() else normalized
     readable = pc.match_substring_regex(plain, f"^(?:{_PLAIN})$").to_numpy(zero_copy_only=False)
@@ -97,7 +99,7 @@ def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
     readable &= (length - has_point) <= _MAX_DIGITS
     digits = pc.replace_substring(unsigned, ".", "")
     digits = pc.if_else(pa.array(readable), digits, pa.scalar("0", pa.large_string()))
-    mantissa = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    mantissa = cast(pa.Int64Array, pc.cast(digits, pa.int64())).to_numpy(zero_copy_only=False)
     negative = pc.starts_with(plain, "-").to_numpy(zero_copy_only=False)
     mantissa = np.where(negative, -mantissa, mantissa)
     decimals = np.where(readable, decimals, 0).astype(np.int64)
@@ -266,7 +268,7 @@ def _percent_rows(
     rounding_decimals: int,
     scale: int,
     p_scale: int,
-    dtype: object,
+    dtype: type,
     loose: tuple[np.ndarray, np.ndarray],
 ) -> PercentCheck:
     """`percent_check` at fixed scales, with integers of `dtype` (int64 or object)."""
@@ -290,7 +292,7 @@ def _percent_rows(
     some_at_most_high = np.zeros(n, dtype=bool)
     low = np.full(n, np.inf)
     high = np.full(n, -np.inf)
-    safe = np.where(checked, 1, 0).astype(dtype)
+    safe: np.ndarray = np.where(checked, 1, 0).astype(dtype)
     for sp in (-1, 1):
         for sc in (-1, 1):
             corner_p = p + sp * hp
