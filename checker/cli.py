@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +40,17 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 class _SafeGroup(click.Group):
     """The command group, whose usage errors are printed escaped: they often quote a file name."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Run the command; a usage error's message is shown with its untrusted text escaped."""
         try:
-            status = super().main(*args, standalone_mode=False, **kwargs)
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         except click.ClickException as error:
             if not standalone_mode:
                 raise

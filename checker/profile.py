@@ -132,7 +132,7 @@ def compile_pattern(pattern: str, where: str) -> Pattern:
     options = re2.Options()
     options.log_errors = False  # the refusal is reported here, not logged on stderr by RE2
     try:
-        return re2.compile(pattern, options)  # type: ignore[no-any-return]
+        return re2.compile(pattern, options)
     except re2.error as error:
         reason = error.args[0] if error.args else error
         if isinstance(reason, bytes):

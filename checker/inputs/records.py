@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 from jsonschema import Draft202012Validator
 
-from checker.arrays import as_chunked
+from checker.arrays import as_chunked, as_pd_text
 from checker.findings import FINDING_COLUMNS, empty_findings, normalize
 from checker.read import split_lines
 from checker.resources import schema_path
@@ -149,7 +149,8 @@ class _Findings:
                 for p in self.parts
                 for chunk in as_chunked(p[name].array).chunks
             ]
-            columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
+            # (the stubs know only 32-bit string storage; pandas takes large_string as it is)
+            columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))  # type: ignore[arg-type]
             for p in self.parts:
                 del p[name]  # each column's chunks now belong to the new frame alone
         self.parts = []
@@ -158,11 +159,11 @@ class _Findings:
 
 def _texts(values: list[str | None]) -> Any:
     """A text column from str or None (Arrow's conversion: several times pandas' own)."""
-    return pd.array(pa.array(values, pa.large_string()), dtype=_TEXT)
+    return as_pd_text(pa.array(values, pa.large_string()))
 
 
 def _repeat(value: str | None, n: int) -> Any:
-    return pd.array(pa.repeat(pa.scalar(value, pa.large_string()), n), dtype=_TEXT)
+    return as_pd_text(pa.repeat(pa.scalar(value, pa.large_string()), n))
 
 
 class _Records:
@@ -271,7 +272,7 @@ def csv_records(text: str, file: str, delimiter: str = ",") -> tuple[pd.DataFram
     findings = _Findings(file)
     records = _Records()
     reader_state = _CsvState(file, delimiter, findings, records)
-    index = 0
+    index: int | None = 0
     while index is not None and index < len(starts):
         index = reader_state.read(text, starts, ends, index)
         if reader_state.stop:
@@ -508,7 +509,7 @@ class RecordValidator:
                 return None
             return ("<not an object>", type(record).__name__)
         limits = self.limits
-        parts = []
+        parts: list[tuple[Any, ...]] = []
         for name, value in record.items():
             limit = limits.get(name)
             if limit is None:
@@ -559,7 +560,7 @@ _JSON_TYPES = {
 def _expected(keyword: str, value: Any) -> str:
     if keyword == "type":
         types = value if isinstance(value, list) else [value]
-        return " or ".join(_JSON_TYPES.get(t, t) for t in types)
+        return " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in types)
     if keyword == "minLength":
         return f"at least {value} character{'s' if value != 1 else ''}"
     if keyword == "minimum":
@@ -590,7 +591,7 @@ class _Lines:
 
 
 def _skip(text: str, position: int) -> int:
-    return _WHITESPACE.match(text, position).end()
+    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]  # it matches ""
 
 
 def _value(decoder: json.JSONDecoder, text: str, position: int) -> tuple[Any, int]:
@@ -667,8 +668,8 @@ def _array(
         try:
             value, end = _value(decoder, text, position)
         except _SyntaxProblem as problem:
-            end = _value_end(text, position)
-            after = None if end is None else _skip(text, end)
+            value_end = _value_end(text, position)
+            after = None if value_end is None else _skip(text, value_end)
             if after is None or not text.startswith((",", "]"), after):
                 raise
             skipped.append(problem)
@@ -717,11 +718,11 @@ def _document(
             found = True
             position = yield from _array(decoder, text, position, "/quotes", skipped)
         else:
-            end = _value_end(text, position) if text.startswith(("[", "{"), position) else None
-            if end is None:
+            value_end = _value_end(text, position) if text.startswith(("[", "{"), position) else None
+            if value_end is None:
                 _unused, position = _value(decoder, text, position)
             else:
-                position = end
+                position = value_end
         position = _skip(text, position)
         if position >= len(text):
             raise _SyntaxProblem(position, "the object is not closed (file cut off?)")
@@ -792,7 +793,7 @@ def _walked_offsets(text: str, start: int, end: int) -> dict[str, int]:
     i = _skip(text, start + 1)
     try:
         while i < end and text[i] == '"':
-            key, i = json.decoder.scanstring(text, i + 1)
+            key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]  # in C, not in typeshed
             colon = _COLON.match(text, i, end)
             if colon is None:
                 break
@@ -994,7 +995,7 @@ class _Template:
     the values shown differ, so those are filled in per record.
     """
 
-    def __init__(self, errors: list[tuple], record: Any) -> None:
+    def __init__(self, errors: list[tuple[tuple[Any, ...], str, Any, str | None]], record: Any) -> None:
         required = [names for path, keyword, names, _message in errors if keyword == "required" and not path]
         missing = _missing_names(required[0], record) if required else []
         members = [e for e in errors if not (e[1] == "required" and not e[0])]
@@ -1044,9 +1045,10 @@ class _Template:
 
     def finding(self, record: dict[str, Any], number: int) -> tuple[str, str]:
         """(observed, message) for a record of this template's shape in a JSON Lines file."""
-        if len(self.shown) != 1 or self.shown[0] != self.observed_member:
+        member = self.observed_member
+        if member is None or len(self.shown) != 1 or self.shown[0] != member:
             return self.observed(record), self.message(record, number, "")
-        value = _scalar_json(record[self.observed_member])
+        value = _scalar_json(record[member])
         if len(value) > _MAX_SHOWN:
             value = _short(value)
         message = self.format % (number, "", value)
@@ -1060,13 +1062,13 @@ def _part(path: tuple, keyword: str, value: Any, message: str | None, record: An
     if not path:
         if keyword == "type":
             types = value if isinstance(value, list) else [value]
-            wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
+            wanted = " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in types)
             return ("the record is ", _WHOLE, f", not {wanted}")
         return (f"the record fails `{keyword}`: {_short(_json_text(value))}", None, "")
     name = str(path[0])
     if keyword == "type":
         types = value if isinstance(value, list) else [value]
-        wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
+        wanted = " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in types)
         return (f"`{name}` is ", name, f", not {wanted}")
     if keyword == "minLength":
         return (
@@ -1079,7 +1081,7 @@ def _part(path: tuple, keyword: str, value: Any, message: str | None, record: An
     return (f"`{name}` fails `{keyword}`: {_short(_json_text(value))}", None, "")
 
 
-_ENCODE_STRING = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_ENCODE_STRING = json.encoder.encode_basestring
 
 
 def _scalar_json(value: Any) -> str:
@@ -1142,7 +1144,7 @@ def _json_entries(text: str, reader: _JsonReader) -> None:
 
 
 def _jsonl_entries(text: str, reader: _JsonReader) -> None:
-    scan = json.JSONDecoder().scan_once
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set by __init__, not in typeshed
     record = reader.record
     blank = " \t\r\n"
     escapes, templates = reader.escapes, reader.templates

@@ -183,8 +183,8 @@ def output_over_walked_input(
         walked = expand_paths([folder], include, exclude, skip, respect_gitignore=respect_gitignore)
         found = [(ref.name, _resolved(ref.name)) for ref in walked if ref.path is not None]
         for output, target in existing:
-            for name, resolved in found:
-                if target == resolved or _same_file(output, name):
+            for name, found_at in found:
+                if target == found_at or _same_file(output, name):
                     return display_name(output), name, display_name(folder)
     return None
 
@@ -578,7 +578,9 @@ def _walk_folders(
         except OSError as error:
             onerror(error)
             continue
-        folders, links, files = [], set(), []
+        folders: list[str] = []
+        links: set[str] = set()
+        files: list[str] = []
         for entry in entries:
             try:
                 is_folder = entry.is_dir()

@@ -10,7 +10,7 @@ import json
 import math
 import os
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -96,10 +96,14 @@ def _encoded_strings(words: pa.Array) -> pa.Array:
     """`_STRING` of each of `words` (null for a missing one): a word with nothing to escape is
     quoted by Arrow, the others are encoded by Python."""
     words = words.cast(pa.string())  # a chunk's words, even from large_string storage
-    needs = pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), False)
-    quoted = pc.binary_join_element_wise('"', words, '"', "")
+    needs = cast(
+        pa.BooleanArray, pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), pa.scalar(False))
+    )
+    # (the stubs take no plain string among the strings joined)
+    quoted = pc.binary_join_element_wise('"', words, '"', "")  # type: ignore[call-overload]
     if pc.any(needs).as_py():
-        escaped = [_STRING(word) for word in pc.filter(words, needs).to_pylist()]
+        # (a word that needs escaping is there: no null)
+        escaped = [_STRING(word) for word in cast("list[str]", pc.filter(words, needs).to_pylist())]
         quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, pa.string()))
     return pc.fill_null(quoted, _NULL)
 

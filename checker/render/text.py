@@ -40,9 +40,10 @@ _COMMAND_START = re.compile(f"(?:^|{_APART})\\s*::")
 def _all_shown_as_they_are(messages: list[str | None]) -> bool:
     """Whether `display` leaves every one of `messages` as it is (one scan of them all instead of
     one per message; a doubt, such as a message holding `_APART`, is a no)."""
-    if any(message is None for message in messages):
+    shown = [message for message in messages if message is not None]
+    if len(shown) < len(messages):
         return False
-    joined = _APART.join(messages)
+    joined = _APART.join(shown)
     return not has_acting(joined) and "##[" not in joined and _COMMAND_START.search(joined) is None
 
 
