@@ -661,13 +661,29 @@ def _save_ci_reports(
     show_default=True,
     help="text for people, markdown for docs (the README's table), json for tools.",
 )
-def rules(output_format: str) -> None:
+@click.option(
+    "--readme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Write the markdown table into this file, between its rules-table markers.",
+)
+def rules(output_format: str, readme: Path | None) -> None:
     """List every rule: code, name, severity and summary."""
     import json
 
     from checker.rules import all_rules
 
-    if output_format == "json":
+    if readme is not None:
+        from checker.docs import with_rule_table
+
+        text = readme.read_text(encoding="utf-8")
+        try:
+            updated = with_rule_table(text)
+        except ValueError as error:
+            raise click.UsageError(f"{readme}: {error}") from None
+        if updated != text:
+            readme.write_text(updated, encoding="utf-8")
+        click.echo(f"{readme}: rule table {'regenerated' if updated != text else 'already up to date'}")
+    elif output_format == "json":
         click.echo(json.dumps([r.as_dict() for r in all_rules()], indent=2, ensure_ascii=False))
     elif output_format == "markdown":
         click.echo(rules_markdown())
@@ -677,14 +693,10 @@ def rules(output_format: str) -> None:
 
 
 def rules_markdown() -> str:
-    """The rule catalogue as a Markdown table (the README's rule table is this, verbatim)."""
-    from checker.rules import all_rules
+    """The rule catalogue as a Markdown table (the README's rule table; see checker.docs)."""
+    from checker.docs import rules_markdown as table
 
-    rows = ["| code | name | family | severity | summary |", "|---|---|---|---|---|"]
-    for rule in all_rules():
-        summary = rule.summary.replace("|", "\\|")
-        rows.append(f"| {rule.code} | `{rule.name}` | {rule.family} | {rule.severity.label} | {summary} |")
-    return "\n".join(rows)
+    return table()
 
 
 @cli.command()
