@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from checker.arrays import as_pa_array, as_pd_text
 from checker.baseline import Baseline
 from checker.findings import Severity
 from checker.read import DEFAULT_MAX_DECOMPRESSED
@@ -91,19 +94,20 @@ class Policy:
 
 def _named(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings with the name and default severity of their rule where they have none."""
-    if not len(findings):
+    if not len(findings) or not findings["name"].hasnans:
         return findings
-    unnamed = findings["name"].isna().to_numpy(dtype=bool)
-    if not unnamed.any():
-        return findings
+    codes = as_pa_array(findings["rule"])
+    known = pc.unique(codes).drop_null()
+    rules = [get_rule(str(code)) for code in known.to_pylist()]
+    at = pc.index_in(codes, value_set=known)  # each finding's rule among `rules`, in Arrow
     out = findings.copy(deep=False)  # copy on write: only the columns filled in are copied
-    codes = out.loc[unnamed, "rule"].astype(object)
-    rules = {code: get_rule(code) for code in codes.unique()}
-    out.loc[unnamed, "name"] = codes.map({code: rule.name for code, rule in rules.items()}).to_numpy()
-    unrated = unnamed & out["severity"].isna().to_numpy(dtype=bool)
-    if unrated.any():
-        labels = {code: rule.severity.label for code, rule in rules.items()}
-        out.loc[unrated, "severity"] = out.loc[unrated, "rule"].astype(object).map(labels).to_numpy()
+    for column, values in (
+        ("name", [r.name for r in rules]),
+        ("severity", [r.severity.label for r in rules]),
+    ):
+        default = pa.array(values, pa.large_string()).take(at)
+        given = as_pa_array(findings[column]).cast(pa.large_string())
+        out[column] = as_pd_text(pc.coalesce(given, default))
     return out
 
 
