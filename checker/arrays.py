@@ -6,7 +6,7 @@ ChunkedArray) into contiguous Arrow data; it imports no other module of the pack
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -33,6 +33,21 @@ def as_chunked(values: Any) -> pa.ChunkedArray:
     if not isinstance(values, pa.Array | pa.ChunkedArray):
         values = pa.array(values)
     return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+
+
+def as_large_text(values: Any) -> pa.LargeStringArray:
+    """A text column as one contiguous large_string Arrow array, nulls kept: Arrow data and
+    pyarrow-backed pandas text as they are (cast if 32-bit), any other column through pandas'
+    `string[pyarrow]` conversion."""
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+        if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
+            series = series.astype("string[pyarrow]")
+        values = series
+    array = as_pa_array(values)
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    return cast(pa.LargeStringArray, array)
 
 
 def as_pd_text(values: pa.Array | pa.ChunkedArray) -> pd.arrays.ArrowStringArray:

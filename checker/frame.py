@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from checker.arrays import as_pa_array, as_pd_text
+from checker.arrays import as_large_text, as_pd_text
 from checker.numeric import Numbers, read_numbers
 from checker.parse import COLUMNS, Column
 from checker.profile import Profile
@@ -58,10 +58,7 @@ def empty_frame() -> pd.DataFrame:
 def _text_array(values: Column | pa.ChunkedArray) -> pa.LargeStringArray:
     """A parsed text column (list or Arrow array) as a pyarrow large_string array."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
-        array = as_pa_array(values)
-        return cast(
-            pa.LargeStringArray, array if array.type == pa.large_string() else array.cast(pa.large_string())
-        )
+        return as_large_text(values)
     return pa.array(list(values), pa.large_string())
 
 

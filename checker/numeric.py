@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from checker.arrays import as_pa_array
+from checker.arrays import as_large_text
 
 # Characters scrapers put inside numbers that are not ASCII: full-width digits, the Unicode
 # minus sign and no-break or thin spaces used as digit-group separators.
@@ -55,15 +55,8 @@ _LOOKALIKE_CLASS = r"[\x{ff10}-\x{ff19}\x{2212}\x{a0}\x{202f}\x{2009}]"
 
 def _large_texts(texts: pd.Series | pa.Array | pa.ChunkedArray | list[str | None]) -> pa.LargeStringArray:
     """A column of texts as one pyarrow large_string array, nulls as empty strings."""
-    if not isinstance(texts, pa.Array | pa.ChunkedArray):
-        series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
-        if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
-            series = series.astype("string[pyarrow]")
-        texts = series
-    array = as_pa_array(texts)
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
-    return cast(pa.LargeStringArray, pc.fill_null(array, pa.scalar("", pa.large_string())))
+    filled = pc.fill_null(as_large_text(texts), pa.scalar("", pa.large_string()))
+    return cast(pa.LargeStringArray, filled)
 
 
 def read_numbers(column: pd.Series | pa.Array) -> Numbers:
