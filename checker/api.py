@@ -23,7 +23,7 @@ from checker.config import Options
 from checker.engine import Checker, Part
 from checker.findings import column_lists, combine, severity_counts
 from checker.frame import FRAME_COLUMNS, empty_frame, frame_numbers
-from checker.inputs.sources import InputRef, display_name
+from checker.inputs.sources import InputRef, display_name, inputs_of
 from checker.report import FileResult, Report
 from checker.rules.registry import all_rules
 
@@ -78,7 +78,7 @@ def check_paths(
     checker = Checker(options)
     options = checker.options
     run = _Run(_new_report(options))
-    refs: Iterable[InputRef] = (ref for path in paths for ref in options.inputs([path]))
+    refs: Iterable[InputRef] = (ref for path in paths for ref in inputs_of([path], options))
     if jobs > 1:
         listed = list(refs)
         if not any(ref.is_stdin for ref in listed) and worth_parallel(listed):

@@ -141,7 +141,7 @@ class Baseline:
             for identity, count in sorted(self.known.items()):
                 key = (_resolved(identity[0], self.folder, self._cache), *identity[1:])
                 for _ in range(count):
-                    resolved[key].append(entry)  # type: ignore[index]
+                    resolved[key].append(entry)
                     written[identity].append(entry)
                     entry += 1
             self._index = (dict(resolved), dict(written))
@@ -167,7 +167,7 @@ class Baseline:
         keep = np.ones(len(findings), dtype=bool)
         for row, identity in enumerate(identities(findings)):
             resolved = (_resolved(identity[0], ".", self._cache), *identity[1:])
-            if take(by_resolved.get(resolved)) or take(by_written.get(identity)):  # type: ignore[arg-type]
+            if take(by_resolved.get(resolved)) or take(by_written.get(identity)):
                 keep[row] = False
         suppressed = int((~keep).sum())
         if not suppressed:

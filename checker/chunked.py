@@ -17,13 +17,14 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from checker.engine import MAX_SOURCE_LINE, QUOTE_SCOPE, Checker, FileCheck
+from checker.checked import MAX_SOURCE_LINE, QUOTE_SCOPE, FileCheck
 from checker.findings import combine, context_lines
 from checker.frame import build_frame
 from checker.parse import line_array, line_count, parse_array
@@ -31,6 +32,9 @@ from checker.read import DecodeProblem, binary_reason, decode
 from checker.report import FileResult
 from checker.rules.registry import PageKeys
 from checker.validate import no_quotes_finding, with_decode_findings
+
+if TYPE_CHECKING:
+    from checker.engine import Checker
 
 LARGE_FILE_BYTES = 64 * 2**20
 CHUNK_BYTES = 8 * 2**20

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from click.core import ParameterSource
 
 from checker import __version__
 from checker.exitcodes import ExitStatus
+from checker.inputs.detect import FORMATS
 
 if TYPE_CHECKING:
     from checker.report import Report
@@ -38,10 +40,17 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 class _SafeGroup(click.Group):
     """The command group, whose usage errors are printed escaped: they often quote a file name."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Run the command; a usage error's message is shown with its untrusted text escaped."""
         try:
-            status = super().main(*args, standalone_mode=False, **kwargs)
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         except click.ClickException as error:
             if not standalone_mode:
                 raise
@@ -147,7 +156,7 @@ def cli() -> None:
 @click.option("--no-config", is_flag=True, help="Read no configuration file.")
 @click.option(
     "--input-format",
-    type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+    type=click.Choice(FORMATS),
     help="Read every input in this format (default: by extension, else by content).",
 )
 @click.option(
@@ -353,6 +362,7 @@ def _configured(ctx: click.Context, settings: dict[str, Any], param: str, key: s
 def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -> Any:
     """The run's Options from the configuration file's settings and the flags (a flag given wins)."""
     from checker.config import Options, Policy, rule_code
+    from checker.read import DEFAULT_MAX_DECOMPRESSED
 
     def configured(param: str, key: str) -> Any:
         return _configured(ctx, settings, param, key, flags.get(param))
@@ -387,7 +397,7 @@ def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -
             input_format=flags.get("input_format"),
             include=tuple(configured("include", "include") or ()),
             exclude=tuple(configured("exclude", "exclude") or ()),
-            max_decompressed_size=flags.get("max_decompressed_size") or (1 << 30),
+            max_decompressed_size=flags.get("max_decompressed_size") or DEFAULT_MAX_DECOMPRESSED,
             respect_gitignore=_unless_none(configured("respect_gitignore", "respect-gitignore"), True),
             force_exclude=bool(configured("force_exclude", "force-exclude")),
             only_quote_files=bool(flags.get("only_quote_files")),
@@ -542,9 +552,10 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
 
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
+    from checker.inputs.sources import inputs_of
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
-    refs = options.inputs(paths)
+    refs = inputs_of(paths, options)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
@@ -650,13 +661,29 @@ def _save_ci_reports(
     show_default=True,
     help="text for people, markdown for docs (the README's table), json for tools.",
 )
-def rules(output_format: str) -> None:
+@click.option(
+    "--readme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Write the markdown table into this file, between its rules-table markers.",
+)
+def rules(output_format: str, readme: Path | None) -> None:
     """List every rule: code, name, severity and summary."""
     import json
 
     from checker.rules import all_rules
 
-    if output_format == "json":
+    if readme is not None:
+        from checker.docs import with_rule_table
+
+        text = readme.read_text(encoding="utf-8")
+        try:
+            updated = with_rule_table(text)
+        except ValueError as error:
+            raise click.UsageError(f"{readme}: {error}") from None
+        if updated != text:
+            readme.write_text(updated, encoding="utf-8")
+        click.echo(f"{readme}: rule table {'regenerated' if updated != text else 'already up to date'}")
+    elif output_format == "json":
         click.echo(json.dumps([r.as_dict() for r in all_rules()], indent=2, ensure_ascii=False))
     elif output_format == "markdown":
         click.echo(rules_markdown())
@@ -666,14 +693,10 @@ def rules(output_format: str) -> None:
 
 
 def rules_markdown() -> str:
-    """The rule catalogue as a Markdown table (the README's rule table is this, verbatim)."""
-    from checker.rules import all_rules
+    """The rule catalogue as a Markdown table (the README's rule table; see checker.docs)."""
+    from checker.docs import rules_markdown as table
 
-    rows = ["| code | name | family | severity | summary |", "|---|---|---|---|---|"]
-    for rule in all_rules():
-        summary = rule.summary.replace("|", "\\|")
-        rows.append(f"| {rule.code} | `{rule.name}` | {rule.family} | {rule.severity.label} | {summary} |")
-    return "\n".join(rows)
+    return table()
 
 
 @cli.command()
@@ -724,7 +747,7 @@ def _baseline_options(command: Any) -> Any:
         click.option("--as-of", callback=_parse_date, help="Date of the snapshot (circuit breaker)."),
         click.option(
             "--input-format",
-            type=click.Choice(["text", "html", "csv", "tsv", "json", "jsonl"]),
+            type=click.Choice(FORMATS),
             help="Read every input in this format.",
         ),
         click.option("--include", multiple=True, metavar="GLOB", help="In directories, check only these."),

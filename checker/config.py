@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from checker.arrays import as_pa_array, as_pd_text
 from checker.baseline import Baseline
 from checker.findings import Severity
-from checker.inputs.sources import DEFAULT_MAX_DECOMPRESSED, InputRef, expand_paths
+from checker.read import DEFAULT_MAX_DECOMPRESSED
 from checker.rules.registry import Rule, all_rules, get_rule
 from checker.userfiles import MAX_SETTINGS_FILE, UserFileError, read_user_toml
+
+if TYPE_CHECKING:
+    pass
 
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
@@ -56,23 +60,18 @@ class Policy:
         return self.severity.get(rule.code, rule.severity.label)
 
     def apply(self, findings: pd.DataFrame) -> pd.DataFrame:
-        """Drop findings of rules not enabled, name each finding's rule and give it its severity.
+        """Drop findings of rules not enabled, name each finding's rule and apply severity overrides.
 
-        Findings are made with their rule's code alone or with the rule's own name and default
-        severity; here the catalogue fills in what is missing and the overrides apply."""
+        A finding that names its rule by code alone (the readers of records do not look rules up)
+        gets the rule's name and default severity here, before the overrides.
+        """
+        findings = _named(findings)
         enabled = {r.code for r in self.enabled_rules()}
         keep = findings["rule"].isin(enabled).to_numpy(dtype=bool)
-        unnamed = findings["name"].isna().to_numpy(dtype=bool)
-        # Nothing to drop, name or override (the usual run): no copy of what may be millions of findings.
-        if keep.all() and not self.severity and not unnamed.any():
+        # Nothing to drop or override (the usual run): no copy of what may be millions of findings.
+        if keep.all() and not self.severity:
             return findings.reset_index(drop=True)
         out = findings[keep].reset_index(drop=True)
-        unnamed = unnamed[keep]
-        if unnamed.any():
-            codes = out["rule"][unnamed]
-            catalogue = {rule.code: rule for rule in all_rules()}
-            out.loc[unnamed, "name"] = codes.map(lambda code: catalogue[code].name)
-            out.loc[unnamed, "severity"] = codes.map(lambda code: catalogue[code].severity.label)
         for code, label in self.severity.items():
             rows = (out["rule"] == code).to_numpy(dtype=bool)
             if rows.any():
@@ -89,6 +88,25 @@ class Policy:
             return False
         threshold = Severity.parse(self.fail_on)
         return any(counts.get(s.label, 0) for s in Severity if s >= threshold)
+
+
+def _named(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings with the name and default severity of their rule where they have none."""
+    if not len(findings) or not findings["name"].hasnans:
+        return findings
+    codes = as_pa_array(findings["rule"])
+    known = pc.unique(codes).drop_null()
+    rules = [get_rule(str(code)) for code in known.to_pylist()]
+    at = pc.index_in(codes, value_set=known)  # each finding's rule among `rules`, in Arrow
+    out = findings.copy(deep=False)  # copy on write: only the columns filled in are copied
+    for column, values in (
+        ("name", [r.name for r in rules]),
+        ("severity", [r.severity.label for r in rules]),
+    ):
+        default = pa.array(values, pa.large_string()).take(at)
+        given = as_pa_array(findings[column]).cast(pa.large_string())
+        out[column] = as_pd_text(pc.coalesce(given, default))
+    return out
 
 
 def _match_rules(key: str) -> list[Rule]:
@@ -149,19 +167,6 @@ class Options:
     respect_gitignore: bool = True
     force_exclude: bool = False
     only_quote_files: bool = False
-
-    def inputs(self, paths: Iterable[str | os.PathLike[str]]) -> list[InputRef]:
-        """The inputs these options take from `paths` (files, folders walked, `-`)."""
-        return expand_paths(
-            paths,
-            self.include,
-            self.exclude,
-            self.report_paths,
-            respect_gitignore=self.respect_gitignore,
-            force_exclude=self.force_exclude,
-            only_quote_files=self.only_quote_files,
-            max_size=self.max_decompressed_size,
-        )
 
 
 # Configuration files: `quotecheck.toml`, or `[tool.quotecheck]` in `pyproject.toml`.

@@ -22,7 +22,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,6 +30,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from checker.checked import (
+    MAX_SOURCE_LINE,
+    QUOTE_SCOPE,
+    ChunkResult,
+    FileCheck,
+    Part,
+    Sources,
+    internal_error,
+)
 from checker.config import Options
 from checker.findings import SOURCE_CONTEXT_PER_RULE, column_lists, combine, context_lines
 from checker.frame import build_frame
@@ -64,50 +73,8 @@ from checker.validate import (
 BATCH_PAGES = 256
 BATCH_BYTES = 8 << 20
 BATCH_MAX_BYTES = 1 << 20  # a page larger than this is checked on its own
-# Lines longer than this are not copied into reports as source context.
-MAX_SOURCE_LINE = 2000
 # A str handed to check_text may hold lone surrogates, which no frame or report can carry.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-QUOTE_SCOPE: frozenset[Scope] = frozenset(("quote",))
-Sources = dict[tuple[str, int], str]
-
-
-@dataclass
-class ChunkResult:
-    """What the engine makes of one chunk of lines: its quotes, their numbers and the findings."""
-
-    quotes: pd.DataFrame
-    numbers: dict[str, Numbers]
-    findings: pd.DataFrame
-
-
-@dataclass
-class FileCheck:
-    """The outcome of checking one input: its figures, findings, quotes and source lines."""
-
-    result: FileResult
-    findings: pd.DataFrame
-    quotes: pd.DataFrame | None = None
-    sources: Sources = field(default_factory=dict)
-
-
-@dataclass
-class Part:
-    """What a run adds at once: the results of one input, or of a batch of pages checked together.
-
-    `names`, `results` and `quotes` are in input order; `findings` holds every input's findings."""
-
-    names: list[str]
-    results: list[FileResult]
-    findings: pd.DataFrame
-    quotes: list[pd.DataFrame] = field(default_factory=list)
-    sources: Sources = field(default_factory=dict)
-
-    @classmethod
-    def single(cls, checked: FileCheck) -> Part:
-        quotes = [] if checked.quotes is None else [checked.quotes]
-        path = checked.result.path
-        return cls([path], [checked.result], checked.findings, quotes, checked.sources)
 
 
 @dataclass
@@ -478,13 +445,6 @@ class Checker:
                 [p for p in parts_of_findings if len(p)] or [batch_findings], ignore_index=True
             )
         return part
-
-
-def internal_error(name: str, error: BaseException) -> FileCheck:
-    """An input that quotecheck itself failed on: a QC904 finding naming the error (exit 3)."""
-    message = f"{name}: internal error: {type(error).__name__}: {error}"[:500]
-    result = FileResult(path=name, status="failed", message=message)
-    return FileCheck(result, file_finding("QC904", name, message))
 
 
 def source_lines(findings: pd.DataFrame, lines: list[str] | Lines, name: str) -> Sources:

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_large_text, as_pd_text
 from checker.numeric import Numbers, read_numbers
-from checker.parse import COLUMNS
+from checker.parse import COLUMNS, Column
 from checker.profile import Profile
+from checker.vocabulary import ARROW_MEANING, DIRECTION_WORDS, INDEX, NUMBER_FIELDS, QUOTE_FIELDS, STOCK
+from checker.vocabulary import MOJIBAKE_ARROWS as MOJIBAKE_ARROWS  # rules.format's name for them
 
-ARROW_UP, ARROW_DOWN = "▲", "▼"
-# What each arrow text means; mojibake keeps its meaning but is reported.
-ARROW_MEANING = {
-    "▲": ARROW_UP,
-    "▼": ARROW_DOWN,
-    "â–²": ARROW_UP,
-    "â–¼": ARROW_DOWN,
-    "â\u0096²": ARROW_UP,
-    "â\u0096¼": ARROW_DOWN,
-}
-MOJIBAKE_ARROWS = frozenset(t for t in ARROW_MEANING if t not in (ARROW_UP, ARROW_DOWN))
 _SPACES = re.compile(r"\s+")
-# Direction texts that collapsing spaces leaves as they are.
-_SPELT_DIRECTIONS = ("Increased By", "Decreased By", "No Change")
-NUMBER_FIELDS = ("price", "change", "percent")
-FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
 
 # The columns of the quote frame, in order. `*_text` is the source text, `*_col` its column.
 FRAME_COLUMNS = (
@@ -65,25 +55,26 @@ def empty_frame() -> pd.DataFrame:
     return build_frame({name: [] for name in COLUMNS}, "", None)[0]
 
 
-def _text_array(values: object) -> pa.Array:
+def _text_array(values: Column | pa.ChunkedArray) -> pa.LargeStringArray:
     """A parsed text column (list or Arrow array) as a pyarrow large_string array."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values if values.type == pa.large_string() else values.cast(pa.large_string())
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return as_large_text(values)
     return pa.array(list(values), pa.large_string())
 
 
-def _optional_ints(values: object) -> pd.arrays.IntegerArray:
+def _optional_ints(values: Column) -> pd.arrays.IntegerArray:
     """A parsed column with gaps (list with None, or Arrow int64 with nulls) as pandas Int64."""
     if isinstance(values, pa.Array):
-        return pd.Int64Dtype().__from_arrow__(values.cast(pa.int64()))
+        # (pandas-stubs do not declare the Arrow protocol of an extension dtype)
+        return pd.Int64Dtype().__from_arrow__(values.cast(pa.int64()))  # type: ignore[attr-defined]
     return pd.array(list(values), dtype="Int64")
 
 
-def kind_of_symbols(symbols: pa.Array, profile: Profile) -> pa.Array:
+def kind_of_symbols(symbols: pa.LargeStringArray, profile: Profile) -> pa.LargeStringArray:
     """`index` or `stock` for each symbol, by the profile's index list and patterns."""
-    index = pc.is_in(symbols, value_set=pa.array(sorted(profile.index_symbols), pa.large_string()))
+    index: pa.BooleanArray = pc.is_in(
+        symbols, value_set=pa.array(sorted(profile.index_symbols), pa.large_string())
+    )
     for pattern in profile.index_patterns:
         try:  # re.match semantics: anchored at the start
             matched = pc.match_substring_regex(symbols, f"^(?:{pattern.pattern})")
@@ -92,26 +83,28 @@ def kind_of_symbols(symbols: pa.Array, profile: Profile) -> pa.Array:
             hits = [s for s in unique.to_pylist() if s is not None and pattern.match(s)]
             matched = pc.is_in(symbols, value_set=pa.array(hits, pa.large_string()))
         index = pc.or_(index, matched)
-    index = pc.fill_null(index, False)
-    return pc.if_else(index, pa.scalar("index", pa.large_string()), pa.scalar("stock", pa.large_string()))
+    index = cast(pa.BooleanArray, pc.fill_null(index, pa.scalar(False)))
+    return pc.if_else(index, pa.scalar(INDEX, pa.large_string()), pa.scalar(STOCK, pa.large_string()))
 
 
-def _collapse_spaces(directions: pa.Array) -> pd.arrays.ArrowStringArray:
+def _collapse_spaces(directions: pa.LargeStringArray) -> pd.arrays.ArrowStringArray:
     """Direction texts with each run of white space made one space (Python's `\\s`, as always)."""
-    spelt = pc.fill_null(pc.is_in(directions, value_set=pa.array(_SPELT_DIRECTIONS, directions.type)), True)
+    words = pa.array(DIRECTION_WORDS, pa.large_string())
+    spelt = cast(pa.BooleanArray, pc.fill_null(pc.is_in(directions, value_set=words), pa.scalar(True)))
     odd = np.flatnonzero(~spelt.to_numpy(zero_copy_only=False))
     if len(odd):  # only texts not already in the feed's spelling: those few go through `re`
         fixed = [
-            None if t is None else _SPACES.sub(" ", t) for t in directions.take(pa.array(odd)).to_pylist()
+            None if t is None else _SPACES.sub(" ", t)
+            for t in directions.take(pa.array(odd, pa.int64())).to_pylist()
         ]
         mask = np.zeros(len(directions), dtype=bool)
         mask[odd] = True
-        directions = pc.replace_with_mask(directions, pa.array(mask), pa.array(fixed, directions.type))
-    return pd.array(directions, dtype="string[pyarrow]")
+        directions = pc.replace_with_mask(directions, pa.array(mask), pa.array(fixed, pa.large_string()))
+    return as_pd_text(directions)
 
 
 def build_frame(
-    columns: dict[str, object], file: str, profile: Profile | None
+    columns: Mapping[str, Column], file: str, profile: Profile | None
 ) -> tuple[pd.DataFrame, dict[str, Numbers]]:
     """Build the typed quote frame from parsed columns (see parse.COLUMNS), with its numbers.
 
@@ -119,10 +112,10 @@ def build_frame(
     texts and `arrow_col`, numpy for the other columns).
     """
     n = len(columns["line"])
-    texts = {name: _text_array(columns[f"{name}_text"]) for name in FIELDS}
-    strings = {name: pd.array(texts[name], dtype="string[pyarrow]") for name in FIELDS}
+    texts = {name: _text_array(columns[f"{name}_text"]) for name in QUOTE_FIELDS}
+    strings = {name: as_pd_text(texts[name]) for name in QUOTE_FIELDS}
     data: dict[str, object] = {
-        "file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[file])
+        "file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[file])  # type: ignore[call-overload]
         if n
         else pd.Categorical([]),
         "line": np.asarray(columns["line"], dtype=np.int64),
@@ -132,9 +125,9 @@ def build_frame(
         "symbol_col": np.asarray(columns["symbol_col"], dtype=np.int64),
     }
     if profile is not None and n:
-        data["kind"] = pd.array(kind_of_symbols(texts["symbol"], profile), dtype="string[pyarrow]")
+        data["kind"] = as_pd_text(kind_of_symbols(texts["symbol"], profile))
     else:
-        data["kind"] = pd.array(["stock"] * n, dtype="string[pyarrow]")
+        data["kind"] = pd.array([STOCK] * n, dtype="string[pyarrow]")
     numbers = {name: read_numbers(texts[name]) for name in NUMBER_FIELDS}
     for name in NUMBER_FIELDS:
         data[name] = numbers[name].value
@@ -144,8 +137,11 @@ def build_frame(
     arrow = texts["arrow"]
     for shown, meaning in ARROW_MEANING.items():
         if shown != meaning:
-            arrow = pc.if_else(pc.fill_null(pc.equal(texts["arrow"], shown), False), meaning, arrow)
-    data["arrow"] = pd.array(arrow.cast(pa.large_string()), dtype="string[pyarrow]")
+            is_shown = cast(
+                pa.BooleanArray, pc.fill_null(pc.equal(texts["arrow"], pa.scalar(shown)), pa.scalar(False))
+            )
+            arrow = pc.if_else(is_shown, pa.scalar(meaning, pa.large_string()), arrow)
+    data["arrow"] = as_pd_text(arrow.cast(pa.large_string()))
     data["arrow_text"] = strings["arrow"]
     data["arrow_col"] = _optional_ints(columns["arrow_col"])
     for name in NUMBER_FIELDS:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from checker.arrays import as_large_text
 
 # Characters scrapers put inside numbers that are not ASCII: full-width digits, the Unicode
 # minus sign and no-break or thin spaces used as digit-group separators.
@@ -50,42 +53,33 @@ class Numbers:
 _LOOKALIKE_CLASS = r"[\x{ff10}-\x{ff19}\x{2212}\x{a0}\x{202f}\x{2009}]"
 
 
-def _arrow_texts(texts: object) -> pa.Array:
+def _large_texts(texts: pd.Series | pa.Array | pa.ChunkedArray | list[str | None]) -> pa.LargeStringArray:
     """A column of texts as one pyarrow large_string array, nulls as empty strings."""
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    elif not isinstance(texts, pa.Array):
-        series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
-        if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
-            series = series.astype("string[pyarrow]")
-        texts = pa.array(series.array)
-        if isinstance(texts, pa.ChunkedArray):
-            texts = texts.combine_chunks()
-    if texts.type != pa.large_string():
-        texts = texts.cast(pa.large_string())
-    return pc.fill_null(texts, "")
+    filled = pc.fill_null(as_large_text(texts), pa.scalar("", pa.large_string()))
+    return cast(pa.LargeStringArray, filled)
 
 
-def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
+def read_numbers(column: pd.Series | pa.Array) -> Numbers:
     """Decode a column of number texts as shown in the source (vectorised with Arrow kernels)."""
-    texts = _arrow_texts(texts)
+    texts = _large_texts(column)
     # Look-alikes are not ASCII: the regex runs only on the (few) texts that are not.
     lookalike = ~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False)
     if lookalike.any():
         rows = np.flatnonzero(lookalike)
-        found = pc.match_substring_regex(texts.take(pa.array(rows)), _LOOKALIKE_CLASS)
+        found = pc.match_substring_regex(texts.take(pa.array(rows, pa.int64())), _LOOKALIKE_CLASS)
         lookalike[rows] = found.to_numpy(zero_copy_only=False)
     normalized = texts
     if lookalike.any():  # rare: translate only those texts, in Python
         rows = np.flatnonzero(lookalike)
-        fixed = [t.translate(LOOKALIKE_TABLE) for t in texts.take(pa.array(rows)).to_pylist()]
+        shown = cast("list[str]", texts.take(pa.array(rows, pa.int64())).to_pylist())  # nulls were filled
+        fixed = [t.translate(LOOKALIKE_TABLE) for t in shown]
         normalized = pc.replace_with_mask(texts, pa.array(lookalike), pa.array(fixed, pa.large_string()))
         lookalike = pc.not_equal(normalized, texts).to_numpy(zero_copy_only=False)
     grouped = pc.match_substring(normalized, ",").to_numpy(zero_copy_only=False)
     grouping_ok = ~grouped
     if grouped.any():  # the grouping pattern only where there is a comma
         rows = np.flatnonzero(grouped)
-        western = pc.match_substring_regex(normalized.take(pa.array(rows)), f"^(?:{_WESTERN})$")
+        western = pc.match_substring_regex(normalized.take(pa.array(rows, pa.int64())), f"^(?:{_WESTERN})$")
         grouping_ok[rows] = western.to_numpy(zero_copy_only=False)
     plain = pc.replace_substring(normalized, ",", "") if grouped.any() else normalized
     readable = pc.match_substring_regex(plain, f"^(?:{_PLAIN})$").to_numpy(zero_copy_only=False)
@@ -98,7 +92,7 @@ def read_numbers(texts: pd.Series | pa.Array) -> Numbers:
     readable &= (length - has_point) <= _MAX_DIGITS
     digits = pc.replace_substring(unsigned, ".", "")
     digits = pc.if_else(pa.array(readable), digits, pa.scalar("0", pa.large_string()))
-    mantissa = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    mantissa = cast(pa.Int64Array, pc.cast(digits, pa.int64())).to_numpy(zero_copy_only=False)
     negative = pc.starts_with(plain, "-").to_numpy(zero_copy_only=False)
     mantissa = np.where(negative, -mantissa, mantissa)
     decimals = np.where(readable, decimals, 0).astype(np.int64)
@@ -267,7 +261,7 @@ def _percent_rows(
     rounding_decimals: int,
     scale: int,
     p_scale: int,
-    dtype: object,
+    dtype: type,
     loose: tuple[np.ndarray, np.ndarray],
 ) -> PercentCheck:
     """`percent_check` at fixed scales, with integers of `dtype` (int64 or object)."""
@@ -291,7 +285,7 @@ def _percent_rows(
     some_at_most_high = np.zeros(n, dtype=bool)
     low = np.full(n, np.inf)
     high = np.full(n, -np.inf)
-    safe = np.where(checked, 1, 0).astype(dtype)
+    safe: np.ndarray = np.where(checked, 1, 0).astype(dtype)
     for sp in (-1, 1):
         for sc in (-1, 1):
             corner_p = p + sp * hp
@@ -324,10 +318,3 @@ def format_percent(value: Fraction | Decimal | float, decimals: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def exact_percent(change_mantissa: int, price_mantissa: int, scale_change: int, scale_price: int) -> Fraction:
-    """change / (price - change) x 100 as an exact fraction, from shown mantissas."""
-    change = Fraction(change_mantissa, 10**scale_change)
-    price = Fraction(price_mantissa, 10**scale_price)
-    return change / (price - change) * 100

@@ -12,6 +12,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
+from checker.read import split_lines
+from checker.vocabulary import ARROW_TEXTS, ARROWS, DIRECTION_WORDS, QUOTE_FIELDS
+
+if TYPE_CHECKING:  # numpy and pyarrow are imported where they are used: `import checker` stays light
+    import numpy as np
+    import pyarrow as pa
+
+# A parsed column: a list (the reference parser's), or a numpy int64 or pyarrow array (the fast one's).
+Column: TypeAlias = "list[Any] | np.ndarray | pa.Array"
 
 # Characters that may appear inside a number as scraped: ASCII and full-width digits, grouping
 # commas, the decimal point, and no-break / thin spaces between digits (reported, not misread).
@@ -19,9 +30,10 @@ _DIGIT = r"[0-9\uff10-\uff19]"
 _NUMBER = rf"[-+\u2212]?{_DIGIT}(?:[0-9\uff10-\uff19,.]|[\u00a0\u202f\u2009](?={_DIGIT}))*"
 # Field separators: any white space but a line break.
 _SP = r"[^\S\r\n]"
-_DIRECTION = rf"(?i:increased{_SP}+by|decreased{_SP}+by|no{_SP}+change)"
-# Arrows as published, their look-alikes, and the mojibake scrapers make of them.
-ARROW_TEXTS = ("▲", "▼", "△", "▽", "↑", "↓", "â–²", "â–¼", "â\u0096²", "â\u0096¼")
+# The feed's direction words, each space standing for any run of spaces.
+_SPELT = "|".join(word.replace(" ", f"{_SP}+") for word in DIRECTION_WORDS)
+_DIRECTION = "(?i:" + "|".join(word.lower().replace(" ", f"{_SP}+") for word in DIRECTION_WORDS) + ")"
+# Arrows as published, their look-alikes, and the mojibake scrapers make of them (ARROW_TEXTS).
 _ARROW = "|".join(re.escape(a) for a in sorted(ARROW_TEXTS, key=len, reverse=True))
 # Any other lone symbol where the arrow goes (`►`, `^`, `?`) is read as an arrow, so that the
 # quote is checked and the arrow reported as invalid; signs, points and brackets are not.
@@ -40,12 +52,11 @@ QUOTE_PATTERN = re.compile(
     rf"(?P<s4>{_SP}*)(?P<change>{_NUMBER})"
     rf"(?P<s5>{_SP}*\({_SP}*)(?P<percent>{_NUMBER})(?P<s6>{_SP}*%{_SP}*\))"
 )
-QUOTE_FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
-
 # Where something starts to look like a quote: an upper-case symbol, then a number that ends
 # at a space, the end of the line, an arrow or a parenthesis.
+_ARROW_CHARS = "".join(ARROWS)
 _START = re.compile(
-    rf"(?:(?<![A-Za-z0-9])|{_GLUED_DATE})(?P<symbol>[A-Z][A-Z0-9]*){_SP}+(?P<number>{_NUMBER})(?=$|{_SP}|[(▲▼])"
+    rf"(?:(?<![A-Za-z0-9])|{_GLUED_DATE})(?P<symbol>[A-Z][A-Z0-9]*){_SP}+(?P<number>{_NUMBER})(?=$|{_SP}|[({_ARROW_CHARS}])"
 )
 # Things only a quote has; a start followed by one of them is a broken quote, not prose.
 _QUOTE_TOKEN = re.compile(rf"{_DIRECTION}|{_ARROW}|\({_SP}*{_NUMBER}{_SP}*%|%{_SP}*\)")
@@ -57,7 +68,7 @@ def _prefixes(word: str) -> str:
     return "(?i:" + "|".join(alternatives) + ")"
 
 
-_DIRECTION_PREFIX = "|".join(_prefixes(w) for w in ("Increased By", "Decreased By", "No Change"))
+_DIRECTION_PREFIX = "|".join(_prefixes(w) for w in DIRECTION_WORDS)
 # A quote that stops early: every field present up to some point, the last one possibly cut.
 _TRUNCATED = re.compile(
     rf"[A-Z][A-Z0-9]*{_SP}+{_NUMBER}"
@@ -71,9 +82,7 @@ _PRICE_LIKE = re.compile(r"[.,]")
 # The end of a quote (direction, arrow, change and percent) with no readable symbol and price
 # before it: a quote all the same, never to be dropped in silence. The direction is taken only
 # as the feed spells it, so that prose ("profits increased by 12 (15%)") is left alone.
-_TAIL = re.compile(
-    rf"(?:Increased{_SP}+By|Decreased{_SP}+By|No{_SP}+Change){_SP}*(?:{_ARROW})?{_SP}*{_NUMBER}{_SP}*\({_SP}*{_NUMBER}{_SP}*%{_SP}*\)"
-)
+_TAIL = re.compile(rf"(?:{_SPELT}){_SP}*(?:{_ARROW})?{_SP}*{_NUMBER}{_SP}*\({_SP}*{_NUMBER}{_SP}*%{_SP}*\)")
 _HEAD_TOKEN = re.compile(rf"(?<!\S)\S+{_SP}*$")
 
 TRUNCATED = "truncated"
@@ -96,12 +105,16 @@ class Unparsed:
 class ParseResult:
     """Quotes found in one text, column by column, with what failed to parse."""
 
-    columns: dict[str, list] = field(default_factory=lambda: {name: [] for name in COLUMNS})
+    columns: dict[str, Column] = field(default_factory=lambda: _empty_columns())
     unparsed: list[Unparsed] = field(default_factory=list)
     lines: int = 0
 
     def __len__(self) -> int:
         return len(self.columns["line"])
+
+
+def _empty_columns() -> dict[str, Column]:
+    return {name: [] for name in COLUMNS}
 
 
 # One entry per quote: its line, where it starts and ends, and each field's text and column.
@@ -111,14 +124,6 @@ COLUMNS = (
     "end_column",
     *(f"{name}_{part}" for name in QUOTE_FIELDS for part in ("text", "col")),
 )
-
-_LINE_BREAK = re.compile(r"\r\n|\n|\r")
-
-
-def split_lines(text: str) -> list[str]:
-    """Split text into lines the way an editor numbers them (LF, CRLF or a lone CR)."""
-    return _LINE_BREAK.split(text)
-
 
 _PARTS = (
     ("price", re.compile(rf"{_SP}+{_NUMBER}")),
@@ -205,13 +210,14 @@ def _check_stretch(stretch: str, offset: int, line_no: int, whole_line: bool) ->
 
 def parse_lines_reference(lines: list[str], first_line: int = 1) -> ParseResult:
     """Find every quote in `lines`, one line at a time in Python: the reference the fast path matches."""
-    result = ParseResult(lines=len(lines))
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    unparsed: list[Unparsed] = []
     for index, text in enumerate(lines):
-        _parse_line(text, first_line + index, result.columns, result.unparsed)
-    return result
+        _parse_line(text, first_line + index, columns, unparsed)
+    return ParseResult(columns=dict[str, Column](columns), unparsed=unparsed, lines=len(lines))
 
 
-def _parse_line(text: str, line_no: int, cols: dict[str, list], unparsed: list[Unparsed]) -> None:
+def _parse_line(text: str, line_no: int, cols: dict[str, list[Any]], unparsed: list[Unparsed]) -> None:
     """The reference parse of one line, appending to `cols` and `unparsed`."""
     position = 0
     if "(" in text:  # every quote has a parenthesis: skip the regex on most prose
@@ -249,8 +255,9 @@ _RE2_SP = "[" + "".join(f"\\x{{{c:x}}}" for c in (
 )) + "]"  # fmt: skip
 _STRICT_NUMBER = r"[-+]?[0-9][0-9,.]*"
 _STRICT_ARROW = "|".join(re.escape(a) for a in ARROW_TEXTS).replace("\u0096", "\\x{96}")
+_WORDS_AS_SPELT = "|".join(DIRECTION_WORDS)
 _STRICT_QUOTE = (
-    rf"^(?:[^(]* )?[A-Za-z_.&-][A-Za-z0-9_.&-]* {_STRICT_NUMBER} (?:Increased By|Decreased By|No Change)"
+    rf"^(?:[^(]* )?[A-Za-z_.&-][A-Za-z0-9_.&-]* {_STRICT_NUMBER} (?:{_WORDS_AS_SPELT})"
     rf"(?: (?:{_STRICT_ARROW}))? {_STRICT_NUMBER} \({_STRICT_NUMBER}%\)\n?$"
 )
 _STRICT_BARE = _STRICT_QUOTE.replace("^(?:[^(]* )?", "^", 1)
@@ -265,7 +272,7 @@ _FALLBACK_BATCH = 20_000
 class Lines:
     """The lines of a text, held in one Arrow array (each with its line break, if any)."""
 
-    def __init__(self, array: object) -> None:
+    def __init__(self, array: pa.LargeStringArray) -> None:
         self.array = array
 
     def __len__(self) -> int:
@@ -277,13 +284,18 @@ class Lines:
 
     def texts(self, indices: list[int]) -> list[str]:
         """The lines at these 0-based indices, without their line breaks, in one Arrow take."""
-        import pyarrow as pa
-
-        values = self.array.take(pa.array(indices, pa.int64())).to_pylist()
+        values = _texts_at(self.array, indices)
         return [v[:-1] if v.endswith("\n") else v for v in values]
 
 
-def line_array(text: str) -> object:
+def _texts_at(lines: pa.LargeStringArray, rows: list[int] | np.ndarray) -> list[str]:
+    """The lines at these 0-based rows as Python strings (an array of lines holds no null)."""
+    import pyarrow as pa
+
+    return cast("list[str]", lines.take(pa.array(rows, pa.int64())).to_pylist())
+
+
+def line_array(text: str) -> pa.LargeStringArray:
     """The lines of `text` as a pyarrow large_string array; each keeps its trailing LF.
 
     Without CR line breaks the lines are cut from the UTF-8 bytes with numpy (no Python string
@@ -297,16 +309,23 @@ def line_array(text: str) -> object:
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: let Arrow see the reference split instead
-        return pa.array([line.encode("utf-8", "replace").decode() for line in split_lines(text)])
+        lines = [line.encode("utf-8", "replace").decode() for line in split_lines(text)]
+        return pa.array(lines, pa.large_string())
     breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     offsets = np.empty(len(breaks) + 2, dtype=np.int64)
     offsets[0] = 0
     offsets[1:-1] = breaks + 1
     offsets[-1] = len(data)
-    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+    # (the stubs give from_buffers a StringArray, and py_buffer no ndarray: both are wrong)
+    array = pa.LargeStringArray.from_buffers(
+        len(offsets) - 1,
+        pa.py_buffer(offsets),  # type: ignore[arg-type]
+        pa.py_buffer(data),
+    )
+    return cast("pa.LargeStringArray", array)
 
 
-def _strict_fields(lines: object, rows: object) -> dict[str, object]:
+def _strict_fields(lines: pa.LargeStringArray, rows: np.ndarray) -> dict[str, Any]:
     """Fields and columns of the strict lines `rows` (numpy indices), cut at single spaces."""
     import numpy as np
     import pyarrow as pa
@@ -323,8 +342,8 @@ def _strict_fields(lines: object, rows: object) -> dict[str, object]:
     has_arrow = pc.is_in(values.take(pa.array(ends - 3)), value_set=_ARROW_SET).to_numpy(zero_copy_only=False)
     shift = has_arrow.astype(np.int64)
 
-    def token(from_end: np.ndarray) -> tuple[object, np.ndarray]:
-        texts = values.take(pa.array(ends - from_end))
+    def token(from_end: np.ndarray) -> tuple[pa.LargeStringArray, np.ndarray]:
+        texts = cast("pa.LargeStringArray", values.take(pa.array(ends - from_end)))
         return texts, pc.utf8_length(texts).to_numpy()
 
     percent_token, percent_len = token(np.full(len(ends), 1))
@@ -349,7 +368,8 @@ def _strict_fields(lines: object, rows: object) -> dict[str, object]:
         "symbol_col": column,
         "price_text": price,
         "price_col": price_col,
-        "direction_text": pc.binary_join_element_wise(word, by, pa.scalar(" ", pa.large_string())),
+        # (the stubs want the separator to be an array like the strings)
+        "direction_text": pc.binary_join_element_wise(word, by, pa.scalar(" ", pa.large_string())),  # type: ignore[call-overload]
         "direction_col": direction_col,
         "arrow_text": pc.if_else(pa.array(has_arrow), arrow, pa.scalar(None, pa.large_string())),
         "arrow_col": pa.array(arrow_col, mask=~has_arrow),
@@ -360,7 +380,7 @@ def _strict_fields(lines: object, rows: object) -> dict[str, object]:
     }
 
 
-def parse_array(lines: object, first_line: int = 1) -> ParseResult:
+def parse_array(lines: pa.LargeStringArray, first_line: int = 1) -> ParseResult:
     """Find every quote in an Arrow array of lines (see `line_array`), with columns as arrays.
 
     Text columns are pyarrow large_string arrays (`arrow_text` null where absent), `arrow_col` a
@@ -381,8 +401,8 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
     paren = pc.match_substring(lines, "(").to_numpy(zero_copy_only=False)
     maybe = np.flatnonzero(paren & ~strict)
     if len(maybe):
-        prefixed = pc.match_substring_regex(lines.take(pa.array(maybe)), _STRICT_QUOTE)
-        strict[maybe] = prefixed.to_numpy(zero_copy_only=False)
+        with_prefix = pc.match_substring_regex(lines.take(pa.array(maybe, pa.int64())), _STRICT_QUOTE)
+        strict[maybe] = with_prefix.to_numpy(zero_copy_only=False)
     startish = pc.match_substring_regex(lines, _STARTISH).to_numpy(zero_copy_only=False)
     strict_rows = np.flatnonzero(strict)
     other_rows = np.flatnonzero(~strict & (paren | startish))
@@ -391,17 +411,17 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
     # In batches, each turned into arrays at once: millions of Python strings held at the same
     # time would cost far more memory than the page itself.
     unparsed: list[Unparsed] = []
-    batches: list[dict[str, object]] = []
+    batches: list[dict[str, Column]] = []
     for start in range(0, len(other_rows), _FALLBACK_BATCH):
         rows = other_rows[start : start + _FALLBACK_BATCH]
-        slow: dict[str, list] = {name: [] for name in COLUMNS}
-        for row, text in zip(rows.tolist(), lines.take(pa.array(rows)).to_pylist(), strict=True):
+        slow: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        for row, text in zip(rows.tolist(), _texts_at(lines, rows), strict=True):
             _parse_line(text[:-1] if text.endswith("\n") else text, first_line + row, slow, unparsed)
-        batches.append(_arrays_from_lists(slow))
+        batches.append(_arrays_from_lists(dict[str, Column](slow)))
     # A crawler prefix before a strict quote is checked as the reference checks it.
     prefixed = np.flatnonzero(fast["column"] > 1)
     if len(prefixed):
-        texts = lines.take(pa.array(strict_rows[prefixed])).to_pylist()
+        texts = _texts_at(lines, strict_rows[prefixed])
         for row, text, start in zip(
             strict_rows[prefixed].tolist(), texts, fast["column"][prefixed].tolist(), strict=True
         ):
@@ -417,35 +437,36 @@ def parse_array(lines: object, first_line: int = 1) -> ParseResult:
     slow_arrays = _concat_batches(batches) if batches else _arrays_from_lists({name: [] for name in COLUMNS})
     line_numbers = np.concatenate([strict_rows + first_line, slow_arrays["line"]])
     order = np.argsort(line_numbers, kind="stable")
-    columns: dict[str, object] = {"line": line_numbers[order]}
+    columns: dict[str, Column] = {"line": line_numbers[order]}
     taker = pa.array(order)
     for name in COLUMNS[1:]:
         first, second = fast[name], slow_arrays[name]
         if isinstance(second, np.ndarray):
             columns[name] = np.concatenate([np.asarray(first, dtype=np.int64), second])[order]
         else:
+            assert isinstance(second, pa.Array)  # the batches' text columns and `arrow_col`
             columns[name] = pa.concat_arrays([first.cast(second.type), second]).take(taker)
     result.columns = columns
     return result
 
 
-def _concat_batches(batches: list[dict[str, object]]) -> dict[str, object]:
+def _concat_batches(batches: list[dict[str, Column]]) -> dict[str, Column]:
     import numpy as np
     import pyarrow as pa
 
     return {
         name: np.concatenate([b[name] for b in batches])
         if isinstance(batches[0][name], np.ndarray)
-        else pa.concat_arrays([b[name] for b in batches])
+        else pa.concat_arrays([cast("pa.Array", b[name]) for b in batches])
         for name in batches[0]
     }
 
 
-def _arrays_from_lists(cols: dict[str, list]) -> dict[str, object]:
+def _arrays_from_lists(cols: dict[str, Column]) -> dict[str, Column]:
     import numpy as np
     import pyarrow as pa
 
-    out: dict[str, object] = {}
+    out: dict[str, Column] = {}
     for name, values in cols.items():
         if name.endswith("_text"):
             out[name] = pa.array(values, pa.large_string())
@@ -458,10 +479,12 @@ def _arrays_from_lists(cols: dict[str, list]) -> dict[str, object]:
 
 def as_lists(result: ParseResult) -> ParseResult:
     """The same result with plain Python lists as columns (the reference's form)."""
-    columns = {}
+    import numpy as np
+
+    columns: dict[str, Column] = {}
     for name, values in result.columns.items():
         columns[name] = values if isinstance(values, list) else (
-            values.tolist() if hasattr(values, "tolist") else values.to_pylist()
+            values.tolist() if isinstance(values, np.ndarray) else values.to_pylist()
         )  # fmt: skip
     return ParseResult(columns=columns, unparsed=result.unparsed, lines=result.lines)
 

@@ -14,6 +14,12 @@ from checker.resources import schema_path
 from checker.userfiles import UserFileError, json_pointer, read_user_json
 
 DEFAULT_PROFILE = "br-psx"
+# Keys that early profiles carried but no check ever read; a profile holding one is told so.
+_NEVER_READ = {
+    "rounding_decimals": "a percent is taken as rounded to two decimals, as the feed rounds it",
+    "trim_trailing_zeros": "a percent's trailing zeros are always a QC403 finding",
+    "directions": "the direction words are the feed's own: Increased By, Decreased By, No Change",
+}
 
 
 class ProfileError(ValueError):
@@ -46,7 +52,6 @@ class KindFormat:
     price: NumberFormat
     change: NumberFormat
     arrow: str  # "required" or "optional"
-    directions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def compile_pattern(pattern: str, where: str) -> Pattern:
     options = re2.Options()
     options.log_errors = False  # the refusal is reported here, not logged on stderr by RE2
     try:
-        return re2.compile(pattern, options)  # type: ignore[no-any-return]
+        return re2.compile(pattern, options)
     except re2.error as error:
         reason = error.args[0] if error.args else error
         if isinstance(reason, bytes):
@@ -166,8 +171,10 @@ def validate_profile(raw: Any, source: str = "<profile>") -> None:
         unknown = sorted(str(k) for k in error.instance if k not in known)
         if unknown:
             pointer = json_pointer([*error.absolute_path, unknown[0]])
+            why = _NEVER_READ.get(unknown[0])
+            reason = f"; it was never read ({why}): remove it" if why else ""
             raise ProfileError(
-                f"profile {source}: {pointer}: unknown key (known here: {', '.join(sorted(known))})"
+                f"profile {source}: {pointer}: unknown key (known here: {', '.join(sorted(known))}){reason}"
             )
     raise ProfileError(f"profile {source}: {pointer}: {_short(error.message)}")
 
@@ -195,7 +202,6 @@ def profile_from_dict(raw: dict[str, Any], source: str = "") -> Profile:
             price=_number_format(spec["price"]),
             change=_number_format(spec["change"]),
             arrow=spec["arrow"],
-            directions=tuple(spec["directions"]),
         )
         for name, spec in raw["kinds"].items()
     }

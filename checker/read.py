@@ -11,6 +11,9 @@ _UTF16_BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# The most bytes one input may hold after decompression, unless the options say otherwise.
+DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
 INVALID = "invalid"
 NUL = "nul"
 
@@ -51,7 +54,6 @@ class Decoded:
     text: str
     encoding: str
     problems: list[DecodeProblem] = field(default_factory=list)
-    has_nul: bool = False
     bom: bool = False
 
 
@@ -143,12 +145,11 @@ def decode(data: bytes) -> Decoded:
         spans = _merged(_recording.spans)
     finally:
         _recording.spans = []
-    has_nul = "\x00" in text
-    if has_nul:
+    if "\x00" in text:
         spans.extend(_nul_spans(body, text, encoding))
         spans.sort()
     problems = _locate(body, spans, encoding, skip) if spans else []
-    return Decoded(text=text, encoding=encoding, problems=problems, has_nul=has_nul, bom=bom)
+    return Decoded(text=text, encoding=encoding, problems=problems, bom=bom)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int, str, int]]:
@@ -195,3 +196,8 @@ def _locate(
         column += characters
         position = end
     return problems
+
+
+def split_lines(text: str) -> list[str]:
+    """Split text into lines the way an editor numbers them (LF, CRLF or a lone CR)."""
+    return _LINE_BREAK.split(text)

@@ -16,10 +16,10 @@ from checker.findings import combine, from_records
 from checker.frame import build_frame
 from checker.parse import COLUMNS
 from checker.profile import Profile
-from checker.rules.registry import REGISTRY
+from checker.vocabulary import INDEX, QUOTE_FIELDS, RECORD_REQUIRED, STOCK, place_column, text_column
 
-REQUIRED = ("symbol", "price", "direction", "change", "percent")
-OPTIONAL = ("arrow", "line", "column", "source")
+# A record that cannot be used (a column or a value missing).
+INCOMPLETE_RECORD = "QC207"
 
 
 def _shown(value: object, min_decimals: int, trim: bool) -> str | None:
@@ -48,9 +48,6 @@ def _shown(value: object, min_decimals: int, trim: bool) -> str | None:
     return f"{whole}.{fraction}" if fraction else whole
 
 
-_FIELDS = ("symbol", "price", "direction", "arrow", "change", "percent")
-
-
 def _places(records: pd.DataFrame, name: str, n: int) -> list[int | None]:
     """A column of 1-based places as ints (None where missing or not a positive whole number)."""
     if name not in records.columns:
@@ -74,20 +71,18 @@ def quotes_from_records(
     `end_column` and `<field>_col` columns (1-based characters in that line) place the record and
     each of its fields when given, else column 1.
     """
-    missing = [c for c in REQUIRED if c not in records.columns]
+    missing = [c for c in RECORD_REQUIRED if c not in records.columns]
     if missing:
-        rule = REGISTRY["QC207"]
+        # The rule's name and severity are added with the policy, from the registry.
         finding = from_records(
             [
                 {
-                    "rule": rule.code,
-                    "name": rule.name,
-                    "severity": rule.severity.label,
+                    "rule": INCOMPLETE_RECORD,
                     "file": file,
                     "line": None,
                     "field": "file",
                     "observed": ", ".join(map(str, records.columns)),
-                    "expected": ", ".join(REQUIRED),
+                    "expected": ", ".join(RECORD_REQUIRED),
                     "message": f"{file}: missing columns: {', '.join(missing)}",
                 }
             ]
@@ -98,7 +93,7 @@ def quotes_from_records(
         None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
         for v in records["symbol"]
     ]
-    kinds = ["index" if s and profile.is_index(s) else "stock" for s in symbols]
+    kinds = [INDEX if s and profile.is_index(s) else STOCK for s in symbols]
     columns: dict[str, list] = {name: [] for name in COLUMNS}
     lines = (
         records["line"].tolist() if "line" in records.columns else list(range(first_record, first_record + n))
@@ -110,7 +105,7 @@ def quotes_from_records(
     arrows = list(records["arrow"].array) if "arrow" in records.columns else [None] * n
     starts = _places(records, "column", n)
     ends = _places(records, "end_column", n)
-    field_cols = {name: _places(records, f"{name}_col", n) for name in _FIELDS}
+    field_cols = {name: _places(records, place_column(name), n) for name in QUOTE_FIELDS}
     for i in range(n):
         kind = profile.kinds[kinds[i]]
         line = lines[i]
@@ -129,14 +124,11 @@ def quotes_from_records(
             "change": _shown(values["change"][i], min(kind.change.decimals), False),
             "percent": _shown(values["percent"][i], 0, True),
         }
-        empty = [k for k in ("symbol", "price", "direction", "change", "percent") if not texts[k]]
+        empty = [k for k in RECORD_REQUIRED if not texts[k]]
         if empty:
-            rule = REGISTRY["QC207"]
             problems.append(
                 {
-                    "rule": rule.code,
-                    "name": rule.name,
-                    "severity": rule.severity.label,
+                    "rule": INCOMPLETE_RECORD,
                     "file": file,
                     "line": line,
                     "column": field_cols[empty[0]][i] or starts[i] or 1,
@@ -149,12 +141,12 @@ def quotes_from_records(
             )
             continue
         start = starts[i] or 1
-        places = {name: field_cols[name][i] or start for name in _FIELDS}
+        places = {name: field_cols[name][i] or start for name in QUOTE_FIELDS}
         columns["line"].append(line)
         columns["column"].append(start)
         columns["end_column"].append(max(ends[i] or start, *places.values()))
         for name, text in texts.items():
-            columns[f"{name}_text"].append(text)
-            columns[f"{name}_col"].append(places[name] if text is not None else None)
+            columns[text_column(name)].append(text)
+            columns[place_column(name)].append(places[name] if text is not None else None)
     frame, _numbers = build_frame(columns, file, profile)
     return frame, combine([from_records(problems)])

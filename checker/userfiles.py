@@ -14,6 +14,8 @@ import stat
 import tomllib
 from typing import Any
 
+from checker.location import location
+
 # Files larger than these are refused from their size, before they are read: a profile or a
 # configuration file is a few kilobytes; a baseline holds about 400 bytes per finding, so 64 MiB
 # is some 150,000 findings.
@@ -118,7 +120,8 @@ def parse_user_json(text: str, name: str, what: str) -> Any:
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
-        raise UserFileError(f"{what} {name}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
+        where = location(name, error.lineno, error.colno)
+        raise UserFileError(f"{what} {where}: not JSON: {error.msg}") from None
     except ValueError as error:
         raise UserFileError(f"{what} {name}: not strict JSON: {error}") from None
     except RecursionError:

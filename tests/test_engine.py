@@ -210,8 +210,32 @@ def test_readme_rule_table_is_the_registry():
     assert start in readme and end in readme
     table = readme.split(start, 1)[1].split(end, 1)[0].strip()
     assert table == rules_markdown().strip(), (
-        "README rules table drifted: regenerate it with `quotecheck rules --format markdown`"
+        "README rules table drifted: regenerate it with `quotecheck rules --readme README.md`"
     )
+
+
+def test_rules_readme_rewrites_a_stale_table_and_nothing_else(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+    head, rest = readme.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    stale = tmp_path / "README.md"
+    stale.write_text(
+        f"{head}{start}\n| QC000 | `gone` | parse | error | A rule no more. |\n{end}{tail}", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["rules", "--readme", str(stale)])
+    assert result.exit_code == 0, result.output
+    assert "regenerated" in result.output
+    assert stale.read_text(encoding="utf-8") == readme
+
+
+def test_rules_readme_without_the_markers_is_a_usage_error(tmp_path):
+    page = tmp_path / "README.md"
+    page.write_text("# no table here\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["rules", "--readme", str(page)])
+    assert result.exit_code == 2
+    assert "rules-table:start" in result.output
+    assert page.read_text(encoding="utf-8") == "# no table here\n"
 
 
 # --- packaging ------------------------------------------------------------------------------------

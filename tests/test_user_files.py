@@ -128,6 +128,45 @@ def test_a_malformed_profile_is_exit_2_naming_the_file_and_key(tmp_path, page, c
     assert_usage_error(result, f"profile {path}: {key}")
 
 
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda raw: raw["percent"].update(rounding_decimals=2), "/percent/rounding_decimals"),
+        (lambda raw: raw["percent"].update(trim_trailing_zeros=True), "/percent/trim_trailing_zeros"),
+        (lambda raw: raw["kinds"]["index"].update(directions=["Increased By"]), "/kinds/index/directions"),
+    ],
+)
+def test_a_profile_key_no_check_reads_is_refused_naming_it(tmp_path, page, change, key):
+    path = profile_with(tmp_path, change)
+    result = run([str(page), "--profile", str(path)])
+    assert_usage_error(result, f"profile {path}: {key}: unknown key", "never read", "remove it")
+
+
+def test_every_key_of_the_bundled_profile_is_read():
+    """The loaded profile holds each key of the bundled one: a key the loader drops is dead."""
+    profile = load_profile("br-psx")
+    assert set(BUNDLED) - {"$schema"} == {
+        "name",
+        "title",
+        "kinds",
+        "percent",
+        "index_symbols",
+        "index_symbol_patterns",
+        "circuit_breakers",
+        "index_levels",
+        "index_level_margin_percent",
+    }
+    assert BUNDLED["percent"] == {"max_decimals": profile.percent_max_decimals}
+    for name, spec in BUNDLED["kinds"].items():
+        kind = profile.kinds[name]
+        assert spec == {
+            "exact": kind.exact,
+            "price": {"decimals": list(kind.price.decimals), "grouping": kind.price.grouping},
+            "change": {"decimals": list(kind.change.decimals), "grouping": kind.change.grouping},
+            "arrow": kind.arrow,
+        }
+
+
 def test_profile_from_dict_validates_too():
     raw = json.loads(json.dumps(BUNDLED))
     raw["circuit_breakers"] = []

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 
+from checker.vocabulary import ARROWS, LOOKALIKE_ARROWS, QUOTE_FIELDS
+
+# The input formats, as `--input-format` names them.
 FORMATS = ("text", "html", "csv", "tsv", "json", "jsonl")
 EXTENSIONS = {
     ".txt": "text",
@@ -109,14 +112,15 @@ def is_own_report(head: bytes) -> bool:
 
 # ------------------------------------------------------------------------------ foreign files
 
-QUOTE_COLUMNS = frozenset({"symbol", "price", "direction", "arrow", "change", "percent"})
+QUOTE_COLUMNS = frozenset(QUOTE_FIELDS)
+_ARROW_CLASS = "[" + "".join((*ARROWS, *LOOKALIKE_ARROWS)) + "]"
 # What any quote, broken quote or quote-like text holds (checker/parse.py): a direction word, an
 # arrow or one of its look-alikes or mojibake (also as an HTML entity), a percent in parentheses,
 # or an upper-case symbol and a number at the start or the end of a line. A superset of the
 # parser's tokens, so a file without any of them has no quote and nothing like one.
 _QUOTE_HINT = re.compile(
     r"(?i:increased\s+by|decreased\s+by|no\s+change)"
-    r"|[▲▼△▽↑↓]|â–|â\u0096"
+    rf"|{_ARROW_CLASS}|â–|â\u0096"
     r"|(?i:&(?:#9650|#9660|#9651|#9661|#8593|#8595|#x25b2|#x25bc|#x25b3|#x25bd|#x2191|#x2193"
     r"|uarr|darr|blacktriangle|blacktriangledown|utrif|dtrif);)"
     r"|\(\s*[+\-\u2212]?[\d.,]+\s*%|%\s*\)"

@@ -20,10 +20,12 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
-from checker.parse import ParseResult, Unparsed, split_lines
+from checker.parse import COLUMNS, Column, ParseResult, Unparsed
+from checker.read import split_lines
 
 SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title"})
 BLOCKS = frozenset(
@@ -249,8 +251,7 @@ def _walk(root: etree._Element, builder: _Builder) -> None:
 def remap(parsed: ParseResult, page: HtmlText) -> ParseResult:
     """Move the locations of parsed quotes and unparsed text from the extracted text to the source."""
     columns = parsed.columns
-    out = ParseResult(lines=len(page.source_lines))
-    cols = out.columns
+    cols: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     fields = [name[: -len("_col")] for name in columns if name.endswith("_col")]
     for i, line in enumerate(columns["line"]):
         start = columns["column"][i]
@@ -268,6 +269,7 @@ def remap(parsed: ParseResult, page: HtmlText) -> ParseResult:
                 continue
             field_line, field_column = page.locate(line, col)
             cols[f"{name}_col"].append(field_column if field_line == quote_line else quote_column)
+    out = ParseResult(columns=dict[str, Column](cols), lines=len(page.source_lines))
     for item in parsed.unparsed:
         line, column = page.locate(item.line, item.column)
         out.unparsed.append(Unparsed(item.kind, line, column, item.symbol, item.text))

@@ -35,13 +35,12 @@ import pandas as pd
 import pyarrow as pa
 from jsonschema import Draft202012Validator
 
+from checker.arrays import as_chunked, as_pd_text
 from checker.findings import FINDING_COLUMNS, empty_findings, normalize
-from checker.parse import split_lines
+from checker.read import split_lines
 from checker.resources import schema_path
-from checker.rules.registry import REGISTRY
-from checker.tabular import OPTIONAL, REQUIRED
+from checker.vocabulary import RECORD_FIELDS, RECORD_OPTIONAL, RECORD_REQUIRED
 
-RECORD_COLUMNS = (*REQUIRED, "arrow")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 _MAX_SHOWN = 200
@@ -110,18 +109,13 @@ class _Findings:
             list(c) for c in zip(*self.rows, strict=True)
         )
         self.rows.clear()  # the same list: a reader may append to it directly
-        codes = sorted(set(rules))
-
-        def by_rule(attribute: str) -> Any:
-            if len(codes) == 1:
-                return _repeat(_rule_value(codes[0], attribute), n)
-            return pd.array([_rule_value(c, attribute) for c in rules], dtype=_TEXT)
-
+        # A rule's name and severity are added with the policy, from the registry: this layer
+        # names a problem by its rule code only.
         frame = pd.DataFrame(
             {
                 "rule": _texts(rules),
-                "name": by_rule("name"),
-                "severity": by_rule("label"),
+                "name": _repeat(None, n),
+                "severity": _repeat(None, n),
                 "file": _repeat(self.file, n),
                 "line": _ints(lines),
                 "column": _ints(columns),
@@ -151,24 +145,14 @@ class _Findings:
             chunks = [
                 chunk if chunk.type == pa.large_string() else chunk.cast(pa.large_string())
                 for p in self.parts
-                for chunk in _arrow(p[name].array).chunks
+                for chunk in as_chunked(p[name].array).chunks
             ]
-            columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
+            # (the stubs know only 32-bit string storage; pandas takes large_string as it is)
+            columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))  # type: ignore[arg-type]
             for p in self.parts:
                 del p[name]  # each column's chunks now belong to the new frame alone
         self.parts = []
         return normalize(pd.DataFrame(columns, copy=False))
-
-
-def _arrow(values: Any) -> pa.ChunkedArray:
-    """The Arrow data of a pyarrow-backed string array (no copy)."""
-    data = values.__arrow_array__()
-    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
-
-
-def _rule_value(code: str, attribute: str) -> str:
-    rule = REGISTRY[code]
-    return rule.severity.label if attribute == "label" else getattr(rule, attribute)
 
 
 def _ints(values: list[int | None]) -> pd.arrays.IntegerArray:
@@ -182,26 +166,26 @@ def _ints(values: list[int | None]) -> pd.arrays.IntegerArray:
 
 def _texts(values: list[str | None]) -> Any:
     """A text column from str or None (Arrow's conversion: several times pandas' own)."""
-    return pd.array(pa.array(values, pa.large_string()), dtype=_TEXT)
+    return as_pd_text(pa.array(values, pa.large_string()))
 
 
 def _repeat(value: str | None, n: int) -> Any:
-    return pd.array(pa.repeat(pa.scalar(value, pa.large_string()), n), dtype=_TEXT)
+    return as_pd_text(pa.repeat(pa.scalar(value, pa.large_string()), n))
 
 
 class _Records:
     """Usable records as columns: the quote fields' values and where each starts."""
 
     def __init__(self) -> None:
-        self.values: dict[str, list[Any]] = {name: [] for name in RECORD_COLUMNS}
+        self.values: dict[str, list[Any]] = {name: [] for name in RECORD_FIELDS}
         self.places: dict[str, list[Any]] = {
-            name: [] for name in ("line", "column", "end_column", *(f"{f}_col" for f in RECORD_COLUMNS))
+            name: [] for name in ("line", "column", "end_column", *(f"{f}_col" for f in RECORD_FIELDS))
         }
 
     def add(
         self, values: dict[str, Any], line: int, column: int, end_column: int, cols: dict[str, int]
     ) -> None:
-        for name in RECORD_COLUMNS:
+        for name in RECORD_FIELDS:
             self.values[name].append(values.get(name))
             self.places[f"{name}_col"].append(cols.get(name, column))
         self.places["line"].append(line)
@@ -295,7 +279,7 @@ def csv_records(text: str, file: str, delimiter: str = ",") -> tuple[pd.DataFram
     findings = _Findings(file)
     records = _Records()
     reader_state = _CsvState(file, delimiter, findings, records)
-    index = 0
+    index: int | None = 0
     while index is not None and index < len(starts):
         index = reader_state.read(text, starts, ends, index)
         if reader_state.stop:
@@ -356,7 +340,7 @@ class _CsvState:
     def _read_header(self, row: list[str], line: int) -> None:
         header = [value.strip().lower() for value in row]
         self.header, self.header_line = header, line
-        missing = [name for name in REQUIRED if name not in header]
+        missing = [name for name in RECORD_REQUIRED if name not in header]
         if missing:
             self.findings.add(
                 "QC207",
@@ -364,12 +348,12 @@ class _CsvState:
                 1,
                 "file",
                 _short(", ".join(header)),
-                ", ".join((*REQUIRED, *(f"[{name}]" for name in OPTIONAL))),
+                ", ".join((*RECORD_REQUIRED, *(f"[{name}]" for name in RECORD_OPTIONAL))),
                 f"header lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; no row checked",
             )
             self.stop = True
             return
-        self.positions = [(name, header.index(name)) for name in RECORD_COLUMNS if name in header]
+        self.positions = [(name, header.index(name)) for name in RECORD_FIELDS if name in header]
 
     def _row(self, row: list[str], line_text: str, field_starts: list[int] | None, line: int) -> None:
         header = self.header
@@ -532,7 +516,7 @@ class RecordValidator:
                 return None
             return ("<not an object>", type(record).__name__)
         limits = self.limits
-        parts = []
+        parts: list[tuple[Any, ...]] = []
         for name, value in record.items():
             limit = limits.get(name)
             if limit is None:
@@ -583,7 +567,7 @@ _JSON_TYPES = {
 def _expected(keyword: str, value: Any) -> str:
     if keyword == "type":
         types = value if isinstance(value, list) else [value]
-        return " or ".join(_JSON_TYPES.get(t, t) for t in types)
+        return " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in types)
     if keyword == "minLength":
         return f"at least {value} character{'s' if value != 1 else ''}"
     if keyword == "minimum":
@@ -614,7 +598,7 @@ class _Lines:
 
 
 def _skip(text: str, position: int) -> int:
-    return _WHITESPACE.match(text, position).end()
+    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]  # it matches ""
 
 
 def _value(decoder: json.JSONDecoder, text: str, position: int) -> tuple[Any, int]:
@@ -691,8 +675,8 @@ def _array(
         try:
             value, end = _value(decoder, text, position)
         except _SyntaxProblem as problem:
-            end = _value_end(text, position)
-            after = None if end is None else _skip(text, end)
+            value_end = _value_end(text, position)
+            after = None if value_end is None else _skip(text, value_end)
             if after is None or not text.startswith((",", "]"), after):
                 raise
             skipped.append(problem)
@@ -741,11 +725,11 @@ def _document(
             found = True
             position = yield from _array(decoder, text, position, "/quotes", skipped)
         else:
-            end = _value_end(text, position) if text.startswith(("[", "{"), position) else None
-            if end is None:
+            value_end = _value_end(text, position) if text.startswith(("[", "{"), position) else None
+            if value_end is None:
                 _unused, position = _value(decoder, text, position)
             else:
-                position = end
+                position = value_end
         position = _skip(text, position)
         if position >= len(text):
             raise _SyntaxProblem(position, "the object is not closed (file cut off?)")
@@ -816,7 +800,7 @@ def _walked_offsets(text: str, start: int, end: int) -> dict[str, int]:
     i = _skip(text, start + 1)
     try:
         while i < end and text[i] == '"':
-            key, i = json.decoder.scanstring(text, i + 1)
+            key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]  # in C, not in typeshed
             colon = _COLON.match(text, i, end)
             if colon is None:
                 break
@@ -902,7 +886,7 @@ class _JsonReader:
         if errors:
             self._invalid(value, errors, shape, text, start, end, pointer, where)
             return
-        names = [name for name in RECORD_COLUMNS if name in value]
+        names = [name for name in RECORD_FIELDS if name in value]
         offsets = _member_offsets(text, start, end, value, names)
         if type(where) is _OnLine:  # a JSON Lines record: all on its line
             cols = {name: offset + 1 for name, offset in offsets.items()}
@@ -939,9 +923,9 @@ class _JsonReader:
         where: Any,
     ) -> bool:
         """Report the members holding a lone surrogate; True when the record can still be checked."""
-        quote_fields = [name for name in bad if name in RECORD_COLUMNS]
+        quote_fields = [name for name in bad if name in RECORD_FIELDS]
         first = quote_fields[0] if quote_fields else bad[0]
-        line, column = self._place(value, first if first in RECORD_COLUMNS else None, text, start, end, where)
+        line, column = self._place(value, first if first in RECORD_FIELDS else None, text, start, end, where)
         shown = ", ".join(f"`{visible(name)}`: {_short(_json_text(value[name]))}" for name in bad)
         if quote_fields:
             outcome = "the record is left out"
@@ -954,7 +938,7 @@ class _JsonReader:
             "QC906",
             line,
             column,
-            first if first in RECORD_COLUMNS else "record",
+            first if first in RECORD_FIELDS else "record",
             _short(_json_text(value[first])),
             "text without lone surrogates (\\ud800-\\udfff)",
             f"record {self.number}{where_text}: a lone surrogate escape is not a character, "
@@ -1018,7 +1002,7 @@ class _Template:
     the values shown differ, so those are filled in per record.
     """
 
-    def __init__(self, errors: list[tuple], record: Any) -> None:
+    def __init__(self, errors: list[tuple[tuple[Any, ...], str, Any, str | None]], record: Any) -> None:
         required = [names for path, keyword, names, _message in errors if keyword == "required" and not path]
         missing = _missing_names(required[0], record) if required else []
         members = [e for e in errors if not (e[1] == "required" and not e[0])]
@@ -1069,9 +1053,10 @@ class _Template:
 
     def finding(self, record: dict[str, Any], number: int) -> tuple[str, str]:
         """(observed, message) for a record of this template's shape in a JSON Lines file."""
-        if len(self.shown) != 1 or self.shown[0] != self.observed_member:
+        member = self.observed_member
+        if member is None or len(self.shown) != 1 or self.shown[0] != member:
             return self.observed(record), self.message(record, number, "")
-        value = _scalar_json(record[self.observed_member])
+        value = _scalar_json(record[member])
         if len(value) > _MAX_SHOWN:
             value = _short(value)
         message = self.format % (number, "", value)
@@ -1085,13 +1070,13 @@ def _part(path: tuple, keyword: str, value: Any, message: str | None, record: An
     if not path:
         if keyword == "type":
             types = value if isinstance(value, list) else [value]
-            wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
+            wanted = " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in types)
             return ("the record is ", _WHOLE, f", not {wanted}")
         return (f"the record fails `{keyword}`: {_short(_json_text(value))}", None, "")
     name = str(path[0])
     if keyword == "type":
         types = value if isinstance(value, list) else [value]
-        wanted = " or ".join(_JSON_TYPES.get(t, t) for t in types)
+        wanted = " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in types)
         return (f"`{name}` is ", name, f", not {wanted}")
     if keyword == "minLength":
         return (
@@ -1104,7 +1089,7 @@ def _part(path: tuple, keyword: str, value: Any, message: str | None, record: An
     return (f"`{name}` fails `{keyword}`: {_short(_json_text(value))}", None, "")
 
 
-_ENCODE_STRING = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_ENCODE_STRING = json.encoder.encode_basestring
 
 
 def _scalar_json(value: Any) -> str:
@@ -1167,7 +1152,7 @@ def _json_entries(text: str, reader: _JsonReader) -> None:
 
 
 def _jsonl_entries(text: str, reader: _JsonReader) -> None:
-    scan = json.JSONDecoder().scan_once
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set by __init__, not in typeshed
     record = reader.record
     blank = " \t\r\n"
     escapes, templates = reader.escapes, reader.templates

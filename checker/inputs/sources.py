@@ -11,15 +11,15 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import pathspec
 
 from checker.inputs.detect import foreign_reason, format_from_name, is_own_report
+from checker.read import DEFAULT_MAX_DECOMPRESSED
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
@@ -43,10 +43,35 @@ class RawInput:
     """The bytes of one input, after decompression, and what went wrong reading them."""
 
     data: bytes = b""
-    compressed: bool = False
     problem: str | None = None  # a message for QC901
     complete: bool = True  # False when nothing usable was read (refused, missing, unreadable)
     refused: bool = False  # True when reading stopped at the size cap
+
+
+class WalkSettings(Protocol):
+    """What a walk of the paths given takes from the options (checker.config.Options has it all)."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    report_paths: tuple[str, ...]
+    respect_gitignore: bool
+    force_exclude: bool
+    only_quote_files: bool
+    max_decompressed_size: int
+
+
+def inputs_of(paths: Iterable[str | os.PathLike[str]], settings: WalkSettings) -> list[InputRef]:
+    """The inputs that options take from `paths` (files, folders walked, `-`)."""
+    return expand_paths(
+        paths,
+        settings.include,
+        settings.exclude,
+        settings.report_paths,
+        respect_gitignore=settings.respect_gitignore,
+        force_exclude=settings.force_exclude,
+        only_quote_files=settings.only_quote_files,
+        max_size=settings.max_decompressed_size,
+    )
 
 
 def expand_paths(
@@ -158,8 +183,8 @@ def output_over_walked_input(
         walked = expand_paths([folder], include, exclude, skip, respect_gitignore=respect_gitignore)
         found = [(ref.name, _resolved(ref.name)) for ref in walked if ref.path is not None]
         for output, target in existing:
-            for name, resolved in found:
-                if target == resolved or _same_file(output, name):
+            for name, found_at in found:
+                if target == found_at or _same_file(output, name):
                     return display_name(output), name, display_name(folder)
     return None
 
@@ -553,7 +578,9 @@ def _walk_folders(
         except OSError as error:
             onerror(error)
             continue
-        folders, links, files = [], set(), []
+        folders: list[str] = []
+        links: set[str] = set()
+        files: list[str] = []
         for entry in entries:
             try:
                 is_folder = entry.is_dir()
@@ -677,7 +704,6 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
                 out.append(piece)
                 if total > max_size:
                     return RawInput(
-                        compressed=True,
                         problem=(
                             f"{name}: decompresses to more than {max_size} bytes "
                             "(--max-decompressed-size); refused as a possible decompression bomb"
@@ -697,14 +723,13 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
                             problem = (
                                 f"{name}: {len(rest)} bytes after the end of the gzip data were not read"
                             )
-                        return RawInput(data=b"".join(out), compressed=True, problem=problem)
+                        return RawInput(data=b"".join(out), problem=problem)
                 else:
                     pending = decompressor.unconsumed_tail
     except zlib.error as error:
         data = b"".join(out)
         return RawInput(
             data=data,
-            compressed=True,
             problem=f"{name}: corrupt gzip data after {len(data)} decompressed bytes ({error})",
             complete=bool(data),
         )
@@ -712,8 +737,7 @@ def _gunzip(name: str, chunks: Iterator[bytes], max_size: int) -> RawInput:
     if fed:
         return RawInput(
             data=data,
-            compressed=True,
             problem=f"{name}: gzip data cut off after {len(data)} decompressed bytes; those were checked",
             complete=bool(data),
         )
-    return RawInput(data=data, compressed=True)
+    return RawInput(data=data)

@@ -26,9 +26,11 @@ import numpy as np
 import pandas as pd
 
 from checker.findings import FINDING_COLUMNS, Severity
+from checker.location import location
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 from checker.resources import templates_dir
+from checker.vocabulary import QUOTE_FIELDS, text_column
 
 MAX_ROWS_PER_RULE = 200
 MAX_QUOTES = 2000
@@ -46,7 +48,6 @@ SOURCE_CONTEXT = 60
 MAX_MARK = 200
 # Inputs whose quotes are records, one to a line, rather than stretches of a page.
 RECORD_FORMATS = ("csv", "tsv", "json", "jsonl", "frame")
-QUOTE_CELLS = ("symbol", "price", "direction", "arrow", "change", "percent")
 _SEVERITY_ORDER = {s.label: int(s) for s in Severity}
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", ",": None, "%": None})
 
@@ -175,7 +176,7 @@ def _finding_row(finding: dict[str, Any], sources: dict[tuple[str, int], str]) -
     """What the findings table shows for one finding."""
     line, column = finding["line"], finding["column"]
     file = finding["file"] or ""
-    location = file if line is None else f"{file}:{line}:{column or 1}"
+    where = location(file, line, column)
     source = sources.get((file, line)) if line is not None else None
     segments = (
         highlight_segments(source, column, finding["end_column"], finding["observed"])
@@ -183,7 +184,7 @@ def _finding_row(finding: dict[str, Any], sources: dict[tuple[str, int], str]) -
         else []
     )
     return finding | {
-        "location": location,
+        "location": where,
         "segments": segments,
         "has_source": source is not None,
         "severity_rank": _SEVERITY_ORDER.get(finding["severity"] or "", 0),
@@ -260,7 +261,7 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
     if report.quotes is None:
         return None
     quotes = report.quotes.head(cap)
-    text_columns = {name: "symbol" if name == "symbol" else f"{name}_text" for name in QUOTE_CELLS}
+    text_columns = {name: "symbol" if name == "symbol" else text_column(name) for name in QUOTE_FIELDS}
     rows = _records(quotes, ["file", "line", "column", "end_column", "kind", *text_columns.values()])
     # A record of a CSV or JSON file is its own line: every finding on that line is the record's.
     # On a page two quotes can share a line (a marquee): a finding belongs to the quote it lies in.
@@ -268,6 +269,7 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
     on_line: dict[tuple[str, int], list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
         row["file"] = str(row["file"])
+        row["location"] = location(row["file"], row["line"], row["column"])
         row["cells"] = {name: row[column] for name, column in text_columns.items()}
         row["cells"]["percent"] = _shown_percent(row["cells"]["percent"])
         row["marks"] = defaultdict(list)
@@ -289,7 +291,7 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
                 if column > rows[line_quotes[at]]["end_column"]:
                     break
                 owners.append(line_quotes[at])
-        field = finding["field"] if finding["field"] in QUOTE_CELLS else "row"
+        field = finding["field"] if finding["field"] in QUOTE_FIELDS else "row"
         for i in owners:
             rows[i]["marks"][field].append(f"{finding['rule']}: {finding['message']}")
             rows[i]["codes"].add(finding["rule"])

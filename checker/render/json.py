@@ -10,19 +10,21 @@ import json
 import math
 import os
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_pa_array
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
 from checker.render.output import atomic_writer
 from checker.report import Report
 
-QUOTE_FIELDS = (
+# The columns of the quote frame a JSON report lists for each quote.
+QUOTE_COLUMNS = (
     "file", "line", "column", "symbol", "kind",
     "price", "price_text", "price_col",
     "direction", "direction_col", "arrow", "arrow_text", "arrow_col",
@@ -81,9 +83,7 @@ def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     series = chunk[column]
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        text = pa.array(series.array)
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
+        text = as_pa_array(series)
         encoded = text.dictionary_encode(null_encoding="encode")
         return pc.take(_encoded_strings(encoded.dictionary), encoded.indices)
     if isinstance(dtype, pd.Int64Dtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
@@ -96,10 +96,14 @@ def _encoded_strings(words: pa.Array) -> pa.Array:
     """`_STRING` of each of `words` (null for a missing one): a word with nothing to escape is
     quoted by Arrow, the others are encoded by Python."""
     words = words.cast(pa.string())  # a chunk's words, even from large_string storage
-    needs = pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), False)
-    quoted = pc.binary_join_element_wise('"', words, '"', "")
+    needs = cast(
+        pa.BooleanArray, pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), pa.scalar(False))
+    )
+    # (the stubs take no plain string among the strings joined)
+    quoted = pc.binary_join_element_wise('"', words, '"', "")  # type: ignore[call-overload]
     if pc.any(needs).as_py():
-        escaped = [_STRING(word) for word in pc.filter(words, needs).to_pylist()]
+        # (a word that needs escaping is there: no null)
+        escaped = [_STRING(word) for word in cast("list[str]", pc.filter(words, needs).to_pylist())]
         quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, pa.string()))
     return pc.fill_null(quoted, _NULL)
 
@@ -135,7 +139,7 @@ def write_json(report: Report, stream: IO[str]) -> None:
     _write_array(stream, "findings", _encoded_rows(report.findings, FINDING_COLUMNS))
     if report.quotes is not None:
         stream.write(",\n")
-        _write_array(stream, "quotes", _encoded_rows(report.quotes, QUOTE_FIELDS))
+        _write_array(stream, "quotes", _encoded_rows(report.quotes, QUOTE_COLUMNS))
     stream.write("\n}\n")
 
 

@@ -22,7 +22,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, cast
 
 # Paths that name an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): written through
 # even when the descriptor is a regular file (`> out.txt`), after what is already written there.
@@ -92,9 +92,9 @@ def _writes_through(path: str, info: os.stat_result | None) -> bool:
 def atomic_writer(path: str | os.PathLike[str] | IO[str], encoding: str = "utf-8") -> Iterator[IO[str]]:
     """A text stream for a report at `path`; see the module's docstring. Raises ReportWriteError."""
     if hasattr(path, "write"):
-        yield path  # type: ignore[misc]
+        yield cast(IO[str], path)
         return
-    name = os.fspath(path)  # type: ignore[arg-type]
+    name = os.fspath(path)
     try:
         info: os.stat_result | None = os.stat(name)
     except FileNotFoundError:
@@ -162,8 +162,3 @@ def _replace(name: str, target: Path, encoding: str) -> Iterator[IO[str]]:
         if isinstance(error, OSError) and not isinstance(error, ReportWriteError):
             raise _fail(name, error) from None
         raise
-
-
-def describe(path: Any) -> str:
-    """How a report destination is named in messages."""
-    return "standard output" if hasattr(path, "write") else os.fspath(path)

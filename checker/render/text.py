@@ -12,7 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_large_text, as_pa_array
 from checker.findings import column_lists
+from checker.location import location as location_of
 from checker.render.escape import display
 from checker.report import Report
 
@@ -50,30 +52,24 @@ def _lines(chunk: pd.DataFrame) -> Iterator[str]:
         name = shown.get(file)
         if name is None:
             name = shown[file] = display(file)
-        where = name if line is None else f"{name}:{line}:{column or 1}"
-        yield f"{where}: {rule} [{severity}] {display(message)}"
+        yield f"{location_of(name, line, column)}: {rule} [{severity}] {display(message)}"
 
 
 def _joined_block(chunk: pd.DataFrame) -> str:
     """The chunk's lines built by Arrow kernels: names made safe once per file, messages as they are."""
     text = pa.large_string()
-
-    def column(name: str, kind: pa.DataType) -> pa.Array:
-        values = pa.array(chunk[name].array, kind)
-        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-    files = pc.dictionary_encode(column("file", text))
+    files = pc.dictionary_encode(as_large_text(chunk["file"]))
     names = pa.array([display(name) for name in files.dictionary.to_pylist()], text)
     name = names.take(files.indices)
-    line = column("line", pa.int64())
-    col = pc.fill_null(column("column", pa.int64()), 1)
+    line = as_pa_array(pa.array(chunk["line"].array, pa.int64()))
+    col = pc.fill_null(as_pa_array(pa.array(chunk["column"].array, pa.int64())), 1)
 
     def literal(value: str) -> pa.Scalar:
         return pa.scalar(value, text)
 
     located = pc.binary_join_element_wise(name, pc.cast(line, text), pc.cast(col, text), literal(":"))
     where = pc.if_else(pc.is_null(line), name, located)
-    rule, severity, message = (column(key, text) for key in ("rule", "severity", "message"))
+    rule, severity, message = (as_large_text(chunk[key]) for key in ("rule", "severity", "message"))
     pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message]
     lines = pc.binary_join_element_wise(*pieces, literal(""), null_handling="replace", null_replacement="")
     return "\n".join(lines.to_pylist())
@@ -92,8 +88,7 @@ def _all_shown_as_they_are(messages: list[str | None]) -> bool:
 
 def location(file: object, line: object, column: object) -> str:
     """`path:line:col` (or the path alone), the path made safe to show."""
-    shown = display(file)
-    return shown if line is None else f"{shown}:{line}:{column or 1}"
+    return location_of(display(file), line, column)
 
 
 def summary_line(report: Report) -> str:
