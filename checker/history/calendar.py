@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +126,9 @@ def _library_closed_days(code: str, first: dt.date, last: dt.date) -> tuple[list
         xcals = None
     if xcals is not None:
         try:
-            calendar = xcals.get_calendar(code)
+            with warnings.catch_warnings():  # the library's own deprecation notices are not ours
+                warnings.simplefilter("ignore")
+                calendar = xcals.get_calendar(code)
             sessions = {ts.date() for ts in calendar.sessions}
             low, high = calendar.first_session.date(), calendar.last_session.date()
             closed = set()
