@@ -990,9 +990,12 @@ def history_findings(
     _stale_blocks(q, snaps, f, cal)
     _missing_indices(q, snaps, f, profile, cut_off or set())
     _symbols_changed(q, snaps, f, cal, members, pairs)
-    sessions = _session_table(snaps, cal, members, links)
+    sessions = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
     problems = list(manifest.problems) if manifest is not None else []
-    return HistoryResult(f.frame(), _snapshot_table(snaps, cal), sessions, cal.describe(), problems)
+    table = _snapshot_table(snaps, cal)
+    position = {name: p for name, p in zip(sessions["session"], sessions["position"], strict=True)}
+    table["session_position"] = pd.array([position.get(s) for s in table["session"]], dtype="Int64")
+    return HistoryResult(f.frame(), table, sessions, cal.describe(), problems)
 
 
 def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar) -> pd.DataFrame:
