@@ -287,6 +287,7 @@ class _Snapshots:
     uncertain: np.ndarray  # bool: its day or session is one the calendars disagree on
     stale: np.ndarray  # bool: repeats an earlier session's figures (left out of other rules)
     quotes: np.ndarray  # quote count
+    anchored: np.ndarray | None = None  # per quote row: its previous close is the last session's close
 
 
 class _Findings:
@@ -578,7 +579,7 @@ def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
     stops = np.searchsorted(group, bad_groups, side="right")
     for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
         members = rows[start:stop]  # in capture order
-        reference = _reference(q, members)
+        reference = _reference(q, members, snaps.anchored)
         for row in members:
             row = int(row)
             if row == reference:
@@ -600,11 +601,13 @@ def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
             )
 
 
-def _reference(q: _Quotes, members: np.ndarray) -> int:
-    """The quote a session's others are compared with: the previous close most of them show
-    (the earliest on a tie); for an index, the one whose interval meets the most others."""
+def _reference(q: _Quotes, members: np.ndarray, anchored: np.ndarray | None) -> int:
+    """The quote a session's others are compared with: one whose previous close is the last
+    session's close if any, else the one most others agree with (the earliest on a tie)."""
     lo, hi = q.prev_lo[members], q.prev_hi[members]
     meets = ((lo[:, None] <= hi[None, :]) & (lo[None, :] <= hi[:, None])).sum(axis=1)
+    if anchored is not None:
+        meets = meets + anchored[members] * (len(members) + 1)
     return int(members[int(np.argmax(meets))])  # argmax: the earliest of the best
 
 
@@ -704,6 +707,8 @@ def _breaks(
     if not compare.any():
         return
     sel = np.flatnonzero(compare)
+    if snaps.anchored is None:
+        snaps.anchored = np.zeros(len(q.fid), dtype=bool)
     chaining_ids = np.isin(q.symbols[q.sid], list(chaining)) if chaining else np.zeros(len(q.sid), dtype=bool)
     for pair, brow, arow in _pair_rows(q, a[sel], b[sel]):
         found = arow >= 0
@@ -711,6 +716,7 @@ def _breaks(
         stock = q.exact[brow] & q.exact[arow]
         index = q.index[brow] & q.index[arow] & chaining_ids[brow]
         stock_break = stock & (q.prev_lo[brow] != q.price[arow])
+        snaps.anchored[brow[stock & ~stock_break]] = True
         index_break = index & ~_meets(q.prev_lo[brow], q.prev_hi[brow], q.price_lo[arow], q.price_hi[arow])
         for at in np.flatnonzero(stock_break | index_break):
             row, earlier = int(brow[at]), int(arow[at])
@@ -984,8 +990,8 @@ def history_findings(
     members = _session_members(snaps)
     links = _figure_links(q, snaps, members)
     pairs = _consecutive_pairs(snaps, cal, members, links)
-    _same_session(q, snaps, f, cal)
     _breaks(q, snaps, f, cal, members, pairs, settings.chaining_indices)
+    _same_session(q, snaps, f, cal)
     _closed_days(q, snaps, f, cal)
     _stale_blocks(q, snaps, f, cal)
     _missing_indices(q, snaps, f, profile, cut_off or set())
