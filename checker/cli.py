@@ -743,8 +743,15 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
         _say(f"quotecheck: warning: {problem}")
     table = result.snapshots.set_index("file")
     for row in result.sessions.itertuples():
-        place = "unordered" if row.position is None or row.position != row.position else f"{int(row.position) + 1}."
-        _say(f"{place} session {row.session} ({'time stamps' if row.source == 'stamp' else 'figures'})", err=False)
+        place = (
+            "unordered"
+            if row.position is None or row.position != row.position
+            else f"{int(row.position) + 1}."
+        )
+        _say(
+            f"{place} session {row.session} ({'time stamps' if row.source == 'stamp' else 'figures'})",
+            err=False,
+        )
         for name in row.files:
             entry = table.loc[name]
             when = entry["captured_at"] or "no time"

@@ -145,4 +145,6 @@ def snapshot_records(table: pd.DataFrame) -> list[dict[str, Any]]:
             return None
         return value.item() if hasattr(value, "item") else value
 
-    return [{key: plain(value) for key, value in row.items()} for row in table.astype(object).to_dict("records")]
+    return [
+        {key: plain(value) for key, value in row.items()} for row in table.astype(object).to_dict("records")
+    ]

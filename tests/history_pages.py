@@ -33,7 +33,9 @@ def quote_line(quote: Quote) -> str:
     """The quote as the feed prints it."""
     if quote.index:
         price = (Decimal(quote.price) / 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-        change = (Decimal(quote.price - quote.previous) / 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        change = (Decimal(quote.price - quote.previous) / 100).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
         if change == 0:
             change = Decimal("0.1") if quote.price >= quote.previous else Decimal("-0.1")
         percent = _percent(change, price - change)

@@ -9,6 +9,7 @@ import random
 import tempfile
 from pathlib import Path
 
+from history_pages import STOCKS, Quote, page_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,6 @@ from checker.config import Options
 from checker.history.calendar import build_calendar, history_settings
 from checker.history.engine import history_findings
 from checker.profile import load_profile
-from history_pages import STOCKS, Quote, page_text
 
 PROFILE = load_profile()
 CALENDAR = build_calendar(history_settings(PROFILE), dt.date(2023, 1, 1), dt.date(2024, 12, 31))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from history_pages import STOCKS, Quote, page_text
 
 from checker.api import check_paths
 from checker.config import Options
@@ -14,7 +15,6 @@ from checker.history import calendar as history_calendar
 from checker.history.calendar import build_calendar, history_settings
 from checker.history.engine import history_findings
 from checker.profile import load_profile, profile_from_dict
-from history_pages import STOCKS, Quote, page_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -27,7 +27,9 @@ def _walk(days: int, seed: int = 3) -> list[tuple[dict[str, int], dict[str, int]
     out = [(stocks, indices)]
     for d in range(days):
         stocks = {s: v + ((d * 31 + i * 17 + seed) % 29 - 14) for i, (s, v) in enumerate(stocks.items())}
-        indices = {s: v + ((d * 13 + i * 5 + seed) % 37 - 18) * 1003 for i, (s, v) in enumerate(indices.items())}
+        indices = {
+            s: v + ((d * 13 + i * 5 + seed) % 37 - 18) * 1003 for i, (s, v) in enumerate(indices.items())
+        }
         out.append((stocks, indices))
     return out
 
@@ -39,7 +41,10 @@ def _page(now, before, index_from=None) -> list[Quote]:
 
 
 def _moved(now, shift: int):
-    return ({s: p + shift * (1 + i % 3) for i, (s, p) in enumerate(now[0].items())}, {s: p + shift * 300 for s, p in now[1].items()})
+    return (
+        {s: p + shift * (1 + i % 3) for i, (s, p) in enumerate(now[0].items())},
+        {s: p + shift * 300 for s, p in now[1].items()},
+    )
 
 
 def _run(folder: Path, pages: dict[str, list[Quote]], prefixes: dict[str, str] | None = None, **kwargs):
@@ -51,11 +56,16 @@ def _run(folder: Path, pages: dict[str, list[Quote]], prefixes: dict[str, str] |
     report = check_paths(paths, Options(include_quotes=True))
     assert report.counts["error"] == 0 and report.counts["warning"] == 0
     texts = {p: Path(p).read_text(encoding="utf-8")[:4096] for p in paths}
-    return history_findings(report.quotes, report.files, kwargs.pop("profile", load_profile()), page_texts=texts, **kwargs)
+    return history_findings(
+        report.quotes, report.files, kwargs.pop("profile", load_profile()), page_texts=texts, **kwargs
+    )
 
 
 def _by_name(result):
-    return {Path(f).name: row for f, row in zip(result.snapshots["file"], result.snapshots.to_dict("records"), strict=True)}
+    return {
+        Path(f).name: row
+        for f, row in zip(result.snapshots["file"], result.snapshots.to_dict("records"), strict=True)
+    }
 
 
 def test_same_session_pages_without_time_are_grouped_by_their_previous_closes(tmp_path):
@@ -99,8 +109,11 @@ def test_a_frozen_index_block_is_found_by_the_figures_and_a_stamp_decides_the_se
     stale = alone.findings[alone.findings["rule"] == "QC604"]
     assert len(stale) == 4 and set(stale["severity"]) == {"warning"}
     assert set(stale["file"].map(lambda f: Path(f).name)) == {"s2.txt"}
-    stamped = _run(tmp_path / "stamped", {"s1.txt": first, "s2.txt": second},
-                   prefixes={"s1.txt": "2025-09-25", "s2.txt": "2025-09-26"})  # fmt: skip
+    stamped = _run(
+        tmp_path / "stamped",
+        {"s1.txt": first, "s2.txt": second},
+        prefixes={"s1.txt": "2025-09-25", "s2.txt": "2025-09-26"},
+    )
     assert not (stamped.findings["severity"].isin(["error", "warning"])).any(), stamped.findings.to_string()
 
 
@@ -119,7 +132,10 @@ def test_a_stamp_is_never_moved_to_another_session_by_the_figures(tmp_path):
 
 def test_a_page_before_the_open_shows_the_previous_session(tmp_path):
     w = _walk(2)
-    result = _run(tmp_path, {"page 2024-12-04T0800.txt": _page(w[1], w[0]), "page 2024-12-09T0900.txt": _page(w[2], w[1])})
+    result = _run(
+        tmp_path,
+        {"page 2024-12-04T0800.txt": _page(w[1], w[0]), "page 2024-12-09T0900.txt": _page(w[2], w[1])},
+    )
     rows = _by_name(result)
     assert rows["page 2024-12-04T0800.txt"]["session"] == "2024-12-03"
     assert rows["page 2024-12-09T0900.txt"]["session"] == "2024-12-06"  # Monday before the open: Friday
@@ -161,7 +177,9 @@ def test_profile_closures_and_extra_sessions_override_the_calendar():
 def test_without_a_calendar_library_weekdays_and_the_profile_decide(monkeypatch):
     for name in ("exchange_calendars", "holidays"):
         monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
-    cal = history_calendar.build_calendar(history_settings(load_profile()), dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+    cal = history_calendar.build_calendar(
+        history_settings(load_profile()), dt.date(2024, 12, 1), dt.date(2024, 12, 31)
+    )
     assert cal.sources == ["Monday to Friday"]
     assert "no calendar library" in cal.describe()
     assert cal.is_session[cal.index(dt.date(2024, 12, 25))]  # no holiday known without a library

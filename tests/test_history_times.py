@@ -67,10 +67,15 @@ def test_crawler_prefix_is_a_date_near_the_top():
 def test_manifest_times_are_in_exchange_time(text, day, time):
     stamp = parse_captured_at(text)
     assert stamp is not None and stamp.source == "manifest"
-    assert (stamp.day, stamp.time) == (dt.date.fromisoformat(day), dt.time.fromisoformat(time) if time else None)
+    assert (stamp.day, stamp.time) == (
+        dt.date.fromisoformat(day),
+        dt.time.fromisoformat(time) if time else None,
+    )
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2024-02-30", "2024-03-28T25:00", "2024-03-28T10:00+99:00", "28/03/2024"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2024-02-30", "2024-03-28T25:00", "2024-03-28T10:00+99:00", "28/03/2024"]
+)
 def test_bad_capture_times_are_refused(text):
     assert parse_captured_at(text) is None
 
@@ -109,7 +114,9 @@ def test_a_file_that_is_no_manifest_is_refused():
 
 
 def test_the_manifest_comes_first_then_the_name_then_the_prefix():
-    manifest = read_manifest("file,captured_at\npage 2024-12-04.txt,2024-12-05T11:00\n", "m.csv", PurePosixPath("/"))
+    manifest = read_manifest(
+        "file,captured_at\npage 2024-12-04.txt,2024-12-05T11:00\n", "m.csv", PurePosixPath("/")
+    )
     stamps = manifest.match(["/page 2024-12-04.txt"])
     assert snapshot_stamp("/page 2024-12-04.txt", stamps, " date 2024-12-01 X").source == "manifest"
     assert snapshot_stamp("/page 2024-12-04.txt", {}, " date 2024-12-01 X").source == "file name"

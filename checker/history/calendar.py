@@ -116,12 +116,15 @@ class SessionCalendar:
         return "; ".join([" and ".join(self.sources), *self.notes])
 
 
-def _library_closed_days(code: str, first: dt.date, last: dt.date) -> tuple[list[tuple[str, set[dt.date], dt.date, dt.date]], list[str]]:
+def _library_closed_days(
+    code: str, first: dt.date, last: dt.date
+) -> tuple[list[tuple[str, set[dt.date], dt.date, dt.date]], list[str]]:
     """The weekdays each installed library says the exchange is closed, with the span it covers."""
     found: list[tuple[str, set[dt.date], dt.date, dt.date]] = []
     notes: list[str] = []
+    xcals: Any
     try:
-        import exchange_calendars as xcals
+        import exchange_calendars as xcals  # type: ignore[import-untyped,no-redef]
     except ImportError:
         xcals = None
     if xcals is not None:
@@ -140,8 +143,9 @@ def _library_closed_days(code: str, first: dt.date, last: dt.date) -> tuple[list
             found.append((f"exchange-calendars {code}", closed, low, high))
         except Exception as error:  # a calendar the library does not know, or cannot build
             notes.append(f"exchange-calendars has no {code} calendar ({type(error).__name__})")
+    holidays: Any
     try:
-        import holidays
+        import holidays  # type: ignore[no-redef]
     except ImportError:
         holidays = None
     if holidays is not None:
@@ -171,9 +175,12 @@ def build_calendar(settings: HistorySettings, first: dt.date, last: dt.date) -> 
     sources = [name for name, *_ in found]
     if not found:
         sources = ["Monday to Friday"]
-        notes.append("no calendar library installed (pip install 'quotecheck[history]'): holidays are the profile's closures only")
+        notes.append(
+            "no calendar library installed (pip install 'quotecheck[history]'): "
+            "holidays are the profile's closures only"
+        )
     else:
-        primary_name, primary, low, high = found[0]
+        _, primary, low, high = found[0]
         for i, day in enumerate(days):
             if low <= day <= high and day in primary:
                 is_session[i] = False

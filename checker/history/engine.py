@@ -16,6 +16,8 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +143,13 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
     price = _numbers(quotes, "price")
     change = _numbers(quotes, "change")
     percent = _numbers(quotes, "percent")
-    symbol_codes, symbols = pd.factorize(quotes["symbol"].astype(object), use_na_sentinel=True)
+    symbol_column = quotes["symbol"]
+    symbols: Any
+    if isinstance(symbol_column.dtype, pd.CategoricalDtype):
+        symbol_codes = symbol_column.cat.codes.to_numpy().astype(np.int64)
+        symbols = np.asarray(symbol_column.cat.categories.astype(str), dtype=object)
+    else:
+        symbol_codes, symbols = pd.factorize(symbol_column.astype(object), use_na_sentinel=True)
     valid = np.isfinite(price) & np.isfinite(change) & (symbol_codes >= 0) & (fid >= 0)
     valid &= np.abs(price) < 1e12
     valid &= np.abs(change) < 1e12
@@ -150,10 +158,12 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
     key = fid[rows] * n_symbols + symbol_codes[rows]
     key, first = np.unique(key, return_index=True)  # a repeated symbol: its first quote counts
     rows = rows[first]
-    kinds = quotes["kind"].to_numpy(dtype=object, na_value="stock")[rows]
+    all_kinds, kind_index = pd.factorize(quotes["kind"])
+    kind_codes = np.asarray(all_kinds)[rows]
+    kind_names = [str(k) for k in kind_index]
     exact_kinds = {name for name, kind in profile.kinds.items() if kind.exact}
-    index = kinds == "index"
-    exact = np.isin(kinds, list(exact_kinds)) if exact_kinds else np.zeros(len(rows), dtype=bool)
+    index = np.isin(kind_codes, [i for i, k in enumerate(kind_names) if k == "index"])
+    exact = np.isin(kind_codes, [i for i, k in enumerate(kind_names) if k in exact_kinds])
     p = np.rint(price[rows] * SCALE).astype(np.int64)
     c = np.rint(change[rows] * SCALE).astype(np.int64)
     hp = np.where(exact, 0, _half_units(_numbers(quotes, "price_decimals", int)[rows]))
@@ -187,7 +197,9 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
     return held, names
 
 
-def _pair_rows(q: _Quotes, a: np.ndarray, b: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _pair_rows(
+    q: _Quotes, a: np.ndarray, b: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For pairs of snapshots (a[k], b[k]): each quote row of b[k] with the row of its symbol in
     a[k] (-1 where a[k] does not show it), as (pair k, row in b, row in a), a chunk at a time."""
     if not len(a):
@@ -299,13 +311,17 @@ class _Findings:
         self._cells: dict[str, np.ndarray] = {}
 
     def cell(self, column: str, row: int) -> object:
-        if column not in self._cells:
-            self._cells[column] = self.quotes[column].to_numpy(dtype=object, na_value=None)
-        return self._cells[column][int(self.q.source_row[row])]
+        """One value of the caller's quote frame at a quote row (findings are few: no column copy)."""
+        value = self.quotes[column].iat[int(self.q.source_row[row])]
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return None
+        return value.item() if hasattr(value, "item") else value
 
     def where(self, row: int) -> str:
         """`file:line:col` of a quote's price."""
-        return f"{self.snaps.names[int(self.q.fid[row])]}:{self.cell('line', row)}:{self.cell('price_col', row)}"
+        return (
+            f"{self.snaps.names[int(self.q.fid[row])]}:{self.cell('line', row)}:{self.cell('price_col', row)}"
+        )
 
     def add(
         self,
@@ -348,10 +364,14 @@ def _shown(value: int, decimals: int) -> str:
     return f"{number:,.{max(decimals, 0)}f}"
 
 
+def _integer(value: object) -> int:
+    return int(value) if isinstance(value, int | float | np.integer) and value == value else 0
+
+
 def _previous_close_text(f: _Findings, row: int) -> str:
     q = f.q
     if q.exact[row]:
-        decimals = max(int(f.cell("price_decimals", row) or 0), int(f.cell("change_decimals", row) or 0))
+        decimals = max(_integer(f.cell("price_decimals", row)), _integer(f.cell("change_decimals", row)))
         return _shown(int(q.prev_lo[row]), decimals)
     return f"{_shown(int(q.prev_lo[row]), 2)} to {_shown(int(q.prev_hi[row]), 2)}"
 
@@ -381,9 +401,9 @@ def _stamp_sessions(snaps: _Snapshots, cal: SessionCalendar) -> None:
     previous = cal.previous
     window = np.zeros(len(cal.is_session), dtype=bool)  # an uncertain day since the session before
     unc_days = np.flatnonzero(cal.uncertain)
-    for i in np.flatnonzero(cal.is_session):
-        prev = previous[i]
-        window[i] = bool(((unc_days > prev) & (unc_days <= i)).any()) if len(unc_days) else False
+    for day in np.flatnonzero(cal.is_session).tolist():
+        prev = previous[day]
+        window[day] = bool(((unc_days > prev) & (unc_days <= day)).any()) if len(unc_days) else False
     for k, stamp in enumerate(snaps.stamps):
         if stamp is None:
             continue
@@ -394,10 +414,8 @@ def _stamp_sessions(snaps: _Snapshots, cal: SessionCalendar) -> None:
             snaps.seconds[k] = stamp.time.hour * 3600 + stamp.time.minute * 60 + stamp.time.second
         trading = bool(cal.is_session[i])
         snaps.closed_day[k] = not trading
-        if trading and (stamp.time is None or stamp.time >= open_):
-            session = i
-        else:
-            session = int(previous[i])
+        after_open = trading and (stamp.time is None or stamp.time >= open_)
+        session = i if after_open else int(previous[i])
         snaps.uncertain[k] = bool(cal.uncertain[i]) or (session >= 0 and bool(window[session]))
         if session < 0:
             continue
@@ -516,7 +534,12 @@ def _stale_snapshots(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCa
     if not len(candidates):
         return
     frame = pd.DataFrame(
-        {"sum": sums[candidates], "count": counts[candidates], "session": snaps.session[candidates], "k": candidates}
+        {
+            "sum": sums[candidates],
+            "count": counts[candidates],
+            "session": snaps.session[candidates],
+            "k": candidates,
+        }
     )
     frame = frame.sort_values(["sum", "count", "session", "k"], kind="stable")
     first_session = frame.groupby(["sum", "count"], sort=False)["session"].transform("min")
@@ -537,7 +560,8 @@ def _stale_snapshots(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCa
         f.add(
             codes.STALE_SNAPSHOT,
             row,
-            f"every figure of this {session_k} snapshot is that of {session_e} ({where}): a cached page served again",
+            f"every figure of this {session_k} snapshot is that of {session_e} ({where}): "
+            "a cached page served again",
             expected=f"new figures after {session_e} ({where})",
             observed=f"the figures of {session_e}",
             field_name="snapshot",
@@ -568,11 +592,10 @@ def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
         return
     rows, group = rows[multi], group[multi]
     # Quick exit for the usual case: every group's intervals meet.
-    lo_max = np.full(int(group.max()) + 1, np.iinfo(np.int64).min)
-    hi_min = np.full(int(group.max()) + 1, np.iinfo(np.int64).max)
-    np.maximum.at(lo_max, group, q.prev_lo[rows])
-    np.minimum.at(hi_min, group, q.prev_hi[rows])
-    bad_groups = np.flatnonzero(lo_max > hi_min)
+    group_start = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+    lo_max = np.maximum.reduceat(q.prev_lo[rows], group_start)
+    hi_min = np.minimum.reduceat(q.prev_hi[rows], group_start)
+    bad_groups = group[group_start[lo_max > hi_min]]
     if not len(bad_groups):
         return
     starts = np.searchsorted(group, bad_groups, side="left")
@@ -594,7 +617,8 @@ def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
             f.add(
                 codes.SESSION_PREVIOUS_CLOSE_DISAGREES,
                 row,
-                f"previous close {_previous_close_text(f, row)}, but {f.where(reference)} of the same session "
+                f"previous close {_previous_close_text(f, row)}, "
+                f"but {f.where(reference)} of the same session "
                 f"({label}) shows {earlier}",
                 expected=f"{earlier} ({f.where(reference)})",
                 observed=_previous_close_text(f, row),
@@ -653,10 +677,10 @@ def _breaks(
     pair_b: list[int] = []
     pair_of: list[int] = []
     for at, (_, s2, candidates, _) in enumerate(pairs):
-        for a in candidates:
-            for b in members[s2]:
-                pair_a.append(a)
-                pair_b.append(b)
+        for last in candidates:
+            for later in members[s2]:
+                pair_a.append(last)
+                pair_b.append(later)
                 pair_of.append(at)
     if not pair_a:
         return
@@ -671,8 +695,10 @@ def _breaks(
     best_of: dict[int, int] = {}
     for (at, cand), total in score.items():
         held = best_of.get(at)
-        if held is None or total > score[(at, held)] or (
-            total == score[(at, held)] and _order_key(snaps, cand) > _order_key(snaps, held)
+        if (
+            held is None
+            or total > score[(at, held)]
+            or (total == score[(at, held)] and _order_key(snaps, cand) > _order_key(snaps, held))
         ):
             best_of[at] = cand
     for k in range(len(a)):
@@ -681,12 +707,12 @@ def _breaks(
     chains = _most(common, matched)
     # capture-order: the stamps say S1 before S2, the figures the reverse.
     stamped_pair = np.array([pairs[int(w)][0] < INFERRED and pairs[int(w)][1] < INFERRED for w in which])
-    reversed_pair = np.zeros(len(a), dtype=bool)
+    reversed_pair: np.ndarray = np.zeros(len(a), dtype=np.bool_)
     if stamped_pair.any():
         rc, rm = _chain_stats(q, a, b, "reverse")
         reversed_pair = stamped_pair & _most(rc, rm) & ~chains
         reported: set[int] = set()
-        for k in np.flatnonzero(reversed_pair & chosen):
+        for k in np.flatnonzero(reversed_pair & chosen).tolist():
             later = int(b[k])
             if later in reported or snaps.uncertain[later] or snaps.uncertain[int(a[k])]:
                 continue
@@ -718,7 +744,7 @@ def _breaks(
         stock_break = stock & (q.prev_lo[brow] != q.price[arow])
         snaps.anchored[brow[stock & ~stock_break]] = True
         index_break = index & ~_meets(q.prev_lo[brow], q.prev_hi[brow], q.price_lo[arow], q.price_hi[arow])
-        for at in np.flatnonzero(stock_break | index_break):
+        for at in np.flatnonzero(stock_break | index_break).tolist():
             row, earlier = int(brow[at]), int(arow[at])
             k = int(sel[pair[at]])
             later_fid, earlier_fid = int(b[k]), int(a[k])
@@ -730,7 +756,8 @@ def _breaks(
             f.add(
                 codes.PREVIOUS_CLOSE_BREAK,
                 row,
-                f"previous close {_previous_close_text(f, row)}, but {label}'s close is {shown} ({f.where(earlier)})",
+                f"previous close {_previous_close_text(f, row)}, "
+                f"but {label}'s close is {shown} ({f.where(earlier)})",
                 expected=f"{shown} ({f.where(earlier)})",
                 observed=_previous_close_text(f, row),
                 severity="warning" if bool(index_break[at]) else None,
@@ -740,8 +767,8 @@ def _breaks(
 def _closed_days(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar) -> None:
     """closed-day-figures: a closed day's snapshot shows figures its session never showed."""
     members = _session_members(snaps)
-    for k in np.flatnonzero(snaps.closed_day & (snaps.session >= 0) & ~snaps.stale & (snaps.quotes > 0)):
-        k = int(k)
+    closed = snaps.closed_day & (snaps.session >= 0) & ~snaps.stale & (snaps.quotes > 0)
+    for k in np.flatnonzero(closed).tolist():
         if snaps.uncertain[k]:
             continue
         session = int(snaps.session[k])
@@ -759,7 +786,9 @@ def _closed_days(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalend
         prev_match = np.zeros(len(rows), dtype=bool)
         for pair, brow, arow in _pair_rows(q, a, b):
             found = arow >= 0
-            for p_at, br, ar in zip(pair[found].tolist(), brow[found].tolist(), arow[found].tolist(), strict=True):
+            for p_at, br, ar in zip(
+                pair[found].tolist(), brow[found].tolist(), arow[found].tolist(), strict=True
+            ):
                 i = position[br]
                 seen[i] = True
                 if int(a[p_at]) in closing:
@@ -785,7 +814,8 @@ def _closed_days(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalend
                 f.add(
                     codes.CLOSED_DAY_FIGURES,
                     row,
-                    f"captured on a closed day, it shows price {f.cell('price_text', row)}, which no snapshot "
+                    f"captured on a closed day, it shows price {f.cell('price_text', row)}, "
+                    "which no snapshot "
                     f"of {label} shows",
                     expected=f"a price of {label} (as on {snaps.names[closing[-1]]})",
                     observed=str(f.cell("price_text", row)),
@@ -798,7 +828,7 @@ def _stale_blocks(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
     members = _session_members(snaps)
     pairs_a, pairs_b = [], []
     for items in members.values():
-        for x, y in zip(items, items[1:], strict=False):
+        for x, y in pairwise(items):
             pairs_a.append(x)
             pairs_b.append(y)
     if not pairs_a:
@@ -822,7 +852,7 @@ def _stale_blocks(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
         idx_same += np.bincount(pair[is_idx & same], minlength=n)
         stk_common += np.bincount(pair[~is_idx], minlength=n)
         stk_same += np.bincount(pair[~is_idx & same], minlength=n)
-    a_idx = np.array([int(q.index[q.starts[x] : q.ends[x]].sum()) for x in a.tolist()])
+    a_idx = np.bincount(q.fid[q.index], minlength=len(snaps.names))[a]
     a_stk = (q.ends[a] - q.starts[a]) - a_idx
     frozen_idx = (idx_b > 0) & (idx_same == idx_b) & (idx_common == a_idx)
     frozen_idx &= (stk_common >= MIN_COMMON) & ((stk_common - stk_same) * 2 > stk_common)
@@ -856,32 +886,32 @@ def _missing_indices(
 ) -> None:
     """index-missing: a listed index most snapshots show is missing from a complete snapshot."""
     listed = np.isin(q.symbols, sorted(profile.index_symbols))
-    live = np.flatnonzero(snaps.quotes > 0)
-    if len(live) < 3:
+    live = snaps.quotes > 0
+    n_live = int(live.sum())
+    if n_live < 3:
         return
     rows = np.flatnonzero(listed[q.sid])
     present = np.bincount(q.sid[rows], minlength=q.n_symbols)  # snapshots showing each index
-    ordered = sorted(live.tolist(), key=lambda k: (int(snaps.session[k]) if snaps.session[k] >= 0 else -1, *_order_key(snaps, k)))
-    place = {k: i for i, k in enumerate(ordered)}
-    common = np.flatnonzero(listed & (present * 2 > (len(live) - 1)))
-    for sid in common.tolist():
+    ordered = np.array(
+        sorted(np.flatnonzero(live).tolist(), key=lambda k: (int(snaps.session[k]), *_order_key(snaps, k)))
+    )
+    place = np.full(len(snaps.names), -1)
+    place[ordered] = np.arange(len(ordered))
+    stock_count = np.bincount(q.fid[~q.index], minlength=len(snaps.names))
+    for sid in np.flatnonzero(listed & (present * 2 > (n_live - 1))).tolist():
         have = np.zeros(len(snaps.names), dtype=bool)
         have[q.fid[rows[q.sid[rows] == sid]]] = True
-        for k in ordered:
-            if have[k] or snaps.names[k] in cut_off:
+        for k in np.flatnonzero(live & ~have & (stock_count > 0)).tolist():
+            if snaps.names[k] in cut_off or snaps.uncertain[k]:
                 continue
-            i = place[k]
-            neighbours = [ordered[j] for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
+            i = int(place[k])
+            neighbours = [int(ordered[j]) for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
             if not any(have[m] for m in neighbours):
                 continue
-            own = set(q.sid[q.starts[k] : q.ends[k]][~q.index[q.starts[k] : q.ends[k]]].tolist())
-            if not own:
-                continue
-            complete = all(
-                set(q.sid[q.starts[m] : q.ends[m]][~q.index[q.starts[m] : q.ends[m]]].tolist()) <= own
-                for m in neighbours
-            )
-            if not complete or snaps.uncertain[k]:
+            # every stock of each neighbour is on this snapshot
+            a = np.full(len(neighbours), k)
+            common, _ = _chain_stats(q, a, np.array(neighbours), "same")
+            if not all(int(c) == int(stock_count[m]) for c, m in zip(common, neighbours, strict=True)):
                 continue
             shown = next(m for m in neighbours if have[m])
             shown_row = int(q.find(np.array([shown]), np.array([sid]))[0])
@@ -899,43 +929,59 @@ def _missing_indices(
 
 
 def _symbols_changed(
-    q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar,
-    members: dict[int, list[int]], pairs: list[tuple[int, int, list[int], bool]],
-) -> None:  # fmt: skip
+    q: _Quotes,
+    snaps: _Snapshots,
+    f: _Findings,
+    cal: SessionCalendar,
+    members: dict[int, list[int]],
+    pairs: list[tuple[int, int, list[int], bool]],
+) -> None:
     """symbols-changed: stocks entering or leaving the ticker between consecutive sessions."""
+    if not pairs:
+        return
+    session_of = snaps.session[q.fid]
+    usable = ~q.index & (session_of >= 0) & ~snaps.stale[q.fid] & q.exact
+    rows = np.flatnonzero(usable)
+    keys, first = np.unique(session_of[rows] * q.n_symbols + q.sid[rows], return_index=True)
+    first_row = rows[first]
+    key_session, key_sid = keys // q.n_symbols, keys % q.n_symbols
 
-    def stocks(session: int) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for k in members[session]:
-            for row in range(int(q.starts[k]), int(q.ends[k])):
-                if not q.index[row]:
-                    out.setdefault(int(q.sid[row]), row)
-        return out
+    def shown(session: np.ndarray, sid: np.ndarray) -> np.ndarray:
+        wanted = session * q.n_symbols + sid
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return keys[at] == wanted
 
-    for s1, s2, _, _ in pairs:
-        before, after = stocks(s1), stocks(s2)
+    s1s = np.array([p[0] for p in pairs], dtype=np.int64)
+    s2s = np.array([p[1] for p in pairs], dtype=np.int64)
+    for s1, s2 in zip(s1s.tolist(), s2s.tolist(), strict=True):
+        lo, hi = np.searchsorted(key_session, [s2, s2 + 1])
+        entered = np.arange(lo, hi)[~shown(np.full(hi - lo, s1), key_sid[lo:hi])]
+        lo1, hi1 = np.searchsorted(key_session, [s1, s1 + 1])
+        left = np.arange(lo1, hi1)[~shown(np.full(hi1 - lo1, s2), key_sid[lo1:hi1])]
         label = _session_label(cal, s1, snaps, members[s1][0])
-        for sid in sorted(set(after) - set(before), key=lambda s: q.symbols[s]):
+        for at in entered.tolist():
+            row = int(first_row[at])
             f.add(
                 codes.SYMBOLS_CHANGED,
-                after[sid],
-                f"{q.symbols[sid]} entered the ticker: no snapshot of {label} shows it",
+                row,
+                f"{q.symbols[int(key_sid[at])]} entered the ticker: no snapshot of {label} shows it",
                 expected=None,
-                observed=str(q.symbols[sid]),
+                observed=str(q.symbols[int(key_sid[at])]),
                 field_name="symbol",
                 column="symbol_col",
             )
-        left = sorted(set(before) - set(after), key=lambda s: q.symbols[s])
-        if left:
-            first = _first_rows(q, f, members[s2][0])
-            for sid in left:
+        if len(left):
+            first_of_s2 = _first_rows(q, f, members[s2][0])
+            for at in left.tolist():
+                before = int(first_row[at])
+                name = str(q.symbols[int(key_sid[at])])
                 f.add(
                     codes.SYMBOLS_CHANGED,
-                    first,
-                    f"{q.symbols[sid]} left the ticker: shown in {label} ({f.where(before[sid])}), not in this session",
-                    expected=f"{q.symbols[sid]} ({f.where(before[sid])})",
+                    first_of_s2,
+                    f"{name} left the ticker: shown in {label} ({f.where(before)}), not in this session",
+                    expected=f"{name} ({f.where(before)})",
                     observed=None,
-                    symbol=str(q.symbols[sid]),
+                    symbol=name,
                     field_name="symbol",
                     column="column",
                 )
@@ -1014,7 +1060,9 @@ def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar) -> pd.DataFrame:
             {
                 "file": name,
                 "captured_at": stamp.isoformat() if stamp else None,
-                "time_source": stamp.source if stamp else (SOURCE_FIGURES if source == SOURCE_FIGURES else SOURCE_NONE),
+                "time_source": stamp.source
+                if stamp
+                else (SOURCE_FIGURES if source == SOURCE_FIGURES else SOURCE_NONE),
                 "session": _session_name(cal, session, snaps),
                 "session_source": source,
                 "closing": {1: True, -1: False}.get(int(snaps.closing[k])) if session >= 0 else None,
@@ -1024,7 +1072,16 @@ def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar) -> pd.DataFrame:
         )
     return pd.DataFrame(
         rows,
-        columns=["file", "captured_at", "time_source", "session", "session_source", "closing", "uncertain", "stale"],
+        columns=[
+            "file",
+            "captured_at",
+            "time_source",
+            "session",
+            "session_source",
+            "closing",
+            "uncertain",
+            "stale",
+        ],
     )
 
 

@@ -139,8 +139,7 @@ declare(
         "and a ticker block not cut off. The finding sits on the snapshot's first quote."
     ),
     passing=(
-        "page 2024-12-03T1000.txt: ... KSE100 114,977 ...\n"
-        "page 2024-12-03T1400.txt: ... KSE100 115,210 ..."
+        "page 2024-12-03T1000.txt: ... KSE100 114,977 ...\npage 2024-12-03T1400.txt: ... KSE100 115,210 ..."
     ),
     failing=(
         "page 2024-12-03T1000.txt: ... KSE100 114,977 ...\n"
@@ -179,9 +178,7 @@ declare(
         "The ticker's stock list is recomposed every few months: a stock shown in one session and "
         "not in the next (or the reverse) is noted, on the later session's snapshot."
     ),
-    passing=(
-        "page 2024-12-03T1545.txt: AIRLINK ... BOP ...\npage 2024-12-04T1545.txt: AIRLINK ... BOP ..."
-    ),
+    passing=("page 2024-12-03T1545.txt: AIRLINK ... BOP ...\npage 2024-12-04T1545.txt: AIRLINK ... BOP ..."),
     failing=(
         "page 2024-12-03T1545.txt: AIRLINK ... BOP ...\npage 2024-12-04T1545.txt: AIRLINK ... SNGP ...   "
         "(BOP left, SNGP entered)"

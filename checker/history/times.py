@@ -50,7 +50,9 @@ class Stamp:
         """The stamp as ISO 8601 text in exchange time (a date alone when no time is known)."""
         if self.time is None:
             return self.day.isoformat()
-        return dt.datetime.combine(self.day, self.time).isoformat(timespec="minutes" if not self.time.second else "seconds")
+        return dt.datetime.combine(self.day, self.time).isoformat(
+            timespec="minutes" if not self.time.second else "seconds"
+        )
 
 
 def exchange_zone() -> dt.tzinfo:
@@ -209,7 +211,9 @@ def read_manifest(text: str, source: str, folder: PurePath) -> Manifest:
             if not any(cell.strip() for cell in row):
                 continue
             if len(manifest.rows) >= MANIFEST_MAX_ROWS:
-                manifest.problems.append(f"{source}:{line}: more than {MANIFEST_MAX_ROWS} rows; the rest ignored")
+                manifest.problems.append(
+                    f"{source}:{line}: more than {MANIFEST_MAX_ROWS} rows; the rest ignored"
+                )
                 break
             if len(row) <= max(file_at, time_at):
                 manifest.problems.append(f"{source}:{line}: the row has no captured_at")
@@ -220,7 +224,9 @@ def read_manifest(text: str, source: str, folder: PurePath) -> Manifest:
                 manifest.problems.append(f"{source}:{line}: the row names no file")
             elif stamp is None:
                 shown = when if len(when) <= 60 else when[:57] + "..."
-                manifest.problems.append(f"{source}:{line}: captured_at {shown!r} is not an ISO 8601 date or time")
+                manifest.problems.append(
+                    f"{source}:{line}: captured_at {shown!r} is not an ISO 8601 date or time"
+                )
             else:
                 manifest.rows.append((line, written, stamp))
     except csv.Error as error:

@@ -1,0 +1,136 @@
+"""Benchmark of the checks across snapshots: a synthetic archive of N pages x 34 quotes.
+
+    python -m benchmarks.history                  # 10,000 and 100,000 pages
+    python -m benchmarks.history --pages 1000000  # one size (each size runs in its own process)
+
+The quote frame is built directly (as a run with include_quotes would hold it, with categorical
+file, symbol and kind columns), then only `history_findings` is timed: wall and CPU time (user +
+system, the steadier figure on a shared machine) and the process's peak resident memory. Pages
+are stamped by file name, spread over the XKAR sessions of 2008-2026 with several a session
+(the last one after the close), and a few previous closes are broken so the findings are built too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+STOCKS = 30
+INDICES = ("KSE100", "KSE30", "BR100", "BR30")
+FAULTS = 10
+
+
+def synthetic(pages: int, seed: int = 7) -> tuple[pd.DataFrame, list, int]:
+    """The quote frame and page results of a consistent archive with FAULTS broken closes."""
+    from checker.history.calendar import build_calendar, history_settings
+    from checker.profile import load_profile
+    from checker.report import FileResult
+
+    cal = build_calendar(history_settings(load_profile()), dt.date(2008, 1, 1), dt.date(2026, 6, 30))
+    days = [cal.day(i) for i in np.flatnonzero(cal.is_session & ~cal.uncertain) if cal.day(i).year >= 2008]
+    per = max(2, -(-pages // len(days)))
+    sessions = -(-pages // per)
+    rng = np.random.default_rng(seed)
+    n_sym = STOCKS + len(INDICES)
+    # closes: stocks in paisa, indices in hundredths of a point; row 0 is the close before the first session
+    stock_close = np.cumsum(rng.integers(-20, 21, size=(sessions + 1, STOCKS)), axis=0) + rng.integers(
+        8000, 40000, STOCKS
+    )
+    stock_close = np.maximum(stock_close, 500)
+    index_close = np.cumsum(rng.integers(-60000, 60001, size=(sessions + 1, len(INDICES))), axis=0)
+    index_close += np.array([8_000_000, 3_000_000, 1_000_000, 3_500_000])
+    page_session = np.repeat(np.arange(sessions), per)[:pages]
+    slot = np.tile(np.arange(per), sessions)[:pages]
+    last = (slot == per - 1) | (np.arange(pages) == pages - 1)
+    stock_price = stock_close[page_session + 1] + np.where(
+        last[:, None], 0, rng.integers(-9, 10, (pages, STOCKS))
+    )
+    stock_prev = stock_close[page_session]
+    level = index_close[page_session + 1] + np.where(
+        last[:, None], 0, rng.integers(-20000, 20001, (pages, len(INDICES)))
+    )
+    level_prev = index_close[page_session]
+    shown_level = np.floor(level / 100 + 0.5)
+    shown_change = np.floor((level - level_prev) / 10 + 0.5) / 10
+    for fault in rng.choice(np.flatnonzero(page_session > 0), FAULTS, replace=False):
+        stock_prev[fault, 0] += 3
+    price = np.concatenate([stock_price / 100, shown_level], axis=1).ravel()
+    change = np.concatenate([(stock_price - stock_prev) / 100, shown_change], axis=1).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.round(change / (price - change) * 100, 2)
+    names = []
+    for k in range(pages):
+        day = days[page_session[k]]
+        minutes = 16 * 60 + 45 if last[k] else 9 * 60 + 40 + int(slot[k] * (340 / per))
+        names.append(f"snap {day.isoformat()}T{minutes // 60:02d}{minutes % 60:02d}.txt")
+    symbols = [f"STK{i:02d}" for i in range(STOCKS)] + list(INDICES)
+    is_index = np.tile(np.arange(n_sym) >= STOCKS, pages)
+    line = np.tile(np.arange(1, n_sym + 1), pages)
+    symbol_len = np.tile(np.array([len(s) for s in symbols]), pages)
+    frame = pd.DataFrame(
+        {
+            "file": pd.Categorical.from_codes(np.repeat(np.arange(pages), n_sym), categories=names),
+            "line": line,
+            "column": np.ones(len(line), dtype=np.int64),
+            "end_column": symbol_len + 40,
+            "symbol": pd.Categorical.from_codes(np.tile(np.arange(n_sym), pages), categories=symbols),
+            "symbol_col": np.ones(len(line), dtype=np.int64),
+            "kind": pd.Categorical.from_codes(is_index.astype(np.int8), categories=["stock", "index"]),
+            "price": price,
+            "price_text": price,  # the benchmark's messages show the float; real runs show the text
+            "price_col": symbol_len + 2,
+            "price_decimals": np.where(is_index, 0, 2),
+            "change": change,
+            "change_decimals": np.where(is_index, 1, 2),
+            "percent": percent,
+        }
+    )
+    results = [FileResult(path=name, quotes=n_sym) for name in names]
+    return frame, results, per
+
+
+def measure(pages: int) -> None:
+    """Build one archive and time the history step over it (run in its own process)."""
+    from checker.history.engine import history_findings
+    from checker.profile import load_profile
+
+    frame, results, per = synthetic(pages)
+    profile = load_profile()
+    history_findings(frame.iloc[:340], results[:10], profile)  # imports and calendar warmed up
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = history_findings(frame, results, profile)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    breaks = int((result.findings["rule"] == "QC601").sum())
+    print(
+        f"{pages:>9,} pages {len(frame):>11,} quotes  {per:>3} a session  wall {wall:7.2f} s  "
+        f"cpu {cpu:7.2f} s  peak RSS {peak:7.0f} MiB  findings {len(result.findings)} ({breaks} breaks)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, action="append", help="archive size (repeatable)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        measure(args.one)
+        return
+    for pages in args.pages or [10_000, 100_000]:
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.history", "--one", str(pages)], check=True, env=os.environ
+        )
+
+
+if __name__ == "__main__":
+    main()
