@@ -13,6 +13,7 @@ from checker.history.times import (
     snapshot_stamp,
     stamp_from_name,
     stamp_from_text,
+    stamps_from_names,
 )
 
 
@@ -41,6 +42,27 @@ def test_file_name_stamps(name, day, time):
 )
 def test_names_without_a_date(name):
     assert stamp_from_name(name) is None
+
+
+NAMES = [
+    "br-2024-03-28T1545.txt",
+    "ticker_20240328_0930.txt",
+    "page 2024-03-28 15-45.txt",
+    "snap20240328T154512.txt.gz",
+    "a/b\\c 20240328-1545.txt",
+    "page 2024-03-28T9999.txt",
+    "000_bc2a9c9b32c1a146.txt",
+    "2024-13-45.txt",
+    "2024-13-45 and 2024-03-28.txt",
+    "2024-0328.txt",
+    "12024032801.txt",
+    "",
+]
+
+
+def test_many_names_at_once_read_as_each_alone():
+    assert stamps_from_names(NAMES) == [stamp_from_name(name) for name in NAMES]
+    assert stamps_from_names(NAMES)[8] == stamp_from_name("2024-03-28.txt")  # the first real date
 
 
 def test_crawler_prefix_is_a_date_near_the_top():

@@ -30,7 +30,8 @@ from checker.history.times import (
     SOURCE_NONE,
     Manifest,
     Stamp,
-    snapshot_stamp,
+    stamp_from_text,
+    stamps_from_names,
 )
 from checker.profile import Profile
 from checker.report import FileResult
@@ -401,30 +402,42 @@ def _stamp_sessions(snaps: _Snapshots, cal: SessionCalendar) -> None:
     previous = cal.previous
     window = np.zeros(len(cal.is_session), dtype=bool)  # an uncertain day since the session before
     unc_days = np.flatnonzero(cal.uncertain)
-    for day in np.flatnonzero(cal.is_session).tolist():
-        prev = previous[day]
-        window[day] = bool(((unc_days > prev) & (unc_days <= day)).any()) if len(unc_days) else False
-    for k, stamp in enumerate(snaps.stamps):
-        if stamp is None:
-            continue
-        i = cal.index(stamp.day)
-        snaps.day[k] = i
-        open_, close = settings.hours_on(stamp.day).open, settings.hours_on(stamp.day).close
-        if stamp.time is not None:
-            snaps.seconds[k] = stamp.time.hour * 3600 + stamp.time.minute * 60 + stamp.time.second
-        trading = bool(cal.is_session[i])
-        snaps.closed_day[k] = not trading
-        after_open = trading and (stamp.time is None or stamp.time >= open_)
-        session = i if after_open else int(previous[i])
-        snaps.uncertain[k] = bool(cal.uncertain[i]) or (session >= 0 and bool(window[session]))
-        if session < 0:
-            continue
-        snaps.session[k] = session
+    for trading_day in np.flatnonzero(cal.is_session).tolist():
+        prev = previous[trading_day]
+        hit = (unc_days > prev) & (unc_days <= trading_day)
+        window[trading_day] = bool(hit.any()) if len(unc_days) else False
+    stamped = np.array([st is not None for st in snaps.stamps], dtype=bool)
+    if not stamped.any():
+        return
+    day = np.array(
+        [(st.day - cal.start).days if st is not None else 0 for st in snaps.stamps], dtype=np.int64
+    )
+    seconds = np.array(
+        [
+            st.time.hour * 3600 + st.time.minute * 60 + st.time.second if st is not None and st.time else -1
+            for st in snaps.stamps
+        ],
+        dtype=np.int64,
+    )
+    weekday = (cal.start.weekday() + day) % 7
+    opens = np.array([h.open.hour * 3600 + h.open.minute * 60 + h.open.second for h in settings.hours])
+    closes = np.array([h.close.hour * 3600 + h.close.minute * 60 + h.close.second for h in settings.hours])
+    trading = cal.is_session[day]
+    after_open = trading & ((seconds < 0) | (seconds >= opens[weekday]))
+    session = np.where(after_open, day, previous[day])
+    has_session = stamped & (session >= 0)
+    snaps.day[stamped] = day[stamped]
+    snaps.seconds[stamped] = seconds[stamped]
+    snaps.closed_day[stamped] = ~trading[stamped]
+    in_window = np.where(session >= 0, window[np.maximum(session, 0)], False)
+    snaps.uncertain[stamped] = (cal.uncertain[day] | in_window)[stamped]
+    snaps.session[has_session] = session[has_session]
+    for k in np.flatnonzero(has_session).tolist():
         snaps.session_source[k] = SESSION_STAMP
-        if session < i:
-            snaps.closing[k] = 1
-        elif stamp.time is not None:
-            snaps.closing[k] = 1 if stamp.time >= close else -1
+    closing = np.where(
+        session < day, 1, np.where(seconds < 0, 0, np.where(seconds >= closes[weekday], 1, -1))
+    )
+    snaps.closing[has_session] = closing[has_session]
 
 
 def _infer_sessions(q: _Quotes, snaps: _Snapshots) -> None:
@@ -475,14 +488,28 @@ def _order_key(snaps: _Snapshots, k: int) -> tuple[int, int, int]:
     return (int(snaps.day[k]), int(snaps.seconds[k]), k)
 
 
+def _capture_order(snaps: _Snapshots) -> np.ndarray:
+    """The snapshots by session, then capture day, time and input order."""
+    k = np.arange(len(snaps.names))
+    return np.lexsort((k, snaps.seconds, snaps.day, snaps.session))
+
+
 def _session_members(snaps: _Snapshots, include_stale: bool = False) -> dict[int, list[int]]:
-    members: dict[int, list[int]] = {}
-    for k in np.flatnonzero((snaps.session >= 0) & (snaps.quotes > 0)):
-        if include_stale or not snaps.stale[k]:
-            members.setdefault(int(snaps.session[k]), []).append(int(k))
-    for items in members.values():
-        items.sort(key=lambda k: _order_key(snaps, k))
-    return members
+    """Each session's snapshots (with quotes) in capture order."""
+    order = _capture_order(snaps)
+    keep = (snaps.session[order] >= 0) & (snaps.quotes[order] > 0)
+    if not include_stale:
+        keep &= ~snaps.stale[order]
+    order = order[keep]
+    sessions = snaps.session[order]
+    if not len(order):
+        return {}
+    cuts = np.flatnonzero(sessions[1:] != sessions[:-1]) + 1
+    groups = np.split(order, cuts)
+    return {
+        int(group_sessions[0]): group.tolist()
+        for group, group_sessions in zip(groups, np.split(sessions, cuts), strict=True)
+    }
 
 
 def _figure_links(q: _Quotes, snaps: _Snapshots, members: dict[int, list[int]]) -> dict[int, tuple[int, int]]:
@@ -577,8 +604,7 @@ def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
         return
     session = snaps.session[q.fid[rows]]
     order_rank = np.empty(len(snaps.names), dtype=np.int64)
-    ranked = sorted(range(len(snaps.names)), key=lambda k: _order_key(snaps, k))
-    order_rank[ranked] = np.arange(len(ranked))
+    order_rank[_capture_order(snaps)] = np.arange(len(snaps.names))
     rank = order_rank[q.fid[rows]]
     sort = np.lexsort((rank, q.sid[rows], session))
     rows, session = rows[sort], session[sort]
@@ -735,7 +761,7 @@ def _breaks(
     sel = np.flatnonzero(compare)
     if snaps.anchored is None:
         snaps.anchored = np.zeros(len(q.fid), dtype=bool)
-    chaining_ids = np.isin(q.symbols[q.sid], list(chaining)) if chaining else np.zeros(len(q.sid), dtype=bool)
+    chaining_ids = np.isin(q.symbols, sorted(chaining))[q.sid]
     for pair, brow, arow in _pair_rows(q, a[sel], b[sel]):
         found = arow >= 0
         pair, brow, arow = pair[found], brow[found], arow[found]
@@ -764,9 +790,10 @@ def _breaks(
             )
 
 
-def _closed_days(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar) -> None:
+def _closed_days(
+    q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar, members: dict[int, list[int]]
+) -> None:
     """closed-day-figures: a closed day's snapshot shows figures its session never showed."""
-    members = _session_members(snaps)
     closed = snaps.closed_day & (snaps.session >= 0) & ~snaps.stale & (snaps.quotes > 0)
     for k in np.flatnonzero(closed).tolist():
         if snaps.uncertain[k]:
@@ -823,9 +850,10 @@ def _closed_days(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalend
                 )
 
 
-def _stale_blocks(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar) -> None:
+def _stale_blocks(
+    q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar, members: dict[int, list[int]]
+) -> None:
     """stale-block: within a session, one block identical while most of the other moved."""
-    members = _session_members(snaps)
     pairs_a, pairs_b = [], []
     for items in members.values():
         for x, y in pairwise(items):
@@ -892,9 +920,8 @@ def _missing_indices(
         return
     rows = np.flatnonzero(listed[q.sid])
     present = np.bincount(q.sid[rows], minlength=q.n_symbols)  # snapshots showing each index
-    ordered = np.array(
-        sorted(np.flatnonzero(live).tolist(), key=lambda k: (int(snaps.session[k]), *_order_key(snaps, k)))
-    )
+    order = _capture_order(snaps)
+    ordered = order[live[order]]
     place = np.full(len(snaps.names), -1)
     place[ordered] = np.arange(len(ordered))
     stock_count = np.bincount(q.fid[~q.index], minlength=len(snaps.names))
@@ -1011,7 +1038,12 @@ def history_findings(
     names = [r.path for r in results]
     q, names = _prepare(quotes, names, profile)
     manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
-    stamps = [snapshot_stamp(n, manifest_stamps, (page_texts or {}).get(n)) for n in names]
+    from_names = stamps_from_names(names)
+    texts = page_texts or {}
+    stamps = [
+        manifest_stamps.get(n) or named or stamp_from_text(texts.get(n))
+        for n, named in zip(names, from_names, strict=True)
+    ]
     days = [s.day for s in stamps if s is not None]
     today = dt.date(2000, 1, 1)
     cal = build_calendar(settings, min(days, default=today), max(days, default=today))
@@ -1038,8 +1070,8 @@ def history_findings(
     pairs = _consecutive_pairs(snaps, cal, members, links)
     _breaks(q, snaps, f, cal, members, pairs, settings.chaining_indices)
     _same_session(q, snaps, f, cal)
-    _closed_days(q, snaps, f, cal)
-    _stale_blocks(q, snaps, f, cal)
+    _closed_days(q, snaps, f, cal, members)
+    _stale_blocks(q, snaps, f, cal, members)
     _missing_indices(q, snaps, f, profile, cut_off or set())
     _symbols_changed(q, snaps, f, cal, members, pairs)
     sessions = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
@@ -1051,41 +1083,38 @@ def history_findings(
 
 
 def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar) -> pd.DataFrame:
-    rows = []
-    for k, name in enumerate(snaps.names):
-        stamp = snaps.stamps[k]
-        session = int(snaps.session[k])
-        source = snaps.session_source[k]
-        rows.append(
-            {
-                "file": name,
-                "captured_at": stamp.isoformat() if stamp else None,
-                "time_source": stamp.source
-                if stamp
-                else (SOURCE_FIGURES if source == SOURCE_FIGURES else SOURCE_NONE),
-                "session": _session_name(cal, session, snaps),
-                "session_source": source,
-                "closing": {1: True, -1: False}.get(int(snaps.closing[k])) if session >= 0 else None,
-                "uncertain": bool(snaps.uncertain[k]),
-                "stale": bool(snaps.stale[k]),
-            }
-        )
+    """Each snapshot's capture time, its source, its session and how that was found."""
+    labels = _session_labels(cal, snaps.session)
+    stamps = snaps.stamps
+    sources = snaps.session_source
+    time_source = [
+        st.source if st is not None else (SOURCE_FIGURES if src == SOURCE_FIGURES else SOURCE_NONE)
+        for st, src in zip(stamps, sources, strict=True)
+    ]
+    closing = pd.array(np.where(snaps.closing == 1, True, False), dtype="boolean")
+    closing[(snaps.closing == 0) | (snaps.session < 0)] = pd.NA
     return pd.DataFrame(
-        rows,
-        columns=[
-            "file",
-            "captured_at",
-            "time_source",
-            "session",
-            "session_source",
-            "closing",
-            "uncertain",
-            "stale",
-        ],
+        {
+            "file": snaps.names,
+            "captured_at": [st.isoformat() if st is not None else None for st in stamps],
+            "time_source": time_source,
+            "session": labels,
+            "session_source": sources,
+            "closing": closing,
+            "uncertain": snaps.uncertain.copy(),
+            "stale": snaps.stale.copy(),
+        }
     )
 
 
-def _session_name(cal: SessionCalendar, session: int, snaps: _Snapshots) -> str | None:
+def _session_labels(cal: SessionCalendar, sessions: np.ndarray) -> list[str | None]:
+    """The name of each session key (a date, or Fn for one found from the figures alone)."""
+    unique, inverse = np.unique(sessions, return_inverse=True)
+    names = [_session_name(cal, int(s)) for s in unique.tolist()]
+    return [names[i] for i in inverse.tolist()]
+
+
+def _session_name(cal: SessionCalendar, session: int) -> str | None:
     if session < 0:
         return None
     if session < INFERRED:
@@ -1143,7 +1172,7 @@ def _session_row(
 ) -> dict[str, object]:
     items = members[s]
     return {
-        "session": _session_name(cal, s, snaps),
+        "session": _session_name(cal, s),
         "source": SESSION_STAMP if s < INFERRED else SOURCE_FIGURES,
         "position": position,
         "snapshots": len(items),
