@@ -1074,17 +1074,17 @@ def history_findings(
     _stale_blocks(q, snaps, f, cal, members)
     _missing_indices(q, snaps, f, profile, cut_off or set())
     _symbols_changed(q, snaps, f, cal, members, pairs)
-    sessions = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
+    sessions, labels = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
     problems = list(manifest.problems) if manifest is not None else []
-    table = _snapshot_table(snaps, cal)
+    table = _snapshot_table(snaps, cal, labels)
     position = {name: p for name, p in zip(sessions["session"], sessions["position"], strict=True)}
     table["session_position"] = pd.array([position.get(s) for s in table["session"]], dtype="Int64")
     return HistoryResult(f.frame(), table, sessions, cal.describe(), problems)
 
 
-def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar) -> pd.DataFrame:
+def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar, names: dict[int, str]) -> pd.DataFrame:
     """Each snapshot's capture time, its source, its session and how that was found."""
-    labels = _session_labels(cal, snaps.session)
+    labels = _session_labels(cal, snaps.session, names)
     stamps = snaps.stamps
     sources = snaps.session_source
     time_source = [
@@ -1107,26 +1107,27 @@ def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar) -> pd.DataFrame:
     )
 
 
-def _session_labels(cal: SessionCalendar, sessions: np.ndarray) -> list[str | None]:
+def _session_labels(cal: SessionCalendar, sessions: np.ndarray, names: dict[int, str]) -> list[str | None]:
     """The name of each session key (a date, or Fn for one found from the figures alone)."""
     unique, inverse = np.unique(sessions, return_inverse=True)
-    names = [_session_name(cal, int(s)) for s in unique.tolist()]
-    return [names[i] for i in inverse.tolist()]
+    labels = [_session_name(cal, int(s), names) for s in unique.tolist()]
+    return [labels[i] for i in inverse.tolist()]
 
 
-def _session_name(cal: SessionCalendar, session: int) -> str | None:
+def _session_name(cal: SessionCalendar, session: int, names: dict[int, str]) -> str | None:
     if session < 0:
         return None
     if session < INFERRED:
         return cal.day(session).isoformat()
-    return f"F{session - INFERRED + 1}"
+    return names.get(session, f"F{session - INFERRED + 1}")
 
 
 def _session_table(
     snaps: _Snapshots, cal: SessionCalendar, members: dict[int, list[int]], links: dict[int, tuple[int, int]]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[int, str]]:
     """The sessions in order: stamped ones by date, those found from the figures placed by their
-    links; a session with no link to any other is unordered."""
+    links; a session with no link to any other is unordered. With the names of the sessions found
+    from the figures: F1, F2, ... in that order."""
     stamped = sorted(s for s in members if s < INFERRED)
     successor = {a: b for b, (a, _) in links.items()}
     sequence: list[int] = []
@@ -1159,20 +1160,26 @@ def _session_table(
                 sequence.append(head)
                 placed.add(head)
                 follow(head)
-    rows = []
-    for position, s in enumerate(sequence):
-        rows.append(_session_row(snaps, cal, members, s, position))
-    for s in sorted(s for s in members if s not in placed):
-        rows.append(_session_row(snaps, cal, members, s, None))
-    return pd.DataFrame(rows, columns=["session", "source", "position", "snapshots", "files"])
+    unordered = sorted(s for s in members if s not in placed)
+    inferred = [s for s in [*sequence, *unordered] if s >= INFERRED]
+    names = {s: f"F{n}" for n, s in enumerate(inferred, 1)}
+    rows = [_session_row(snaps, cal, members, s, position, names) for position, s in enumerate(sequence)]
+    rows += [_session_row(snaps, cal, members, s, None, names) for s in unordered]
+    table = pd.DataFrame(rows, columns=["session", "source", "position", "snapshots", "files"])
+    return table, names
 
 
 def _session_row(
-    snaps: _Snapshots, cal: SessionCalendar, members: dict[int, list[int]], s: int, position: int | None
+    snaps: _Snapshots,
+    cal: SessionCalendar,
+    members: dict[int, list[int]],
+    s: int,
+    position: int | None,
+    names: dict[int, str],
 ) -> dict[str, object]:
     items = members[s]
     return {
-        "session": _session_name(cal, s),
+        "session": _session_name(cal, s, names),
         "source": SESSION_STAMP if s < INFERRED else SOURCE_FIGURES,
         "position": position,
         "snapshots": len(items),
