@@ -62,7 +62,9 @@ def test_the_policy_applies_to_history_findings(tmp_path):
 
 
 def test_a_manifest_times_pages_whose_names_carry_none(tmp_path):
-    paths = _copy("QC601-fail", tmp_path, {"page 2024-12-03T1545.txt": "a.txt", "page 2024-12-04T1545.txt": "b.txt"})
+    paths = _copy(
+        "QC601-fail", tmp_path, {"page 2024-12-03T1545.txt": "a.txt", "page 2024-12-04T1545.txt": "b.txt"}
+    )
     manifest = tmp_path / "captured.csv"
     manifest.write_text(
         "file,captured_at\na.txt,2024-12-03T10:45:00+00:00\nb.txt,2024-12-04T15:45\ngone.txt,2024-12-05\n"
