@@ -760,6 +760,11 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
     for name in loose["file"]:
         _say(f"no session: {name}", err=False)
     _say(f"History: {result.summary()}", err=False)
+    for entry in report.files:
+        if entry.status != "checked":
+            _say(f"quotecheck: {entry.message or entry.path}")
+    if any(entry.status != "checked" for entry in report.files):
+        sys.exit(int(report.exit_status))
 
 
 @cli.command()

@@ -63,7 +63,9 @@ class HistoryResult:
         stamped = int((self.sessions["source"] == SESSION_STAMP).sum()) if len(self.sessions) else 0
         inferred = len(self.sessions) - stamped
         unordered = int(self.sessions["position"].isna().sum()) if len(self.sessions) else 0
-        parts = [f"{len(self.sessions)} sessions ({stamped} from time stamps, {inferred} from the figures)"]
+        count = len(self.sessions)
+        plural = "" if count == 1 else "s"
+        parts = [f"{count} session{plural} ({stamped} from time stamps, {inferred} from the figures)"]
         if unordered:
             parts.append(f"{unordered} unordered")
         return ", ".join(parts) + f"; calendar: {self.calendar}"
