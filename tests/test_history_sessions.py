@@ -194,3 +194,18 @@ def test_the_real_snapshots_as_an_archive_draw_no_history_error_or_warning():
     result = history_findings(report.quotes, report.files, load_profile(), page_texts=texts)
     assert not result.findings["severity"].isin(["error", "warning"]).any(), result.findings.to_string()
     assert len(result.snapshots) == len(pages)
+
+
+def test_capture_order_is_found_across_a_gap_of_missing_sessions(tmp_path):
+    fixtures = ROOT / "tests" / "fixtures" / "history" / "QC607-fail"
+    renamed = {
+        "page 2024-12-03T1545.txt": "page 2024-12-03T1545.txt",
+        "page 2024-12-04T1545.txt": "page 2024-12-05T1545.txt",
+    }
+    for old, new in renamed.items():
+        (tmp_path / new).write_text((fixtures / old).read_text(encoding="utf-8"), encoding="utf-8")
+    paths = sorted(str(p) for p in tmp_path.iterdir())
+    report = check_paths(paths, Options(include_quotes=True))
+    result = history_findings(report.quotes, report.files, load_profile())
+    found = {(r.rule, Path(r.file).name, r.severity) for r in result.findings.itertuples()}
+    assert found == {("QC607", "page 2024-12-05T1545.txt", "warning")}

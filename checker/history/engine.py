@@ -672,22 +672,31 @@ def _closing_candidates(snaps: _Snapshots, items: list[int]) -> tuple[list[int],
     return unknown, False
 
 
+Pair = tuple[int, int, list[int], bool, bool]
+
+
 def _consecutive_pairs(
     snaps: _Snapshots, cal: SessionCalendar, members: dict[int, list[int]], links: dict[int, tuple[int, int]]
-) -> list[tuple[int, int, list[int], bool]]:
+) -> list[Pair]:
     """Consecutive sessions (S1, S2): calendar neighbours both present, and links found from the
-    figures; each with the snapshots of S1 that may be its last and whether they show its close."""
-    pairs = []
+    figures; each with the snapshots of S1 that may be its last, whether they show its close, and
+    whether the two chain (False for stamped sessions with a gap of missing sessions between
+    them: compared only for their order and their stock lists)."""
+    pairs: list[Pair] = []
     previous = cal.previous
-    for s2 in sorted(s for s in members if s < INFERRED):
+    stamped = sorted(s for s in members if s < INFERRED)
+    for before, s2 in zip([-1, *stamped], stamped, strict=False):
         s1 = int(previous[s2])
-        if s1 >= 0 and s1 in members:
+        chained = s1 >= 0 and s1 in members
+        if not chained:
+            s1 = before
+        if s1 >= 0:
             candidates, known = _closing_candidates(snaps, members[s1])
-            pairs.append((s1, s2, candidates, known))
+            pairs.append((s1, s2, candidates, known, chained))
     for s2, (s1, last) in sorted(links.items()):
         if s1 < INFERRED and s2 < INFERRED:
             continue
-        pairs.append((s1, s2, [last], False))
+        pairs.append((s1, s2, [last], False, True))
     return pairs
 
 
@@ -697,14 +706,14 @@ def _breaks(
     f: _Findings,
     cal: SessionCalendar,
     members: dict[int, list[int]],
-    pairs: list[tuple[int, int, list[int], bool]],
+    pairs: list[Pair],
     chaining: frozenset[str],
 ) -> None:
     """previous-close-break and capture-order, over consecutive sessions."""
     pair_a: list[int] = []
     pair_b: list[int] = []
     pair_of: list[int] = []
-    for at, (_, s2, candidates, _) in enumerate(pairs):
+    for at, (_, s2, candidates, _, _) in enumerate(pairs):
         for last in candidates:
             for later in members[s2]:
                 pair_a.append(last)
@@ -757,7 +766,8 @@ def _breaks(
                 field_name="snapshot",
                 column="column",
             )
-    compare = chosen & (known | chains) & ~reversed_pair
+    chained = np.array([pairs[int(w)][4] for w in which], dtype=bool)
+    compare = chosen & (known | chains) & ~reversed_pair & chained
     if not compare.any():
         return
     sel = np.flatnonzero(compare)
@@ -963,7 +973,7 @@ def _symbols_changed(
     f: _Findings,
     cal: SessionCalendar,
     members: dict[int, list[int]],
-    pairs: list[tuple[int, int, list[int], bool]],
+    pairs: list[Pair],
 ) -> None:
     """symbols-changed: stocks entering or leaving the ticker between consecutive sessions."""
     if not pairs:
