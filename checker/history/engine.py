@@ -103,16 +103,19 @@ class _Quotes:
 
 def _half_units(decimals: np.ndarray) -> np.ndarray:
     """Half a unit of the last shown digit, in 1/SCALE (0 past MAX_HALF_DECIMALS decimals)."""
-    d = np.clip(decimals, 0, MAX_HALF_DECIMALS + 1)
-    return np.where(d <= MAX_HALF_DECIMALS, 10 ** (MAX_HALF_DECIMALS - np.minimum(d, MAX_HALF_DECIMALS)), 0)
+    table = np.array(
+        [10 ** (MAX_HALF_DECIMALS - d) for d in range(MAX_HALF_DECIMALS + 1)] + [0], dtype=np.int64
+    )
+    return table[np.clip(decimals, 0, MAX_HALF_DECIMALS + 1)]
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each integer (splitmix64's finaliser)."""
-    z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    with np.errstate(over="ignore"):
+        z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
 
 
 def _numbers(frame: pd.DataFrame, name: str, dtype: type = float) -> np.ndarray:
@@ -174,7 +177,15 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
     shown_percent = np.nan_to_num(percent[rows], nan=-1e15)
     pct = np.rint(np.clip(shown_percent, -1e12, 1e12) * 10000).astype(np.int64)
     sid = symbol_codes[rows].astype(np.int64)
-    figures = _mix(sid) ^ _mix(p * 3 + 1) ^ _mix(c * 5 + 2) ^ _mix(pct * 7 + 3)
+    # One hash of the figures a page shows for a symbol; odd multipliers spread them before mixing.
+    with np.errstate(over="ignore"):
+        spread = (
+            sid.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            + p.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+            + c.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+            + pct.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93)
+        )
+        figures = _mix(spread)
     f = fid[rows]
     n_files = len(names)
     starts = np.searchsorted(f, np.arange(n_files), side="left")
@@ -605,10 +616,16 @@ def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalen
     if not len(rows):
         return
     session = snaps.session[q.fid[rows]]
-    order_rank = np.empty(len(snaps.names), dtype=np.int64)
-    order_rank[_capture_order(snaps)] = np.arange(len(snaps.names))
+    n_files = len(snaps.names)
+    order_rank = np.empty(n_files, dtype=np.int64)
+    order_rank[_capture_order(snaps)] = np.arange(n_files)
     rank = order_rank[q.fid[rows]]
-    sort = np.lexsort((rank, q.sid[rows], session))
+    dense_of_file = np.unique(snaps.session, return_inverse=True)[1].astype(np.int64)
+    dense = dense_of_file[q.fid[rows]]
+    if (int(dense.max()) + 1) * q.n_symbols * n_files < 2**62:  # one integer key: one sort
+        sort = np.argsort((dense * q.n_symbols + q.sid[rows]) * n_files + rank)
+    else:
+        sort = np.lexsort((rank, q.sid[rows], session))
     rows, session = rows[sort], session[sort]
     sid = q.sid[rows]
     new_group = np.ones(len(rows), dtype=bool)

@@ -9,7 +9,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
 
 EXCHANGE_ZONE = "Asia/Karachi"
 # The crawler prefix stands glued to the first quote, at the top of a page.
@@ -99,7 +102,8 @@ def stamp_from_name(name: str) -> Stamp | None:
 # The same as _NAME_STAMP in RE2 syntax (no lookaround, no backreference), for many names at once.
 _NAME_STAMP_RE2 = (
     r"(?:^|[^0-9])([0-9]{4})(-?)([0-9]{2})(-?)([0-9]{2})"
-    r"(?:[T_\- ]([0-9]{2})(?:[:\-]([0-9]{2})|([0-9]{2})([0-9]{2})?))?(?:[^0-9]|$)"
+    r"(?:[T_\- ]([0-9]{2})(?:[:\-]([0-9]{2})|([0-9]{2})([0-9]{2})?))?"
+    r"(?:[^0-9/\\][^/\\]*)?$"  # then only the rest of the base name: the date is in the base name
 )
 
 
@@ -111,26 +115,38 @@ def stamps_from_names(names: list[str]) -> list[Stamp | None]:
 
     if not names:
         return []
-    bases = pc.replace_substring_regex(pa.array(names, pa.large_string()), r"^.*[/\\]", "")
+    bases = pa.array(names, pa.large_string())
     fields = ["y", "s1", "m", "s2", "d", "h", "mi1", "mi2", "sec"]
-    found = pc.extract_regex(bases, _named_groups(_NAME_STAMP_RE2, fields))
+    found: Any = pc.extract_regex(bases, _named_groups(_NAME_STAMP_RE2, fields))
+    matched = found.is_valid().to_numpy(zero_copy_only=False)
+
+    def number(field: str) -> np.ndarray:
+        text: Any = pc.fill_null(found.field(field), "")
+        text = pc.if_else(pc.equal(text, pa.scalar("", text.type)), "-1", text)
+        return pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+
+    year, month, day = number("y"), number("m"), number("d")
+    hour, minute = number("h"), np.maximum(number("mi1"), number("mi2"))
+    second = np.maximum(number("sec"), 0)
+    same_separator = pc.fill_null(pc.equal(found.field("s1"), found.field("s2")), False)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
+    month_days = month_days + ((month == 2) & leap)
+    real = (year >= 1990) & (year <= 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    real &= same_separator.to_numpy(zero_copy_only=False)
+    timed = (hour >= 0) & (hour <= 23) & (minute >= 0) & (minute <= 59) & (second <= 59)
     out: list[Stamp | None] = [None] * len(names)
-    columns: dict[str, list[str]] = {f: [v or "" for v in found.field(f).to_pylist()] for f in fields}
-    valid = found.is_valid().to_pylist()
-    for i, ok in enumerate(valid):
-        if not ok:
-            continue
-        if columns["s1"][i] != columns["s2"][i]:
-            out[i] = stamp_from_name(names[i])
-            continue
-        day = _make_date(columns["y"][i], columns["m"][i], columns["d"][i])
-        if day is None:
-            out[i] = stamp_from_name(names[i])
-            continue
-        hour = columns["h"][i] or None
-        minute = columns["mi1"][i] or columns["mi2"][i] or None
-        time = _make_time(hour, minute, columns["sec"][i] or None)
-        out[i] = Stamp(day, time, SOURCE_FILE_NAME)
+    ys, ms, ds, hs, mis, ss, ts = (a.tolist() for a in (year, month, day, hour, minute, second, timed))
+    dates: dict[tuple[int, int, int], dt.date] = {}  # many pages a day: each date made once
+    for i in np.flatnonzero(matched & real).tolist():
+        key = (ys[i], ms[i], ds[i])
+        date = dates.get(key)
+        if date is None:
+            date = dates[key] = dt.date(*key)
+        time = dt.time(hs[i], mis[i], ss[i]) if ts[i] else None
+        out[i] = Stamp(date, time, SOURCE_FILE_NAME)
+    for i in np.flatnonzero(matched & ~real).tolist():  # a later date in the name may be real
+        out[i] = stamp_from_name(names[i])
     return out
 
 
