@@ -2,6 +2,7 @@
 
     python -m benchmarks.history                  # 10,000 and 100,000 pages
     python -m benchmarks.history --pages 1000000  # one size (each size runs in its own process)
+    python -m benchmarks.history --end-to-end 10000  # pages on disk: check with and without --history
 
 The quote frame is built directly (as a run with include_quotes would hold it, with categorical
 file, symbol and kind columns), then only `history_findings` is timed: wall and CPU time (user +
@@ -116,13 +117,62 @@ def measure(pages: int) -> None:
     )
 
 
+def _line(symbol: str, price: float, change: float, percent: float, index: bool) -> str:
+    """A quote as the feed prints it (from the synthetic figures)."""
+    shown_percent = f"{percent:.2f}".rstrip("0").rstrip(".")
+    shown_percent = "0" if shown_percent in ("-0", "") else shown_percent
+    if index:
+        word = "Increased By" if change > 0 else "Decreased By"
+        return f"{symbol} {price:,.0f} {word} {change:.1f} ({shown_percent}%)"
+    if change == 0:
+        return f"{symbol} {price:.2f} No Change ▼ 0.00 (0%)"
+    word, arrow = ("Increased By", "▲") if change > 0 else ("Decreased By", "▼")
+    return f"{symbol} {price:.2f} {word} {arrow} {change:.2f} ({shown_percent}%)"
+
+
+def end_to_end(pages: int, folder: str) -> None:
+    """Write an archive of pages and time `check` on it with and without --history (CPU time of the
+    whole process tree, user + system, from /usr/bin/time when present)."""
+    from pathlib import Path
+
+    frame, _, _ = synthetic(pages)
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    names = frame["file"].cat.categories
+    codes = frame["file"].cat.codes.to_numpy()
+    symbols, kinds = frame["symbol"].astype(str).to_numpy(), (frame["kind"] == "index").to_numpy()
+    price, change, percent = (frame[c].to_numpy() for c in ("price", "change", "percent"))
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    for rows in np.split(np.arange(len(frame)), bounds):
+        lines = [_line(symbols[r], price[r], change[r], percent[r], bool(kinds[r])) for r in rows]
+        (root / names[codes[rows[0]]]).write_text("\n".join([*lines, "", "Markets.", ""]), encoding="utf-8")
+    for flags in ([], ["--history"]):
+        command = [sys.executable, "-m", "checker", "check", "--no-report", "-q", str(root), *flags]
+        timer = ["/usr/bin/time", "-f", "%U %S %e %M"] if os.path.exists("/usr/bin/time") else []
+        done = subprocess.run([*timer, *command], capture_output=True, text=True, env=os.environ)
+        figures = done.stderr.strip().splitlines()[-1].split() if timer else ["?"] * 4
+        user, system, wall, rss = figures
+        cpu = float(user) + float(system) if timer else float("nan")
+        print(
+            f"check {pages:,} pages {' '.join(flags) or '(no --history)':<16} exit {done.returncode}  "
+            f"cpu {cpu:7.2f} s  wall {wall} s  peak RSS {int(rss) // 1024 if timer else '?'} MiB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pages", type=int, action="append", help="archive size (repeatable)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--end-to-end", type=int, metavar="N", help="write N pages and time check with and without --history"
+    )
+    parser.add_argument("--folder", default="benchmarks/out/history-pages", help="where --end-to-end writes")
     args = parser.parse_args()
+    if args.end_to_end:
+        end_to_end(args.end_to_end, args.folder)
+        return
     if args.one:
         measure(args.one)
         return

@@ -590,7 +590,7 @@ def _stale_snapshots(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCa
         b_rows = np.arange(q.starts[k], q.ends[k])
         same = len(a_rows) == len(b_rows) and np.array_equal(q.sid[a_rows], q.sid[b_rows])
         same = same and bool(np.array_equal(q.figures[a_rows], q.figures[b_rows]))
-        if not same:
+        if not same or snaps.uncertain[k] or snaps.uncertain[earlier]:
             continue
         snaps.stale[k] = True
         row = _first_rows(q, f, k)
