@@ -101,3 +101,16 @@ def test_timeline_prints_the_sessions_in_order(tmp_path):
     assert lines[0] == "1. session F1 (figures)" and lines[1].strip().endswith("x.txt  no time (figures)")
     assert lines[2] == "2. session F2 (figures)" and lines[3].strip().endswith("y.txt  no time (figures)")
     assert lines[-1].startswith("History: 2 sessions (0 from time stamps, 2 from the figures)")
+
+
+def test_a_failure_of_the_history_step_is_a_finding_not_a_traceback(tmp_path, monkeypatch):
+    from checker.history import run
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run, "history_findings", broken)
+    code, report, _ = _check(["--history", *_copy("QC601-pass", tmp_path)])
+    assert code == 1
+    assert [(f["rule"], f["file"]) for f in report["findings"]] == [("QC904", "<history>")]
+    assert "boom" in report["findings"][0]["message"]

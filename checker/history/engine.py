@@ -60,6 +60,8 @@ class HistoryResult:
 
     def summary(self) -> str:
         """One line for the terminal: how many sessions, and how they were found."""
+        if "source" not in self.sessions:
+            return "no sessions (the checks across snapshots did not run)"
         stamped = int((self.sessions["source"] == SESSION_STAMP).sum()) if len(self.sessions) else 0
         inferred = len(self.sessions) - stamped
         unordered = int(self.sessions["position"].isna().sum()) if len(self.sessions) else 0

@@ -8,11 +8,12 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from checker.findings import combine, severity_counts
+from checker.findings import combine, from_records, severity_counts
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
-from checker.profile import load_profile
+from checker.profile import ProfileError, load_profile
 from checker.report import Report
 
 MAX_MANIFEST_BYTES = 1 << 30
@@ -79,15 +80,35 @@ def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResu
         raise ValueError("the history step needs the run's quotes (Options(include_quotes=True))")
     names = [f.path for f in report.files]
     resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
-    result = history_findings(
-        quotes,
-        report.files,
-        load_profile(options.profile),
-        manifest=manifest,
-        page_texts=page_heads(names),
-        cut_off=_cut_off(report),
-        resolve=resolve,
-    )
+    profile = load_profile(options.profile)
+    try:
+        result = history_findings(
+            quotes,
+            report.files,
+            profile,
+            manifest=manifest,
+            page_texts=page_heads(names),
+            cut_off=_cut_off(report),
+            resolve=resolve,
+        )
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+        failure = from_records(
+            [
+                {
+                    "rule": "QC904",
+                    "name": "internal-error",
+                    "severity": "error",
+                    "file": "<history>",
+                    "message": message,
+                }
+            ]
+        )
+        result = HistoryResult(failure, pd.DataFrame(), pd.DataFrame(), "", [])
+        report.findings = combine([report.findings, result.findings])
+        return result
     findings = options.policy.apply(result.findings)
     if options.baseline is not None and len(findings):
         findings, suppressed = options.baseline.suppress(findings)
