@@ -75,3 +75,23 @@ def test_crawler_prefixes_time_the_pages_when_the_names_do_not():
     result = run_archive(folder, page_texts=texts)
     assert set(result.snapshots["time_source"]) == {"crawler prefix"}
     assert set(result.snapshots["session"]) == {"2024-12-03", "2024-12-04"}
+
+
+@pytest.mark.parametrize("case", ["QC601-fail", "QC603-fail", "QC604-fail", "QC606-fail", "QC608-fail"])
+def test_lookups_by_bisection_find_what_the_table_finds(case, monkeypatch):
+    from checker.history import engine
+
+    with_table = located(run_archive(FIXTURES / case))
+    monkeypatch.setattr(engine, "DENSE_MIN", 0)
+    monkeypatch.setattr(engine, "DENSE_FACTOR", 0)
+    assert located(run_archive(FIXTURES / case)) == with_table != set()
+
+
+def test_a_block_repeated_on_a_page_counts_once_at_its_first_quote(tmp_path):
+    for page in (FIXTURES / "QC601-fail").glob("*.txt"):
+        block = page.read_text(encoding="utf-8").split("\n\n")[0]
+        (tmp_path / page.name).write_text(f"{block}\n{block}\n\nprose\n", encoding="utf-8")
+    pages = sorted(str(p) for p in tmp_path.iterdir())
+    report = check_paths(pages, Options(include_quotes=True))
+    result = history_findings(report.quotes, report.files, load_profile())
+    assert {(r.rule, int(r.line)) for r in result.findings.itertuples()} == {("QC601", 5)}

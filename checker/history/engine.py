@@ -41,6 +41,8 @@ SCALE = 20000  # every half unit of a number shown with up to 4 decimals is a wh
 MAX_HALF_DECIMALS = 4
 MOST = (9, 10)  # "most stocks": at least 90% ...
 MIN_COMMON = 5  # ... of at least 5 common stocks
+DENSE_MIN = 1 << 22  # a (snapshot, symbol) table this small is always worth it ...
+DENSE_FACTOR = 4  # ... and one at most this many times the quotes (else: bisection)
 CHUNK_ROWS = 1 << 22  # rows compared at once: bounds the memory of one comparison
 JOIN_CAP = 64  # a figure shared by more snapshots than this proposes no pair (illiquid names)
 INFERRED = 1 << 40  # session keys at or above this are sessions found from the figures alone
@@ -75,7 +77,8 @@ class HistoryResult:
 
 @dataclass
 class _Quotes:
-    """The quotes of the run, one per (snapshot, symbol), sorted by snapshot then symbol."""
+    """The quotes of the run, one per (snapshot, symbol), grouped by snapshot (and within it by
+    symbol when there is no table)."""
 
     fid: np.ndarray
     sid: np.ndarray
@@ -93,10 +96,15 @@ class _Quotes:
     ends: np.ndarray
     symbols: np.ndarray  # object: symbol text by sid
     n_symbols: int
+    # The row of every (snapshot, symbol) key, -1 where none, when that table is small enough
+    # (snapshots x symbols); else `key` is sorted and looked up by bisection.
+    table: np.ndarray | None = None
 
     def find(self, fid: np.ndarray, sid: np.ndarray) -> np.ndarray:
         """The row of each (snapshot, symbol), -1 where that snapshot does not show the symbol."""
         key = fid.astype(np.int64) * self.n_symbols + sid
+        if self.table is not None:
+            return self.table[key].astype(np.int64)
         at = np.searchsorted(self.key, key)
         at = np.minimum(at, len(self.key) - 1) if len(self.key) else at
         found = (self.key[at] == key) if len(self.key) else np.zeros(len(key), dtype=bool)
@@ -163,9 +171,27 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
     valid &= np.abs(change) < 1e12
     n_symbols = max(len(symbols), 1)
     rows = np.flatnonzero(valid)
-    key = fid[rows] * n_symbols + symbol_codes[rows]
-    key, first = np.unique(key, return_index=True)  # a repeated symbol: its first quote counts
-    rows = rows[first]
+    n_files = len(names)
+    table: np.ndarray | None = None
+    if n_files * n_symbols <= max(DENSE_FACTOR * len(rows), DENSE_MIN):
+        # Quotes grouped by snapshot (they usually are already), kept in page order; a table of
+        # every (snapshot, symbol) finds a symbol's row in another snapshot by one gather.
+        in_file = fid[rows]
+        if len(in_file) > 1 and not bool((in_file[1:] >= in_file[:-1]).all()):
+            rows = rows[np.argsort(in_file, kind="stable")]
+        key = fid[rows] * n_symbols + symbol_codes[rows]
+        table = np.full(n_files * n_symbols, -1, dtype=np.int32 if len(rows) < 2**31 else np.int64)
+        positions = np.arange(len(rows))
+        table[key[::-1]] = positions[::-1]  # a repeated symbol: its first quote counts
+        first = table[key] == positions
+        if not first.all():
+            rows, key = rows[first], key[first]
+            table[:] = -1
+            table[key] = np.arange(len(rows))
+    else:
+        key = fid[rows] * n_symbols + symbol_codes[rows]
+        key, first_at = np.unique(key, return_index=True)  # a repeated symbol: its first quote counts
+        rows = rows[first_at]
     all_kinds, kind_index = pd.factorize(quotes["kind"])
     kind_codes = np.asarray(all_kinds)[rows]
     kind_names = [str(k) for k in kind_index]
@@ -189,7 +215,6 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
         )
         figures = _mix(spread)
     f = fid[rows]
-    n_files = len(names)
     starts = np.searchsorted(f, np.arange(n_files), side="left")
     ends = np.searchsorted(f, np.arange(n_files), side="right")
     held = _Quotes(
@@ -209,6 +234,7 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
         ends=ends,
         symbols=np.asarray(symbols, dtype=object),
         n_symbols=n_symbols,
+        table=table,
     )
     return held, names
 
@@ -590,6 +616,7 @@ def _stale_snapshots(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCa
     for k, earlier in zip(late["k"].tolist(), first_k[late.index].tolist(), strict=True):
         a_rows = np.arange(q.starts[earlier], q.ends[earlier])
         b_rows = np.arange(q.starts[k], q.ends[k])
+        a_rows, b_rows = a_rows[np.argsort(q.sid[a_rows])], b_rows[np.argsort(q.sid[b_rows])]
         same = len(a_rows) == len(b_rows) and np.array_equal(q.sid[a_rows], q.sid[b_rows])
         same = same and bool(np.array_equal(q.figures[a_rows], q.figures[b_rows]))
         if not same or snaps.uncertain[k] or snaps.uncertain[earlier]:
