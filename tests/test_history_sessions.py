@@ -209,3 +209,15 @@ def test_capture_order_is_found_across_a_gap_of_missing_sessions(tmp_path):
     result = history_findings(report.quotes, report.files, load_profile())
     found = {(r.rule, Path(r.file).name, r.severity) for r in result.findings.itertuples()}
     assert found == {("QC607", "page 2024-12-05T1545.txt", "warning")}
+
+
+def test_of_several_date_only_pages_the_one_that_chains_best_is_the_session_s_last(tmp_path):
+    w = _walk(2)
+    later = _page(w[2], w[1])
+    later[3] = Quote(later[3].symbol, later[3].price, later[3].previous - 4)
+    pages = {"x.txt": _page(w[1], w[0]), "y.txt": _page(_moved(w[1], 5), w[0]), "z.txt": later}
+    prefixes = {"x.txt": "2024-12-03", "y.txt": "2024-12-03", "z.txt": "2024-12-04"}
+    result = _run(tmp_path, pages, prefixes=prefixes)
+    found = {(r.rule, Path(r.file).name, int(r.line)) for r in result.findings.itertuples()}
+    assert found == {("QC601", "z.txt", 4)}
+    assert "x.txt" in result.findings["expected"].iloc[0]

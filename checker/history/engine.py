@@ -769,27 +769,23 @@ def _breaks(
         return
     a, b, which = np.array(pair_a), np.array(pair_b), np.array(pair_of)
     common, matched = _chain_stats(q, a, b, "chain")
-    # The last of S1 among several date-only candidates: the one that chains best with S2.
-    chosen = np.zeros(len(a), dtype=bool)
-    score: dict[tuple[int, int], int] = {}
-    for k in range(len(a)):
-        key = (int(which[k]), int(a[k]))
-        score[key] = score.get(key, 0) + int(matched[k])
-    best_of: dict[int, int] = {}
-    for (at, cand), total in score.items():
-        held = best_of.get(at)
-        if (
-            held is None
-            or total > score[(at, held)]
-            or (total == score[(at, held)] and _order_key(snaps, cand) > _order_key(snaps, held))
-        ):
-            best_of[at] = cand
-    for k in range(len(a)):
-        chosen[k] = best_of[int(which[k])] == int(a[k])
-    known = np.array([pairs[int(w)][3] for w in which], dtype=bool)
+    # The last of S1 among several date-only candidates: the one that chains best with S2 (the
+    # later captured on a tie).
+    rank = np.empty(len(snaps.names), dtype=np.int64)
+    rank[_capture_order(snaps)] = np.arange(len(snaps.names))
+    candidate_key = which * len(snaps.names) + a
+    keys, inverse = np.unique(candidate_key, return_inverse=True)
+    score = np.bincount(inverse, weights=matched, minlength=len(keys))
+    key_pair, key_candidate = keys // len(snaps.names), keys % len(snaps.names)
+    best = np.lexsort((rank[key_candidate], score, key_pair))  # the best of each pair comes last
+    last_of_pair = np.flatnonzero(np.concatenate([key_pair[best][1:] != key_pair[best][:-1], [True]]))
+    best_of = np.full(len(pairs), -1, dtype=np.int64)
+    best_of[key_pair[best][last_of_pair]] = key_candidate[best][last_of_pair]
+    chosen = best_of[which] == a
+    known = np.array([p[3] for p in pairs], dtype=bool)[which]
     chains = _most(common, matched)
     # capture-order: the stamps say S1 before S2, the figures the reverse.
-    stamped_pair = np.array([pairs[int(w)][0] < INFERRED and pairs[int(w)][1] < INFERRED for w in which])
+    stamped_pair = np.array([p[0] < INFERRED and p[1] < INFERRED for p in pairs], dtype=bool)[which]
     reversed_pair: np.ndarray = np.zeros(len(a), dtype=np.bool_)
     if stamped_pair.any():
         rc, rm = _chain_stats(q, a, b, "reverse")
@@ -812,7 +808,7 @@ def _breaks(
                 field_name="snapshot",
                 column="column",
             )
-    chained = np.array([pairs[int(w)][4] for w in which], dtype=bool)
+    chained = np.array([p[4] for p in pairs], dtype=bool)[which]
     compare = chosen & (known | chains) & ~reversed_pair & chained
     if not compare.any():
         return
