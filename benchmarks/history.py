@@ -41,28 +41,31 @@ def synthetic(pages: int, seed: int = 7) -> tuple[pd.DataFrame, list, int]:
     sessions = -(-pages // per)
     rng = np.random.default_rng(seed)
     n_sym = STOCKS + len(INDICES)
-    # closes: stocks in paisa, indices in hundredths of a point; row 0 is the close before the first session
-    stock_close = np.cumsum(rng.integers(-20, 21, size=(sessions + 1, STOCKS)), axis=0) + rng.integers(
-        8000, 40000, STOCKS
+    # closes: stocks in paisa, indices in hundredths of a point; row 0 is the close before the
+    # first session. Each stock moves in steps of 1/5000 of its first price, so every move
+    # shows in its percent; every index move is at least 6 points.
+    start = rng.integers(8000, 40000, STOCKS)
+    unit = np.maximum(1, start // 5000)
+    walk = np.cumsum(rng.integers(-20, 21, size=(sessions + 1, STOCKS)), axis=0)
+    stock_close = start + unit * walk
+    steps = rng.integers(600, 6001, size=(sessions + 1, len(INDICES))) * rng.choice(
+        [-1, 1], (sessions + 1, len(INDICES))
     )
-    stock_close = np.maximum(stock_close, 500)
-    index_close = np.cumsum(rng.integers(-60000, 60001, size=(sessions + 1, len(INDICES))), axis=0)
-    index_close += np.array([8_000_000, 3_000_000, 1_000_000, 3_500_000])
+    index_close = np.cumsum(steps, axis=0) + np.array([8_000_000, 3_000_000, 1_000_000, 3_500_000])
     page_session = np.repeat(np.arange(sessions), per)[:pages]
     slot = np.tile(np.arange(per), sessions)[:pages]
     last = (slot == per - 1) | (np.arange(pages) == pages - 1)
-    stock_price = stock_close[page_session + 1] + np.where(
-        last[:, None], 0, rng.integers(-9, 10, (pages, STOCKS))
-    )
+    noise = unit * rng.integers(-9, 10, (pages, STOCKS))
+    stock_price = stock_close[page_session + 1] + np.where(last[:, None], 0, noise)
     stock_prev = stock_close[page_session]
-    level = index_close[page_session + 1] + np.where(
-        last[:, None], 0, rng.integers(-20000, 20001, (pages, len(INDICES)))
-    )
+    index_noise = rng.integers(-20000, 20001, (pages, len(INDICES)))
+    level = index_close[page_session + 1] + np.where(last[:, None], 0, index_noise)
     level_prev = index_close[page_session]
+    level = np.where(np.abs(level - level_prev) < 600, level + 1200, level)
     shown_level = np.floor(level / 100 + 0.5)
     shown_change = np.floor((level - level_prev) / 10 + 0.5) / 10
     for fault in rng.choice(np.flatnonzero(page_session > 0), FAULTS, replace=False):
-        stock_prev[fault, 0] += 3
+        stock_prev[fault, 0] += unit[0]
     price = np.concatenate([stock_price / 100, shown_level], axis=1).ravel()
     change = np.concatenate([(stock_price - stock_prev) / 100, shown_change], axis=1).ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
