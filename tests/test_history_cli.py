@@ -114,3 +114,16 @@ def test_a_failure_of_the_history_step_is_a_finding_not_a_traceback(tmp_path, mo
     assert code == 1
     assert [(f["rule"], f["file"]) for f in report["findings"]] == [("QC904", "<history>")]
     assert "boom" in report["findings"][0]["message"]
+
+
+def test_history_findings_carry_their_source_line_for_the_reports(tmp_path):
+    from checker.api import check_paths
+    from checker.config import Options
+    from checker.history.run import add_history
+
+    paths = _copy("QC601-fail", tmp_path)
+    report = check_paths(paths, Options(include_quotes=True))
+    add_history(report)
+    later = next(p for p in paths if p.endswith("2024-12-04T1545.txt"))
+    assert report.source_lines[(later, 5)] == Path(later).read_text(encoding="utf-8").splitlines()[4]
+    assert report.snapshots is not None and len(report.snapshots) == 2

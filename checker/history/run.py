@@ -13,10 +13,17 @@ import pandas as pd
 from checker.findings import combine, from_records, severity_counts
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
+from checker.parse import split_lines
 from checker.profile import ProfileError, load_profile
+from checker.read import decode
 from checker.report import Report
 
 MAX_MANIFEST_BYTES = 1 << 30
+# Source lines of history findings are read back from at most this many pages, of at most
+# MAX_SOURCE_PAGE bytes each (the HTML report shows them beside the findings).
+MAX_SOURCE_PAGES = 1000
+MAX_SOURCE_PAGE = 1 << 20
+MAX_SOURCE_LINE = 2000
 
 
 class ManifestError(ValueError):
@@ -47,19 +54,44 @@ def page_heads(names: list[str]) -> dict[str, str]:
     for name in names:
         if name == "-" or name.startswith("<"):
             continue
-        try:
-            with open(name, "rb") as handle:
-                start = handle.read(2)
-                handle.seek(0)
-                if start == b"\x1f\x8b":
-                    with gzip.open(handle) as unzipped:
-                        data = unzipped.read(PREFIX_SEARCH_CHARS * 4)
-                else:
-                    data = handle.read(PREFIX_SEARCH_CHARS * 4)
-        except (OSError, EOFError, ValueError):
-            continue
-        heads[name] = data.decode("utf-8", errors="replace")[:PREFIX_SEARCH_CHARS]
+        text = _read_page(name, PREFIX_SEARCH_CHARS * 4)
+        if text is not None:
+            heads[name] = text[:PREFIX_SEARCH_CHARS]
     return heads
+
+
+def _read_page(name: str, limit: int) -> str | None:
+    """Up to `limit` bytes of a page (gzip or not) as text; None when it cannot be read."""
+    if name == "-" or name.startswith("<"):
+        return None
+    try:
+        with open(name, "rb") as handle:
+            start = handle.read(2)
+            handle.seek(0)
+            if start == b"\x1f\x8b":
+                with gzip.open(handle) as unzipped:
+                    data = unzipped.read(limit)
+            else:
+                data = handle.read(limit)
+    except (OSError, EOFError, ValueError):
+        return None
+    return decode(data).text
+
+
+def _add_source_lines(report: Report, findings: pd.DataFrame) -> None:
+    """The source lines of the history findings, for the reports that show them."""
+    wanted: dict[str, set[int]] = {}
+    for file, line in zip(findings["file"].tolist(), findings["line"].tolist(), strict=True):
+        if line is not None and line is not pd.NA and (file, int(line)) not in report.source_lines:
+            wanted.setdefault(str(file), set()).add(int(line))
+    for name in sorted(wanted)[:MAX_SOURCE_PAGES]:
+        text = _read_page(name, MAX_SOURCE_PAGE)
+        if text is None:
+            continue
+        lines = split_lines(text[1:] if text.startswith("\ufeff") else text)
+        for number in wanted[name]:
+            if 0 < number <= len(lines):
+                report.source_lines[(name, number)] = lines[number - 1][:MAX_SOURCE_LINE]
 
 
 def _cut_off(report: Report) -> set[str]:
@@ -121,5 +153,6 @@ def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResu
                 added = severity_counts(findings.iloc[rows])
                 entry.counts = {k: entry.counts.get(k, 0) + added[k] for k in added}
         report.findings = combine([report.findings, findings])
+        _add_source_lines(report, findings)
     report.snapshots = result.snapshots
     return result
