@@ -109,6 +109,7 @@ def measure(pages: int) -> None:
     frame, results, per = synthetic(pages)
     profile = load_profile()
     history_findings(frame.iloc[:340], results[:10], profile)  # imports and calendar warmed up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the archive itself
     cpu, wall = time.process_time(), time.perf_counter()
     result = history_findings(frame, results, profile)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -116,7 +117,8 @@ def measure(pages: int) -> None:
     breaks = int((result.findings["rule"] == "QC601").sum())
     print(
         f"{pages:>9,} pages {len(frame):>11,} quotes  {per:>3} a session  wall {wall:7.2f} s  "
-        f"cpu {cpu:7.2f} s  peak RSS {peak:7.0f} MiB  findings {len(result.findings)} ({breaks} breaks)"
+        f"cpu {cpu:7.2f} s  peak RSS {peak:7.0f} MiB (archive alone {before:.0f})  "
+        f"findings {len(result.findings)} ({breaks} breaks)"
     )
 
 
