@@ -12,7 +12,7 @@ import contextlib
 import io
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -91,6 +91,28 @@ def check_paths(
     for part in checker.check_inputs(refs, stdin):
         _add_part(run, part, on_checked)
     return _finish(run)
+
+
+def check_archive(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    snapshots: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
+) -> Report:
+    """Check every page as check_paths does, then the rules across snapshots over all of them.
+
+    `snapshots` is a manifest CSV (`file,captured_at`); without one, times come from the file
+    names and the crawler prefixes, or the figures. The report holds the history findings beside
+    the pages' own and `report.snapshots` (each page's time, where it came from, its session).
+    A manifest that cannot be read raises checker.history.run.ManifestError.
+    """
+    from checker.history.run import add_history, read_manifest_file
+
+    manifest = None if snapshots is None else read_manifest_file(snapshots)
+    options = replace(options or Options(), include_quotes=True)
+    report = check_paths(paths, options, jobs=jobs)
+    add_history(report, manifest)
+    return report
 
 
 def worth_parallel(refs: list[InputRef]) -> bool:
@@ -249,6 +271,7 @@ __all__ = [
     "FRAME_COLUMNS",
     "Checker",
     "Part",
+    "check_archive",
     "check_bytes",
     "check_frame",
     "check_paths",

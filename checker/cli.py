@@ -197,6 +197,18 @@ def cli() -> None:
     help="Processes checking files in parallel when there are more than 8 and enough work to pay for "
     "starting them (default: the number of cores).",
 )
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Also check across snapshots: previous closes chain from session to session, no page is stale.",
+)
+@click.option(
+    "--snapshots",
+    "snapshots_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.csv",
+    help="Capture times of the pages (columns file,captured_at); implies --history.",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -230,6 +242,8 @@ def check(
     only_quote_files: bool,
     max_decompressed_size: int,
     jobs: int | None,
+    history: bool,
+    snapshots_path: str | None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -289,7 +303,7 @@ def check(
         exclude=exclude,
         input_format=input_format,
         max_decompressed_size=max_decompressed_size,
-        include_quotes=include_quotes or bool(html_path),
+        include_quotes=include_quotes or bool(html_path) or history or bool(snapshots_path),
         baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude,
@@ -301,7 +315,9 @@ def check(
     options.report_paths = () if no_report else (report_dir,)
     _refuse_overwriting_inputs(files, paths, options)
     _refuse_bad_report_paths(files)
+    manifest = _read_manifest(snapshots_path) if snapshots_path else None
     report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
+    history_line = _check_history(report, manifest) if history or snapshots_path else None
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
     if not include_quotes:
@@ -310,6 +326,8 @@ def check(
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     failures: list[str] = []
     _emit_findings(report, output_format, quiet, statistics, output_file, findings_to, failures)
+    if history_line:
+        _say(history_line, err=findings_to == "stderr" or output_format != "text" or bool(output_file))
     _warn_about_baseline(report, recording)
     _save_ci_reports(report, junit_path, sarif_path, markdown_path, failures)
     if json_path:
@@ -546,6 +564,31 @@ def _refuse_overwriting_inputs(outputs: list[str], paths: tuple[str, ...], optio
         )
 
 
+def _read_manifest(path: str) -> Any:
+    """The --snapshots manifest; one that cannot be read at all is a usage error (exit 2)."""
+    from checker.history.run import ManifestError, read_manifest_file
+
+    try:
+        return read_manifest_file(path)
+    except ManifestError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _check_history(report: Report, manifest: Any) -> str:
+    """Run the checks across snapshots into the report; the manifest's problems go to stderr.
+    Returns the line the summary gives the sessions found."""
+    from checker.history.run import add_history
+    from checker.profile import ProfileError
+
+    try:
+        result = add_history(report, manifest)
+    except ProfileError as error:
+        raise click.UsageError(str(error)) from None
+    for problem in result.problems:
+        _say(f"quotecheck: warning: {problem}")
+    return f"History: {result.summary()}"
+
+
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
     from checker.api import check_paths
@@ -697,6 +740,54 @@ def rules_markdown() -> str:
     from checker.docs import rules_markdown as table
 
     return table()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--snapshots", "snapshots_path", type=click.Path(dir_okay=False), metavar="FILE.csv",
+              help="Capture times of the pages (columns file,captured_at).")  # fmt: skip
+@click.option("--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file.")
+def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -> None:
+    """Print the sessions of PATHS in order: each page's capture time, its source and its session,
+    found from time stamps or, where pages carry none, from their figures."""
+    from checker.config import Options
+
+    manifest = _read_manifest(snapshots_path) if snapshots_path else None
+    report = _run_check(list(paths), Options(profile=profile, include_quotes=True))
+    from checker.history.run import ManifestError
+
+    try:
+        from checker.history.run import add_history
+
+        result = add_history(report, manifest)
+    except (ManifestError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    for problem in result.problems:
+        _say(f"quotecheck: warning: {problem}")
+    table = result.snapshots.set_index("file")
+    for row in result.sessions.itertuples():
+        place = (
+            "unordered"
+            if row.position is None or row.position != row.position
+            else f"{int(row.position) + 1}."
+        )
+        _say(
+            f"{place} session {row.session} ({'time stamps' if row.source == 'stamp' else 'figures'})",
+            err=False,
+        )
+        for name in row.files:
+            entry = table.loc[name]
+            when = entry["captured_at"] or "no time"
+            _say(f"    {name}  {when} ({entry['time_source']})", err=False)
+    loose = result.snapshots[result.snapshots["session"].isna()]
+    for name in loose["file"]:
+        _say(f"no session: {name}", err=False)
+    _say(f"History: {result.summary()}", err=False)
+    for entry in report.files:
+        if entry.status != "checked":
+            _say(f"quotecheck: {entry.message or entry.path}")
+    if any(entry.status != "checked" for entry in report.files):
+        sys.exit(int(report.exit_status))
 
 
 @cli.command()

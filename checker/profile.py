@@ -83,6 +83,8 @@ class Profile:
     index_levels: dict[str, tuple[int, int]]
     index_level_margin_percent: Decimal
     source: str = field(default="")
+    # The `history` section as written (validated by the schema; read by checker.history).
+    history: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def is_index(self, symbol: str) -> bool:
         """Whether `symbol` names an index rather than a stock."""
@@ -243,6 +245,7 @@ def profile_from_dict(raw: dict[str, Any], source: str = "") -> Profile:
             raw.get("index_level_margin_percent", "0"), f"{where}: /index_level_margin_percent"
         ),
         source=source,
+        history=raw.get("history", {}),
     )
 
 

@@ -57,6 +57,8 @@ class Report:
     quotes: pd.DataFrame | None = None
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     baseline_suppressed: int = 0
+    # With the checks across snapshots: each page's capture time, its source and its session.
+    snapshots: pd.DataFrame | None = None
     # Every rule quotecheck has, enabled or not, so that renderers never read the registry.
     catalogue: list[Rule] = field(default_factory=list)
 
@@ -137,4 +139,18 @@ class Report:
             "summary": self.summary(),
             "files": [f.as_dict() for f in self.files],
             "rules": self.rule_entries(),
+            **({"snapshots": snapshot_records(self.snapshots)} if self.snapshots is not None else {}),
         }
+
+
+def snapshot_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The snapshot table as the JSON report's `snapshots` entries (missing values as None)."""
+
+    def plain(value: Any) -> Any:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    return [
+        {key: plain(value) for key, value in row.items()} for row in table.astype(object).to_dict("records")
+    ]

@@ -31,6 +31,7 @@ FAMILIES = {
     "QC3": "consistency",
     "QC4": "format",
     "QC5": "plausibility",
+    "QC6": "history",
     "QC9": "input",
 }
 

@@ -1,0 +1,201 @@
+"""Trading sessions: the exchange calendar of a maintained library, with the profile's overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from checker.profile import Profile, ProfileError
+
+DEFAULT_CALENDAR = "XKAR"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DEFAULT_HOURS = {"open": "09:30", "close": "15:30"}
+
+
+@dataclass(frozen=True)
+class Hours:
+    """One weekday's trading hours in exchange time."""
+
+    open: dt.time
+    close: dt.time
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """The profile's `history` section: calendar, hours, overrides and which indices chain."""
+
+    calendar: str = DEFAULT_CALENDAR
+    hours: tuple[Hours, ...] = ()  # Monday to Sunday
+    closures: frozenset[dt.date] = frozenset()
+    extra_sessions: frozenset[dt.date] = frozenset()
+    chaining_indices: frozenset[str] = frozenset()
+    uncertain: frozenset[dt.date] = frozenset()
+
+    def hours_on(self, day: dt.date) -> Hours:
+        """The trading hours of `day`'s weekday."""
+        return self.hours[day.weekday()]
+
+
+def _time(value: str, where: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ProfileError(f"{where}: {value!r} is not a time (HH:MM)") from None
+
+
+def _dates(values: list[str], where: str) -> frozenset[dt.date]:
+    out = set()
+    for index, value in enumerate(values):
+        try:
+            out.add(dt.date.fromisoformat(value))
+        except ValueError:
+            raise ProfileError(f"{where}/{index}: {value!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(out)
+
+
+def history_settings(profile: Profile) -> HistorySettings:
+    """The history settings of a profile (defaults where it has none); raises ProfileError."""
+    raw: dict[str, Any] = getattr(profile, "history", None) or {}
+    where = f"profile {profile.source or profile.name}: /history"
+    hours_raw = raw.get("hours", {})
+    default = {**_DEFAULT_HOURS, **{k: v for k, v in hours_raw.items() if k in ("open", "close")}}
+    hours = []
+    for name in _WEEKDAYS:
+        spec = {**default, **hours_raw.get(name, {})}
+        opening = _time(spec["open"], f"{where}/hours/{name}/open")
+        closing = _time(spec["close"], f"{where}/hours/{name}/close")
+        if closing <= opening:
+            raise ProfileError(f"{where}/hours/{name}: the close {spec['close']} is not after the open")
+        hours.append(Hours(opening, closing))
+    return HistorySettings(
+        calendar=raw.get("calendar", DEFAULT_CALENDAR),
+        hours=tuple(hours),
+        closures=_dates(raw.get("closures", []), f"{where}/closures"),
+        extra_sessions=_dates(raw.get("extra_sessions", []), f"{where}/extra_sessions"),
+        chaining_indices=frozenset(raw.get("chaining_indices", [])),
+        uncertain=_dates(raw.get("uncertain", []), f"{where}/uncertain"),
+    )
+
+
+@dataclass
+class SessionCalendar:
+    """Trading days over a span of dates, as numpy arrays indexed by day from `start`.
+
+    `is_session[i]`: day start+i is a trading day; `previous[i]`: the index of the last trading
+    day before day i (-1: none in the span); `uncertain[i]`: the sources disagree on day i.
+    """
+
+    start: dt.date
+    is_session: np.ndarray
+    uncertain: np.ndarray
+    sources: list[str]
+    settings: HistorySettings
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def previous(self) -> np.ndarray:
+        """For each day, the index of the last trading day strictly before it (-1 if none)."""
+        days = np.where(self.is_session, np.arange(len(self.is_session)), -1)
+        upto = np.maximum.accumulate(days) if len(days) else days
+        return np.concatenate([[-1], upto[:-1]]).astype(np.int64)
+
+    def index(self, day: dt.date) -> int:
+        """The day's index in the arrays (may be outside them)."""
+        return (day - self.start).days
+
+    def day(self, index: int) -> dt.date:
+        """The date of an index."""
+        return self.start + dt.timedelta(days=int(index))
+
+    def describe(self) -> str:
+        """Which sources decided the trading days, for the report."""
+        return "; ".join([" and ".join(self.sources), *self.notes])
+
+
+def _library_closed_days(
+    code: str, first: dt.date, last: dt.date
+) -> tuple[list[tuple[str, set[dt.date], dt.date, dt.date]], list[str]]:
+    """The weekdays each installed library says the exchange is closed, with the span it covers."""
+    found: list[tuple[str, set[dt.date], dt.date, dt.date]] = []
+    notes: list[str] = []
+    xcals: Any
+    try:
+        import exchange_calendars as xcals  # type: ignore[import-untyped,no-redef]
+    except ImportError:
+        xcals = None
+    if xcals is not None:
+        try:
+            with warnings.catch_warnings():  # the library's own deprecation notices are not ours
+                warnings.simplefilter("ignore")
+                calendar = xcals.get_calendar(code)
+            sessions = {ts.date() for ts in calendar.sessions}
+            low, high = calendar.first_session.date(), calendar.last_session.date()
+            closed = set()
+            day = max(first, low)
+            while day <= min(last, high):
+                if day.weekday() < 5 and day not in sessions:
+                    closed.add(day)
+                day += dt.timedelta(days=1)
+            found.append((f"exchange-calendars {code}", closed, low, high))
+        except Exception as error:  # a calendar the library does not know, or cannot build
+            notes.append(f"exchange-calendars has no {code} calendar ({type(error).__name__})")
+    holidays: Any
+    try:
+        import holidays  # type: ignore[no-redef]
+    except ImportError:
+        holidays = None
+    if holidays is not None:
+        try:
+            years = range(first.year, last.year + 1)
+            table = holidays.financial_holidays(code, years=years)
+            low = dt.date(max(first.year, getattr(table, "start_year", first.year)), 1, 1)
+            high = dt.date(min(last.year, getattr(table, "end_year", last.year)), 12, 31)
+            closed = {day for day in table if low <= day <= high and day.weekday() < 5}
+            found.append((f"holidays {code}", closed, low, high))
+        except Exception as error:
+            notes.append(f"holidays has no {code} calendar ({type(error).__name__})")
+    return found, notes
+
+
+def build_calendar(settings: HistorySettings, first: dt.date, last: dt.date) -> SessionCalendar:
+    """The trading days from a week before `first` to `last`: the libraries' XKAR calendars where
+    installed (a day they disagree on is uncertain), else Monday to Friday; then the profile's
+    closures and extra sessions, which are certain."""
+    start = first - dt.timedelta(days=14)
+    span = (last - start).days + 1
+    days = [start + dt.timedelta(days=i) for i in range(span)]
+    weekday = np.array([d.weekday() < 5 for d in days], dtype=bool)
+    found, notes = _library_closed_days(settings.calendar, start, last)
+    is_session = weekday.copy()
+    uncertain = np.zeros(span, dtype=bool)
+    sources = [name for name, *_ in found]
+    if not found:
+        sources = ["Monday to Friday"]
+        notes.append(
+            "no calendar library installed (pip install 'quotecheck[history]'): "
+            "holidays are the profile's closures only"
+        )
+    else:
+        _, primary, low, high = found[0]
+        for i, day in enumerate(days):
+            if low <= day <= high and day in primary:
+                is_session[i] = False
+        for _, other, other_low, other_high in found[1:]:
+            for i, day in enumerate(days):
+                if not weekday[i]:
+                    continue
+                covered = low <= day <= high and other_low <= day <= other_high
+                if covered and (day in primary) != (day in other):
+                    uncertain[i] = True
+    for i, day in enumerate(days):
+        if day in settings.uncertain:
+            uncertain[i] = True
+        if day in settings.closures:
+            is_session[i], uncertain[i] = False, False
+        elif day in settings.extra_sessions:
+            is_session[i], uncertain[i] = True, False
+    return SessionCalendar(start, is_session, uncertain, sources, settings, notes)

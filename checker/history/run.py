@@ -1,0 +1,148 @@
+"""The history step of a run: read the manifest and the tops of the pages, run the rules across
+snapshots, and add their findings and the snapshot table to the run's Report."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import combine, finding, from_records, severity_counts
+from checker.history.engine import HistoryResult, history_findings
+from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
+from checker.parse import split_lines
+from checker.profile import ProfileError, load_profile
+from checker.read import decode
+from checker.report import Report
+
+MAX_MANIFEST_BYTES = 1 << 30
+# Source lines of history findings are read back from at most this many pages, of at most
+# MAX_SOURCE_PAGE bytes each (the HTML report shows them beside the findings).
+MAX_SOURCE_PAGES = 1000
+MAX_SOURCE_PAGE = 1 << 20
+MAX_SOURCE_LINE = 2000
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be read at all (its rows' problems are reported, not raised)."""
+
+
+def read_manifest_file(path: str | os.PathLike[str]) -> Manifest:
+    """Read a manifest CSV (`file,captured_at`); raises ManifestError naming the file and why."""
+    where = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as error:
+        raise ManifestError(f"{where}: cannot read the manifest ({error.strerror or error})") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{where}: the manifest is larger than {MAX_MANIFEST_BYTES} bytes")
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return read_manifest(text, where, Path(os.path.abspath(where)).parent)
+    except ValueError as error:
+        raise ManifestError(str(error)) from None
+
+
+def page_heads(names: list[str]) -> dict[str, str]:
+    """The first few KB of each page that is a readable file (gzip or not): where the crawler
+    prefix stands. A page that cannot be read has none."""
+    heads: dict[str, str] = {}
+    for name in names:
+        if name == "-" or name.startswith("<"):
+            continue
+        text = _read_page(name, PREFIX_SEARCH_CHARS * 4)
+        if text is not None:
+            heads[name] = text[:PREFIX_SEARCH_CHARS]
+    return heads
+
+
+def _read_page(name: str, limit: int) -> str | None:
+    """Up to `limit` bytes of a page (gzip or not) as text; None when it cannot be read."""
+    if name == "-" or name.startswith("<"):
+        return None
+    try:
+        with open(name, "rb") as handle:
+            start = handle.read(2)
+            handle.seek(0)
+            if start == b"\x1f\x8b":
+                with gzip.open(handle) as unzipped:
+                    data = unzipped.read(limit)
+            else:
+                data = handle.read(limit)
+    except (OSError, EOFError, ValueError):
+        return None
+    return decode(data).text
+
+
+def _add_source_lines(report: Report, findings: pd.DataFrame) -> None:
+    """The source lines of the history findings, for the reports that show them."""
+    wanted: dict[str, set[int]] = {}
+    for file, line in zip(findings["file"].tolist(), findings["line"].tolist(), strict=True):
+        if line is not None and line is not pd.NA and (file, int(line)) not in report.source_lines:
+            wanted.setdefault(str(file), set()).add(int(line))
+    for name in sorted(wanted)[:MAX_SOURCE_PAGES]:
+        text = _read_page(name, MAX_SOURCE_PAGE)
+        if text is None:
+            continue
+        lines = split_lines(text[1:] if text.startswith("\ufeff") else text)
+        for number in wanted[name]:
+            if 0 < number <= len(lines):
+                report.source_lines[(name, number)] = lines[number - 1][:MAX_SOURCE_LINE]
+
+
+def _cut_off(report: Report) -> set[str]:
+    """Pages with a line that starts like a quote and does not parse (a block cut off)."""
+    findings = report.findings
+    if not len(findings):
+        return set()
+    parse = findings["rule"].astype(str).str.startswith("QC1").to_numpy(dtype=bool, na_value=False)
+    return {str(f) for f in findings["file"][parse].dropna().unique()}
+
+
+def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResult:
+    """Run the rules across snapshots over the run's quotes (the report must hold them) and add
+    their findings, with the run's policy and baseline applied, and the snapshot table."""
+    options = report.options
+    quotes = report.quotes
+    if quotes is None:
+        raise ValueError("the history step needs the run's quotes (Options(include_quotes=True))")
+    names = [f.path for f in report.files]
+    resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
+    profile = load_profile(options.profile)
+    try:
+        result = history_findings(
+            quotes,
+            report.files,
+            profile,
+            manifest=manifest,
+            page_texts=page_heads(names),
+            cut_off=_cut_off(report),
+            resolve=resolve,
+        )
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+        failure = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
+        result = HistoryResult(failure, pd.DataFrame(), pd.DataFrame(), "", [])
+        report.findings = combine([report.findings, result.findings])
+        return result
+    findings = options.policy.apply(result.findings)
+    if options.baseline is not None and len(findings):
+        findings, suppressed = options.baseline.suppress(findings)
+        report.baseline_suppressed += suppressed
+    if len(findings):
+        files = findings["file"].to_numpy(dtype=object)
+        for entry in report.files:
+            rows = np.flatnonzero(files == entry.path)
+            if len(rows):
+                added = severity_counts(findings.iloc[rows])
+                entry.counts = {k: entry.counts.get(k, 0) + added[k] for k in added}
+        report.findings = combine([report.findings, findings])
+        _add_source_lines(report, findings)
+    report.snapshots = result.snapshots
+    return result

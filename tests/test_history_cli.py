@@ -1,0 +1,129 @@
+"""The command line of the checks across snapshots: check --history and --snapshots, timeline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+from click.testing import CliRunner
+
+from checker.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "history"
+SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+
+
+def _copy(case: str, folder: Path, names: dict[str, str] | None = None) -> list[str]:
+    """The pages of a fixture archive copied into folder (renamed as `names` says)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for page in sorted((FIXTURES / case).glob("*.txt")):
+        target = folder / (names or {}).get(page.name, page.name)
+        shutil.copyfile(page, target)
+        paths.append(str(target))
+    return paths
+
+
+def _check(args: list[str]) -> tuple[int, dict, str]:
+    result = CliRunner().invoke(cli, ["check", "--no-report", "--json", "-", *args])
+    report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.exit_code, report, result.stderr
+
+
+def test_check_history_adds_the_findings_and_the_snapshot_table(tmp_path):
+    paths = _copy("QC601-fail", tmp_path)
+    code, report, stderr = _check(["--history", *paths])
+    assert code == 1
+    jsonschema.validate(report, SCHEMA)
+    (finding,) = [f for f in report["findings"] if f["rule"] == "QC601"]
+    assert finding["file"].endswith("page 2024-12-04T1545.txt") and finding["line"] == 5
+    assert [s["session"] for s in report["snapshots"]] == ["2024-12-03", "2024-12-04"]
+    assert {s["time_source"] for s in report["snapshots"]} == {"file name"}
+    assert report["summary"]["errors"] == 1
+    later = next(f for f in report["files"] if f["path"].endswith("2024-12-04T1545.txt"))
+    assert later["errors"] == 1
+    assert "History: 2 sessions (2 from time stamps" in stderr
+
+
+def test_without_history_the_same_pages_pass(tmp_path):
+    code, report, _ = _check(_copy("QC601-fail", tmp_path))
+    assert code == 0 and "snapshots" not in report
+
+
+def test_the_policy_applies_to_history_findings(tmp_path):
+    paths = _copy("QC601-fail", tmp_path)
+    code, report, _ = _check(["--history", "--severity", "previous-close-break=warning", *paths])
+    assert code == 0 and report["summary"]["warnings"] == 1
+    code, report, _ = _check(["--history", "--ignore", "QC6", *paths])
+    assert code == 0 and not report["findings"]
+
+
+def test_a_manifest_times_pages_whose_names_carry_none(tmp_path):
+    paths = _copy(
+        "QC601-fail", tmp_path, {"page 2024-12-03T1545.txt": "a.txt", "page 2024-12-04T1545.txt": "b.txt"}
+    )
+    manifest = tmp_path / "captured.csv"
+    manifest.write_text(
+        "file,captured_at\na.txt,2024-12-03T10:45:00+00:00\nb.txt,2024-12-04T15:45\ngone.txt,2024-12-05\n"
+        "a.txt,someday\n",
+        encoding="utf-8",
+    )
+    code, report, stderr = _check(["--snapshots", str(manifest), *paths])
+    assert code == 1
+    assert [(s["captured_at"], s["time_source"]) for s in report["snapshots"]] == [
+        ("2024-12-03T15:45", "manifest"),
+        ("2024-12-04T15:45", "manifest"),
+    ]
+    assert [f["rule"] for f in report["findings"]] == ["QC601"]
+    assert "captured.csv:4: 'gone.txt' names no input" in stderr
+    assert "captured.csv:5: captured_at 'someday' is not an ISO 8601" in stderr
+
+
+def test_a_file_that_is_no_manifest_is_a_usage_error(tmp_path):
+    paths = _copy("QC601-pass", tmp_path)
+    bad = tmp_path / "times.csv"
+    bad.write_text("name,when\n", encoding="utf-8")
+    for manifest in (str(bad), str(tmp_path / "missing.csv")):
+        result = CliRunner().invoke(cli, ["check", "--no-report", "--snapshots", manifest, *paths])
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+
+
+def test_timeline_prints_the_sessions_in_order(tmp_path):
+    names = {"page 2024-12-03T1545.txt": "x.txt", "page 2024-12-04T1545.txt": "y.txt"}
+    paths = _copy("QC601-pass", tmp_path, names)
+    result = CliRunner().invoke(cli, ["timeline", *reversed(paths)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1. session F1 (figures)" and lines[1].strip().endswith("x.txt  no time (figures)")
+    assert lines[2] == "2. session F2 (figures)" and lines[3].strip().endswith("y.txt  no time (figures)")
+    assert lines[-1].startswith("History: 2 sessions (0 from time stamps, 2 from the figures)")
+
+
+def test_a_failure_of_the_history_step_is_a_finding_not_a_traceback(tmp_path, monkeypatch):
+    from checker.history import run
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run, "history_findings", broken)
+    code, report, _ = _check(["--history", *_copy("QC601-pass", tmp_path)])
+    assert code == 1
+    assert [(f["rule"], f["file"]) for f in report["findings"]] == [("QC904", "<history>")]
+    assert "boom" in report["findings"][0]["message"]
+
+
+def test_history_findings_carry_their_source_line_for_the_reports(tmp_path):
+    from checker.api import check_paths
+    from checker.config import Options
+    from checker.history.run import add_history
+
+    paths = _copy("QC601-fail", tmp_path)
+    report = check_paths(paths, Options(include_quotes=True))
+    add_history(report)
+    later = next(p for p in paths if p.endswith("2024-12-04T1545.txt"))
+    assert report.source_lines[(later, 5)] == Path(later).read_text(encoding="utf-8").splitlines()[4]
+    assert report.snapshots is not None and len(report.snapshots) == 2
