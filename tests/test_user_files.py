@@ -155,7 +155,9 @@ def test_every_key_of_the_bundled_profile_is_read():
         "circuit_breakers",
         "index_levels",
         "index_level_margin_percent",
+        "history",
     }
+    assert profile.history == BUNDLED["history"]  # read by checker.history.calendar
     assert BUNDLED["percent"] == {"max_decimals": profile.percent_max_decimals}
     for name, spec in BUNDLED["kinds"].items():
         kind = profile.kinds[name]
