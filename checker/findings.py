@@ -13,8 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checker.arrays import as_pa_array
-
 
 class Severity(IntEnum):
     """How much a finding matters; ordered so that `>=` means "at least as bad"."""
@@ -170,20 +168,16 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def text(name: str) -> pa.Array:
-        return as_pa_array(frame[name].fillna("").astype(_TEXT))
+    def text(name: str) -> pa.Array | pa.ChunkedArray:
+        # (pyarrow-stubs know no pandas array; pyarrow takes it through its __arrow_array__)
+        return pa.array(frame[name].fillna("").astype(_TEXT).array)  # type: ignore[call-overload]
 
     def place(name: str) -> pa.Array:
         return pa.array(frame[name].fillna(0).to_numpy(dtype=np.int64))
 
     keys = pa.table(
-        {
-            "file": text("file"),
-            "line": place("line"),
-            "column": place("column"),
-            "rule": text("rule"),
-            "message": text("message"),
-        }
+        [text("file"), place("line"), place("column"), text("rule"), text("message")],
+        names=["file", "line", "column", "rule", "message"],
     )
     # Arrow's sort is stable, and orders strings by code point as Python does.
     order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names]).to_numpy()

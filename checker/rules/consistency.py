@@ -21,7 +21,16 @@ from checker.arrays import as_large_text, as_pa_array
 from checker.findings import Severity, empty_findings
 from checker.numeric import Numbers, PercentCheck, aligned, format_percent, percent_check
 from checker.rules.registry import CheckContext, PageKeys, Rule, as_mask, declare, file_codes
-from checker.vocabulary import ARROW_DOWN, ARROW_UP, DECREASED, DIRECTION_WORDS, INCREASED, NO_CHANGE
+from checker.vocabulary import (
+    ARROW_DOWN,
+    ARROW_UP,
+    DECREASED,
+    DIRECTION_WORDS,
+    INCREASED,
+    NO_CHANGE,
+    place_column,
+    text_column,
+)
 
 UP, DOWN, FLAT = 1, -1, 0
 _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
@@ -279,7 +288,7 @@ def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
             observed[i], expected[i] = shown, want
             message[i] = f"direction {shown} but {_evidence(ctx, row, move, leave_out)}"
         else:
-            shown = str(ctx.cell(f"{name}_text", row))
+            shown = str(ctx.cell(text_column(name), row))
             if move == FLAT:  # a percent of 0 is shown as `0`, a change with its decimals
                 want = "0" if name == "percent" else _zero_like(shown)
             elif signals[name][row] == FLAT:
@@ -294,7 +303,7 @@ def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
                 want = arithmetic[row][0]
                 message[i] += f", and {arithmetic[row][1]}"
             observed[i], expected[i] = shown, want
-        column[i] = ctx.cell(f"{name}_col", row)
+        column[i] = ctx.cell(place_column(name), row)
     out = rule.findings(ctx, mask, "direction", observed, expected, message, column=column)
     out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
@@ -530,7 +539,16 @@ def previous_not_positive(ctx: CheckContext) -> np.ndarray:
     return ctx.shared["previous_not_positive"]
 
 
-_SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
+# The frame column a repeat of a symbol is compared on, for each field: the figures as shown,
+# the direction and the arrow as they read.
+_COMPARED = {
+    "price": text_column("price"),
+    "direction": "direction",
+    "arrow": "arrow",
+    "change": text_column("change"),
+    "percent": text_column("percent"),
+}
+_SIGNATURE_FIELDS = tuple(_COMPARED.values())
 
 
 def _codes(values: pd.Series | pa.Array) -> np.ndarray:
@@ -690,13 +708,6 @@ def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
         return empty_findings()
     frame = ctx.frame
     reference = ctx.shared["reference_row"]
-    fields = (
-        ("price", "price_text"),
-        ("direction", "direction"),
-        ("arrow", "arrow"),
-        ("change", "change_text"),
-        ("percent", "percent_text"),
-    )
     rows = np.flatnonzero(mask)
     expected = np.empty(len(rows), dtype=object)
     message = np.empty(len(rows), dtype=object)
@@ -710,7 +721,7 @@ def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
 
         differ = [
             f"{name} {shown(column, row)} here, {shown(column, other)} there"
-            for name, column in fields
+            for name, column in _COMPARED.items()
             if shown(column, row) != shown(column, other)
         ]
         arrow = shown("arrow", other)
@@ -732,13 +743,6 @@ def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     return rule.findings(ctx, mask, "symbol", frame["symbol"], expected, message)
 
 
-_REPAIRED_COLUMNS = {
-    "price": "price_text",
-    "direction": "direction",
-    "arrow": "arrow",
-    "change": "change_text",
-    "percent": "percent_text",
-}
 _NOT_A_FIGURE = ("<", ">", "≤", "≥", "a ", "an ", "the ", "once", "upper-case")
 
 
@@ -758,7 +762,7 @@ def explained_repeats(ctx: CheckContext, repeats: pd.DataFrame) -> np.ndarray:
             continue
         fields, expected = out["field"].tolist(), out["expected"].tolist()
         for row, field_name, value in zip(found_rows.tolist(), fields, expected, strict=True):
-            if row not in wanted or field_name not in _REPAIRED_COLUMNS:
+            if row not in wanted or field_name not in _COMPARED:
                 continue
             figure = _figure(ctx, row, field_name, value)
             if figure is None:
@@ -809,7 +813,7 @@ def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> d
         except ArithmeticError:
             return None
         return {"percent_text": reference} if inside else None
-    return {_REPAIRED_COLUMNS[field_name]: expected}
+    return {_COMPARED[field_name]: expected}
 
 
 @declare(

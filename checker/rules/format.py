@@ -16,7 +16,7 @@ from checker.numeric import Numbers
 from checker.profile import NumberFormat
 from checker.rules.consistency import price_not_positive
 from checker.rules.registry import CheckContext, Rule, as_mask, declare
-from checker.vocabulary import ARROW_DOWN, ARROW_UP, MOJIBAKE_ARROWS, NUMBER_FIELDS
+from checker.vocabulary import ARROW_DOWN, ARROW_UP, MOJIBAKE_ARROWS, NUMBER_FIELDS, place_column, text_column
 
 
 def _canonical(value: float, decimals: int, grouping: bool) -> str:
@@ -91,7 +91,7 @@ def _decimals_reason(allowed: tuple[int, ...]) -> str:
 
 def _kind_format_findings(rule: Rule, ctx: CheckContext, field_name: str, signed: bool) -> pd.DataFrame:
     numbers = ctx.numbers[field_name]
-    column = f"{field_name}_text"
+    column = text_column(field_name)
     texts = as_large_text(ctx.frame[column])
     parts = []
     for kind_name, kind in ctx.profile.kinds.items():
@@ -242,9 +242,9 @@ def lookalike_characters(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     message = np.empty(len(rows), dtype=object)
     for i, row in enumerate(rows.tolist()):
         name = str(field_name[row])
-        text = str(ctx.cell(f"{name}_text", row))
+        text = str(ctx.cell(text_column(name), row))
         observed[i] = text
-        column[i] = ctx.cell(f"{name}_col", row)
+        column[i] = ctx.cell(place_column(name), row)
         grouping = "forbidden"
         if name != "percent":
             kind = ctx.profile.kinds.get(str(ctx.cell("kind", row)))

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from checker.arrays import as_large_text, as_pd_text
 from checker.findings import Severity, empty_findings, normalize
+from checker.vocabulary import INDEX, place_column
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -147,7 +148,7 @@ class CheckContext:
     @cached_property
     def is_index(self) -> np.ndarray:
         """True for rows that are index quotes."""
-        return (self.frame["kind"] == "index").to_numpy(dtype=bool, na_value=False)
+        return (self.frame["kind"] == INDEX).to_numpy(dtype=bool, na_value=False)
 
     @cached_property
     def exact(self) -> np.ndarray:
@@ -237,7 +238,7 @@ class Rule:
             return pd.Series(value, dtype=object).astype(_TEXT).array
 
         if column is None:
-            column = frame[f"{field_name}_col"] if f"{field_name}_col" in frame else frame["column"]
+            column = frame[place_column(field_name)] if place_column(field_name) in frame else frame["column"]
         files = frame["file"].array[mask]
         out = pd.DataFrame(
             {

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from checker.arrays import as_large_text
 from checker.findings import Severity, combine, empty_findings, finding, from_records
 from checker.rules.registry import CheckContext, Rule, as_mask, declare
-from checker.vocabulary import ARROW_DOWN, ARROW_UP, ARROWS, DIRECTION_WORDS, QUOTE_FIELDS
+from checker.vocabulary import ARROW_DOWN, ARROW_UP, ARROWS, DIRECTION_WORDS, QUOTE_FIELDS, text_column
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -395,7 +395,7 @@ def _pandera_findings(
             if not mask.any():
                 continue
             field_name = _field_of(column)
-            source = f"{field_name}_text" if f"{field_name}_text" in frame else field_name
+            source = text_column(field_name) if text_column(field_name) in frame else field_name
             observed = (
                 ctx.texts(source, mask) if source in frame else np.full(int(mask.sum()), "", dtype=object)
             )
