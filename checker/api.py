@@ -174,7 +174,8 @@ def _suppress(
     """The baseline applied to each file's findings on their own, as a run of one file applies it."""
     if len(results) == 1 or not len(findings):
         return baseline.suppress(findings)
-    files = findings["file"].to_numpy(dtype=object, na_value=None)
+    # (pandas-stubs reject na_value=None, which pandas takes: missing names as None)
+    files = findings["file"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     kept, suppressed = [], 0
     for result in results:
         rows = np.flatnonzero(files == result.path)

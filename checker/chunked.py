@@ -24,14 +24,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_pa_array
 from checker.checked import MAX_SOURCE_LINE, QUOTE_SCOPE, FileCheck
 from checker.findings import combine, context_lines
 from checker.frame import build_frame
-from checker.parse import line_array, line_count, parse_array
+from checker.parse import Lines, line_array, line_count, parse_array
 from checker.read import DecodeProblem, binary_reason, decode
 from checker.report import FileResult
 from checker.rules.registry import PageKeys
 from checker.validate import no_quotes_finding, with_decode_findings
+from checker.vocabulary import INDEX
 
 if TYPE_CHECKING:
     from checker.engine import Checker
@@ -168,11 +170,11 @@ def check_large_file(
         if problems:
             _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
         frame = chunk.quotes
-        symbol = pa.array(frame["symbol"].array).cast(pa.string())  # 32-bit offsets: half the size
-        symbols.append(symbol.combine_chunks() if isinstance(symbol, pa.ChunkedArray) else symbol)
-        # build_frame's kinds are "index" or "stock": one byte a quote is enough to tell them apart.
-        is_index = pc.equal(pa.array(frame["kind"].array), "index").cast(pa.int8())
-        kinds.append(is_index.combine_chunks() if isinstance(is_index, pa.ChunkedArray) else is_index)
+        symbols.append(as_pa_array(frame["symbol"]).cast(pa.string()))  # 32-bit offsets: half the size
+        # build_frame's kinds are INDEX or STOCK: one byte a quote is enough to tell them apart.
+        kinds.append(
+            pc.equal(as_pa_array(frame["kind"]), pa.scalar(INDEX, pa.large_string())).cast(pa.int8())
+        )
         quote_lines.append(frame["line"].to_numpy())
         first_line += len(lines)
         total_lines += line_count(lines) if last else len(lines)
@@ -186,7 +188,10 @@ def check_large_file(
             symbols=pa.concat_arrays(symbols),
             lines=np.concatenate(quote_lines),
         )
-        symbols.clear(), kinds.clear(), quote_lines.clear()  # the page's keys hold them from here
+        # the page's keys hold them from here
+        symbols.clear()
+        kinds.clear()
+        quote_lines.clear()
         parts.append(_page_findings(checker, path, name, pieces, page, sources))
     if not quotes:
         parts.append(no_quotes_finding(name, total_lines))
@@ -210,14 +215,17 @@ def _read_pieces(path: Path, pieces: list[tuple[int, int]]) -> Iterator[tuple[in
 
 
 def _add_sources_for(
-    sources: dict[tuple[str, int], str], numbers: set[int], lines: pa.Array, first_line: int, name: str
+    sources: dict[tuple[str, int], str],
+    numbers: set[int],
+    lines: pa.LargeStringArray,
+    first_line: int,
+    name: str,
 ) -> None:
     wanted = sorted(n for n in numbers if first_line <= n < first_line + len(lines))
     if not wanted:
         return
-    texts = lines.take(pa.array([n - first_line for n in wanted])).to_pylist()
+    texts = Lines(lines).texts([n - first_line for n in wanted])
     for number, text in zip(wanted, texts, strict=True):
-        text = text[:-1] if text.endswith("\n") else text
         sources.setdefault((name, number), text[:MAX_SOURCE_LINE])
 
 
@@ -235,7 +243,7 @@ def _page_findings(
         return combine([])
     wanted = np.unique(page.lines[selected])
     rows = np.flatnonzero(np.isin(page.lines, wanted))  # every quote on those lines, in page order
-    texts: list[pa.Array] = []
+    texts: list[pa.LargeStringArray] = []
     first_line = 1
     for index, (_offset, data) in enumerate(_read_pieces(path, pieces)):
         text = _decode_chunk(data, index == 0)[0]
@@ -246,7 +254,7 @@ def _page_findings(
             lines = lines.slice(0, len(lines) - 1)
         inside = wanted[(wanted >= first_line) & (wanted < first_line + len(lines))]
         if len(inside):
-            texts.append(lines.take(pa.array(inside - first_line)))
+            texts.append(lines.take(pa.array(inside - first_line, pa.int64())))
         first_line += len(lines)
     picked = pa.concat_arrays(texts)
     parsed = parse_array(picked, 1)
@@ -257,8 +265,7 @@ def _page_findings(
         raise RuntimeError(f"{name}: {len(frame)} quotes on re-read lines, {len(rows)} on the first pass")
     found = checker.page_findings(frame, numbers, page.at(rows))
     needed = {int(n) for n in found["line"].dropna().unique()}
-    for number, text in zip(wanted.tolist(), picked.to_pylist(), strict=True):
-        if number in needed:
-            text = text[:-1] if text.endswith("\n") else text
-            sources.setdefault((name, number), text[:MAX_SOURCE_LINE])
+    at = [i for i, number in enumerate(wanted.tolist()) if number in needed]
+    for i, text in zip(at, Lines(picked).texts(at), strict=True):
+        sources.setdefault((name, int(wanted[i])), text[:MAX_SOURCE_LINE])
     return found

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from checker.arrays import as_large_text
 from checker.checked import (
     MAX_SOURCE_LINE,
     QUOTE_SCOPE,
@@ -58,7 +59,7 @@ from checker.parse import (
 from checker.profile import Profile, load_profile
 from checker.read import Decoded, binary_reason, decode
 from checker.report import FileResult
-from checker.rules.registry import PageKeys, Rule, Scope, as_array
+from checker.rules.registry import PageKeys, Rule, Scope
 from checker.validate import (
     ALL_SCOPES,
     check_quotes,
@@ -82,7 +83,7 @@ class _Page:
     """A small text page, read and split into lines, waiting to be checked with others."""
 
     name: str
-    lines: pa.Array
+    lines: pa.LargeStringArray
     encoding: str
 
     @property
@@ -121,7 +122,11 @@ class Checker:
         return ChunkResult(quotes, numbers, findings)
 
     def check_lines(
-        self, lines: pa.Array, name: str, first_line: int = 1, scopes: frozenset[Scope] = ALL_SCOPES
+        self,
+        lines: pa.LargeStringArray,
+        name: str,
+        first_line: int = 1,
+        scopes: frozenset[Scope] = ALL_SCOPES,
     ) -> ChunkResult:
         """One chunk of a page's lines (an Arrow string array; `first_line` is its first's number)."""
         return self.check_parsed(parse_array(lines, first_line), name, scopes)
@@ -390,7 +395,7 @@ class Checker:
             unparsed[index].append(replace(item, line=item.line - int(starts[index])))
         alone = quote_counts == 0
         if len(page_of) and self.page_rules:
-            symbols = _contiguous(columns["symbol_text"])
+            symbols = as_large_text(columns["symbol_text"])
             keys = PageKeys(page_of.astype(np.int64), symbols, symbols, columns["line"])
             alone[np.unique(page_of[self.page_rows(keys)])] = True
         batched = ~alone
@@ -405,7 +410,7 @@ class Checker:
             taken = _take(columns, rows if len(rows) < len(page_of) else slice(0, len(page_of)))
             quotes, numbers = build_frame(taken, "", self.profile)
             names = [pages[i].name for i in np.flatnonzero(batched)]
-            quotes["file"] = pd.Categorical.from_codes(batch_index[page_of[rows]], categories=names)
+            quotes["file"] = pd.Categorical.from_codes(batch_index[page_of[rows]], categories=pd.Index(names))
             findings.append(self.check_frame(quotes, numbers, QUOTE_SCOPE))
         batch_findings = combine(findings)
         wanted = _context_by_file(batch_findings)
@@ -454,15 +459,6 @@ def source_lines(findings: pd.DataFrame, lines: list[str] | Lines, name: str) ->
         texts = lines.texts([n - 1 for n in wanted])
         return {(name, n): text[:MAX_SOURCE_LINE] for n, text in zip(wanted, texts, strict=True)}
     return {(name, n): lines[n - 1][:MAX_SOURCE_LINE] for n in wanted}
-
-
-def _contiguous(values: object) -> pa.Array:
-    """A parsed text column as one contiguous Arrow array."""
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values
-    return as_array(pd.Series(list(values), dtype=object))  # type: ignore[call-overload]
 
 
 def _take(columns: dict[str, Any], rows: np.ndarray | slice) -> dict[str, Any]:

@@ -50,7 +50,6 @@ FINDING_COLUMNS = (
     "message",
 )
 _STRING_COLUMNS = ("rule", "name", "severity", "file", "symbol", "field", "observed", "expected", "message")
-SORT_ORDER = ["file", "line", "column", "rule"]
 
 
 _EMPTY: list[pd.DataFrame] = []  # the empty findings frame, built once (a run asks for it often)
@@ -81,7 +80,8 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = out[name].astype("string[pyarrow]")
     for name in ("line", "column", "end_column"):
         if out[name].dtype != _LOCATION:
-            out[name] = pd.array(out[name], dtype="Int64")
+            # (pandas-stubs take no Series for an Int64 pd.array; pandas converts it as it is)
+            out[name] = pd.array(out[name], dtype="Int64")  # type: ignore[call-overload]
     return out
 
 
@@ -151,11 +151,11 @@ def _sort_key(frame: pd.DataFrame, row: int) -> tuple[str, int, int, str, str]:
     """A row's key in `sort`'s order (missing text as "", a missing place as 0)."""
 
     def text(name: str) -> str:
-        value = frame[name].iat[row]
+        value = frame[name].array[row]
         return "" if pd.isna(value) else str(value)
 
     def place(name: str) -> int:
-        value = frame[name].iat[row]
+        value = frame[name].array[row]
         return 0 if pd.isna(value) else int(value)
 
     return (text("file"), place("line"), place("column"), text("rule"), text("message"))
@@ -168,17 +168,16 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def text(name: str) -> pa.Array:
-        return pa.array(frame[name].fillna("").astype(_TEXT).array)
+    def text(name: str) -> pa.Array | pa.ChunkedArray:
+        # (pyarrow-stubs know no pandas array; pyarrow takes it through its __arrow_array__)
+        return pa.array(frame[name].fillna("").astype(_TEXT).array)  # type: ignore[call-overload]
+
+    def place(name: str) -> pa.Array:
+        return pa.array(frame[name].fillna(0).to_numpy(dtype=np.int64))
 
     keys = pa.table(
-        {
-            "file": text("file"),
-            "line": frame["line"].fillna(0).to_numpy(dtype=np.int64),
-            "column": frame["column"].fillna(0).to_numpy(dtype=np.int64),
-            "rule": text("rule"),
-            "message": text("message"),
-        }
+        [text("file"), place("line"), place("column"), text("rule"), text("message")],
+        names=["file", "line", "column", "rule", "message"],
     )
     # Arrow's sort is stable, and orders strings by code point as Python does.
     order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names]).to_numpy()
@@ -194,8 +193,10 @@ def column_lists(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> lis
 
 def severity_counts(frame: pd.DataFrame) -> dict[str, int]:
     """How many findings of each severity."""
-    counts = frame["severity"].value_counts() if len(frame) else {}
-    return {s.label: int(counts.get(s.label, 0)) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
+    counts: dict[str, int] = {}
+    if len(frame):
+        counts = {str(label): int(count) for label, count in frame["severity"].value_counts().items()}
+    return {s.label: counts.get(s.label, 0) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
 
 
 # The HTML report shows the first few hundred findings of each rule (render.html's cap is 200);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ def with_decode_findings(
             dtype=bool, na_value=False
         )
         for index in np.flatnonzero(candidate).tolist():
-            line = findings["line"].iat[index]
+            line = findings["line"].array[index]
             if line is not pd.NA:
                 holders.setdefault(int(line), []).append(index)
     kept: list[DecodeProblem] = []
@@ -142,27 +143,27 @@ def with_decode_findings(
         if holder is None:
             kept.append(problem)
         else:
-            arrow = findings["rule"].iat[holder] == "QC205"
+            arrow = str(findings["rule"].array[holder]) == "QC205"
             told.setdefault(holder, []).append(_bytes_phrase(problem, encoding, arrow))
     if told:
         findings = findings.copy()
-        position = findings.columns.get_loc("message")
+        position = list(findings.columns).index("message")
         for index, phrases in told.items():
             findings.iat[index, position] = f"{findings['message'].iat[index]}; " + "; ".join(phrases)
     return combine([findings, decode_findings(kept, file, encoding)])
 
 
-def _holder(findings: pd.DataFrame, candidates: object, problem: DecodeProblem) -> int | None:
+def _holder(findings: pd.DataFrame, candidates: Iterable[int], problem: DecodeProblem) -> int | None:
     """The finding (by position) that covers the column of `problem`, if any."""
     for index in candidates:
-        column = findings["column"].iat[index]
+        column = findings["column"].array[index]
         if column is pd.NA:
             continue
-        if findings["rule"].iat[index] == "QC205":
+        if findings["rule"].array[index] == "QC205":
             if int(column) == problem.column:
                 return index
             continue
-        end = findings["end_column"].iat[index]
+        end = findings["end_column"].array[index]
         if int(column) <= problem.column and (end is pd.NA or problem.column <= int(end)):
             return index
     return None
@@ -214,5 +215,5 @@ def file_finding(
     code: str, file: str, message: str, observed: str = "", line: int | None = None
 ) -> pd.DataFrame:
     """A single finding about a whole file (unreadable, no quotes, internal error)."""
-    place = {"line": line, "column": 1 if line else None}
-    return from_records([finding(code, file, message, observed=observed, **place)])
+    column = 1 if line else None
+    return from_records([finding(code, file, message, observed=observed, line=line, column=column)])

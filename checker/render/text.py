@@ -7,6 +7,7 @@ holds no control character and cannot start a CI workflow command.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import pandas as pd
 import pyarrow as pa
@@ -58,16 +59,17 @@ def _lines(chunk: pd.DataFrame) -> Iterator[str]:
 def _joined_block(chunk: pd.DataFrame) -> str:
     """The chunk's lines built by Arrow kernels: names made safe once per file, messages as they are."""
     text = pa.large_string()
-    files = pc.dictionary_encode(as_large_text(chunk["file"]))
+    files = cast(pa.DictionaryArray, pc.dictionary_encode(as_large_text(chunk["file"])))
     names = pa.array([display(name) for name in files.dictionary.to_pylist()], text)
     name = names.take(files.indices)
-    line = as_pa_array(pa.array(chunk["line"].array, pa.int64()))
-    col = pc.fill_null(as_pa_array(pa.array(chunk["column"].array, pa.int64())), 1)
+    line = as_pa_array(chunk["line"])  # int64, null where a finding has no line
+    col = as_pa_array(chunk["column"]).fill_null(1)
 
     def literal(value: str) -> pa.Scalar:
         return pa.scalar(value, text)
 
-    located = pc.binary_join_element_wise(name, pc.cast(line, text), pc.cast(col, text), literal(":"))
+    # (the stubs want the separator to be an array like the texts; Arrow takes a scalar)
+    located = pc.binary_join_element_wise(name, pc.cast(line, text), pc.cast(col, text), literal(":"))  # type: ignore[call-overload]
     where = pc.if_else(pc.is_null(line), name, located)
     rule, severity, message = (as_large_text(chunk[key]) for key in ("rule", "severity", "message"))
     pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message]
@@ -80,9 +82,10 @@ def _all_shown_as_they_are(messages: list[str | None]) -> bool:
     one per message. A doubt is a no: a message holding `::` anywhere, or any character that is
     not printable (str.isprintable is False for every character `display` escapes: controls,
     format characters such as the bidi marks, separators other than the space, surrogates)."""
-    if any(message is None for message in messages):
+    texts = [message for message in messages if message is not None]
+    if len(texts) < len(messages):
         return False
-    joined = " ".join(messages)
+    joined = " ".join(texts)
     return joined.isprintable() and "##[" not in joined and "::" not in joined
 
 

@@ -10,15 +10,27 @@ import dataclasses
 import math
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_large_text, as_pa_array
 from checker.findings import Severity, empty_findings
 from checker.numeric import Numbers, PercentCheck, aligned, format_percent, percent_check
-from checker.rules.registry import CheckContext, PageKeys, Rule, declare
+from checker.rules.registry import CheckContext, PageKeys, Rule, as_mask, declare, file_codes
+from checker.vocabulary import (
+    ARROW_DOWN,
+    ARROW_UP,
+    DECREASED,
+    DIRECTION_WORDS,
+    INCREASED,
+    NO_CHANGE,
+    place_column,
+    text_column,
+)
 
 UP, DOWN, FLAT = 1, -1, 0
 _ABSENT = 9  # a signal that is missing or unreadable: it does not vote
@@ -56,14 +68,14 @@ def _signals(ctx: CheckContext) -> dict[str, np.ndarray]:
     numbers = ctx.numbers
     word = np.select(
         [
-            ctx.equals("direction", "Increased By"),
-            ctx.equals("direction", "Decreased By"),
-            ctx.equals("direction", "No Change"),
+            ctx.equals("direction", INCREASED),
+            ctx.equals("direction", DECREASED),
+            ctx.equals("direction", NO_CHANGE),
         ],
         [UP, DOWN, FLAT],
         _ABSENT,
     )
-    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
+    up, down = ctx.equals("arrow", ARROW_UP), ctx.equals("arrow", ARROW_DOWN)
     # `No Change` is shown with `▼` in this feed: there the arrow means "no move".
     arrow = np.select([up, down & (word == FLAT), down], [UP, FLAT, DOWN], _ABSENT)
     change = np.where(numbers["change"].readable, np.sign(numbers["change"].mantissa), _ABSENT)
@@ -94,16 +106,9 @@ def _truth(ctx: CheckContext) -> np.ndarray:
     return ctx.shared["truth"]
 
 
-def _words(truth: np.ndarray) -> np.ndarray:
-    """`up`, `down`, `no change` (or '') for each direction code."""
-    return np.select([truth == UP, truth == DOWN, truth == FLAT], ["up", "down", "no change"], "").astype(
-        object
-    )
-
-
 def consensus(signals: dict[str, np.ndarray]) -> np.ndarray:
     """The direction most fields agree on; ties go to the sign of the change, then the word."""
-    votes = np.stack([signals[k] for k in ("direction", "arrow", "change", "percent")])
+    votes = np.stack([signals[k] for k in _VOTERS])
     counts = np.stack([(votes == v).sum(axis=0) for v in (UP, DOWN, FLAT)])
     best = counts.max(axis=0)
     truth = np.full(votes.shape[1], _ABSENT)
@@ -120,6 +125,8 @@ def _vote_index(signal: np.ndarray) -> np.ndarray:
     return index[np.newaxis, :]
 
 
+# The fields that say which way a quote moved, and those of them with a sign QC301 can blame.
+_VOTERS = ("direction", "arrow", "change", "percent")
 _SIGNED_FIELDS = ("direction", "change", "percent")
 
 
@@ -135,7 +142,7 @@ def blamed_field(ctx: CheckContext) -> np.ndarray:
 def _arrow_goes_with_word(ctx: CheckContext) -> np.ndarray:
     """Rows whose arrow is the one their direction word is shown with (`▼` for `No Change`)."""
     word = _signals(ctx)["direction"]
-    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
+    up, down = ctx.equals("arrow", ARROW_UP), ctx.equals("arrow", ARROW_DOWN)
     return (up & (word == UP)) | (down & ((word == DOWN) | (word == FLAT)))
 
 
@@ -187,14 +194,15 @@ def _join(items: list[str]) -> str:
 
 _MOVES = {UP: "rose", DOWN: "fell", FLAT: "did not move"}
 _SIGN_WORDS = {UP: "is positive", DOWN: "is negative", FLAT: "is 0"}
-_DIRECTION_WORDS = {UP: "Increased By", DOWN: "Decreased By", FLAT: "No Change"}
-_ARROWS = {UP: "▲", DOWN: "▼", FLAT: "▼"}
+_DIRECTION_WORDS = {UP: INCREASED, DOWN: DECREASED, FLAT: NO_CHANGE}
+_ARROWS = {UP: ARROW_UP, DOWN: ARROW_DOWN, FLAT: ARROW_DOWN}  # `No Change` is shown with `▼`
 
 
 def arrows_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
     """For the rows of `mask`, the arrow the quote's agreed move calls for (`▼` for no move), or ''."""
     truth = _truth(ctx)[np.asarray(mask, dtype=bool)]
-    return np.select([truth == UP, (truth == DOWN) | (truth == FLAT)], ["▲", "▼"], "").astype(object)
+    moves = [truth == UP, (truth == DOWN) | (truth == FLAT)]
+    return np.select(moves, [ARROW_UP, ARROW_DOWN], "").astype(object)
 
 
 def directions_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
@@ -220,9 +228,7 @@ def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...
     """`Decreased By, ▼ and percent -0.95% say the quote fell`: the fields that agree on `truth`."""
     signals = _signals(ctx)
     agreeing = [
-        _shown(ctx, row, name)
-        for name in ("direction", "arrow", "change", "percent")
-        if name not in leave_out and signals[name][row] == truth
+        _shown(ctx, row, name) for name in _VOTERS if name not in leave_out and signals[name][row] == truth
     ]
     verb = "says" if len(agreeing) == 1 else "say"
     return f"{_join(agreeing)} {verb} the quote {_MOVES[int(truth)]}"
@@ -244,7 +250,7 @@ def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...
     ),
     passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
     failing="BOP 10.39 Decreased By ▼ 0.10 (-0.95%)",
-    fields=("direction", "change", "percent"),
+    fields=_SIGNED_FIELDS,
 )
 def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose direction word, change sign and percent sign disagree."""
@@ -282,7 +288,7 @@ def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
             observed[i], expected[i] = shown, want
             message[i] = f"direction {shown} but {_evidence(ctx, row, move, leave_out)}"
         else:
-            shown = str(ctx.cell(f"{name}_text", row))
+            shown = str(ctx.cell(text_column(name), row))
             if move == FLAT:  # a percent of 0 is shown as `0`, a change with its decimals
                 want = "0" if name == "percent" else _zero_like(shown)
             elif signals[name][row] == FLAT:
@@ -297,7 +303,7 @@ def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
                 want = arithmetic[row][0]
                 message[i] += f", and {arithmetic[row][1]}"
             observed[i], expected[i] = shown, want
-        column[i] = ctx.cell(f"{name}_col", row)
+        column[i] = ctx.cell(place_column(name), row)
     out = rule.findings(ctx, mask, "direction", observed, expected, message, column=column)
     out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
@@ -320,7 +326,7 @@ def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
 def arrow_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per row whose arrow disagrees with the row's agreed direction."""
     truth = _truth(ctx)
-    up, down = ctx.equals("arrow", "▲"), ctx.equals("arrow", "▼")
+    up, down = ctx.equals("arrow", ARROW_UP), ctx.equals("arrow", ARROW_DOWN)
     expected_up = truth == UP
     expected_down = (truth == DOWN) | (truth == FLAT)
     mask = (up & expected_down) | (down & expected_up)
@@ -328,7 +334,7 @@ def arrow_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
         mask &= ~((blamed_field(ctx) == "direction") & _arrow_goes_with_word(ctx))
     if not mask.any():
         return empty_findings()
-    expected = np.where(expected_up[mask], "▲", "▼").astype(object)
+    expected = np.where(expected_up[mask], ARROW_UP, ARROW_DOWN).astype(object)
     rows = np.flatnonzero(mask)
     message = np.array(
         [
@@ -372,8 +378,17 @@ def _percent(ctx: CheckContext) -> PercentCheck:
     return ctx.shared["percent"]
 
 
-def _shown_decimal(mantissa: int, decimals: int) -> Decimal:
-    return Decimal(mantissa).scaleb(-decimals)
+def _shown_value(numbers: Numbers, row: int) -> Decimal:
+    """A row's shown figure exactly, from its mantissa and decimals (`-0.10`)."""
+    return Decimal(int(numbers.mantissa[row])).scaleb(-int(numbers.decimals[row]))
+
+
+_Exact = TypeVar("_Exact", Decimal, Fraction)
+
+
+def exact_percent(change: _Exact, price: _Exact) -> Fraction:
+    """change / (price - change) x 100, exactly: the percent a change is of the previous price."""
+    return Fraction(100 * change) / Fraction(price - change)
 
 
 def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -393,8 +408,7 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
     for i, row in enumerate(rows.tolist()):
         if not (price.readable[row] and change.readable[row]):
             continue
-        p = _shown_decimal(int(price.mantissa[row]), int(price.decimals[row]))
-        c = _shown_decimal(int(change.mantissa[row]), int(change.decimals[row]))
+        p, c = _shown_value(price, row), _shown_value(change, row)
         if p - c <= 0:
             continue
         exact = bool(ctx.exact[row])
@@ -405,7 +419,7 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
         if loose_change[row] >= 0:
             half_c, exact = Decimal(1).scaleb(-int(loose_change[row])), False
         corners = [
-            Fraction(100 * (c + dc)) / Fraction((p + dp) - (c + dc))
+            exact_percent(c + dc, p + dp)
             for dp in (-half_p, half_p)
             for dc in (-half_c, half_c)
             if (p + dp) - (c + dc) > 0
@@ -503,8 +517,7 @@ def previous_price_not_positive(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     rows = np.flatnonzero(mask)
     message = np.empty(len(rows), dtype=object)
     for i, row in enumerate(rows.tolist()):
-        p = _shown_decimal(int(price.mantissa[row]), int(price.decimals[row]))
-        c = _shown_decimal(int(change.mantissa[row]), int(change.decimals[row]))
+        p, c = _shown_value(price, row), _shown_value(change, row)
         message[i] = (
             f"change {change_text[i]} is as large as the price {price_text[i]} or larger: "
             f"the previous price {price_text[i]} - {c} = {p - c} is not above 0"
@@ -526,20 +539,22 @@ def previous_not_positive(ctx: CheckContext) -> np.ndarray:
     return ctx.shared["previous_not_positive"]
 
 
-_SIGNATURE_FIELDS = ("price_text", "direction", "arrow", "change_text", "percent_text")
+# The frame column a repeat of a symbol is compared on, for each field: the figures as shown,
+# the direction and the arrow as they read.
+_COMPARED = {
+    "price": text_column("price"),
+    "direction": "direction",
+    "arrow": "arrow",
+    "change": text_column("change"),
+    "percent": text_column("percent"),
+}
+_SIGNATURE_FIELDS = tuple(_COMPARED.values())
 
 
 def _codes(values: pd.Series | pa.Array) -> np.ndarray:
     """An int64 code per value, equal values sharing one (nulls too), by hashing in Arrow."""
-    if isinstance(values, pd.Series):
-        values = (
-            pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.large_string())
-            if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow")
-            else pa.array(values.array)
-        )
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    encoded = pc.dictionary_encode(values, null_encoding="encode")
+    array = as_large_text(values) if isinstance(values, pd.Series) else as_pa_array(values)
+    encoded = cast(pa.DictionaryArray, pc.dictionary_encode(array, null_encoding="encode"))
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -552,14 +567,8 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return ctx.shared["repeats"]
     frame = ctx.frame
     n = len(frame)
-    files = frame["file"]
-    file_codes = (
-        files.cat.codes.to_numpy().astype(np.int64)
-        if isinstance(files.dtype, pd.CategoricalDtype)
-        else _codes(files.astype(str))
-    )
     symbol_codes = _codes(frame["symbol"])
-    group = pd.factorize(file_codes * (int(symbol_codes.max(initial=0)) + 1) + symbol_codes)[0]
+    group = pd.factorize(file_codes(frame) * (int(symbol_codes.max(initial=0)) + 1) + symbol_codes)[0]
     # Codes are numbered in order of first appearance, so each group's first row is found by
     # where each code first occurs.
     is_first = np.ones(n, dtype=bool)
@@ -570,10 +579,10 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     in_repeats = np.flatnonzero(np.bincount(group)[group] > 1)
     signature_codes = np.arange(n, dtype=np.int64)
     if len(in_repeats):
-        taken = pa.array(in_repeats)
-        fields = [pa.array(frame[name].array).take(taken) for name in _SIGNATURE_FIELDS]
-        fields = [pc.fill_null(f.cast(pa.large_string()), "") for f in fields]
-        signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))
+        taken = pa.array(in_repeats, pa.int64())
+        fields = [as_large_text(frame[name]).take(taken).fill_null("") for name in _SIGNATURE_FIELDS]
+        # (the stubs want the separator to be an array like the texts; Arrow takes a scalar)
+        signature = pc.binary_join_element_wise(*fields, pa.scalar("|", pa.large_string()))  # type: ignore[call-overload]
         signature_codes[in_repeats] = _codes(signature) + n  # apart from the others' own codes
     differs = signature_codes != signature_codes[first_row]
     if differs.any():
@@ -584,20 +593,6 @@ def _repeats(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ctx.shared["repeats"] = (repeat, identical, first_line)
     ctx.shared["reference_row"] = first_row
     return ctx.shared["repeats"]
-
-
-def _arrow_text(values: pd.Series) -> pa.Array:
-    array = (
-        pa.array(values.array) if isinstance(values.dtype, pd.StringDtype) else pa.array(values.astype(str))
-    )
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def _file_codes(frame: pd.DataFrame) -> np.ndarray:
-    files = frame["file"]
-    if isinstance(files.dtype, pd.CategoricalDtype):
-        return files.cat.codes.to_numpy().astype(np.int64)
-    return _codes(files.astype(str))
 
 
 def repeated_symbols(page: PageKeys) -> np.ndarray:
@@ -615,8 +610,8 @@ def repeated_symbols(page: PageKeys) -> np.ndarray:
         _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         return counts[inverse] > 1
     order = pc.sort_indices(page.symbols)  # nulls last
-    ordered = pc.fill_null(page.symbols.take(order), "")
-    same = pc.equal(ordered.slice(1), ordered.slice(0, n - 1)).to_numpy(zero_copy_only=False).astype(bool)
+    ordered = page.symbols.take(order).fill_null("")
+    same = as_mask(pc.equal(ordered.slice(1), ordered.slice(0, n - 1)))
     del ordered
     repeated[order.to_numpy()] = np.r_[False, same] | np.r_[same, False]
     return repeated
@@ -637,22 +632,20 @@ def ticker_order(file_codes: np.ndarray, kinds: pa.Array, symbols: pa.Array) -> 
     key = file_codes.astype(np.int32) * np.int32(int(kind_codes.max(initial=0)) + 1) + kind_codes
     del kind_codes
     order = np.argsort(key, kind="stable")  # each ticker together, in page order
-    texts = pc.fill_null(symbols, "").take(pa.array(order))
+    texts = symbols.fill_null("").take(pa.array(order, pa.int64()))
+    empty = pa.scalar("", texts.type)
     earlier, later = texts.slice(0, n - 1), texts.slice(1)
     sorted_key = key[order]
     del key
     same = sorted_key[1:] == sorted_key[:-1]
     del sorted_key
 
-    def holds(values: pa.Array) -> np.ndarray:
-        return values.to_numpy(zero_copy_only=False).astype(bool)
-
-    has_before = np.r_[False, same & holds(pc.not_equal(earlier, ""))]
-    before_greater = np.r_[False, holds(pc.greater(earlier, later))]
+    has_before = np.r_[False, same & as_mask(pc.not_equal(earlier, empty))]
+    before_greater = np.r_[False, as_mask(pc.greater(earlier, later))]
     if has_before.sum() < 5 or (~before_greater[has_before]).mean() < 0.8:
         return out
-    has_after = np.r_[same & holds(pc.not_equal(later, "")), False]
-    after_less = np.r_[holds(pc.less(later, earlier)), False]
+    has_after = np.r_[same & as_mask(pc.not_equal(later, empty)), False]
+    after_less = np.r_[as_mask(pc.less(later, earlier)), False]
     del texts, earlier, later, same
     out[order] = (has_before & before_greater).astype(np.int8) + (has_after & after_less)
     return out
@@ -673,7 +666,7 @@ def _reference_rows(ctx: CheckContext, group: np.ndarray, differs: np.ndarray) -
     mixed[group[differs]] = True
     signals, truth = _signals(ctx), _truth(ctx)
     inconsistent = np.zeros(n, dtype=bool)
-    for name in ("direction", "arrow", "change", "percent"):
+    for name in _VOTERS:
         inconsistent |= (signals[name] != _ABSENT) & (truth != _ABSENT) & (signals[name] != truth)
     check = _percent(ctx)
     inconsistent |= check.checked & ~check.consistent
@@ -715,8 +708,6 @@ def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
         return empty_findings()
     frame = ctx.frame
     reference = ctx.shared["reference_row"]
-    fields = (("price", "price_text"), ("direction", "direction"), ("arrow", "arrow"))
-    fields += (("change", "change_text"), ("percent", "percent_text"))
     rows = np.flatnonzero(mask)
     expected = np.empty(len(rows), dtype=object)
     message = np.empty(len(rows), dtype=object)
@@ -730,7 +721,7 @@ def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
 
         differ = [
             f"{name} {shown(column, row)} here, {shown(column, other)} there"
-            for name, column in fields
+            for name, column in _COMPARED.items()
             if shown(column, row) != shown(column, other)
         ]
         arrow = shown("arrow", other)
@@ -752,13 +743,6 @@ def duplicate_symbol(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     return rule.findings(ctx, mask, "symbol", frame["symbol"], expected, message)
 
 
-_REPAIRED_COLUMNS = {
-    "price": "price_text",
-    "direction": "direction",
-    "arrow": "arrow",
-    "change": "change_text",
-    "percent": "percent_text",
-}
 _NOT_A_FIGURE = ("<", ">", "≤", "≥", "a ", "an ", "the ", "once", "upper-case")
 
 
@@ -778,7 +762,7 @@ def explained_repeats(ctx: CheckContext, repeats: pd.DataFrame) -> np.ndarray:
             continue
         fields, expected = out["field"].tolist(), out["expected"].tolist()
         for row, field_name, value in zip(found_rows.tolist(), fields, expected, strict=True):
-            if row not in wanted or field_name not in _REPAIRED_COLUMNS:
+            if row not in wanted or field_name not in _COMPARED:
                 continue
             figure = _figure(ctx, row, field_name, value)
             if figure is None:
@@ -814,7 +798,7 @@ def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> d
     if " | " in expected or " or " in expected:
         return None
     if field_name == "direction":
-        for word in _DIRECTION_WORDS.values():
+        for word in DIRECTION_WORDS:
             if expected == word or expected.startswith(word + " "):
                 rest = expected[len(word) :].strip()
                 return {"direction": word, **({"arrow": rest} if rest else {})}
@@ -829,7 +813,7 @@ def _figure(ctx: CheckContext, row: int, field_name: str, expected: object) -> d
         except ArithmeticError:
             return None
         return {"percent_text": reference} if inside else None
-    return {_REPAIRED_COLUMNS[field_name]: expected}
+    return {_COMPARED[field_name]: expected}
 
 
 @declare(

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_large_text
 from checker.findings import Severity, combine, empty_findings
-from checker.frame import MOJIBAKE_ARROWS, NUMBER_FIELDS
 from checker.numeric import Numbers
 from checker.profile import NumberFormat
 from checker.rules.consistency import price_not_positive
-from checker.rules.registry import CheckContext, Rule, declare
+from checker.rules.registry import CheckContext, Rule, as_mask, declare
+from checker.vocabulary import ARROW_DOWN, ARROW_UP, MOJIBAKE_ARROWS, NUMBER_FIELDS, place_column, text_column
 
 
 def _canonical(value: float, decimals: int, grouping: bool) -> str:
@@ -24,14 +26,19 @@ def _canonical(value: float, decimals: int, grouping: bool) -> str:
 _SPACES = "\u00a0\u202f\u2009"
 
 
-def _spaced(texts: pa.Array) -> np.ndarray:
+def _spaced(texts: pa.LargeStringArray) -> np.ndarray:
     """Texts whose digit groups are parted by a no-break or thin space (QC404's finding)."""
-    return pc.fill_null(pc.match_substring_regex(texts, f"[{_SPACES}]"), False).to_numpy(zero_copy_only=False)
+    return as_mask(pc.match_substring_regex(texts, f"[{_SPACES}]"))
+
+
+def _filled(texts: pa.LargeStringArray) -> pa.LargeStringArray:
+    """Texts with nulls as empty strings (the stubs lose the array's type through fill_null)."""
+    return cast(pa.LargeStringArray, texts.fill_null(""))
 
 
 def _number_format_mask(
     numbers: Numbers,
-    texts: pa.Array,
+    texts: pa.LargeStringArray,
     spec: NumberFormat,
     rows: np.ndarray,
     signed: bool,
@@ -66,7 +73,7 @@ def _number_format_mask(
         # A negative price is QC202's finding when that rule runs.
         negative = readable & (numbers.mantissa < 0)
         flag(negative & ~exempt if exempt is not None else negative, "a sign on a price")
-    unsigned = pc.utf8_ltrim(pc.fill_null(texts, ""), "+-\u2212")
+    unsigned = pc.utf8_ltrim(_filled(texts), "+-\u2212")
     leading_zero = pc.starts_with(unsigned, "0").to_numpy(zero_copy_only=False) & (numbers.integer_digits > 1)
     flag(readable & leading_zero, "a leading zero")
     return bad, why, reasons
@@ -82,15 +89,10 @@ def _decimals_reason(allowed: tuple[int, ...]) -> str:
     return f"{', '.join(map(str, allowed[:-1]))} or {allowed[-1]} decimals expected"
 
 
-def _text_column(ctx: CheckContext, column: str) -> pa.Array:
-    values = pa.array(ctx.frame[column].array)
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
 def _kind_format_findings(rule: Rule, ctx: CheckContext, field_name: str, signed: bool) -> pd.DataFrame:
     numbers = ctx.numbers[field_name]
-    column = f"{field_name}_text"
-    texts = _text_column(ctx, column)
+    column = text_column(field_name)
+    texts = as_large_text(ctx.frame[column])
     parts = []
     for kind_name, kind in ctx.profile.kinds.items():
         spec: NumberFormat = getattr(kind, field_name)
@@ -170,7 +172,7 @@ def change_format(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
 def percent_format(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per percent with too many decimals, untrimmed zeros, a plus sign or grouping."""
     numbers = ctx.numbers["percent"]
-    texts = pc.fill_null(_text_column(ctx, "percent_text"), "")
+    texts = _filled(as_large_text(ctx.frame["percent_text"]))
     readable = numbers.readable
     max_decimals = ctx.profile.percent_max_decimals
     too_many = readable & (numbers.decimals > max_decimals)
@@ -240,9 +242,9 @@ def lookalike_characters(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     message = np.empty(len(rows), dtype=object)
     for i, row in enumerate(rows.tolist()):
         name = str(field_name[row])
-        text = str(ctx.cell(f"{name}_text", row))
+        text = str(ctx.cell(text_column(name), row))
         observed[i] = text
-        column[i] = ctx.cell(f"{name}_col", row)
+        column[i] = ctx.cell(place_column(name), row)
         grouping = "forbidden"
         if name != "percent":
             kind = ctx.profile.kinds.get(str(ctx.cell("kind", row)))
@@ -292,8 +294,8 @@ from checker.numeric import LOOKALIKE_TABLE as _ASCII_TABLE  # noqa: E402
 def arrow_mojibake(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     """One finding per arrow that is the mojibake of `▲` or `▼`."""
     arrows = pa.array(sorted(MOJIBAKE_ARROWS), pa.large_string())
-    texts = _text_column(ctx, "arrow_text")
-    mask = pc.fill_null(pc.is_in(texts, value_set=arrows), False).to_numpy(zero_copy_only=False)
+    texts = as_large_text(ctx.frame["arrow_text"])
+    mask = as_mask(pc.is_in(texts, value_set=arrows))
     if not mask.any():
         return empty_findings()
     shown = ctx.texts("arrow_text", mask)
@@ -325,7 +327,7 @@ def missing_arrow(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     from checker.rules.consistency import arrows_wanted
 
     wanted = arrows_wanted(ctx, mask)
-    expected = np.where(wanted != "", wanted, "▲ or ▼").astype(object)
+    expected = np.where(wanted != "", wanted, f"{ARROW_UP} or {ARROW_DOWN}").astype(object)
     message = (
         "no arrow between " + ctx.texts("direction_text", mask) + " and the change; " + expected + " expected"
     )

@@ -10,7 +10,7 @@ import pandas as pd
 
 from checker.findings import Severity, empty_findings
 from checker.numeric import aligned, format_percent
-from checker.rules.consistency import corrected_numbers, price_not_positive
+from checker.rules.consistency import corrected_numbers, exact_percent, price_not_positive
 from checker.rules.registry import CheckContext, Rule, declare
 
 
@@ -65,15 +65,15 @@ def circuit_breaker(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
     expected = np.empty(len(rows), dtype=object)
     message = np.empty(len(rows), dtype=object)
     for i, row in enumerate(rows.tolist()):
-        p = Fraction(int(price.mantissa[row]), 10 ** int(price.decimals[row]))
-        c = Fraction(int(change.mantissa[row]), 10 ** int(change.decimals[row]))
-        previous = p - c
+        shown_price = Fraction(int(price.mantissa[row]), 10 ** int(price.decimals[row]))
+        shown_change = Fraction(int(change.mantissa[row]), 10 ** int(change.decimals[row]))
+        previous_price = shown_price - shown_change
         # The largest move in ticks (Rs 0.01) that the limit allows, with the change's sign.
-        allowed = math.floor(max(previous * limit, floor) * 100) / Fraction(100)
-        expected[i] = f"{'≥ -' if c < 0 else '≤ '}{float(allowed):.2f}"
-        moved = format_percent(abs(c) / previous * 100)
+        allowed = math.floor(max(previous_price * limit, floor) * 100) / Fraction(100)
+        expected[i] = f"{'≥ -' if shown_change < 0 else '≤ '}{float(allowed):.2f}"
+        moved = format_percent(abs(exact_percent(shown_change, shown_price)))
         message[i] = (
-            f"change {texts[i]} is a move of {moved}% from the previous price {float(previous):.2f}, "
+            f"change {texts[i]} is a move of {moved}% from the previous price {float(previous_price):.2f}, "
             f"beyond the circuit breaker of {limit_text} ({when})"
         )
     return rule.findings(ctx, mask, "change", texts, expected, message)

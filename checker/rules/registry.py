@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from checker.arrays import as_large_text, as_pd_text
 from checker.findings import Severity, empty_findings, normalize
+from checker.vocabulary import INDEX, place_column
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -65,28 +67,25 @@ class PageKeys:
     @classmethod
     def of(cls, frame: pd.DataFrame) -> PageKeys:
         """The keys of a frame that holds every quote of its pages."""
-        files = frame["file"]
-        if isinstance(files.dtype, pd.CategoricalDtype):
-            file_codes = files.cat.codes.to_numpy().astype(np.int64)
-        else:
-            file_codes = pd.factorize(files.astype(str))[0].astype(np.int64)
         return cls(
-            file_codes=file_codes,
-            kinds=as_array(frame["kind"]),
-            symbols=as_array(frame["symbol"]),
+            file_codes=file_codes(frame),
+            kinds=as_large_text(frame["kind"]),
+            symbols=as_large_text(frame["symbol"]),
             lines=frame["line"].to_numpy(dtype=np.int64),
         )
 
 
-def as_array(values: pd.Series) -> pa.Array:
-    """A text column as one contiguous large_string Arrow array (nulls kept)."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        array = pa.array(values.array)
-    else:
-        array = pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.large_string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+def file_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Which page each quote of a frame is on: an int64 code per file, in order of appearance."""
+    files = frame["file"]
+    if isinstance(files.dtype, pd.CategoricalDtype):
+        return files.cat.codes.to_numpy().astype(np.int64)
+    return pd.factorize(files.astype(str))[0].astype(np.int64)
+
+
+def as_mask(values: pa.Array) -> np.ndarray:
+    """An Arrow boolean array (a kernel's result) as a numpy mask, null as False."""
+    return np.asarray(values.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 @dataclass
@@ -127,7 +126,8 @@ class CheckContext:
         cache = self.shared.setdefault("cells", {})
         values = cache.get(column)
         if values is None:
-            values = cache[column] = self.frame[column].to_numpy(dtype=object, na_value=None)
+            # (pandas-stubs reject na_value=None, which pandas takes: missing values as None)
+            values = cache[column] = self.frame[column].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         return values[row]
 
     def equals(self, column: str, text: str) -> np.ndarray:
@@ -149,7 +149,7 @@ class CheckContext:
     @cached_property
     def is_index(self) -> np.ndarray:
         """True for rows that are index quotes."""
-        return (self.frame["kind"] == "index").to_numpy(dtype=bool, na_value=False)
+        return (self.frame["kind"] == INDEX).to_numpy(dtype=bool, na_value=False)
 
     @cached_property
     def exact(self) -> np.ndarray:
@@ -235,11 +235,11 @@ class Rule:
         def text(value: Any) -> Any:
             # Typed here, so that normalize() has nothing left to cast (it costs per call).
             if value is None or isinstance(value, str):
-                return pd.array(pa.repeat(pa.scalar(value, pa.large_string()), selected), dtype=_TEXT)
+                return as_pd_text(pa.repeat(pa.scalar(value, pa.large_string()), selected))
             return pd.Series(value, dtype=object).astype(_TEXT).array
 
         if column is None:
-            column = frame[f"{field_name}_col"] if f"{field_name}_col" in frame else frame["column"]
+            column = frame[place_column(field_name)] if place_column(field_name) in frame else frame["column"]
         files = frame["file"].array[mask]
         out = pd.DataFrame(
             {

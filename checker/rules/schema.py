@@ -21,15 +21,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from checker.arrays import as_large_text
 from checker.findings import Severity, combine, empty_findings, finding, from_records
-from checker.rules.registry import CheckContext, Rule, declare
+from checker.rules.registry import CheckContext, Rule, as_mask, declare
+from checker.vocabulary import ARROW_DOWN, ARROW_UP, ARROWS, DIRECTION_WORDS, QUOTE_FIELDS, text_column
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
 
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]*$"
-DIRECTIONS = ("Increased By", "Decreased By", "No Change")
-ARROWS = ("▲", "▼")
 
 _TEXT = pd.StringDtype("pyarrow")
 # The frame's columns as the schema wants them (dtype, and whether a value may be missing).
@@ -53,20 +53,15 @@ class _Columns:
         self.frame = frame
         self.kinds = kinds
 
-    def text(self, name: str) -> pa.Array:
-        values = pa.array(self.frame[name].array)
-        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    def text(self, name: str) -> pa.LargeStringArray:
+        return as_large_text(self.frame[name])
 
     def numbers(self, name: str) -> np.ndarray:
         return self.frame[name].to_numpy()
 
-    @staticmethod
-    def holds(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
-
     def among(self, name: str, allowed: tuple[str, ...] | list[str]) -> np.ndarray:
         column = self.text(name)
-        return self.holds(pc.is_in(column, value_set=pa.array(list(allowed), column.type)))
+        return as_mask(pc.is_in(column, value_set=pa.array(list(allowed), column.type)))
 
 
 # (ctx, failing rows, the failing values as shown, field) -> (expected, message) for each row
@@ -148,7 +143,7 @@ def _direction_explained(
 ) -> tuple[np.ndarray, np.ndarray]:
     wanted = _direction_wanted(ctx, mask, shown)
     expected = np.where(wanted != "", wanted, _same(shown, "QC204"))
-    return expected, "direction " + shown + " is not one of " + ", ".join(DIRECTIONS)
+    return expected, "direction " + shown + " is not one of " + ", ".join(DIRECTION_WORDS)
 
 
 def _arrow_explained(
@@ -157,7 +152,8 @@ def _arrow_explained(
     from checker.rules.consistency import arrows_wanted
 
     wanted = arrows_wanted(ctx, mask)
-    return np.where(wanted != "", wanted, "▲ or ▼"), "arrow " + shown + " is neither ▲ nor ▼"
+    either, neither = f"{ARROW_UP} or {ARROW_DOWN}", f"neither {ARROW_UP} nor {ARROW_DOWN}"
+    return np.where(wanted != "", wanted, either), "arrow " + shown + " is " + neither
 
 
 def _number_explained(
@@ -189,7 +185,7 @@ schema_rule(
     explain=_symbol_explained,
     column="symbol",
     check=lambda pandera, kinds: pandera.Check.str_matches(SYMBOL_PATTERN, error="QC201"),
-    passes=lambda c: c.holds(pc.match_substring_regex(c.text("symbol"), SYMBOL_PATTERN)),
+    passes=lambda c: as_mask(pc.match_substring_regex(c.text("symbol"), SYMBOL_PATTERN)),
 )
 schema_rule(
     code="QC202",
@@ -230,11 +226,11 @@ schema_rule(
     passing="BOP 10.39 Decreased By ▼ -0.10 (-0.95%)",
     failing="BOP 10.39 decreased by ▼ -0.10 (-0.95%)",
     field="direction",
-    expected=" | ".join(DIRECTIONS),
+    expected=" | ".join(DIRECTION_WORDS),
     explain=_direction_explained,
     column="direction",
-    check=lambda pandera, kinds: pandera.Check.isin(list(DIRECTIONS), error="QC204"),
-    passes=lambda c: c.among("direction", DIRECTIONS),
+    check=lambda pandera, kinds: pandera.Check.isin(list(DIRECTION_WORDS), error="QC204"),
+    passes=lambda c: c.among("direction", DIRECTION_WORDS),
 )
 schema_rule(
     code="QC205",
@@ -251,7 +247,7 @@ schema_rule(
     explain=_arrow_explained,
     column="arrow",
     check=lambda pandera, kinds: pandera.Check.isin(list(ARROWS), error="QC205"),
-    passes=lambda c: c.among("arrow", ARROWS) | c.holds(pc.is_null(c.text("arrow"))),
+    passes=lambda c: c.among("arrow", ARROWS) | as_mask(pc.is_null(c.text("arrow"))),
 )
 schema_rule(
     code="QC206",
@@ -317,7 +313,7 @@ def quote_schema(kinds: tuple[str, ...]) -> pandera.DataFrameSchema:
 
 
 def _field_of(column: str | None) -> str:
-    return column if column in ("symbol", "price", "direction", "arrow", "change", "percent") else "file"
+    return column if column in QUOTE_FIELDS else "file"
 
 
 # The failing rows are validated this many at a time, so that pandera's failure-case tables (one
@@ -393,13 +389,13 @@ def _pandera_findings(
                     parts.append(_frame_level(ctx, rule, str(column or cases), reason))
                 continue
             mask = np.zeros(len(frame), dtype=bool)
-            positions = frame.index.get_indexer(cases["index"].dropna().unique())
+            positions = frame.index.get_indexer(pd.Index(cases["index"].dropna().unique()))
             mask[positions[positions >= 0]] = True
             mask &= ~_explained_elsewhere(ctx, code)
             if not mask.any():
                 continue
             field_name = _field_of(column)
-            source = f"{field_name}_text" if f"{field_name}_text" in frame else field_name
+            source = text_column(field_name) if text_column(field_name) in frame else field_name
             observed = (
                 ctx.texts(source, mask) if source in frame else np.full(int(mask.sum()), "", dtype=object)
             )
@@ -456,7 +452,7 @@ def _direction_wanted(ctx: CheckContext, mask: np.ndarray, shown: np.ndarray) ->
     from checker.rules.consistency import directions_wanted
 
     by_signs = directions_wanted(ctx, mask)
-    spelt = {d.lower(): d for d in DIRECTIONS}
+    spelt = {d.lower(): d for d in DIRECTION_WORDS}
     return np.array(
         [spelt.get(" ".join(str(s).split()).lower(), str(w)) for s, w in zip(shown, by_signs, strict=True)],
         dtype=object,
