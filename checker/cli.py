@@ -764,21 +764,21 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
         raise click.UsageError(str(error)) from None
     for problem in result.problems:
         _say(f"quotecheck: warning: {problem}")
-    table = result.snapshots.set_index("file")
-    for row in result.sessions.itertuples():
-        place = (
-            "unordered"
-            if row.position is None or row.position != row.position
-            else f"{int(row.position) + 1}."
-        )
-        _say(
-            f"{place} session {row.session} ({'time stamps' if row.source == 'stamp' else 'figures'})",
-            err=False,
-        )
-        for name in row.files:
-            entry = table.loc[name]
-            when = entry["captured_at"] or "no time"
-            _say(f"    {name}  {when} ({entry['time_source']})", err=False)
+    snapshots = result.snapshots
+    times = dict(zip(snapshots["file"].tolist(), snapshots["captured_at"].tolist(), strict=True))
+    sources = dict(zip(snapshots["file"].tolist(), snapshots["time_source"].tolist(), strict=True))
+    sessions = result.sessions
+    for position, session, source, files in zip(
+        sessions["position"].tolist(),
+        sessions["session"].tolist(),
+        sessions["source"].tolist(),
+        sessions["files"].tolist(),
+        strict=True,
+    ):
+        place = "unordered" if position is None or position != position else f"{int(position) + 1}."
+        _say(f"{place} session {session} ({'time stamps' if source == 'stamp' else 'figures'})", err=False)
+        for name in files:
+            _say(f"    {name}  {times.get(name) or 'no time'} ({sources.get(name)})", err=False)
     loose = result.snapshots[result.snapshots["session"].isna()]
     for name in loose["file"]:
         _say(f"no session: {name}", err=False)

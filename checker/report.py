@@ -151,6 +151,5 @@ def snapshot_records(table: pd.DataFrame) -> list[dict[str, Any]]:
             return None
         return value.item() if hasattr(value, "item") else value
 
-    return [
-        {key: plain(value) for key, value in row.items()} for row in table.astype(object).to_dict("records")
-    ]
+    rows = table.astype(object).to_dict("records")
+    return [{str(key): plain(value) for key, value in row.items()} for row in rows]

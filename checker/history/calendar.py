@@ -145,7 +145,7 @@ def _library_closed_days(
             notes.append(f"exchange-calendars has no {code} calendar ({type(error).__name__})")
     holidays: Any
     try:
-        import holidays  # type: ignore[no-redef]
+        import holidays
     except ImportError:
         holidays = None
     if holidays is not None:
