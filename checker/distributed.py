@@ -309,11 +309,8 @@ def open_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     """A Client of the cluster at `scheduler`, else of a LocalCluster of `workers` processes
     (one thread each) started here; and that cluster (None for the user's), to close after."""
     distributed = require_dask()
-    import dask
-
-    dask.config.set({"distributed.worker.daemon": False})
     if scheduler:
-        return distributed.Client(scheduler, timeout="20s"), None
+        return distributed.Client(scheduler, timeout="10s"), None
     cluster = distributed.LocalCluster(
         n_workers=max(1, workers),
         threads_per_worker=1,
