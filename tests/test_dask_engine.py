@@ -158,6 +158,25 @@ def test_output_dir_reports_equal_the_local_ones(folder, client, tmp_path):
     assert parted.rule_counts() == local.rule_counts()
 
 
+def test_policy_and_baseline_travel_to_the_workers(folder, client, tmp_path):
+    from checker.baseline import load_baseline
+    from checker.config import Options, Policy
+    from checker.render.json import save_json
+
+    recorded = tmp_path / "baseline.json"
+    save_json(check_paths([str(folder / "pages" / "page-001.txt")]), recorded)
+    policy = Policy(ignore=("QC406",), severity={"QC303": "warning"}, fail_on="warning")
+
+    def options() -> Options:
+        return Options(policy=policy, baseline=load_baseline(recorded))
+
+    local = check_paths(_paths(folder), options())
+    assert local.baseline_suppressed > 0
+    assert _json(engine_dask.check_paths_dask(_paths(folder), options(), client=client)) == _json(local)
+    parted = engine_dask.check_paths_dask(_paths(folder), options(), client=client, output_dir=tmp_path / "o")
+    assert _json(parted) == _json(local)
+
+
 def _always_fails(blob, refs, index, output_dir):
     raise RuntimeError("this task never works")
 
