@@ -50,6 +50,7 @@ BATCH_MIN_BYTES = 4 << 20  # ... or at least this much data
 BATCHES_PER_WORKER = 4  # batches per worker thread at least, so that none waits long for the last
 IN_FLIGHT_PER_THREAD = 3  # batches handed to the cluster per worker thread, at most
 RETRIES = 2
+WORKER_WAIT = 60  # seconds a run waits for a cluster with no worker to get one
 # What a PartedReport keeps of each rule's findings for the HTML report (render.html's cap).
 HELD_PER_RULE = 200
 HELD_QUOTES = 2000
@@ -253,6 +254,8 @@ def check_on_cluster(
     A bounded number of batches is in flight; a batch whose task fails (after `retries`, or once
     the scheduler gives up on workers dying under it) is checked here."""
     distributed = require_dask()
+    if not client.nthreads():  # a scheduler with no worker yet: wait a while, never for ever
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
     threads = max(1, sum(client.nthreads().values()))
     cut = batches(refs, threads)
     if not cut:
