@@ -214,7 +214,7 @@ def read_findings(path: str | os.PathLike[str], rows: int = 65_536) -> Iterator[
     """The findings of one part, a block of `rows` at a time."""
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(path)
+    parquet = pq.ParquetFile(os.fspath(path))
     for block in parquet.iter_batches(batch_size=rows):
         yield normalize(block.to_pandas())
 
