@@ -272,6 +272,13 @@ def test_real_scheduler_and_worker_give_the_local_report_byte_for_byte(folder, s
     assert len(list((tmp_path / "out" / "findings").glob("part-*.parquet"))) >= 3
 
 
+def test_a_local_cluster_started_by_the_run_gives_the_local_report(folder, tmp_path):
+    paths = _paths(folder)
+    _local_status, local = _cli_json([*paths, "--jobs", "1"], tmp_path / "local.json")
+    _status, started = _cli_json([*paths, "--engine", "dask", "--jobs", "1"], tmp_path / "dask.json")
+    assert started == local
+
+
 def _dies_once(marker, blob, refs, index, output_dir):
     """Kill this worker process the first time batch 1 runs (the marker file says it happened)."""
     if index == 1 and not Path(marker).exists():
