@@ -209,6 +209,25 @@ def cli() -> None:
     metavar="FILE.csv",
     help="Capture times of the pages (columns file,captured_at); implies --history.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help='local: this machine\'s processes (--jobs); dask: a Dask cluster (pip install "quotecheck[dask]").',
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler of your cluster (tcp://HOST:PORT); default: a local "
+    "cluster of --jobs worker processes.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="With --engine dask: workers write the findings to DIR/findings/part-NNNNN.parquet; the "
+    "reports are written from those parts (for runs whose findings do not fit in memory).",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -244,6 +263,9 @@ def check(
     jobs: int | None,
     history: bool,
     snapshots_path: str | None,
+    engine: str,
+    scheduler: str | None,
+    output_dir: str | None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -251,6 +273,7 @@ def check(
     [tool.quotecheck] at or above the current folder; flags given on the command line win.
     """
     ctx = click.get_current_context()
+    _check_engine_flags(engine, scheduler, output_dir, paths, include_quotes, junit_path)
     settings = _config_settings(config_path, no_config)
     if html_path is None and not no_report:
         html_path = str(Path(report_dir) / "report.html")
@@ -278,6 +301,8 @@ def check(
     recording = bool(
         baseline_path and json_path and json_path != STDOUT and _same_path(json_path, baseline_path)
     )
+    if recording and output_dir is not None:
+        raise click.UsageError("recording a baseline is not yet supported with --output-dir")
     if recording and not json_named:
         raise click.UsageError(
             f"the default JSON report {json_path} is the baseline; name it with --json to record "
@@ -315,8 +340,14 @@ def check(
     options.report_paths = () if no_report else (report_dir,)
     _refuse_overwriting_inputs(files, paths, options)
     _refuse_bad_report_paths(files)
+    if (history or snapshots_path) and engine == "dask":
+        raise click.UsageError("--history is not yet supported with --engine dask; use --engine local")
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
-    report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
+    if engine == "dask":
+        report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)
+        quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
+    else:
+        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     history_line = _check_history(report, manifest) if history or snapshots_path else None
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
@@ -604,6 +635,56 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
         return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
     with progress_bar(files, make_console(file=sys.stderr)) as checked:
         return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer, jobs=jobs)
+
+
+def _check_engine_flags(
+    engine: str,
+    scheduler: str | None,
+    output_dir: str | None,
+    paths: tuple[str, ...],
+    include_quotes: bool,
+    junit_path: str | None,
+) -> None:
+    """Usage errors for --engine, --scheduler and --output-dir given together wrongly."""
+    if engine != "dask":
+        for flag, value in (("--scheduler", scheduler), ("--output-dir", output_dir)):
+            if value:
+                raise click.UsageError(f"{flag} needs --engine dask")
+        return
+    from checker.distributed import DaskMissing, require_dask
+
+    try:
+        require_dask()
+    except DaskMissing as error:
+        raise click.UsageError(str(error)) from None
+    if STDOUT in paths:
+        raise click.UsageError("standard input (-) cannot be checked with --engine dask")
+    if output_dir is not None:
+        unsupported: tuple[tuple[str, object], ...] = (
+            ("--include-quotes", include_quotes),
+            ("--junit", junit_path),
+        )
+        for option, given in unsupported:
+            if given:
+                raise click.UsageError(f"{option} is not yet supported with --output-dir")
+
+
+def _run_dask(
+    paths: list[str], options: Any, scheduler: str | None, jobs: int, output_dir: str | None
+) -> Report:
+    """Check the paths on a Dask cluster (the user's at `scheduler`, else a local one of `jobs` workers)."""
+    from checker.distributed import check_paths_dask
+
+    if output_dir is not None:
+        try:
+            Path(output_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise click.UsageError(_shown(f"cannot write to --output-dir {output_dir}: {error}")) from None
+    try:
+        return check_paths_dask(paths, options, scheduler=scheduler, workers=jobs, output_dir=output_dir)
+    except (OSError, TimeoutError) as error:
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
 
 
 def _stdout_console(stream: Any = None, plain: bool = False) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,10 @@ class Report:
         if any(f.status == "unreadable" for f in self.files):
             return ExitStatus.USAGE
         return ExitStatus.OK if self.passed else ExitStatus.FINDINGS
+
+    def finding_frames(self) -> Iterator[pd.DataFrame]:
+        """Every finding in report order, a frame at a time (what JSON and SARIF writers stream)."""
+        yield self.findings
 
     def rule_counts(self) -> dict[str, int]:
         """How many findings each rule produced."""

@@ -127,3 +127,10 @@ def test_history_findings_carry_their_source_line_for_the_reports(tmp_path):
     later = next(p for p in paths if p.endswith("2024-12-04T1545.txt"))
     assert report.source_lines[(later, 5)] == Path(later).read_text(encoding="utf-8").splitlines()[4]
     assert report.snapshots is not None and len(report.snapshots) == 2
+
+
+def test_history_with_the_dask_engine_is_refused_until_it_is_supported(tmp_path):
+    pages = _copy("QC601-fail", tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-report", "--history", "--engine", "dask", *pages])
+    assert result.exit_code == 2
+    assert "--history is not yet supported with --engine dask" in result.output

@@ -136,7 +136,8 @@ def write_json(report: Report, stream: IO[str]) -> None:
     stream.write("{\n")
     for key, value in header.items():
         stream.write(f"  {json.dumps(key)}: {json_safe(_ENCODE(_strict(value)))},\n")
-    _write_array(stream, "findings", _encoded_rows(report.findings, FINDING_COLUMNS))
+    blocks = (rows for frame in report.finding_frames() for rows in _encoded_rows(frame, FINDING_COLUMNS))
+    _write_array(stream, "findings", blocks)
     if report.quotes is not None:
         stream.write(",\n")
         _write_array(stream, "quotes", _encoded_rows(report.quotes, QUOTE_COLUMNS))

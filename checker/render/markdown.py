@@ -77,13 +77,14 @@ def markdown_summary(report: Report, top: int = TOP_FINDINGS) -> str:
             lines.append(f"| {rule_code} | {name} | {severity} | {count} |")
         lines.append("")
         shown = report.findings.head(top)
-        heading = "### Findings" if len(report.findings) <= top else f"### First {top} findings"
+        total = report.summary()["findings"]  # a report may hold only its first findings
+        heading = "### Findings" if total <= top else f"### First {top} findings"
         lines += [heading, "", "| location | rule | severity | message |", "|---|---|---|---|"]
         columns = column_lists(shown, ("file", "line", "column", "rule", "severity", "message"))
         for file, line, column, rule, severity, message in zip(*columns, strict=True):
             lines.append(f"| {cell(location(file, line, column))} | {rule} | {severity} | {cell(message)} |")
-        if len(report.findings) > top:
-            lines += ["", f"{len(report.findings) - top} more findings are in the JSON report."]
+        if total > top:
+            lines += ["", f"{total - top} more findings are in the JSON report."]
         lines.append("")
     else:
         lines += ["No findings.", ""]

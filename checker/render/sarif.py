@@ -108,12 +108,17 @@ def _rule_descriptor(rule: Any, report: Report, enabled: set[str]) -> dict[str, 
 def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str, Any]]:
     """One SARIF result per finding, in report order."""
     index = {code: position for position, code in enumerate(report.catalogue_by_code())}
-    frame = report.findings
-    if not len(frame):
-        return
-    columns = column_lists(frame, ("rule", "severity", "file", "line", "column", "end_column", "message"))
     uris: dict[str, dict[str, str]] = {}
     seen: Counter[str] = Counter()
+    for frame in report.finding_frames():
+        if len(frame):
+            yield from _frame_results(frame, index, uris, seen, base)
+
+
+def _frame_results(
+    frame: Any, index: dict[str, int], uris: dict[str, dict[str, str]], seen: Counter[str], base: Path | None
+) -> Iterator[dict[str, Any]]:
+    columns = column_lists(frame, ("rule", "severity", "file", "line", "column", "end_column", "message"))
     for row, identity in zip(zip(*columns, strict=True), identities(frame), strict=True):
         code, severity, file, line, column, end_column, message = row
         if file not in uris:

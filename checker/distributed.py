@@ -1,0 +1,504 @@
+"""Many input files checked on a Dask cluster (`--engine dask`), with the report one process gives.
+
+The unit of work is a batch of input refs (BATCH_MIN_PAGES to engine.BATCH_PAGES of them, or
+BATCH_MIN_BYTES of data and more): a task of about 100 ms or more, so the scheduler's overhead
+(about 1 ms a task) stays small. Each task runs the engine unchanged: a Checker, built once
+per worker process for the run's options (cached by their pickled bytes), checks the batch
+with `Checker.check_inputs`, and pandera runs its pandas backend on that batch's frames (never
+on a Dask frame, whose partitions it would validate one at a time).
+
+Results come back in input order: a bounded number of batches is in flight (a few per worker
+thread), finished ones wait in a reorder buffer until every batch before them is in, so the
+driver holds a few batches at a time and the report is the one `--engine local` writes.
+
+A worker that dies mid-batch has its batch run again elsewhere (the scheduler reschedules it;
+`retries` covers a task that raised); a file that fails inside a task is its own QC904 finding
+(the engine's); a batch whose task still fails is checked by the driver itself, so the run
+completes with the same findings.
+
+With an output folder (`--output-dir DIR`) workers write each batch's findings, the policy and
+the baseline applied, as DIR/findings/part-NNNNN.parquet (NNNNN the batch's place in input
+order, one file per batch, an empty one for a batch with no finding), and hand back only the
+files' figures and the first findings of each rule (what the HTML report shows). The driver's
+report is then a PartedReport: files, counts and those first findings; the JSON report and the
+SARIF log read every finding back from the parts, one at a time, in report order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import os
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from checker import engine
+from checker.config import Options
+from checker.engine import Checker, Part
+from checker.findings import _sort_key, combine, empty_findings, normalize, severity_counts
+from checker.inputs.sources import InputRef, inputs_of
+from checker.report import FileResult, Report
+
+BATCH_MIN_PAGES = 64  # a batch holds at least this many inputs (unless fewer are left) ...
+BATCH_MIN_BYTES = 4 << 20  # ... or at least this much data
+BATCHES_PER_WORKER = 4  # batches per worker thread at least, so that none waits long for the last
+IN_FLIGHT_PER_THREAD = 3  # batches handed to the cluster per worker thread, at most
+RETRIES = 2
+WORKER_WAIT = 60  # seconds a run waits for a cluster with no worker to get one
+# What a PartedReport keeps of each rule's findings for the HTML report (render.html's cap).
+HELD_PER_RULE = 200
+HELD_QUOTES = 2000
+FINDINGS_DIR = "findings"
+PART_NAME = "part-{index:05d}.parquet"
+INSTALL_HINT = 'the Dask engine needs the dask extra: pip install "quotecheck[dask]"'
+
+_CHECKERS: dict[str, Checker] = {}  # per worker process: the Checker of each run's options
+
+
+class DaskMissing(ImportError):
+    """dask.distributed is not installed."""
+
+
+def require_dask() -> Any:
+    """The `distributed` module, or DaskMissing saying how to install it."""
+    try:
+        import distributed
+    except ImportError as error:
+        raise DaskMissing(INSTALL_HINT) from error
+    return distributed
+
+
+# -- batches ------------------------------------------------------------------------------------
+def batches(refs: list[InputRef], threads: int) -> list[list[InputRef]]:
+    """The refs cut into batches in input order: enough for every thread to have a few, each of at
+    least BATCH_MIN_PAGES inputs or BATCH_MIN_BYTES (as parallel.py's chunks, counted in bytes too)."""
+    target = -(-len(refs) // max(1, threads * BATCHES_PER_WORKER))
+    size = max(BATCH_MIN_PAGES, min(engine.BATCH_PAGES, target))
+    out: list[list[InputRef]] = []
+    batch: list[InputRef] = []
+    held = 0
+    for ref in refs:
+        batch.append(ref)
+        held += _size(ref)
+        if len(batch) >= size or held >= BATCH_MIN_BYTES:
+            out.append(batch)
+            batch, held = [], 0
+    if batch:
+        out.append(batch)
+    return out
+
+
+def _size(ref: InputRef) -> int:
+    if ref.path is None or ref.problem is not None:
+        return 0
+    try:
+        return os.stat(ref.path).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+# -- what a task does ---------------------------------------------------------------------------
+@dataclass
+class BatchOutput:
+    """What a batch written to an output folder hands back: its files' figures and a little more.
+
+    `held` is the first HELD_PER_RULE findings of each rule in the batch (report order), `sources`
+    the source lines of those, `quotes` the batch's first HELD_QUOTES quotes (when kept);
+    `first` and `last` are the sort keys of the batch's first and last finding."""
+
+    index: int
+    names: list[str]
+    results: list[FileResult]
+    rows: int
+    severities: dict[str, int]
+    rules: dict[str, int]
+    suppressed: int
+    held: pd.DataFrame
+    sources: dict[tuple[str, int], str]
+    quotes: list[pd.DataFrame]
+    first: tuple | None
+    last: tuple | None
+    path: str
+
+
+def options_blob(options: Options) -> bytes:
+    """The run's options as workers receive them (and cache their Checker by)."""
+    return pickle.dumps(options, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def worker_checker(blob: bytes) -> Checker:
+    """This process's Checker for the options in `blob`, built the first time it is asked for."""
+    key = hashlib.sha256(blob).hexdigest()
+    checker = _CHECKERS.get(key)
+    if checker is None:
+        _CHECKERS.clear()  # one run at a time per worker: the last run's engine goes
+        checker = _CHECKERS[key] = Checker(pickle.loads(blob))
+    return checker
+
+
+def check_batch(blob: bytes, refs: list[InputRef], index: int, output_dir: str | None) -> Any:
+    """The task: check a batch of inputs with the engine, unchanged.
+
+    Without an output folder: the batch's Parts (quotes only if the report keeps them). With
+    one: its findings written there (write_batch_outputs), and a BatchOutput."""
+    checker = worker_checker(blob)
+    return run_batch(checker, refs, index, output_dir)
+
+
+def run_batch(checker: Checker, refs: list[InputRef], index: int, output_dir: str | None) -> Any:
+    """What check_batch does, with a given Checker (the driver runs a failed batch with its own)."""
+    parts = list(checker.check_inputs(refs))
+    if output_dir is None:
+        if not checker.options.include_quotes:
+            for part in parts:
+                part.quotes = []
+        return parts
+    return write_batch_outputs(parts, checker.options, output_dir, index)
+
+
+def write_batch_outputs(parts: list[Part], options: Options, output_dir: str, index: int) -> BatchOutput:
+    """Write a batch's outputs under `output_dir` and say what the driver keeps of it.
+
+    The findings, policy and baseline applied as the report applies them, go to
+    findings/part-NNNNN.parquet in report order. Other per-batch outputs (a ledger) join here."""
+    from checker.api import _add_part, _new_report, _Run
+
+    run = _Run(_new_report(options))
+    for part in parts:
+        _add_part(run, part)
+    findings = combine(run.findings)
+    path = Path(output_dir) / FINDINGS_DIR / PART_NAME.format(index=index)
+    write_findings(findings, path)
+    held = first_per_rule(findings, HELD_PER_RULE)
+    wanted = set(zip(held["file"].astype(object), held["line"].astype(object), strict=True))
+    report = run.report
+    sources = {key: text for key, text in report.source_lines.items() if key in wanted}
+    quotes = _first_quotes(run.quotes, HELD_QUOTES) if options.include_quotes else []
+    rules = {str(k): int(v) for k, v in findings["rule"].value_counts().items()} if len(findings) else {}
+    return BatchOutput(
+        index=index,
+        names=[name for part in parts for name in part.names],
+        results=report.files,
+        rows=len(findings),
+        severities=severity_counts(findings),
+        rules=rules,
+        suppressed=report.baseline_suppressed,
+        held=held,
+        sources=sources,
+        quotes=quotes,
+        first=_sort_key(findings, 0) if len(findings) else None,
+        last=_sort_key(findings, len(findings) - 1) if len(findings) else None,
+        path=str(path),
+    )
+
+
+def write_findings(findings: pd.DataFrame, path: Path) -> None:
+    """A findings frame as one Parquet file, written whole or not at all."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(normalize(findings), preserve_index=False)
+    temporary = path.with_name(path.name + ".tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, path)
+
+
+def read_findings(path: str | os.PathLike[str], rows: int = 65_536) -> Iterator[pd.DataFrame]:
+    """The findings of one part, a block of `rows` at a time."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(os.fspath(path))
+    for block in parquet.iter_batches(batch_size=rows):
+        yield normalize(block.to_pandas())
+
+
+def first_per_rule(findings: pd.DataFrame, cap: int) -> pd.DataFrame:
+    """The first `cap` findings of each rule, in the frame's order."""
+    if not len(findings):
+        return findings
+    position = findings.groupby(findings["rule"].astype(object), sort=False).cumcount().to_numpy()
+    return findings[position < cap].reset_index(drop=True)
+
+
+def _first_quotes(quotes: list[pd.DataFrame], cap: int) -> list[pd.DataFrame]:
+    out, held = [], 0
+    for frame in quotes:
+        if held >= cap:
+            break
+        out.append(frame.head(cap - held).copy())
+        held += len(out[-1])
+    return out
+
+
+# -- the driver ---------------------------------------------------------------------------------
+Task = Callable[[bytes, list[InputRef], int, str | None], Any]
+
+
+def check_on_cluster(
+    refs: list[InputRef],
+    checker: Checker,
+    client: Any,
+    output_dir: str | None = None,
+    retries: int = RETRIES,
+    task: Task = check_batch,
+) -> Iterator[tuple[int, Any]]:
+    """Each batch's outcome, in input order: (index, its Parts) or, with `output_dir`, (index, BatchOutput).
+
+    A bounded number of batches is in flight; a batch whose task fails (after `retries`, or once
+    the scheduler gives up on workers dying under it) is checked here."""
+    distributed = require_dask()
+    if not client.nthreads():  # a scheduler with no worker yet: wait a while, never for ever
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    threads = max(1, sum(client.nthreads().values()))
+    cut = batches(refs, threads)
+    if not cut:
+        return
+    blob = options_blob(checker.options)
+    shared = client.scatter(blob, broadcast=True, hash=False)
+    limit = max(2, threads * IN_FLIGHT_PER_THREAD)
+    pending = distributed.as_completed()
+    done: dict[int, Any] = {}
+    position = {}
+    submitted = 0
+    run_key = os.urandom(6).hex()
+
+    def submit() -> None:
+        nonlocal submitted
+        index = submitted
+        future = client.submit(
+            task,
+            shared,
+            cut[index],
+            index,
+            output_dir,
+            key=f"quotecheck-batch-{run_key}-{index:05d}",
+            retries=retries,
+            pure=False,
+        )
+        position[future.key] = index
+        pending.add(future)
+        submitted += 1
+
+    def top_up(wanted: int) -> None:
+        # batches from the one awaited on, in flight or waiting in the buffer: at most `limit`
+        while submitted < len(cut) and submitted - wanted < limit:
+            submit()
+
+    try:
+        for wanted in range(len(cut)):
+            top_up(wanted)
+            while wanted not in done:
+                future = next(pending)
+                index = position.pop(future.key)
+                try:
+                    done[index] = future.result()
+                except Exception:  # the task failed for good: this process checks the batch
+                    done[index] = run_batch(checker, cut[index], index, output_dir)
+                future.release()
+            yield wanted, done.pop(wanted)
+    finally:
+        for future in list(pending.futures):
+            future.cancel()
+
+
+def open_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    """A Client of the cluster at `scheduler`, else of a LocalCluster of `workers` processes
+    (one thread each) started here; and that cluster (None for the user's), to close after."""
+    distributed = require_dask()
+    if scheduler:
+        return distributed.Client(scheduler, timeout="10s"), None
+    cluster = distributed.LocalCluster(
+        n_workers=max(1, workers),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,  # errors only
+    )
+    return distributed.Client(cluster), cluster
+
+
+# -- a report whose findings stay in the output folder ----------------------------------------
+@dataclass
+class PartFile:
+    """One batch's findings file: where it is, how many rows, and its first and last sort keys."""
+
+    path: str
+    rows: int
+    first: tuple | None
+    last: tuple | None
+
+
+@dataclass
+class PartedReport(Report):
+    """A Report whose findings are in Parquet parts (an output folder); `findings` holds the first
+    HELD_PER_RULE of each rule (what the HTML report shows) and the counts are the whole run's."""
+
+    parts: list[PartFile] = field(default_factory=list)
+    severity_totals: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
+    rule_totals: dict[str, int] = field(default_factory=dict)
+    total_findings: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Findings by severity, over every part."""
+        return dict(self.severity_totals)
+
+    def rule_counts(self) -> dict[str, int]:
+        """How many findings each rule produced, over every part."""
+        return {code: self.rule_totals[code] for code in sorted(self.rule_totals) if self.rule_totals[code]}
+
+    def summary(self) -> dict[str, Any]:
+        """The summary block, counting every part's findings."""
+        return super().summary() | {"findings": self.total_findings}
+
+    def finding_frames(self) -> Iterator[pd.DataFrame]:
+        """Every finding, in report order, read back from the parts a block at a time."""
+        return ordered_findings(self.parts)
+
+
+def ordered_findings(parts: list[PartFile], rows: int = 65_536) -> Iterator[pd.DataFrame]:
+    """The findings of sorted parts in the order `findings.combine` gives their concatenation.
+
+    When the parts, put in order of their first findings, follow one another without
+    overlapping (the usual case: each holds its own files), they are read one after the other;
+    otherwise they are merged, a finding at a time, ties kept in part order (a stable sort)."""
+    parts = [part for part in parts if part.rows]
+    keyed = sorted(range(len(parts)), key=lambda at: (parts[at].first, at))
+    if all((parts[a].last, a) < (parts[b].first, b) for a, b in pairwise(keyed)):
+        for at in keyed:
+            yield from read_findings(parts[at].path, rows)
+        return
+    yield from _merged(parts, rows)
+
+
+def _merged(parts: list[PartFile], rows: int) -> Iterator[pd.DataFrame]:
+    def keyed(at: int) -> Iterator[tuple[tuple, int, int, pd.DataFrame]]:
+        for block_number, block in enumerate(read_findings(parts[at].path, 4096)):
+            for row in range(len(block)):
+                yield _sort_key(block, row), at, block_number * 4096 + row, block.iloc[row : row + 1]
+
+    held: list[pd.DataFrame] = []
+    for _key, _at, _row, frame in heapq.merge(*(keyed(at) for at in range(len(parts)))):
+        held.append(frame)
+        if len(held) >= rows:
+            yield pd.concat(held, ignore_index=True)
+            held = []
+    if held:
+        yield pd.concat(held, ignore_index=True)
+
+
+def parted_report(outputs: Iterable[BatchOutput], options: Options, on_checked: Any = None) -> PartedReport:
+    """The driver's report of a run written to an output folder, built batch by batch in input order."""
+    from checker.api import _new_report
+
+    base = _new_report(options)
+    report = PartedReport(options=options, rules=base.rules, catalogue=base.catalogue)
+    held = empty_findings()
+    quotes: list[pd.DataFrame] = []
+    quote_rows = 0
+    for output in outputs:
+        report.files.extend(output.results)
+        report.parts.append(PartFile(output.path, output.rows, output.first, output.last))
+        report.total_findings += output.rows
+        report.baseline_suppressed += output.suppressed
+        for severity, count in output.severities.items():
+            report.severity_totals[severity] = report.severity_totals.get(severity, 0) + count
+        for code, count in output.rules.items():
+            report.rule_totals[code] = report.rule_totals.get(code, 0) + count
+        if len(output.held):
+            held = first_per_rule(combine([held, output.held]), HELD_PER_RULE)
+            report.source_lines.update(output.sources)
+        for frame in output.quotes:
+            if quote_rows < HELD_QUOTES:
+                quotes.append(frame.head(HELD_QUOTES - quote_rows))
+                quote_rows += len(quotes[-1])
+        if on_checked is not None:
+            for name in output.names:
+                on_checked(Path(name))
+    report.findings = held
+    wanted = set(zip(held["file"].astype(object), held["line"].astype(object), strict=True))
+    report.source_lines = {key: text for key, text in report.source_lines.items() if key in wanted}
+    if options.include_quotes:
+        from checker.frame import empty_frame
+
+        report.quotes = pd.concat(quotes, ignore_index=True) if quotes else empty_frame()
+        files = report.quotes["file"]
+        if isinstance(files.dtype, pd.CategoricalDtype):
+            report.quotes["file"] = files.astype(object)
+    return report
+
+
+# -- the entry point ----------------------------------------------------------------------------
+def check_paths_dask(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    on_checked: Callable[[Path], None] | None = None,
+    client: Any = None,
+) -> Report:
+    """check_paths on a Dask cluster: the same Report, in the same order (see the module's text).
+
+    `client` is a distributed.Client to use; otherwise one is opened on `scheduler`, or on a
+    LocalCluster of `workers` processes (default: the number of cores). With `output_dir`, the
+    findings are written there and a PartedReport comes back."""
+    from checker.api import _add_part, _finish, _new_report, _Run
+
+    require_dask()
+    checker = Checker(options)
+    options = checker.options
+    refs = [ref for path in paths for ref in inputs_of([path], options)]
+    if any(ref.is_stdin for ref in refs):
+        raise ValueError("standard input cannot be checked with the Dask engine")
+    folder = None if output_dir is None else os.path.abspath(output_dir)
+    if folder is not None:
+        _clear_parts(Path(folder))
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
+    try:
+        outcomes = (outcome for _index, outcome in check_on_cluster(refs, checker, client, folder))
+        if folder is not None:
+            return parted_report(outcomes, options, on_checked)
+        run = _Run(_new_report(options))
+        for parts in outcomes:
+            for part in parts:
+                _add_part(run, part, on_checked)
+        return _finish(run)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _clear_parts(folder: Path) -> None:
+    """An output folder made ready: its findings parts of an earlier run removed (nothing else)."""
+    parts = folder / FINDINGS_DIR
+    parts.mkdir(parents=True, exist_ok=True)
+    for old in parts.glob("part-*.parquet*"):
+        old.unlink()
+
+
+__all__ = [
+    "FINDINGS_DIR",
+    "INSTALL_HINT",
+    "BatchOutput",
+    "DaskMissing",
+    "PartedReport",
+    "batches",
+    "check_batch",
+    "check_on_cluster",
+    "check_paths_dask",
+    "ordered_findings",
+    "write_batch_outputs",
+]

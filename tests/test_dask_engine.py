@@ -1,0 +1,325 @@
+"""The Dask engine (checker.distributed): batches, tasks under the synchronous scheduler, an
+in-process cluster, a real scheduler and worker on 127.0.0.1, a worker killed mid-run, a task
+that fails for good, findings left in Parquet parts, and the command line without the extra.
+
+Every report is compared byte for byte with the one `--engine local` writes."""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+
+from checker import distributed as engine_dask  # noqa: E402
+from checker.api import _add_part, _finish, _new_report, _Run, check_paths  # noqa: E402
+from checker.cli import cli  # noqa: E402
+from checker.engine import Checker  # noqa: E402
+from checker.findings import combine  # noqa: E402
+from checker.inputs.sources import InputRef, inputs_of  # noqa: E402
+from checker.render.json import write_json  # noqa: E402
+from checker.render.sarif import save_sarif  # noqa: E402
+from tests.quote_pages import FAULTY_PAGE  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "sample-page.txt"
+PAGES = 150  # three batches of BATCH_MIN_PAGES or so
+
+
+def _json(report) -> str:
+    stream = io.StringIO()
+    write_json(report, stream)
+    return stream.getvalue()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Pages with findings (quote and page rules), a clean page, an empty and a binary file."""
+    root = tmp_path_factory.mktemp("archive")
+    pages = root / "pages"
+    pages.mkdir()
+    sample = SAMPLE.read_text(encoding="utf-8")
+    for i in range(PAGES):
+        text = FAULTY_PAGE if i % 3 else sample
+        if i % 7 == 0:
+            text += "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\n"  # a symbol twice on the page
+        (pages / f"page-{i:03d}.txt").write_text(text.replace("207.00", f"{200 + i}.00"), encoding="utf-8")
+    (pages / "empty.txt").write_bytes(b"")
+    (pages / "zz-binary.txt").write_bytes(b"\x00\x01\x02BOP 10.39 Decreased By \xff\xfe")
+    return root
+
+
+def _paths(folder: Path) -> list[str]:
+    # a page named again at the end: its findings come back beside its first check's (a merge)
+    return [str(folder / "pages"), str(folder / "pages" / "page-001.txt")]
+
+
+@pytest.fixture(scope="module")
+def local_json(folder) -> str:
+    return _json(check_paths(_paths(folder)))
+
+
+# -- logic -------------------------------------------------------------------------------------
+def test_batches_keep_input_order_and_a_minimum_size(tmp_path):
+    refs = [InputRef(name=f"p{i}", path=tmp_path / f"p{i}") for i in range(1000)]
+    cut = engine_dask.batches(refs, threads=2)
+    assert [ref for batch in cut for ref in batch] == refs
+    assert all(len(batch) >= engine_dask.BATCH_MIN_PAGES for batch in cut)
+    assert len(cut) >= 2 * engine_dask.BATCHES_PER_WORKER  # enough for both threads
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * engine_dask.BATCH_MIN_BYTES)
+    by_bytes = engine_dask.batches([InputRef(name="big", path=big), *refs[:10]], threads=1)
+    assert [len(batch) for batch in by_bytes] == [1, 10]  # 4 MB is a batch on its own
+
+
+def test_tasks_under_the_synchronous_scheduler_give_the_local_report(folder, local_json):
+    checker = Checker()
+    refs = [ref for path in _paths(folder) for ref in inputs_of([path], checker.options)]
+    blob = engine_dask.options_blob(checker.options)
+    tasks = [
+        dask.delayed(engine_dask.check_batch)(blob, batch, index, None)
+        for index, batch in enumerate(engine_dask.batches(refs, threads=1))
+    ]
+    with dask.config.set(scheduler="synchronous"):
+        outcomes = dask.compute(*tasks)
+    assert len(outcomes) > 1
+    run = _Run(_new_report(checker.options))
+    for parts in outcomes:
+        for part in parts:
+            _add_part(run, part)
+    assert _json(_finish(run)) == local_json
+
+
+def test_parts_under_the_synchronous_scheduler_stream_the_local_report(folder, local_json, tmp_path):
+    checker = Checker()
+    refs = [ref for path in _paths(folder) for ref in inputs_of([path], checker.options)]
+    blob = engine_dask.options_blob(checker.options)
+    cut = engine_dask.batches(refs, threads=1)
+    tasks = [dask.delayed(engine_dask.check_batch)(blob, b, i, str(tmp_path)) for i, b in enumerate(cut)]
+    with dask.config.set(scheduler="synchronous"):
+        outputs = dask.compute(*tasks)
+    names = sorted(p.name for p in (tmp_path / "findings").iterdir())
+    assert names == [f"part-{i:05d}.parquet" for i in range(len(cut))]
+    report = engine_dask.parted_report(outputs, checker.options)
+    assert _json(report) == local_json
+    assert len(report.findings) < report.summary()["findings"]  # the driver held only the first ones
+
+
+def test_overlapping_parts_are_merged_as_one_stable_sort(folder, tmp_path):
+    report = check_paths([str(folder / "pages")])
+    findings = report.findings
+    # Three parts whose files interleave: every third finding in each.
+    parts = []
+    for at in range(3):
+        frame = findings.iloc[at::3].reset_index(drop=True)
+        path = tmp_path / f"part-{at}.parquet"
+        engine_dask.write_findings(frame, path)
+        first, last = engine_dask._sort_key(frame, 0), engine_dask._sort_key(frame, len(frame) - 1)
+        parts.append(engine_dask.PartFile(str(path), len(frame), first, last))
+    merged = combine(list(engine_dask.ordered_findings(parts, rows=100)))
+    expected = combine([findings.iloc[at::3] for at in range(3)])
+    assert merged.equals(expected)
+    assert merged.equals(findings)
+
+
+# -- an in-process cluster ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_in_process_cluster_gives_the_local_report(folder, local_json, client):
+    assert _json(engine_dask.check_paths_dask(_paths(folder), client=client)) == local_json
+
+
+def test_output_dir_reports_equal_the_local_ones(folder, client, tmp_path):
+    local = check_paths(_paths(folder))
+    parted = engine_dask.check_paths_dask(_paths(folder), client=client, output_dir=tmp_path / "out")
+    assert isinstance(parted, engine_dask.PartedReport)
+    assert _json(parted) == _json(local)
+    save_sarif(local, tmp_path / "local.sarif", base=folder)
+    save_sarif(parted, tmp_path / "dask.sarif", base=folder)
+    assert (tmp_path / "dask.sarif").read_bytes() == (tmp_path / "local.sarif").read_bytes()
+    assert parted.rule_counts() == local.rule_counts()
+
+
+def test_policy_and_baseline_travel_to_the_workers(folder, client, tmp_path):
+    from checker.baseline import load_baseline
+    from checker.config import Options, Policy
+    from checker.render.json import save_json
+
+    recorded = tmp_path / "baseline.json"
+    save_json(check_paths([str(folder / "pages" / "page-001.txt")]), recorded)
+    policy = Policy(ignore=("QC406",), severity={"QC303": "warning"}, fail_on="warning")
+
+    def options() -> Options:
+        return Options(policy=policy, baseline=load_baseline(recorded))
+
+    local = check_paths(_paths(folder), options())
+    assert local.baseline_suppressed > 0
+    assert _json(engine_dask.check_paths_dask(_paths(folder), options(), client=client)) == _json(local)
+    parted = engine_dask.check_paths_dask(_paths(folder), options(), client=client, output_dir=tmp_path / "o")
+    assert _json(parted) == _json(local)
+
+
+def _always_fails(blob, refs, index, output_dir):
+    raise RuntimeError("this task never works")
+
+
+def test_a_batch_whose_task_fails_is_checked_by_the_driver(folder, local_json, client):
+    checker = Checker()
+    refs = [ref for path in _paths(folder) for ref in inputs_of([path], checker.options)]
+    run = _Run(_new_report(checker.options))
+    for _index, parts in engine_dask.check_on_cluster(refs, checker, client, retries=0, task=_always_fails):
+        for part in parts:
+            _add_part(run, part)
+    assert _json(_finish(run)) == local_json
+
+
+# -- a real scheduler and worker on 127.0.0.1 --------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment() -> dict[str, str]:
+    # the worker imports this checkout's checker (and this test module, for the killing task)
+    # (pytest imports it as `test_dask_engine`, from the tests folder)
+    path = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
+    return os.environ | {"PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """`dask scheduler` and one `dask worker` (one process, one thread) on 127.0.0.1; killed after."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("cluster")
+    dask_cli = [sys.executable, "-m", "dask", "scheduler"]  # the `dask scheduler` command
+    worker_cli = [sys.executable, "-m", "dask", "worker"]
+    processes = []
+    try:
+        processes.append(
+            subprocess.Popen(
+                [*dask_cli, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / "scheduler.log").open("w"),
+                env=_environment(),
+                cwd=ROOT,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [*worker_cli, address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / "worker.log").open("w"),
+                env=_environment(),
+                cwd=ROOT,
+            )
+        )
+        with distributed.Client(address, timeout="60s") as probe:
+            probe.wait_for_workers(1, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def _cli_json(args: list[str], out: Path) -> tuple[int, bytes]:
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "check", *args, "--no-report", "--json", str(out), "-q"],
+        capture_output=True,
+        env=_environment(),
+        cwd=ROOT,
+        timeout=180,
+        check=False,
+    )
+    assert out.exists(), done.stderr.decode(errors="replace")[-2000:]
+    return done.returncode, out.read_bytes()
+
+
+def test_real_scheduler_and_worker_give_the_local_report_byte_for_byte(folder, scheduler, tmp_path):
+    paths = _paths(folder)
+    local_status, local = _cli_json([*paths, "--jobs", "1"], tmp_path / "local.json")
+    args = [*paths, "--engine", "dask", "--scheduler", scheduler]
+    status, remote = _cli_json(args, tmp_path / "dask.json")
+    assert remote == local
+    assert status == local_status == 2  # the binary page is unreadable
+    parted_status, parted = _cli_json([*args, "--output-dir", str(tmp_path / "out")], tmp_path / "p.json")
+    assert parted == local and parted_status == local_status
+    assert len(list((tmp_path / "out" / "findings").glob("part-*.parquet"))) >= 3
+
+
+def test_a_local_cluster_started_by_the_run_gives_the_local_report(folder, tmp_path):
+    paths = _paths(folder)
+    _local_status, local = _cli_json([*paths, "--jobs", "1"], tmp_path / "local.json")
+    _status, started = _cli_json([*paths, "--engine", "dask", "--jobs", "1"], tmp_path / "dask.json")
+    assert started == local
+
+
+def _dies_once(marker, blob, refs, index, output_dir):
+    """Kill this worker process the first time batch 1 runs (the marker file says it happened)."""
+    if index == 1 and not Path(marker).exists():
+        Path(marker).write_text("killed", encoding="utf-8")
+        os._exit(1)
+    return engine_dask.check_batch(blob, refs, index, output_dir)
+
+
+def test_a_worker_killed_mid_run_leaves_the_report_unchanged(folder, local_json, scheduler, tmp_path):
+    marker = tmp_path / "killed"
+    task = functools.partial(_dies_once, str(marker))  # the worker imports this module for it
+    with distributed.Client(scheduler, timeout="60s") as client:
+        checker = Checker()
+        refs = [ref for path in _paths(folder) for ref in inputs_of([path], checker.options)]
+        run = _Run(_new_report(checker.options))
+        for _index, parts in engine_dask.check_on_cluster(refs, checker, client, retries=0, task=task):
+            for part in parts:
+                _add_part(run, part)
+        client.wait_for_workers(1, timeout=60)  # the nanny started a new worker process
+    assert marker.read_text(encoding="utf-8") == "killed"  # the worker did die
+    assert _json(_finish(run)) == local_json
+
+
+# -- the command line --------------------------------------------------------------------------
+def test_engine_dask_without_the_extra_says_how_to_install_it(folder, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails
+    result = CliRunner().invoke(cli, ["check", str(folder / "pages"), "--engine", "dask", "--no-report"])
+    assert result.exit_code == 2
+    assert 'pip install "quotecheck[dask]"' in result.output
+
+
+@pytest.mark.parametrize("flag", [["--scheduler", "tcp://127.0.0.1:1"], ["--output-dir", "out"]])
+def test_cluster_flags_need_engine_dask(folder, flag):
+    result = CliRunner().invoke(cli, ["check", str(folder / "pages"), *flag, "--no-report"])
+    assert result.exit_code == 2
+    assert "needs --engine dask" in result.output
+
+
+def test_an_unreachable_scheduler_is_a_usage_error(folder):
+    port = _free_port()  # nothing listens there
+    args = ["check", str(folder / "pages"), "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{port}"]
+    result = CliRunner().invoke(cli, [*args, "--no-report"])
+    assert result.exit_code == 2, result.output
+    assert "cannot use the Dask scheduler" in result.output
