@@ -209,6 +209,20 @@ def cli() -> None:
     metavar="FILE.csv",
     help="Capture times of the pages (columns file,captured_at); implies --history.",
 )
+@click.option(
+    "--ledger",
+    "ledger_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write every parsed quote, with its page's time, session and findings, to DIR/ledger-<n>.parquet.",
+)
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write every parsed quote with a valid column to FILE (.csv or .parquet).",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -244,6 +258,8 @@ def check(
     jobs: int | None,
     history: bool,
     snapshots_path: str | None,
+    ledger_dir: str | None,
+    export_path: str | None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -303,13 +319,20 @@ def check(
         exclude=exclude,
         input_format=input_format,
         max_decompressed_size=max_decompressed_size,
-        include_quotes=include_quotes or bool(html_path) or history or bool(snapshots_path),
+        include_quotes=include_quotes
+        or bool(html_path)
+        or history
+        or bool(snapshots_path)
+        or bool(ledger_dir)
+        or bool(export_path),
         baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude,
         only_quote_files=only_quote_files,
     )
-    files = [p for p in (*reports.values(), output_file) if p and p != STDOUT]
+    files = [p for p in (*reports.values(), output_file, export_path) if p and p != STDOUT]
+    if export_path and not export_path.lower().endswith((".csv", ".parquet")):
+        raise click.UsageError(f"--export {export_path}: the file must end in .csv or .parquet")
     # A folder walk passes over the report folder (and quotecheck's reports, told by their content);
     # a report over any other file it takes is refused, as over a file named on the command line.
     options.report_paths = () if no_report else (report_dir,)
@@ -318,13 +341,15 @@ def check(
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
     report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     history_line = _check_history(report, manifest) if history or snapshots_path else None
+    failures: list[str] = []
+    if ledger_dir or export_path:
+        _write_ledgers(report, manifest, ledger_dir, export_path, failures)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
     if not include_quotes:
         report.quotes = None
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    failures: list[str] = []
     _emit_findings(report, output_format, quiet, statistics, output_file, findings_to, failures)
     if history_line:
         _say(history_line, err=findings_to == "stderr" or output_format != "text" or bool(output_file))
@@ -587,6 +612,38 @@ def _check_history(report: Report, manifest: Any) -> str:
     for problem in result.problems:
         _say(f"quotecheck: warning: {problem}")
     return f"History: {result.summary()}"
+
+
+def _write_ledgers(
+    report: Report, manifest: Any, ledger_dir: str | None, export_path: str | None, failures: list[str]
+) -> None:
+    """--ledger and --export: the run's quotes with their times, sessions and findings. Times and
+    sessions are those of the history step (run here when --history was not given)."""
+    from checker.history.ledger import LedgerError, save_export, write_ledger
+    from checker.history.run import run_ledger, snapshot_times
+    from checker.profile import ProfileError
+    from checker.render.output import ReportWriteError
+
+    snapshots = report.snapshots
+    if snapshots is None:
+        try:
+            snapshots = snapshot_times(report, manifest).snapshots
+        except ProfileError as error:
+            raise click.UsageError(str(error)) from None
+    if ledger_dir:
+        try:
+            written = write_ledger(run_ledger(report, snapshots), ledger_dir)
+        except LedgerError as error:
+            failures.append(str(error))
+        else:
+            _say(f"Ledger: {written}")
+    if export_path:
+        try:
+            save_export(run_ledger(report, snapshots, valid=True), export_path)
+        except (OSError, ReportWriteError) as error:
+            failures.append(f"cannot write the export {export_path}: {error}")
+        else:
+            _say(f"Export: {export_path}")
 
 
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
