@@ -847,6 +847,116 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
         sys.exit(int(report.exit_status))
 
 
+@cli.command(name="history")
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Incremental: compare with the last session that passed, and move it on (JSON).",
+)
+@click.option("--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    help="Findings on stdout: text (default), github or json (the JSON report).",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the JSON report here.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Findings in this baseline are suppressed (and do not hold the state back).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that makes the run fail (exit 1).",
+)
+@click.option("--select", multiple=True, help="Run only these rules (codes, names or prefixes).")
+@click.option("--ignore", multiple=True, help="Skip these rules (codes, names or prefixes).")
+@click.option(
+    "--severity",
+    "severity_overrides",
+    multiple=True,
+    metavar="RULE=LEVEL",
+    help="Override a rule's severity.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print no finding lines, only the summary.")
+def history_command(
+    ledgers: tuple[str, ...],
+    state_path: str | None,
+    profile: str,
+    output_format: str | None,
+    json_path: str | None,
+    baseline_path: str | None,
+    fail_on: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    severity_overrides: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Run the checks across snapshots over quote ledgers (written by `check --ledger DIR`).
+
+    A folder stands for its ledger-*.parquet files. With --state, the first session is compared
+    with the state's, and the state moves past the sessions that drew no history error.
+    """
+    from checker.history.incremental import StateError, history_of_ledgers, read_state, write_state
+    from checker.history.ledger import LEDGER_NAME, LedgerError, read_ledgers
+
+    options = _build_options(
+        click.get_current_context(),
+        {},
+        select=select,
+        ignore=ignore,
+        severity_overrides=severity_overrides,
+        fail_on=fail_on,
+        profile=profile,
+        baseline=_read_baseline(baseline_path, False) if baseline_path else None,
+    )
+    files: list[str] = []
+    for path in ledgers:
+        if os.path.isdir(path):
+            found = [name for name in os.listdir(path) if LEDGER_NAME.match(name)]
+            found.sort(key=lambda name: int(LEDGER_NAME.match(name).group(1)))  # type: ignore[union-attr]
+            files += [os.path.join(path, name) for name in found]
+        else:
+            files.append(path)
+    try:
+        quotes = read_ledgers(files)
+        state = read_state(state_path) if state_path else None
+    except (LedgerError, StateError) as error:
+        raise click.UsageError(str(error)) from None
+    run = history_of_ledgers(quotes, options, state)
+    report = run.report
+    failures: list[str] = []
+    if output_format is None:
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    findings_to = "stdout"
+    _emit_findings(report, output_format, quiet, False, None, findings_to, failures)
+    _say(f"History: {run.result.summary()}", err=output_format != "text")
+    if json_path:
+        from checker.render.json import save_json
+
+        _write_report("JSON report", failures, save_json, report, json_path)
+    if state_path:
+        try:
+            write_state(run.state, state_path)
+        except StateError as error:
+            failures.append(str(error))
+        else:
+            _say(f"State: {state_path} (session {run.state.session or 'none'})")
+    if failures:
+        for failure in failures:
+            _say(f"quotecheck: {failure}")
+        sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))
+    sys.exit(int(report.exit_status))
+
+
 @cli.command()
 @click.argument("code")
 def explain(code: str) -> None:

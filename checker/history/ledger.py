@@ -13,8 +13,8 @@ import datetime as dt
 import os
 import re
 import tempfile
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import IO, Any
 
 import numpy as np
@@ -79,6 +79,7 @@ def _mantissas(values: np.ndarray, decimals: np.ndarray) -> tuple[np.ndarray, np
     d = np.clip(decimals, 0, DECIMAL_SCALE)
     shown = values * np.power(10.0, d)
     ok = np.isfinite(values) & (decimals >= 0) & (decimals <= DECIMAL_SCALE) & (np.abs(shown) < MAX_EXACT)
+    ok &= np.abs(values) < 9e12  # its integer of 10**-DECIMAL_SCALE fits in 64 bits
     units = np.rint(np.where(ok, shown, 0.0)).astype(np.int64)
     return units * (10 ** (DECIMAL_SCALE - d)).astype(np.int64), ok
 
@@ -375,6 +376,24 @@ def save_export(table: pa.Table, path: str) -> None:
 # --- reading back -----------------------------------------------------------------------------
 
 
+def _decimal_floats(column: pa.ChunkedArray) -> np.ndarray:
+    """Decimals as the nearest floats (their integer of 10**-scale divided once, so 9.97 reads
+    back as 9.97); nulls as NaN."""
+    scale = column.type.scale
+    parts = []
+    for chunk in column.chunks:
+        if column.type.bit_width != 128 or scale > 18:
+            parts.append(pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False))
+            continue
+        words = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        low = words[2 * chunk.offset : 2 * (chunk.offset + len(chunk)) : 2].astype(np.float64)
+        values = low / 10.0**scale
+        if chunk.null_count:
+            values[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = np.nan
+        parts.append(values)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+
+
 def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
     """The quotes of ledger files as one frame with the columns the history rules read (floats
     from the exact decimals); raises LedgerError naming a file that is not a ledger."""
@@ -392,7 +411,7 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
     for name in table.column_names:
         column = table.column(name)
         if pa.types.is_decimal(column.type):
-            out[name] = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+            out[name] = _decimal_floats(column)
         elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             out[name] = column.to_pandas(types_mapper=None).astype(object)
         else:
