@@ -207,13 +207,11 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     if options.baseline is not None and len(findings):
         findings, report.baseline_suppressed = options.baseline.suppress(findings)
     report.findings = combine([findings]) if len(findings) else empty_findings()
-    for entry in report.files:
-        mine = (
-            report.findings[report.findings["file"] == entry.path]
-            if len(report.findings)
-            else report.findings
-        )
-        entry.counts = severity_counts(mine)
+    if len(report.findings):  # findings are few: grouped once, not looked up per file
+        by_file = {str(k): severity_counts(g) for k, g in report.findings.groupby("file", sort=False)}
+        for entry in report.files:
+            if entry.path in by_file:
+                entry.counts = by_file[entry.path]
     snapshots = result.snapshots
     report.snapshots = snapshots[snapshots["file"].isin(own)].reset_index(drop=True)
     return LedgerRun(report, result, _advance(state, every, result, report, own, options.profile))

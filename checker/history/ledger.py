@@ -63,6 +63,10 @@ COLUMNS = (
 HISTORY_COLUMNS = tuple(c for c in COLUMNS if c not in ("captured_at", "findings", "session"))
 
 
+# Read back as categories (few distinct values, or one per page).
+CATEGORIES = ("file", "symbol", "kind", "time_source", "captured_at_text")
+
+
 class LedgerError(ValueError):
     """A ledger that cannot be written or read (names the file and why)."""
 
@@ -400,7 +404,7 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
     frames = []
     for path in paths:
         try:
-            table = pq.read_table(path, columns=list(HISTORY_COLUMNS))
+            table = pq.read_table(path, columns=list(HISTORY_COLUMNS), read_dictionary=list(CATEGORIES))
         except (OSError, pa.ArrowException, KeyError, ValueError) as error:
             raise LedgerError(f"{path}: not a quote ledger ({str(error)[:200]})") from None
         frames.append(table)
@@ -412,6 +416,8 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
         column = table.column(name)
         if pa.types.is_decimal(column.type):
             out[name] = _decimal_floats(column)
+        elif pa.types.is_dictionary(column.type):
+            out[name] = column.to_pandas()  # categorical: the history step codes them as they are
         elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             out[name] = column.to_pandas(types_mapper=None).astype(object)
         else:
