@@ -192,7 +192,8 @@ def ledger(pages: int, folder: str) -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     size = os.path.getsize(path) / 2**20
     print(
-        f"ledger {pages:,} pages {table.num_rows:,} quotes: written in wall {wall:.2f} s cpu {cpu:.2f} s, {size:.0f} MiB"
+        f"ledger {pages:,} pages {table.num_rows:,} quotes: written in wall {wall:.2f} s "
+        f"cpu {cpu:.2f} s, {size:.0f} MiB"
     )
     del table
     cpu, wall = time.process_time(), time.perf_counter()
@@ -200,7 +201,8 @@ def ledger(pages: int, folder: str) -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"ledger read back: {len(back):,} rows in wall {wall:.2f} s cpu {cpu:.2f} s; peak RSS so far {peak:.0f} MiB"
+        f"ledger read back: {len(back):,} rows in wall {wall:.2f} s cpu {cpu:.2f} s; "
+        f"peak RSS so far {peak:.0f} MiB"
     )
     del back
     command = [sys.executable, "-m", "checker", "history", "-q", path]

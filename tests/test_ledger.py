@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
+import pyarrow as pa
 import pyarrow.parquet as pq
 from click.testing import CliRunner
 
@@ -224,6 +225,20 @@ def test_history_refuses_what_is_not_a_ledger_or_a_state(tmp_path):
     state.write_text('{"state_version": 1, "snapshots": [{"file": 3}]}', encoding="utf-8")
     code, _, stderr = _run(["history", str(ledger), "--state", str(state)])
     assert code == 2 and "not a usable state" in stderr
+    table = pq.read_table(ledger)
+    wrong = table.set_column(table.column_names.index("price"), "price", pa.array(["=1"] * table.num_rows))
+    pq.write_table(wrong, tmp_path / "wrong.parquet")
+    code, _, stderr = _run(["history", str(tmp_path / "wrong.parquet")])
+    assert code == 2 and "column `price` is string" in stderr
+
+
+def test_history_over_a_folder_reads_its_ledgers_in_number_order(tmp_path):
+    paths = write_archive(tmp_path / "pages", _sessions({"2024-12-05": "FFL"}))
+    _ledger(tmp_path / "l", paths[:2])
+    _ledger(tmp_path / "l", paths[2:])
+    code, report = _history(str(tmp_path / "l"))
+    assert code == 1 and [f["symbol"] for f in report["findings"]] == ["FFL"]
+    assert [f["session"] for f in report["files"]] == list(DAYS)
 
 
 def test_json_files_entries_carry_each_page_time_and_session(tmp_path):
@@ -237,3 +252,16 @@ def test_json_files_entries_carry_each_page_time_and_session(tmp_path):
     ]
     _code, stdout, _ = _run(["check", "--no-report", "--json", "-", *map(str, paths)])
     assert "captured_at" not in json.loads(stdout)["files"][0]
+
+
+def test_history_prints_like_check_in_text_and_github_formats(tmp_path):
+    paths = write_archive(tmp_path / "pages", _sessions({"2024-12-04": "BOP"}))
+    ledger = _ledger(tmp_path / "l", paths)
+    code, stdout, _ = _run(["history", "--format", "github", str(ledger)])
+    assert code == 1
+    (line,) = [x for x in stdout.splitlines() if x.startswith("::")]
+    assert line.startswith("::error ") and "QC601" in line and "2024-12-04T1545.txt" in line
+    code, stdout, _ = _run(["history", str(ledger)])
+    assert code == 1 and ":5:" in stdout and "QC601 [error]" in stdout
+    code, _, _ = _run(["history", "--fail-on", "never", str(ledger)])
+    assert code == 0

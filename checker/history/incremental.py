@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checker.findings import combine, empty_findings, severity_counts
+from checker.findings import combine, empty_findings, finding, from_records, severity_counts
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.ledger import HISTORY_COLUMNS
 from checker.history.times import SOURCE_NONE, Manifest, Stamp
@@ -193,7 +193,13 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     counts = every["file"].value_counts()
     results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *names]]
     profile = load_profile(options.profile)
-    result = history_findings(every, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+    try:
+        result = history_findings(every, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+    except Exception as error:  # the last resort: a finding, never a traceback
+        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+        failed = from_records([finding("QC904", "<history>", message)])
+        result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
+        own.add("<history>")
     findings = result.findings
     if len(findings):
         findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)

@@ -101,7 +101,22 @@ def _decimal_array(units: np.ndarray, valid: np.ndarray) -> pa.Array:
 def _texts(frame: pd.DataFrame, name: str) -> pa.Array:
     if name not in frame:
         return pa.nulls(len(frame), pa.string())
-    return pa.array(frame[name].astype(object).where(frame[name].notna(), None), type=pa.string())
+    column = frame[name]
+    try:
+        array = pa.array(column, from_pandas=True)
+        if pa.types.is_dictionary(array.type):
+            array = array.cast(pa.string())
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            return array.cast(pa.string())
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    # text Arrow cannot take as it is (a file name kept with surrogateescape): its bytes as UTF-8,
+    # with what is not UTF-8 replaced
+    values = [
+        v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(v, str) else None
+        for v in column.astype(object).tolist()
+    ]
+    return pa.array(values, type=pa.string())
 
 
 def finding_codes(quotes: pd.DataFrame, findings: pd.DataFrame) -> tuple[list[list[str]], np.ndarray]:
@@ -111,33 +126,48 @@ def finding_codes(quotes: pd.DataFrame, findings: pd.DataFrame) -> tuple[list[li
     error = np.zeros(len(quotes), dtype=bool)
     if not len(findings) or not len(quotes):
         return codes, error
-    lines = findings["line"].to_numpy(dtype=np.float64, na_value=np.nan)
-    keep = np.isfinite(lines)
-    if not keep.any():
+    found = findings[findings["line"].notna().to_numpy(dtype=bool)]
+    if not len(found):
         return codes, error
-    found = findings[keep]
-    index: dict[tuple[str, int], list[int]] = {}
-    q_files = quotes["file"].astype(str).to_numpy(dtype=object)
-    q_lines = _ints(quotes, "line")
-    for row, key in enumerate(zip(q_files.tolist(), q_lines.tolist(), strict=True)):
-        index.setdefault(key, []).append(row)
-    q_start, q_end = _ints(quotes, "column"), _ints(quotes, "end_column")
-    columns = found["column"].to_numpy(dtype=np.float64, na_value=np.nan)
-    severities = found["severity"].astype(str).tolist()
-    for file, line, column, rule, severity in zip(
-        found["file"].astype(str).tolist(),
-        found["line"].to_numpy(dtype=np.int64, na_value=0).tolist(),
-        columns.tolist(),
-        found["rule"].astype(str).tolist(),
-        severities,
-        strict=True,
+    files = quotes["file"]
+    categories = files.cat.categories if isinstance(files.dtype, pd.CategoricalDtype) else None
+    if categories is None:
+        q_codes, categories = pd.factorize(files.astype(object))
+    else:
+        q_codes = files.cat.codes.to_numpy()
+    f_codes = pd.Categorical(found["file"].astype(object), categories=categories).codes
+    left = pd.DataFrame(
+        {
+            "f": np.asarray(f_codes, dtype=np.int64),
+            "line": found["line"].to_numpy(dtype=np.int64, na_value=0),
+            "at": found["column"].to_numpy(dtype=np.float64, na_value=np.nan),
+            "rule": found["rule"].astype(str).to_numpy(dtype=object),
+            "error": (found["severity"].astype(str) == "error").to_numpy(dtype=bool),
+        }
+    )
+    left = left[left["f"] >= 0]
+    right = pd.DataFrame(
+        {
+            "f": np.asarray(q_codes, dtype=np.int64),
+            "line": _ints(quotes, "line"),
+            "start": _ints(quotes, "column"),
+            "end": _ints(quotes, "end_column"),
+            "row": np.arange(len(quotes)),
+        }
+    )
+    right = right[right["f"].isin(left["f"].unique()).to_numpy()]  # the pages with findings only
+    pairs = left.merge(right, on=["f", "line"])
+    at = pairs["at"].to_numpy()
+    inside = (
+        np.isnan(at) | ((pairs["start"] <= at) & (at <= np.maximum(pairs["end"], pairs["start"]))).to_numpy()
+    )
+    pairs = pairs[inside]
+    for row, rule, bad in zip(
+        pairs["row"].tolist(), pairs["rule"].tolist(), pairs["error"].tolist(), strict=True
     ):
-        for row in index.get((file, line), ()):
-            if column == column and not q_start[row] <= column <= max(q_end[row], q_start[row]):
-                continue
-            codes[row].append(rule)
-            error[row] |= severity == "error"
-    return [sorted(set(c)) for c in codes], error
+        codes[row].append(rule)
+        error[row] |= bad
+    return [sorted(set(c)) if len(c) > 1 else c for c in codes], error
 
 
 def ledger_table(
@@ -173,7 +203,7 @@ def ledger_table(
     hp, hc = np.where(exact, 0, half), np.where(exact, 0, half_c)
     both = p_ok & c_ok
     table: dict[str, pa.Array] = {
-        "file": pa.array(files.tolist(), type=pa.string()),
+        "file": _texts(quotes, "file"),
         "line": pa.array(_ints(quotes, "line")),
         "column": pa.array(_ints(quotes, "column")),
         "end_column": pa.array(_ints(quotes, "end_column")),
@@ -398,6 +428,22 @@ def _decimal_floats(column: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
 
 
+NUMBER_COLUMNS = frozenset({"price", "change", "percent", "previous_close_low", "previous_close_high"})
+
+
+def _expected_type(name: str, kind: pa.DataType) -> bool:
+    """Whether a column read back has the type a ledger gives it (a file from elsewhere may not)."""
+    if name in NUMBER_COLUMNS:
+        return pa.types.is_decimal(kind) or pa.types.is_floating(kind)
+    if name == "page_cut_off":
+        return pa.types.is_boolean(kind)
+    if name.endswith(("line", "column", "_col", "_decimals")):
+        return pa.types.is_integer(kind)
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+
+
 def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
     """The quotes of ledger files as one frame with the columns the history rules read (floats
     from the exact decimals); raises LedgerError naming a file that is not a ledger."""
@@ -410,10 +456,17 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
         frames.append(table)
     if not frames:
         raise LedgerError("no ledger named")
-    table = pa.concat_tables(frames, promote_options="permissive")
+    try:
+        table = pa.concat_tables(frames, promote_options="permissive")
+    except (pa.ArrowException, ValueError) as error:
+        raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
     out: dict[str, Any] = {}
     for name in table.column_names:
         column = table.column(name)
+        if not _expected_type(name, column.type):
+            raise LedgerError(f"a ledger's column `{name}` is {column.type}, not what a quote ledger holds")
+        if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
+            column = pc.fill_null(column, False if pa.types.is_boolean(column.type) else 0)
         if pa.types.is_decimal(column.type):
             out[name] = _decimal_floats(column)
         elif pa.types.is_dictionary(column.type):
