@@ -178,7 +178,12 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     state's snapshots; returns the report (the findings on this run's pages), the engine's
     result and the state moved past the sessions that passed."""
     state = state or State()
-    names = list(dict.fromkeys(quotes["file"].astype(str).tolist()))
+    files = quotes["file"]
+    if isinstance(files.dtype, pd.CategoricalDtype):  # read back from Parquet: one category a page
+        used = pd.unique(files.cat.codes.to_numpy())  # in order of appearance
+        names = [str(files.cat.categories[c]) for c in used[used >= 0].tolist()]
+    else:
+        names = list(dict.fromkeys(files.astype(str).tolist()))
     own = set(names)
     before = _state_frame(state, own)
     state_names = list(dict.fromkeys(before["file"].tolist()))
@@ -190,7 +195,8 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
         if (s := _stamp(t, src)) is not None
     }
     cut_off = set(every.loc[every["page_cut_off"].astype(bool), "file"].astype(str).unique())
-    counts = every["file"].value_counts()
+    tally = every["file"].value_counts()
+    counts = dict(zip(tally.index.astype(str).tolist(), tally.to_numpy().tolist(), strict=True))
     results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *names]]
     profile = load_profile(options.profile)
     try:
@@ -219,7 +225,9 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
             if entry.path in by_file:
                 entry.counts = by_file[entry.path]
     snapshots = result.snapshots
-    report.snapshots = snapshots[snapshots["file"].isin(own)].reset_index(drop=True)
+    if state_names and len(snapshots):
+        snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
+    report.snapshots = snapshots
     return LedgerRun(report, result, _advance(state, every, result, report, own, options.profile))
 
 

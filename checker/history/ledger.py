@@ -64,7 +64,16 @@ HISTORY_COLUMNS = tuple(c for c in COLUMNS if c not in ("captured_at", "findings
 
 
 # Read back as categories (few distinct values, or one per page).
-CATEGORIES = ("file", "symbol", "kind", "time_source", "captured_at_text")
+CATEGORIES = (
+    "file",
+    "symbol",
+    "kind",
+    "time_source",
+    "captured_at_text",
+    "price_text",
+    "change_text",
+    "percent_text",
+)
 
 
 class LedgerError(ValueError):
