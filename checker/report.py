@@ -126,7 +126,7 @@ class Report:
         entries = [f.as_dict() for f in self.files]
         if self.snapshots is None or not len(self.snapshots):
             return entries
-        by_file = {row["file"]: row for row in snapshot_records(self.snapshots)}
+        by_file = {str(row["file"]): row for row in snapshot_records(self.snapshots)}
         for entry in entries:
             row = by_file.get(entry["path"])
             if row is not None:

@@ -128,22 +128,23 @@ def _texts(frame: pd.DataFrame, name: str) -> pa.Array:
     return pa.array(values, type=pa.string())
 
 
-def finding_codes(quotes: pd.DataFrame, findings: pd.DataFrame) -> tuple[list[list[str]], np.ndarray]:
+def finding_codes(quotes: pd.DataFrame, findings: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
     """The codes of the findings on each quote (same file and line, the finding's column within
-    the quote's span, or no column), and whether any of them is an error."""
-    codes: list[list[str]] = [[] for _ in range(len(quotes))]
-    error = np.zeros(len(quotes), dtype=bool)
-    if not len(findings) or not len(quotes):
-        return codes, error
+    the quote's span, or no column), as a list<string> array, and whether any is an error."""
+    n = len(quotes)
+    error = np.zeros(n, dtype=bool)
+    if not len(findings) or not n:
+        return _code_lists(n, np.zeros(0, np.int64), []), error
     found = findings[findings["line"].notna().to_numpy(dtype=bool)]
     if not len(found):
-        return codes, error
+        return _code_lists(n, np.zeros(0, np.int64), []), error
     files = quotes["file"]
     categories = files.cat.categories if isinstance(files.dtype, pd.CategoricalDtype) else None
+    q_codes: np.ndarray
     if categories is None:
         q_codes, categories = pd.factorize(files.astype(object))
     else:
-        q_codes = files.cat.codes.to_numpy()
+        q_codes = np.asarray(files.cat.codes.to_numpy(), dtype=np.int64)
     f_codes = pd.Categorical(found["file"].astype(object), categories=categories).codes
     left = pd.DataFrame(
         {
@@ -171,12 +172,16 @@ def finding_codes(quotes: pd.DataFrame, findings: pd.DataFrame) -> tuple[list[li
         np.isnan(at) | ((pairs["start"] <= at) & (at <= np.maximum(pairs["end"], pairs["start"]))).to_numpy()
     )
     pairs = pairs[inside]
-    for row, rule, bad in zip(
-        pairs["row"].tolist(), pairs["rule"].tolist(), pairs["error"].tolist(), strict=True
-    ):
-        codes[row].append(rule)
-        error[row] |= bad
-    return [sorted(set(c)) if len(c) > 1 else c for c in codes], error
+    error[pairs["row"].to_numpy()[pairs["error"].to_numpy(dtype=bool)]] = True
+    pairs = pairs.drop_duplicates(["row", "rule"]).sort_values(["row", "rule"], kind="stable")
+    return _code_lists(n, pairs["row"].to_numpy(dtype=np.int64), pairs["rule"].tolist()), error
+
+
+def _code_lists(n: int, rows: np.ndarray, rules: list[str]) -> pa.Array:
+    """A list<string> array of n lists: `rules` (sorted by row) go to the list of their row."""
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(rules, type=pa.string()))
 
 
 def ledger_table(
@@ -239,7 +244,7 @@ def ledger_table(
     table["previous_close_high"] = _decimal_array(p + hp - (c - hc), both)
     table["page_cut_off"] = pa.array(files.isin(sorted(cut_off or ())).to_numpy())
     codes, error = finding_codes(quotes, findings)
-    table["findings"] = pa.array(codes, type=pa.list_(pa.string()))
+    table["findings"] = codes
     if valid:
         table["valid"] = pa.array(~error)
     return pa.table(table)
@@ -266,7 +271,7 @@ def _times(files: pd.Series, snapshots: pd.DataFrame | None) -> tuple[pa.Array, 
     sources = table["time_source"].reindex(uniques).fillna(SOURCE_NONE).astype(str).tolist()
     sessions = [_date(s) for s in table["session"].reindex(uniques).tolist()]
     texts = [t if isinstance(t, str) else None for t in at_text.tolist()]
-    take = pa.array(codes)
+    take = np.asarray(codes, dtype=np.int64)
     return (
         pa.array(moments, type=pa.int64()).cast(zone).take(take),
         pa.array(texts, type=pa.string()).take(take),
@@ -428,7 +433,11 @@ def _decimal_floats(column: pa.ChunkedArray) -> np.ndarray:
         if column.type.bit_width != 128 or scale > 18:
             parts.append(pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False))
             continue
-        words = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        data = chunk.buffers()[1]
+        if data is None:
+            parts.append(np.full(len(chunk), np.nan))
+            continue
+        words = np.frombuffer(memoryview(data), dtype=np.int64)
         low = words[2 * chunk.offset : 2 * (chunk.offset + len(chunk)) : 2].astype(np.float64)
         values = low / 10.0**scale
         if chunk.null_count:
@@ -475,7 +484,8 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
         if not _expected_type(name, column.type):
             raise LedgerError(f"a ledger's column `{name}` is {column.type}, not what a quote ledger holds")
         if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
-            column = pc.fill_null(column, False if pa.types.is_boolean(column.type) else 0)
+            filler = pa.scalar(False) if pa.types.is_boolean(column.type) else pa.scalar(0, column.type)
+            column = pc.fill_null(column, filler)  # type: ignore[arg-type]
         if pa.types.is_decimal(column.type):
             out[name] = _decimal_floats(column)
         elif pa.types.is_dictionary(column.type):
