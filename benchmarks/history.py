@@ -3,6 +3,7 @@
     python -m benchmarks.history                  # 10,000 and 100,000 pages
     python -m benchmarks.history --pages 1000000  # one size (each size runs in its own process)
     python -m benchmarks.history --end-to-end 10000  # pages on disk: check with and without --history
+    python -m benchmarks.history --ledger 100000  # write and read back a ledger, then `quotecheck history`
 
 The quote frame is built directly (as a run with include_quotes would hold it, with categorical
 file, symbol and kind columns), then only `history_findings` is timed: wall and CPU time (user +
@@ -164,6 +165,59 @@ def end_to_end(pages: int, folder: str) -> None:
         )
 
 
+def ledger(pages: int, folder: str) -> None:
+    """Write the ledger of a synthetic archive of `pages` pages (as `check --ledger` does, from the
+    history step's snapshot table), read it back, then time `quotecheck history` over it in its own
+    process (CPU user + system, wall and peak RSS from /usr/bin/time when present)."""
+    import shutil
+    from pathlib import Path
+
+    from checker.history.engine import history_findings
+    from checker.history.ledger import ledger_table, read_ledgers, write_ledger
+    from checker.profile import load_profile
+
+    frame, results, _ = synthetic(pages)
+    frame["price_text"] = frame["price"].map(repr).astype(object)  # texts as a page would show them
+    frame["percent_decimals"] = 2
+    profile = load_profile()
+    snapshots = history_findings(frame, results, profile).snapshots
+    root = Path(folder)
+    shutil.rmtree(root, ignore_errors=True)
+    exact = {name for name, kind in profile.kinds.items() if kind.exact}
+    cpu, wall = time.process_time(), time.perf_counter()
+    table = ledger_table(
+        frame, pd.DataFrame(columns=["file", "line", "column", "rule", "severity"]), snapshots, exact
+    )
+    path = write_ledger(table, root)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    size = os.path.getsize(path) / 2**20
+    print(
+        f"ledger {pages:,} pages {table.num_rows:,} quotes: written in wall {wall:.2f} s "
+        f"cpu {cpu:.2f} s, {size:.0f} MiB"
+    )
+    del table
+    cpu, wall = time.process_time(), time.perf_counter()
+    back = read_ledgers([path])
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"ledger read back: {len(back):,} rows in wall {wall:.2f} s cpu {cpu:.2f} s; "
+        f"peak RSS so far {peak:.0f} MiB"
+    )
+    del back
+    command = [sys.executable, "-m", "checker", "history", "-q", path]
+    timer = ["/usr/bin/time", "-f", "%U %S %e %M"] if os.path.exists("/usr/bin/time") else []
+    done = subprocess.run([*timer, *command], capture_output=True, text=True, env=os.environ)
+    if timer:
+        user, system, elapsed, rss = done.stderr.strip().splitlines()[-1].split()
+        print(
+            f"quotecheck history over it: exit {done.returncode}  cpu {float(user) + float(system):.2f} s  "
+            f"wall {elapsed} s  peak RSS {int(rss) // 1024} MiB"
+        )
+    else:
+        print(f"quotecheck history over it: exit {done.returncode}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -174,7 +228,16 @@ def main() -> None:
         "--end-to-end", type=int, metavar="N", help="write N pages and time check with and without --history"
     )
     parser.add_argument("--folder", default="benchmarks/out/history-pages", help="where --end-to-end writes")
+    parser.add_argument(
+        "--ledger", type=int, metavar="N", help="write, read back and check a ledger of N pages"
+    )
+    parser.add_argument(
+        "--ledger-folder", default="benchmarks/out/history-ledger", help="where --ledger writes"
+    )
     args = parser.parse_args()
+    if args.ledger:
+        ledger(args.ledger, args.ledger_folder)
+        return
     if args.end_to_end:
         end_to_end(args.end_to_end, args.folder)
         return

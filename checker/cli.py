@@ -228,6 +228,20 @@ def cli() -> None:
     help="With --engine dask: workers write the findings to DIR/findings/part-NNNNN.parquet; the "
     "reports are written from those parts (for runs whose findings do not fit in memory).",
 )
+@click.option(
+    "--ledger",
+    "ledger_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write every parsed quote, with its page's time, session and findings, to DIR/ledger-<n>.parquet.",
+)
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write every parsed quote with a valid column to FILE (.csv or .parquet).",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -266,6 +280,8 @@ def check(
     engine: str,
     scheduler: str | None,
     output_dir: str | None,
+    ledger_dir: str | None,
+    export_path: str | None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -328,13 +344,20 @@ def check(
         exclude=exclude,
         input_format=input_format,
         max_decompressed_size=max_decompressed_size,
-        include_quotes=include_quotes or bool(html_path) or history or bool(snapshots_path),
+        include_quotes=include_quotes
+        or bool(html_path)
+        or history
+        or bool(snapshots_path)
+        or bool(ledger_dir)
+        or bool(export_path),
         baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude,
         only_quote_files=only_quote_files,
     )
-    files = [p for p in (*reports.values(), output_file) if p and p != STDOUT]
+    files = [p for p in (*reports.values(), output_file, export_path) if p and p != STDOUT]
+    if export_path and not export_path.lower().endswith((".csv", ".parquet")):
+        raise click.UsageError(f"--export {export_path}: the file must end in .csv or .parquet")
     # A folder walk passes over the report folder (and quotecheck's reports, told by their content);
     # a report over any other file it takes is refused, as over a file named on the command line.
     options.report_paths = () if no_report else (report_dir,)
@@ -342,6 +365,8 @@ def check(
     _refuse_bad_report_paths(files)
     if (history or snapshots_path) and engine == "dask":
         raise click.UsageError("--history is not yet supported with --engine dask; use --engine local")
+    if (ledger_dir or export_path) and engine == "dask":
+        raise click.UsageError("--ledger and --export are not yet supported with --engine dask")
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
     if engine == "dask":
         report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)
@@ -349,13 +374,15 @@ def check(
     else:
         report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
     history_line = _check_history(report, manifest) if history or snapshots_path else None
+    failures: list[str] = []
+    if ledger_dir or export_path:
+        _write_ledgers(report, manifest, ledger_dir, export_path, failures)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
     if not include_quotes:
         report.quotes = None
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    failures: list[str] = []
     _emit_findings(report, output_format, quiet, statistics, output_file, findings_to, failures)
     if history_line:
         _say(history_line, err=findings_to == "stderr" or output_format != "text" or bool(output_file))
@@ -620,6 +647,38 @@ def _check_history(report: Report, manifest: Any) -> str:
     return f"History: {result.summary()}"
 
 
+def _write_ledgers(
+    report: Report, manifest: Any, ledger_dir: str | None, export_path: str | None, failures: list[str]
+) -> None:
+    """--ledger and --export: the run's quotes with their times, sessions and findings. Times and
+    sessions are those of the history step (run here when --history was not given)."""
+    from checker.history.ledger import LedgerError, save_export, write_ledger
+    from checker.history.run import run_ledger, snapshot_times
+    from checker.profile import ProfileError
+    from checker.render.output import ReportWriteError
+
+    snapshots = report.snapshots
+    if snapshots is None:
+        try:
+            snapshots = snapshot_times(report, manifest).snapshots
+        except ProfileError as error:
+            raise click.UsageError(str(error)) from None
+    if ledger_dir:
+        try:
+            written = write_ledger(run_ledger(report, snapshots), ledger_dir)
+        except LedgerError as error:
+            failures.append(str(error))
+        else:
+            _say(f"Ledger: {written}")
+    if export_path:
+        try:
+            save_export(run_ledger(report, snapshots, valid=True), export_path)
+        except (OSError, ReportWriteError) as error:
+            failures.append(f"cannot write the export {export_path}: {error}")
+        else:
+            _say(f"Export: {export_path}")
+
+
 def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
     from checker.api import check_paths
@@ -869,6 +928,116 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
             _say(f"quotecheck: {entry.message or entry.path}")
     if any(entry.status != "checked" for entry in report.files):
         sys.exit(int(report.exit_status))
+
+
+@cli.command(name="history")
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Incremental: compare with the last session that passed, and move it on (JSON).",
+)
+@click.option("--profile", default="br-psx", show_default=True, help="Feed profile name or JSON file.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    help="Findings on stdout: text (default), github or json (the JSON report).",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the JSON report here.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Findings in this baseline are suppressed (and do not hold the state back).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that makes the run fail (exit 1).",
+)
+@click.option("--select", multiple=True, help="Run only these rules (codes, names or prefixes).")
+@click.option("--ignore", multiple=True, help="Skip these rules (codes, names or prefixes).")
+@click.option(
+    "--severity",
+    "severity_overrides",
+    multiple=True,
+    metavar="RULE=LEVEL",
+    help="Override a rule's severity.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print no finding lines, only the summary.")
+def history_command(
+    ledgers: tuple[str, ...],
+    state_path: str | None,
+    profile: str,
+    output_format: str | None,
+    json_path: str | None,
+    baseline_path: str | None,
+    fail_on: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    severity_overrides: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Run the checks across snapshots over quote ledgers (written by `check --ledger DIR`).
+
+    A folder stands for its ledger-*.parquet files. With --state, the first session is compared
+    with the state's, and the state moves past the sessions that drew no history error.
+    """
+    from checker.history.incremental import StateError, history_of_ledgers, read_state, write_state
+    from checker.history.ledger import LEDGER_NAME, LedgerError, read_ledgers
+
+    options = _build_options(
+        click.get_current_context(),
+        {},
+        select=select,
+        ignore=ignore,
+        severity_overrides=severity_overrides,
+        fail_on=fail_on,
+        profile=profile,
+        baseline=_read_baseline(baseline_path, False) if baseline_path else None,
+    )
+    files: list[str] = []
+    for path in ledgers:
+        if os.path.isdir(path):
+            found = [name for name in os.listdir(path) if LEDGER_NAME.match(name)]
+            found.sort(key=lambda name: int(LEDGER_NAME.match(name).group(1)))  # type: ignore[union-attr]
+            files += [os.path.join(path, name) for name in found]
+        else:
+            files.append(path)
+    try:
+        quotes = read_ledgers(files)
+        state = read_state(state_path) if state_path else None
+    except (LedgerError, StateError) as error:
+        raise click.UsageError(str(error)) from None
+    run = history_of_ledgers(quotes, options, state)
+    report = run.report
+    failures: list[str] = []
+    if output_format is None:
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    findings_to = "stdout"
+    _emit_findings(report, output_format, quiet, False, None, findings_to, failures)
+    _say(f"History: {run.result.summary()}", err=output_format != "text")
+    if json_path:
+        from checker.render.json import save_json
+
+        _write_report("JSON report", failures, save_json, report, json_path)
+    if state_path:
+        try:
+            write_state(run.state, state_path)
+        except StateError as error:
+            failures.append(str(error))
+        else:
+            _say(f"State: {state_path} (session {run.state.session or 'none'})")
+    if failures:
+        for failure in failures:
+            _say(f"quotecheck: {failure}")
+        sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))
+    sys.exit(int(report.exit_status))
 
 
 @cli.command()

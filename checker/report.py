@@ -125,6 +125,20 @@ class Report:
             entries.append(entry)
         return entries
 
+    def file_entries(self) -> list[dict[str, Any]]:
+        """The JSON report's `files` entries; with the checks across snapshots, each also holds
+        its page's capture time, where that came from, and its session."""
+        entries = [f.as_dict() for f in self.files]
+        if self.snapshots is None or not len(self.snapshots):
+            return entries
+        by_file = {str(row["file"]): row for row in snapshot_records(self.snapshots)}
+        for entry in entries:
+            row = by_file.get(entry["path"])
+            if row is not None:
+                for key in SNAPSHOT_FILE_KEYS:
+                    entry[key] = row.get(key)
+        return entries
+
     def header(self) -> dict[str, Any]:
         """Everything in the JSON report but the findings and quotes."""
         options = self.options
@@ -142,10 +156,13 @@ class Report:
                 "baseline": options.baseline.path if options.baseline else None,
             },
             "summary": self.summary(),
-            "files": [f.as_dict() for f in self.files],
+            "files": self.file_entries(),
             "rules": self.rule_entries(),
             **({"snapshots": snapshot_records(self.snapshots)} if self.snapshots is not None else {}),
         }
+
+
+SNAPSHOT_FILE_KEYS = ("captured_at", "time_source", "session")
 
 
 def snapshot_records(table: pd.DataFrame) -> list[dict[str, Any]]:

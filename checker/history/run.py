@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from checker.findings import combine, finding, from_records, severity_counts
 from checker.history.engine import HistoryResult, history_findings
@@ -101,6 +102,37 @@ def _cut_off(report: Report) -> set[str]:
         return set()
     parse = findings["rule"].astype(str).str.startswith("QC1").to_numpy(dtype=bool, na_value=False)
     return {str(f) for f in findings["file"][parse].dropna().unique()}
+
+
+def snapshot_times(report: Report, manifest: Manifest | None = None) -> HistoryResult:
+    """The history step's result over the run's quotes without adding anything to the report
+    (what the ledger needs: each page's time, its source and session)."""
+    quotes = report.quotes
+    if quotes is None:
+        raise ValueError("the history step needs the run's quotes (Options(include_quotes=True))")
+    names = [f.path for f in report.files]
+    resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
+    profile = load_profile(report.options.profile)
+    return history_findings(
+        quotes,
+        report.files,
+        profile,
+        manifest=manifest,
+        page_texts=page_heads(names),
+        cut_off=_cut_off(report),
+        resolve=resolve,
+    )
+
+
+def run_ledger(report: Report, snapshots: pd.DataFrame | None, valid: bool = False) -> pa.Table:
+    """The run's ledger (checker.history.ledger): every quote with its page's time and session
+    (from `snapshots`, the history step's table) and the codes of the report's findings on it."""
+    from checker.history.ledger import ledger_table
+
+    profile = load_profile(report.options.profile)
+    exact = {name for name, kind in profile.kinds.items() if kind.exact}
+    quotes = report.quotes if report.quotes is not None else pd.DataFrame()
+    return ledger_table(quotes, report.findings, snapshots, exact, _cut_off(report), valid=valid)
 
 
 def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResult:

@@ -37,6 +37,9 @@ MAX_QUOTES = 2000
 MAX_DEVIATION_BARS = 30
 # Files listed in the result-by-file table near the top; failed ones come first when there are more.
 MAX_FILE_RESULTS = 100
+MAX_TIMELINE_SESSIONS = 200
+MAX_TIMELINE_SYMBOLS = 200
+MAX_TIMELINE_SNAPSHOTS = 20  # per session
 # Characters of a file's path shown in a chart label (the start is cut: the name is at the end).
 CHART_PATH = 32
 # How far off a percent mismatch is, in percentage points: upper edges of the buckets counted.
@@ -417,6 +420,124 @@ def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
 
 
 @cache
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _timeline(report: Report) -> dict[str, Any] | None:
+    """With the checks across snapshots: the sessions in order, each with its pages (time, where
+    it came from, history findings), and per symbol with history findings a row of its sessions'
+    previous close against the earlier close. Capped in sessions, pages and symbols."""
+    table = report.snapshots
+    if table is None or not len(table):
+        return None
+    findings = report.findings
+    history = findings[
+        findings["rule"].astype(str).str.startswith("QC6").to_numpy(dtype=bool, na_value=False)
+    ]
+    per_file = {str(k): int(v) for k, v in history["file"].astype(str).value_counts().items()}
+    rows = [{k: _plain(v) for k, v in r.items()} for r in table.astype(object).to_dict("records")]
+    order: dict[Any, tuple[Any, int]] = {}
+    for at, row in enumerate(rows):
+        key = row.get("session")
+        if key not in order:
+            position = row.get("session_position")
+            order[key] = (position if position is not None else 1 << 62, at)
+    names = sorted(order, key=lambda k: (k is None, *order[k]))
+    sessions: list[dict[str, Any]] = []
+    by_name: dict[Any, dict[str, Any]] = {}
+    for name in names:
+        entry = {
+            "name": name,
+            "snapshots": [],
+            "findings": 0,
+            "left_out": 0,
+            "ordered": order[name][0] < 1 << 62,
+        }
+        by_name[name] = entry
+        sessions.append(entry)
+    session_of: dict[str, Any] = {}
+    for row in rows:
+        entry = by_name[row.get("session")]
+        file = str(row["file"])
+        session_of[file] = row.get("session")
+        count = per_file.get(file, 0)
+        entry["findings"] += count
+        if len(entry["snapshots"]) < MAX_TIMELINE_SNAPSHOTS:
+            entry["snapshots"].append(
+                {
+                    "file": file,
+                    "captured_at": row.get("captured_at"),
+                    "source": row.get("time_source"),
+                    "findings": count,
+                }
+            )
+        else:
+            entry["left_out"] += 1
+    shown = sessions[:MAX_TIMELINE_SESSIONS]
+    shown_names = [s["name"] for s in shown if s["name"] is not None]
+    closes = _session_closes(report.quotes, session_of, set(shown_names))
+    marks: dict[tuple[str, Any], list[str]] = {}
+    compared = history[history["rule"].isin(["QC601", "QC602"]) & history["symbol"].notna()]
+    for symbol, file, observed, expected in zip(
+        compared["symbol"].astype(str),
+        compared["file"].astype(str),
+        compared["observed"],
+        compared["expected"],
+        strict=True,
+    ):
+        text = f"{_plain(observed) or ''} → {_plain(expected) or ''}"
+        marks.setdefault((symbol, session_of.get(file)), []).append(text)
+    symbols = sorted({symbol for symbol, _ in marks})
+    symbol_rows = [
+        {
+            "symbol": symbol,
+            "cells": [
+                {
+                    "bad": (symbol, name) in marks,
+                    "text": "; ".join(marks.get((symbol, name), [])) or closes.get((symbol, name), ""),
+                }
+                for name in shown_names
+            ],
+        }
+        for symbol in symbols[:MAX_TIMELINE_SYMBOLS]
+    ]
+    return {
+        "sessions": shown,
+        "left_out": len(sessions) - len(shown),
+        "columns": shown_names,
+        "symbols": symbol_rows,
+        "symbols_left_out": max(len(symbols) - MAX_TIMELINE_SYMBOLS, 0),
+    }
+
+
+def _session_closes(
+    quotes: pd.DataFrame | None, session_of: dict[str, Any], wanted: set[Any]
+) -> dict[tuple[str, Any], str]:
+    """The previous close (price - change) each symbol shows on the first page of each session."""
+    if quotes is None or not len(quotes) or not wanted:
+        return {}
+    files = quotes["file"].astype(str)
+    sessions = files.map(session_of)
+    keep = sessions.isin(sorted(wanted)).to_numpy(dtype=bool, na_value=False)
+    part = quotes[keep]
+    out: dict[tuple[str, Any], str] = {}
+    price = part["price"].to_numpy(dtype=np.float64, na_value=np.nan)
+    change = part["change"].to_numpy(dtype=np.float64, na_value=np.nan)
+    places = np.maximum(
+        part["price_decimals"].to_numpy(dtype=np.int64, na_value=2),
+        part["change_decimals"].to_numpy(dtype=np.int64, na_value=2),
+    )
+    for symbol, session, p, c, d in zip(
+        part["symbol"].astype(str), sessions[keep], price, change, places, strict=True
+    ):
+        if (symbol, session) not in out and np.isfinite(p) and np.isfinite(c):
+            out[(symbol, session)] = f"{p - c:,.{int(min(max(d, 0), 6))}f}"
+    return out
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
@@ -464,6 +585,7 @@ def render_html(
         quotes=_quote_rows(report, max_quotes),
         rule_chart=_rule_chart(sections),
         deviation_chart=_deviation_chart(report, MAX_DEVIATION_BARS),
+        timeline=_timeline(report),
         max_rows_per_rule=max_rows_per_rule,
         style=markupsafe.Markup(_static("report.css")),
         script=markupsafe.Markup(script),

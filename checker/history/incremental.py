@@ -1,0 +1,292 @@
+"""`quotecheck history`: the rules across snapshots over quote ledgers, incrementally.
+
+The state (JSON) holds the snapshots of the last session that passed: per symbol its figures
+and where they stand (file, line, columns), with the capture time of their page. A run adds those
+snapshots before its own, so its first session is compared with the state's as if both were in
+one run; their findings are not reported again. The state then moves to the latest session of
+the run such that it and every session before it in the run drew no history error (after the
+policy and the baseline): a bad day is never the one later days are compared with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from checker.findings import combine, empty_findings, finding, from_records, severity_counts
+from checker.history.engine import HistoryResult, history_findings
+from checker.history.ledger import HISTORY_COLUMNS
+from checker.history.times import SOURCE_NONE, Manifest, Stamp
+from checker.profile import load_profile
+from checker.report import FileResult, Options, Report
+from checker.rules.registry import all_rules
+
+STATE_VERSION = 1
+MAX_STATE_BYTES = 1 << 28
+STATE_QUOTE_COLUMNS = tuple(c for c in HISTORY_COLUMNS if c not in ("captured_at_text", "time_source"))
+
+
+class StateError(ValueError):
+    """A state file that cannot be read or written (names the file and why)."""
+
+
+@dataclass
+class State:
+    """Where the history of the ledgers stands: the last session that passed, and its snapshots."""
+
+    session: str | None = None
+    last_seen: str | None = None
+    profile: str | None = None
+    snapshots: list[dict[str, Any]] = field(default_factory=list)  # file, captured_at, source, quotes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state_version": STATE_VERSION,
+            "profile": self.profile,
+            "session": self.session,
+            "last_seen": self.last_seen,
+            "snapshots": self.snapshots,
+        }
+
+
+def read_state(path: str) -> State:
+    """The state at `path` (a missing file: an empty state)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_STATE_BYTES + 1)
+    except FileNotFoundError:
+        return State()
+    except OSError as error:
+        raise StateError(f"{path}: cannot read the state ({error.strerror or error})") from None
+    if len(data) > MAX_STATE_BYTES:
+        raise StateError(f"{path}: the state is larger than {MAX_STATE_BYTES} bytes")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict) or raw.get("state_version") != STATE_VERSION:
+            raise ValueError("not a quotecheck history state")
+        snapshots = raw.get("snapshots") or []
+        if not isinstance(snapshots, list):
+            raise ValueError("`snapshots` is not a list")
+        for snap in snapshots:
+            if not isinstance(snap, dict) or not isinstance(snap.get("file"), str):
+                raise ValueError("a snapshot without a file")
+            if not isinstance(snap.get("quotes"), list):
+                raise ValueError("a snapshot without quotes")
+        session, seen = raw.get("session"), raw.get("last_seen")
+        if not all(v is None or isinstance(v, str) for v in (session, seen, raw.get("profile"))):
+            raise ValueError("`session`, `last_seen` and `profile` must be text")
+        return State(session, seen, raw.get("profile"), snapshots)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise StateError(f"{path}: not a usable state ({str(error)[:200]})") from None
+
+
+def write_state(state: State, path: str) -> None:
+    """Write the state atomically: a temporary file beside it, then renamed over it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(state.as_dict(), stream, ensure_ascii=False, sort_keys=True, indent=1)
+            stream.write("\n")
+        os.replace(temp, path)
+    except OSError as error:
+        raise StateError(f"{path}: cannot write the state ({error.strerror or error})") from None
+    finally:
+        if "temp" in locals() and os.path.lexists(temp):
+            os.unlink(temp)
+
+
+class _KnownStamps(Manifest):
+    """The capture times the ledger recorded, by file name."""
+
+    def __init__(self, stamps: dict[str, Stamp]) -> None:
+        super().__init__("<ledger>", PurePath("."))
+        self.stamps = stamps
+
+    def match(self, inputs: Iterable[str], resolve: Any = None) -> dict[str, Stamp]:
+        return {name: self.stamps[name] for name in inputs if name in self.stamps}
+
+
+def _stamp(text: Any, source: Any) -> Stamp | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        if "T" in text:
+            moment = dt.datetime.fromisoformat(text)
+            return Stamp(moment.date(), moment.time().replace(tzinfo=None), str(source or SOURCE_NONE))
+        return Stamp(dt.date.fromisoformat(text), None, str(source or SOURCE_NONE))
+    except ValueError:
+        return None
+
+
+def _state_frame(state: State, skip: set[str]) -> pd.DataFrame:
+    """The state's snapshots as ledger rows (those of files this run holds itself are left out)."""
+    rows: list[dict[str, Any]] = []
+    for snap in state.snapshots:
+        if snap["file"] in skip:
+            continue
+        for quote in snap["quotes"]:
+            if not isinstance(quote, dict):
+                continue
+            row = {c: quote.get(c) for c in STATE_QUOTE_COLUMNS}
+            row["file"] = snap["file"]
+            row["captured_at_text"] = snap.get("captured_at")
+            row["time_source"] = snap.get("time_source")
+            row["page_cut_off"] = bool(snap.get("cut_off"))
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    for name in ("price", "change", "percent"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
+    for name in ("line", "column", "end_column", "symbol_col", "price_col"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(np.int64)
+    for name in ("price_decimals", "change_decimals", "percent_decimals"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(np.int64)
+    for name in ("file", "symbol", "kind", "price_text", "change_text", "percent_text"):
+        frame[name] = frame[name].astype(object).where(frame[name].map(lambda v: isinstance(v, str)), None)
+    return frame
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class LedgerRun:
+    report: Report
+    result: HistoryResult
+    state: State
+
+
+def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | None = None) -> LedgerRun:
+    """The history rules over ledger rows (checker.history.ledger.read_ledgers), after the
+    state's snapshots; returns the report (the findings on this run's pages), the engine's
+    result and the state moved past the sessions that passed."""
+    state = state or State()
+    files = quotes["file"]
+    if isinstance(files.dtype, pd.CategoricalDtype):  # read back from Parquet: one category a page
+        used = pd.unique(files.cat.codes.to_numpy())  # in order of appearance
+        names = [str(files.cat.categories[c]) for c in used[used >= 0].tolist()]
+    else:
+        names = list(dict.fromkeys(files.astype(str).tolist()))
+    own = set(names)
+    before = _state_frame(state, own)
+    state_names = list(dict.fromkeys(before["file"].tolist()))
+    every = pd.concat([before, quotes[list(HISTORY_COLUMNS)]], ignore_index=True) if len(before) else quotes
+    firsts = every.drop_duplicates("file")
+    stamps = {
+        str(f): s
+        for f, t, src in zip(firsts["file"], firsts["captured_at_text"], firsts["time_source"], strict=True)
+        if (s := _stamp(t, src)) is not None
+    }
+    cut_off = set(every.loc[every["page_cut_off"].astype(bool), "file"].astype(str).unique())
+    tally = every["file"].value_counts()
+    counts = dict(zip(tally.index.astype(str).tolist(), tally.to_numpy().tolist(), strict=True))
+    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *names]]
+    profile = load_profile(options.profile)
+    try:
+        result = history_findings(every, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+    except Exception as error:  # the last resort: a finding, never a traceback
+        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+        failed = from_records([finding("QC904", "<history>", message)])
+        result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
+        own.add("<history>")
+    findings = result.findings
+    if len(findings):
+        findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)
+    findings = options.policy.apply(findings) if len(findings) else empty_findings()
+    report = Report(
+        options=options,
+        rules=[r for r in options.policy.enabled_rules() if r.code.startswith("QC6")],
+        catalogue=all_rules(),
+        files=[r for r in results if r.path in own],
+    )
+    if options.baseline is not None and len(findings):
+        findings, report.baseline_suppressed = options.baseline.suppress(findings)
+    report.findings = combine([findings]) if len(findings) else empty_findings()
+    if len(report.findings):  # findings are few: grouped once, not looked up per file
+        by_file = {str(k): severity_counts(g) for k, g in report.findings.groupby("file", sort=False)}
+        for entry in report.files:
+            if entry.path in by_file:
+                entry.counts = by_file[entry.path]
+    snapshots = result.snapshots
+    if state_names and len(snapshots):
+        snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
+    report.snapshots = snapshots
+    return LedgerRun(report, result, _advance(state, every, result, report, own, options.profile))
+
+
+def _advance(
+    state: State, every: pd.DataFrame, result: HistoryResult, report: Report, own: set[str], profile: str
+) -> State:
+    """The state moved to the last session of the run before its first with a history error."""
+    sessions = result.sessions
+    bad_files: set[str] = set()
+    if len(report.findings):
+        errors = report.findings[report.findings["severity"].astype(str) == "error"]
+        bad_files = set(errors["file"].astype(str))
+    seen = [state.last_seen] if state.last_seen else []
+    chosen: tuple[str, list[str]] | None = None
+    if len(sessions):
+        ordered = sessions[sessions["position"].notna()].sort_values("position", kind="stable")
+        for label, files in zip(ordered["session"].tolist(), ordered["files"].tolist(), strict=True):
+            files = [f for f in files if f in own]
+            if not files:
+                continue  # the state's own session
+            if _is_date(label):
+                seen.append(label)
+            if state.session and _is_date(label) and _is_date(state.session) and label <= state.session:
+                continue  # an older session than the state's: never moves it back
+            if bad_files.intersection(files):
+                break
+            chosen = (label, files)
+    new = State(state.session, max(seen) if seen else None, profile, state.snapshots)
+    if chosen is None:
+        return new
+    label, files = chosen
+    table = result.snapshots.set_index("file")
+    snaps = []
+    for name in files:
+        rows = every[every["file"] == name]
+        quotes = [
+            {c: _plain(v) for c, v in zip(STATE_QUOTE_COLUMNS, values, strict=True) if c != "file"}
+            for values in rows[list(STATE_QUOTE_COLUMNS)].itertuples(index=False, name=None)
+        ]
+        at = table["captured_at"].get(name) if name in table.index else None
+        source = table["time_source"].get(name) if name in table.index else SOURCE_NONE
+        snaps.append(
+            {
+                "file": name,
+                "captured_at": at if isinstance(at, str) else None,
+                "time_source": str(source),
+                "cut_off": bool(rows["page_cut_off"].astype(bool).any()),
+                "quotes": quotes,
+            }
+        )
+    new.session, new.snapshots = label, snaps
+    return new
+
+
+def _is_date(label: Any) -> bool:
+    if not isinstance(label, str):
+        return False
+    try:
+        dt.date.fromisoformat(label)
+    except ValueError:
+        return False
+    return True
