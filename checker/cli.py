@@ -54,7 +54,8 @@ class _SafeGroup(click.Group):
         except click.ClickException as error:
             if not standalone_mode:
                 raise
-            error.message = _shown(error.message)
+            # click 8.5 declares `message` Final; showing the escaped text means replacing it
+            object.__setattr__(error, "message", _shown(error.message))
             error.show()
             sys.exit(error.exit_code)
         except click.Abort:
