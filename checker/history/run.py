@@ -139,22 +139,10 @@ def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResu
     """Run the rules across snapshots over the run's quotes (the report must hold them) and add
     their findings, with the run's policy and baseline applied, and the snapshot table."""
     options = report.options
-    quotes = report.quotes
-    if quotes is None:
+    if report.quotes is None:
         raise ValueError("the history step needs the run's quotes (Options(include_quotes=True))")
-    names = [f.path for f in report.files]
-    resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
-    profile = load_profile(options.profile)
     try:
-        result = history_findings(
-            quotes,
-            report.files,
-            profile,
-            manifest=manifest,
-            page_texts=page_heads(names),
-            cut_off=_cut_off(report),
-            resolve=resolve,
-        )
+        result = snapshot_times(report, manifest)
     except ProfileError:
         raise
     except Exception as error:  # the last resort: a finding, never a traceback
