@@ -364,10 +364,15 @@ def check(
     options.report_paths = () if no_report else (report_dir,)
     _refuse_overwriting_inputs(files, paths, options)
     _refuse_bad_report_paths(files)
-    if (history or snapshots_path) and engine == "dask":
-        raise click.UsageError("--history is not yet supported with --engine dask; use --engine local")
-    if (ledger_dir or export_path) and engine == "dask":
-        raise click.UsageError("--ledger and --export are not yet supported with --engine dask")
+    if engine == "dask" and output_dir is not None:
+        # With --output-dir the quotes stay on the workers; the history step needs them here.
+        for option, given in (
+            ("--history", history or snapshots_path),
+            ("--ledger", ledger_dir),
+            ("--export", export_path),
+        ):
+            if given:
+                raise click.UsageError(f"{option} is not yet supported with --engine dask --output-dir")
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
     if engine == "dask":
         report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)

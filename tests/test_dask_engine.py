@@ -279,6 +279,18 @@ def test_a_local_cluster_started_by_the_run_gives_the_local_report(folder, tmp_p
     assert started == local
 
 
+def test_history_on_a_cluster_gives_the_local_report(tmp_path):
+    # The pages are checked on the workers; the rules across snapshots run on the driver over
+    # the quotes the workers send back, so the report is the local one byte for byte.
+    archive = ROOT / "tests" / "fixtures" / "history" / "QC601-fail"
+    pages = sorted(str(p) for p in archive.iterdir() if p.suffix == ".txt")
+    local_status, local = _cli_json([*pages, "--history", "--jobs", "1"], tmp_path / "local.json")
+    status, remote = _cli_json([*pages, "--history", "--engine", "dask", "--jobs", "1"], tmp_path / "d.json")
+    assert remote == local
+    assert status == local_status == 1
+    assert b'"QC601"' in remote
+
+
 def _dies_once(marker, blob, refs, index, output_dir):
     """Kill this worker process the first time batch 1 runs (the marker file says it happened)."""
     if index == 1 and not Path(marker).exists():

@@ -267,15 +267,15 @@ def test_history_prints_like_check_in_text_and_github_formats(tmp_path):
     assert code == 0
 
 
-def test_the_ledger_with_the_dask_engine_is_refused_until_it_is_supported(tmp_path):
+def test_the_ledger_with_the_dask_output_dir_is_refused_until_it_is_supported(tmp_path):
     from click.testing import CliRunner
 
     from checker.cli import cli
 
     page = tmp_path / "page 2024-12-03T1545.txt"
     page.write_text("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n", encoding="utf-8")
-    args = ["check", "--no-report", "--ledger", str(tmp_path / "ledger"), "--engine", "dask", str(page)]
-    result = CliRunner().invoke(cli, args)
+    args = ["check", "--no-report", "--ledger", str(tmp_path / "ledger"), "--engine", "dask"]
+    result = CliRunner().invoke(cli, [*args, "--output-dir", str(tmp_path / "out"), str(page)])
     assert result.exit_code == 2
-    assert "--ledger and --export are not yet supported with --engine dask" in result.output
+    assert "--ledger is not yet supported with --engine dask --output-dir" in result.output
     assert not (tmp_path / "ledger").exists()
