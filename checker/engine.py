@@ -272,15 +272,15 @@ class Checker:
         from checker.inputs.records import csv_records, json_records
         from checker.tabular import quotes_from_records
 
+        lines = split_lines(text)
         if input_format in ("csv", "tsv"):
             records, problems = csv_records(text, name, "\t" if input_format == "tsv" else ",")
         else:
-            records, problems = json_records(text, name, lines_format=input_format == "jsonl")
+            records, problems = json_records(text, name, input_format == "jsonl", lines)
         quotes, record_problems = quotes_from_records(records, name, self.profile)
         del records  # in `quotes` now: freed before the findings are joined
         findings = [problems, record_problems, self.check_frame(quotes)]
         del problems, record_problems  # held by `findings` alone from here
-        lines = split_lines(text)
         if not len(quotes):
             findings.append(no_quotes_finding(name, line_count(lines), records=True))
         combined = combine(findings)

@@ -213,12 +213,22 @@ def context_lines(
     `kept` counts, by rule, the findings already given context (by earlier chunks of the same
     page); it is updated in place. `findings` must be in report order.
     """
-    if not len(findings):
+    n = len(findings)
+    if not n:
         return set()
-    rules = findings["rule"].astype(object)
-    earlier = rules.map(kept).fillna(0).to_numpy(dtype=np.int64)
-    position = findings.groupby(rules, sort=False).cumcount().to_numpy()
-    chosen = findings[(position + earlier) < cap]
-    for code, count in chosen["rule"].value_counts().items():
-        kept[str(code)] = kept.get(str(code), 0) + int(count)
-    return {int(n) for n in chosen["line"].dropna().unique()}
+    # Each finding's place among its rule's findings, by sorting integer codes (a groupby over
+    # the rule texts as Python objects costs most of a second for a million findings).
+    codes, names = pd.factorize(findings["rule"], use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n) - np.repeat(starts, sizes)
+    earlier = np.array([kept.get(str(name), 0) for name in names], dtype=np.int64)[codes]
+    chosen = (position + earlier) < cap
+    for name, count in zip(names, np.bincount(codes[chosen], minlength=len(names)).tolist(), strict=True):
+        if count:
+            kept[str(name)] = kept.get(str(name), 0) + count
+    lines = findings["line"].to_numpy(dtype=np.float64, na_value=np.nan)[chosen]
+    return {int(line) for line in np.unique(lines[~np.isnan(lines)])}

@@ -479,3 +479,27 @@ def test_json_values_in_record_messages_are_json():
         "`change` is null, not a number or a string" in messages
     )
     assert not any("True" in m or "None" in m for m in messages)
+
+
+def test_context_lines_are_those_of_each_rules_first_findings_counting_earlier_chunks():
+    import numpy as np
+    import pandas as pd
+
+    from checker.findings import context_lines, normalize
+
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        n = int(rng.integers(0, 300))
+        rules = rng.choice(["QC301", "QC303", "QC902"], n).tolist()
+        lines = [None if rng.random() < 0.1 else int(x) for x in rng.integers(1, 80, n)]
+        findings = normalize(pd.DataFrame({"rule": rules, "line": pd.array(lines, dtype="Int64")}))
+        cap = int(rng.integers(1, 20))
+        kept = {"QC303": int(rng.integers(0, 5))}
+        expected_kept, expected = dict(kept), set()
+        for rule, line in zip(rules, lines, strict=True):  # the rule, one finding at a time
+            if expected_kept.get(rule, 0) < cap:
+                expected_kept[rule] = expected_kept.get(rule, 0) + 1
+                if line is not None:
+                    expected.add(line)
+        assert context_lines(findings, kept, cap) == expected
+        assert kept == expected_kept
