@@ -15,8 +15,6 @@ from checker.report import FileResult
 from checker.rules.registry import Scope
 from checker.validate import file_finding
 
-# Lines longer than this are not copied into reports as source context.
-MAX_SOURCE_LINE = 2000
 # The scope of the rules that run on a part of a page (a chunk, a sample, a batch of pages).
 QUOTE_SCOPE: frozenset[Scope] = frozenset(("quote",))
 Sources = dict[tuple[str, int], str]

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from checker.arrays import as_pa_array
-from checker.checked import MAX_SOURCE_LINE, QUOTE_SCOPE, FileCheck
-from checker.findings import combine, context_lines
+from checker.checked import QUOTE_SCOPE, FileCheck
+from checker.findings import MAX_SOURCE_LINE, combine, context_lines
 from checker.frame import build_frame
 from checker.parse import Lines, line_array, line_count, parse_array
 from checker.read import DecodeProblem, binary_reason, decode

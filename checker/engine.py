@@ -32,7 +32,6 @@ import pyarrow as pa
 
 from checker.arrays import as_large_text
 from checker.checked import (
-    MAX_SOURCE_LINE,
     QUOTE_SCOPE,
     ChunkResult,
     FileCheck,
@@ -41,7 +40,7 @@ from checker.checked import (
     internal_error,
 )
 from checker.config import Options
-from checker.findings import SOURCE_CONTEXT_PER_RULE, column_lists, combine, context_lines
+from checker.findings import MAX_SOURCE_LINE, SOURCE_CONTEXT_PER_RULE, column_lists, combine, context_lines
 from checker.frame import build_frame
 from checker.inputs.detect import detect_format
 from checker.inputs.sources import InputRef, RawInput, read_input, read_stream

@@ -203,6 +203,8 @@ def severity_counts(frame: pd.DataFrame) -> dict[str, int]:
 # source lines are kept for the first this-many of each rule only, so the memory a run needs for
 # context does not grow with its number of findings.
 SOURCE_CONTEXT_PER_RULE = 1000
+# Lines longer than this are not copied into reports as source context.
+MAX_SOURCE_LINE = 2000
 
 
 def context_lines(

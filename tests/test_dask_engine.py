@@ -181,14 +181,19 @@ def _always_fails(blob, refs, index, output_dir):
     raise RuntimeError("this task never works")
 
 
-def test_a_batch_whose_task_fails_is_checked_by_the_driver(folder, local_json, client):
+def _cluster_report(folder, client, task):
+    """The report of the folder's pages checked on `client` by `task`, without retries."""
     checker = Checker()
     refs = [ref for path in _paths(folder) for ref in inputs_of([path], checker.options)]
     run = _Run(_new_report(checker.options))
-    for _index, parts in engine_dask.check_on_cluster(refs, checker, client, retries=0, task=_always_fails):
+    for _index, parts in engine_dask.check_on_cluster(refs, checker, client, retries=0, task=task):
         for part in parts:
             _add_part(run, part)
-    assert _json(_finish(run)) == local_json
+    return _finish(run)
+
+
+def test_a_batch_whose_task_fails_is_checked_by_the_driver(folder, local_json, client):
+    assert _json(_cluster_report(folder, client, _always_fails)) == local_json
 
 
 # -- a real scheduler and worker on 127.0.0.1 --------------------------------------------------
@@ -303,15 +308,10 @@ def test_a_worker_killed_mid_run_leaves_the_report_unchanged(folder, local_json,
     marker = tmp_path / "killed"
     task = functools.partial(_dies_once, str(marker))  # the worker imports this module for it
     with distributed.Client(scheduler, timeout="60s") as client:
-        checker = Checker()
-        refs = [ref for path in _paths(folder) for ref in inputs_of([path], checker.options)]
-        run = _Run(_new_report(checker.options))
-        for _index, parts in engine_dask.check_on_cluster(refs, checker, client, retries=0, task=task):
-            for part in parts:
-                _add_part(run, part)
+        report = _cluster_report(folder, client, task)
         client.wait_for_workers(1, timeout=60)  # the nanny started a new worker process
     assert marker.read_text(encoding="utf-8") == "killed"  # the worker did die
-    assert _json(_finish(run)) == local_json
+    assert _json(report) == local_json
 
 
 # -- the command line --------------------------------------------------------------------------

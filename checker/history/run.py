@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from checker.findings import combine, finding, from_records, severity_counts
+from checker.findings import MAX_SOURCE_LINE, combine, finding, from_records, severity_counts
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
 from checker.parse import split_lines
@@ -24,7 +24,6 @@ MAX_MANIFEST_BYTES = 1 << 30
 # MAX_SOURCE_PAGE bytes each (the HTML report shows them beside the findings).
 MAX_SOURCE_PAGES = 1000
 MAX_SOURCE_PAGE = 1 << 20
-MAX_SOURCE_LINE = 2000
 
 
 class ManifestError(ValueError):
