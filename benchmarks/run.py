@@ -1,8 +1,9 @@
 """Time and measure every stage of a check on generated pages of growing size, next to a floor.
 
 For each size (and fault fraction) the runner generates a page (cached under benchmarks/out/pages),
-then, in a fresh worker process, times each stage one after the other: the floor (one pass of the
-stdlib-compiled QUOTE_PATTERN over the whole text, the least any regex-based parser must do), read
+then, in a fresh worker process, times each stage one after the other: the floor (one pass of
+Python's `re` with the feed's own spelling, benchmarks.floor.FLOOR_PATTERN, over the decoded text,
+counting matches), the old floor (the same with the parser's loose QUOTE_PATTERN), read
 (bytes from disk and decode), parse, frame, pandera, rules, findings (policy, sort), and each report
 format. Peak memory is the worker's resident set size during the stage. End to end is a separate
 `quotecheck check FILE --json OUT` process, timed with its peak RSS from /usr/bin/time -v (or
@@ -27,7 +28,6 @@ import os
 import platform
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
+_ROOT = Path(__file__).parent.parent
 PAGES = OUT / "pages"
 FORMATS = ("json", "text", "html", "sarif", "junit", "markdown", "github")
 NONLINEAR_SLOPE = 1.15
@@ -107,6 +108,8 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
     """Time each stage of checking `path` in this process; the floor first."""
     import importlib
 
+    from benchmarks.floor import floor_seconds
+
     results: list[dict] = []
     t0 = time.perf_counter()
     from checker.config import Options
@@ -123,8 +126,9 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
 
     results.append({"stage": "import", "seconds": time.perf_counter() - t0, "peak_mb": _rss() / 2**20})
     floor_text = [path.read_text(encoding="utf-8")]
-    pattern = re.compile(QUOTE_PATTERN.pattern)
-    _stage(results, "floor (stdlib regex)", lambda: sum(1 for _ in pattern.finditer(floor_text[0])))
+    _stage(results, "floor (re, the feed's spelling)", lambda: floor_seconds(floor_text[0])[1])
+    loose = re.compile(QUOTE_PATTERN.pattern)
+    _stage(results, "old floor (re, QUOTE_PATTERN)", lambda: sum(1 for _ in loose.finditer(floor_text[0])))
     floor_text.clear()
     text = _stage(results, "read", lambda: decode(path.read_bytes())).text
     parsed, lines = _stage(results, "parse", lambda: parse_text(text))
@@ -194,17 +198,19 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
 # -- end to end ------------------------------------------------------------------------------------
 def end_to_end(path: Path, out_dir: Path) -> dict:
     """`quotecheck check PATH --json OUT` in its own process: wall time and peak RSS."""
-    exe = shutil.which("quotecheck", path=str(Path(sys.executable).parent)) or "quotecheck"
-    command = [exe, "check", str(path), "--json", str(out_dir / "e2e.json"), "--no-report"]
+    report = str(out_dir / "e2e.json")
+    command = [sys.executable, "-m", "checker", "check", str(path), "--json", report, "--no-report"]
     time_tool = Path("/usr/bin/time")
     start = time.perf_counter()
     if time_tool.exists():
-        done = subprocess.run([str(time_tool), "-v", *command], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [str(time_tool), "-v", *command], capture_output=True, text=True, check=False, cwd=_ROOT
+        )
         elapsed = time.perf_counter() - start
         match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
         peak = int(match.group(1)) * 1024 if match else 0
     else:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=_ROOT)
         elapsed = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     if done.returncode not in (0, 1):
@@ -238,13 +244,16 @@ def markdown(runs: list[dict]) -> str:
             f"### {size_label(run['lines'])} lines, {run['faults']:.0%} faulty quotes "
             f"({run['megabytes']:.1f} MB, {int(count):,} findings)\n"
         )
-        out.append("| stage | wall s | peak RSS MB | x floor |")
-        out.append("|---|---:|---:|---:|")
+        old = next((r["seconds"] for r in run["stages"] if r["stage"].startswith("old floor")), 0.0)
+        out.append("| stage | wall s | peak RSS MB | x floor | x old floor |")
+        out.append("|---|---:|---:|---:|---:|")
         for row in run["stages"]:
             if row["stage"] == "findings count":
                 continue
             ratio = row["seconds"] / floor if floor else float("nan")
-            out.append(f"| {row['stage']} | {row['seconds']:.3f} | {row['peak_mb']:.0f} | {ratio:.2f} |")
+            old_ratio = row["seconds"] / old if old else float("nan")
+            seconds, peak = row["seconds"], row["peak_mb"]
+            out.append(f"| {row['stage']} | {seconds:.3f} | {peak:.0f} | {ratio:.2f} | {old_ratio:.2f} |")
         out.append("")
     by_faults: dict[float, list[dict]] = {}
     for run in runs:
