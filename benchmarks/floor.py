@@ -6,6 +6,9 @@ spelling (FLOOR_PATTERN), counting matches, timed in this process. Every check i
 workers included) and peak RSS of its largest process. Each figure is the best of `--repeat` runs
 (default 3), the floor's too. The cases:
 
+`--plain` pages hold one quote a line and nothing else (no furniture, no prefix, no line of several
+quotes, no marquee repeat); `--kinds` limits the faults to some kinds.
+
 - `1M-1`, `1M-10`, `1M-100`: a 1,000,000-line page at 1%, 10% and 100% faulty quotes, JSON report
   (`--json OUT --no-report`, the finding lines to /dev/null). Targets 2.5x, 3.5x, 10x the floor.
 - `10M-1`: a 10,000,000-line page at 1% (about 450 MB on disk, generated once). 2.5x, < 1 GB.
@@ -20,7 +23,7 @@ to benchmarks/out/floor-STAMP.md.
 
     python -m benchmarks.floor                               # every case but 10M
     python -m benchmarks.floor --cases 1M-1,10M-1 --repeat 1
-    python -m benchmarks.floor --kinds arrow_flip,direction_flip,percent_off
+    python -m benchmarks.floor --plain --kinds arrow_flip,direction_flip,sign_flip,percent_off
 """
 
 from __future__ import annotations
@@ -105,20 +108,20 @@ def timed_process(command: list[str]) -> Run:
     return Run(wall, cpu, int(field("Maximum resident set size (kbytes)")) / 1024, done.returncode)
 
 
-def page_path(lines: int, faults: float, seed: int, kinds: tuple[str, ...]) -> Path:
+def page_path(lines: int, faults: float, seed: int, kinds: tuple[str, ...], plain: bool = False) -> Path:
     label = f"{lines // 1_000_000}M" if lines % 1_000_000 == 0 else str(lines)
-    tag = "" if kinds == FAULT_KINDS else "-" + "+".join(sorted(kinds))
+    tag = ("" if kinds == FAULT_KINDS else "-" + "+".join(sorted(kinds))) + ("-plain" if plain else "")
     path = PAGES / f"page-{label}-{faults:g}-{seed}{tag}.txt"
     if not path.exists():
         print(f"generating {path.name} ...", file=sys.stderr)
         PAGES.mkdir(parents=True, exist_ok=True)
-        write_page(path.with_suffix(".tmp"), lines, faults, seed, kinds).rename(path)
+        write_page(path.with_suffix(".tmp"), lines, faults, seed, kinds, plain).rename(path)
     return path
 
 
-def page_case(name: str, times: int, seed: int, kinds: tuple[str, ...], scratch: Path) -> str:
+def page_case(name: str, times: int, seed: int, kinds: tuple[str, ...], plain: bool, scratch: Path) -> str:
     lines, faults = PAGE_CASES[name]
-    path = page_path(lines, faults, seed, kinds)
+    path = page_path(lines, faults, seed, kinds, plain)
     print(f"{name}: {path.name}", file=sys.stderr)
     text = path.read_bytes().decode("utf-8")
     floors = [floor_seconds(text) for _ in range(times)]
@@ -187,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each case; the best is shown")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--plain", action="store_true", help="pages of one quote a line, nothing else")
     parser.add_argument("--kinds", default="", help="fault kinds of the generated pages (default: all)")
     args = parser.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -203,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for case in cases:
         if case in PAGE_CASES:
-            rows.append(page_case(case, args.repeat, args.seed, kinds, scratch))
+            rows.append(page_case(case, args.repeat, args.seed, kinds, args.plain, scratch))
         elif case == "sample":
             rows.append(sample_case(args.repeat, scratch))
         else:

@@ -324,9 +324,13 @@ class PageGenerator:
         pool = r.choice((MENUS, HEADLINES, PROSE, WIDGETS))
         return r.choice(pool)
 
-    def lines(self, count: int) -> Iterator[str]:
-        """Exactly `count` lines of page."""
+    def lines(self, count: int, plain: bool = False) -> Iterator[str]:
+        """Exactly `count` lines of page; `plain`: one quote a line and nothing else."""
         r = self.random
+        if plain:
+            for _ in range(count):
+                yield self.quote()
+            return
         emitted = 0
         block_start = True
         while emitted < count:
@@ -355,10 +359,14 @@ class PageGenerator:
 
 
 def generate_lines(
-    count: int, fault_fraction: float = 0.01, seed: int = 0, kinds: tuple[str, ...] = FAULT_KINDS
+    count: int,
+    fault_fraction: float = 0.01,
+    seed: int = 0,
+    kinds: tuple[str, ...] = FAULT_KINDS,
+    plain: bool = False,
 ) -> Iterator[str]:
-    """The lines of a generated page (no line breaks)."""
-    return PageGenerator(fault_fraction, seed, kinds).lines(count)
+    """The lines of a generated page (no line breaks); `plain`: one quote a line, nothing else."""
+    return PageGenerator(fault_fraction, seed, kinds).lines(count, plain)
 
 
 def generate_page(
@@ -374,13 +382,14 @@ def write_page(
     fault_fraction: float = 0.01,
     seed: int = 0,
     kinds: tuple[str, ...] = FAULT_KINDS,
+    plain: bool = False,
 ) -> Path:
     """Write a generated page to `path` a block at a time (bounded memory for any size)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     block: list[str] = []
     with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for line in generate_lines(count, fault_fraction, seed, kinds):
+        for line in generate_lines(count, fault_fraction, seed, kinds, plain):
             block.append(line)
             if len(block) >= 100_000:
                 handle.write("\n".join(block) + "\n")
@@ -408,13 +417,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=10_000, help="lines per page")
     parser.add_argument("--faults", type=float, default=0.01, help="fraction of quotes that are faulty")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plain", action="store_true", help="one quote a line and nothing else")
     parser.add_argument("--files", type=int, default=0, help="write this many pages into the -o folder")
     parser.add_argument("-o", "--output", required=True, help="output file (or folder with --files)")
     args = parser.parse_args(argv)
     if args.files:
         write_directory(args.output, args.files, args.lines, args.faults, args.seed)
     else:
-        write_page(args.output, args.lines, args.faults, args.seed)
+        write_page(args.output, args.lines, args.faults, args.seed, plain=args.plain)
     return 0
 
 
