@@ -97,10 +97,10 @@ class PeakSampler:
 def _stage(results: list[dict], name: str, work):
     gc.collect()
     with PeakSampler() as sampler:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         value = work()
-        elapsed = time.perf_counter() - start
-    results.append({"stage": name, "seconds": elapsed, "peak_mb": sampler.peak / 2**20})
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    results.append({"stage": name, "seconds": elapsed, "cpu": cpu, "peak_mb": sampler.peak / 2**20})
     return value
 
 
@@ -124,7 +124,14 @@ def worker(path: Path, formats: tuple[str, ...], out_dir: Path) -> list[dict]:
     from checker.rules.schema import schema_findings
     from checker.validate import unparsed_findings
 
-    results.append({"stage": "import", "seconds": time.perf_counter() - t0, "peak_mb": _rss() / 2**20})
+    results.append(
+        {
+            "stage": "import",
+            "seconds": time.perf_counter() - t0,
+            "cpu": time.process_time(),
+            "peak_mb": _rss() / 2**20,
+        }
+    )
     floor_text = [path.read_text(encoding="utf-8")]
     _stage(results, "floor (re, the feed's spelling)", lambda: floor_seconds(floor_text[0])[1])
     loose = re.compile(QUOTE_PATTERN.pattern)
@@ -209,13 +216,15 @@ def end_to_end(path: Path, out_dir: Path) -> dict:
         elapsed = time.perf_counter() - start
         match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
         peak = int(match.group(1)) * 1024 if match else 0
+        cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
     else:
         done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=_ROOT)
         elapsed = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak, cpu = usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
     if done.returncode not in (0, 1):
         raise RuntimeError(f"quotecheck exited {done.returncode}: {done.stderr[-2000:]}")
-    return {"stage": "end to end (quotecheck check --json)", "seconds": elapsed, "peak_mb": peak / 2**20}
+    return {"stage": "end to end (check --json)", "seconds": elapsed, "cpu": cpu, "peak_mb": peak / 2**20}
 
 
 # -- the scaling fit -------------------------------------------------------------------------------
@@ -245,15 +254,21 @@ def markdown(runs: list[dict]) -> str:
             f"({run['megabytes']:.1f} MB, {int(count):,} findings)\n"
         )
         old = next((r["seconds"] for r in run["stages"] if r["stage"].startswith("old floor")), 0.0)
-        out.append("| stage | wall s | peak RSS MB | x floor | x old floor |")
-        out.append("|---|---:|---:|---:|---:|")
+        floor_cpu = next(r.get("cpu", 0.0) for r in run["stages"] if r["stage"].startswith("floor"))
+        out.append("| stage | wall s | CPU s | peak RSS MB | x floor | x old floor | CPU x floor CPU |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
         for row in run["stages"]:
             if row["stage"] == "findings count":
                 continue
             ratio = row["seconds"] / floor if floor else float("nan")
             old_ratio = row["seconds"] / old if old else float("nan")
-            seconds, peak = row["seconds"], row["peak_mb"]
-            out.append(f"| {row['stage']} | {seconds:.3f} | {peak:.0f} | {ratio:.2f} | {old_ratio:.2f} |")
+            seconds, peak, cpu = row["seconds"], row["peak_mb"], row.get("cpu")
+            cpu_text = f"{cpu:.3f}" if cpu is not None else ""
+            cpu_ratio = f"{cpu / floor_cpu:.2f}" if cpu is not None and floor_cpu else ""
+            out.append(
+                f"| {row['stage']} | {seconds:.3f} | {cpu_text} | {peak:.0f} | {ratio:.2f} | {old_ratio:.2f} "
+                f"| {cpu_ratio} |"
+            )
         out.append("")
     by_faults: dict[float, list[dict]] = {}
     for run in runs:

@@ -193,10 +193,14 @@ def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
-def profile_from_dict(raw: dict[str, Any], source: str = "") -> Profile:
-    """Build a Profile from its JSON form (see schemas/profile.schema.json); raises ProfileError."""
+def profile_from_dict(raw: dict[str, Any], source: str = "", validate: bool = True) -> Profile:
+    """Build a Profile from its JSON form (see schemas/profile.schema.json); raises ProfileError.
+
+    `validate=False` is for the bundled profiles only, which tests/test_user_files.py validates:
+    jsonschema's import alone is a fifth of a second of every run."""
     where = f"profile {source or '<profile>'}"
-    validate_profile(raw, source or "<profile>")
+    if validate:
+        validate_profile(raw, source or "<profile>")
     kinds = {
         name: KindFormat(
             name=name,
@@ -266,9 +270,11 @@ def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
     a slash is a file. A file is read like any untrusted input: a regular file of at most
     MAX_SETTINGS_FILE bytes, strict UTF-8 JSON, valid against schemas/profile.schema.json.
     """
+    bundled = False
     if _is_file_name(name_or_path):
         path = Path(name_or_path)
     elif name_or_path in bundled_profiles():
+        bundled = True
         path = schema_path("profiles", f"{name_or_path}.json")
     else:
         raise ProfileError(
@@ -279,4 +285,4 @@ def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
         raw = read_user_json(path, "profile")
     except UserFileError as error:
         raise ProfileError(str(error)) from None
-    return profile_from_dict(raw, source=str(path))
+    return profile_from_dict(raw, source=str(path), validate=not bundled)

@@ -11,12 +11,13 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
-
-import pathspec
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from checker.inputs.detect import foreign_reason, format_from_name, is_own_report
 from checker.read import DEFAULT_MAX_DECOMPRESSED
+
+if TYPE_CHECKING:
+    import pathspec  # imported where a .gitignore is read: a run on named files does not pay for it
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -467,6 +468,8 @@ def _read_patterns(path: str) -> pathspec.GitIgnoreSpec | None:
     Read like an input: never a FIFO or device, at most 1 MiB. A line that is not a valid pattern
     is passed over, as git does.
     """
+    import pathspec
+
     if file_kind(path) is not None:
         return None
     data = _read_regular(path, _MAX_IGNORE_FILE)

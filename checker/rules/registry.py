@@ -126,8 +126,7 @@ class CheckContext:
         cache = self.shared.setdefault("cells", {})
         values = cache.get(column)
         if values is None:
-            # (pandas-stubs reject na_value=None, which pandas takes: missing values as None)
-            values = cache[column] = self.frame[column].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+            values = cache[column] = _Cells(self.frame[column])
         return values[row]
 
     def equals(self, column: str, text: str) -> np.ndarray:
@@ -156,6 +155,39 @@ class CheckContext:
         """True for rows whose price and change are exact (per the profile's kinds)."""
         exact_kinds = [name for name, kind in self.profile.kinds.items() if kind.exact]
         return self.frame["kind"].isin(exact_kinds).to_numpy(dtype=bool)
+
+
+class _Cells:
+    """A column's values one at a time, as Python objects (None where missing).
+
+    An Arrow text column is read a value at a time until a good share of it has been asked for,
+    then turned into Python objects whole: a few messages on a page of a million quotes should not
+    cost a million Python strings, nor a million messages a million Arrow scalars."""
+
+    def __init__(self, series: pd.Series) -> None:
+        self.series = series
+        self.values: np.ndarray | None = None
+        self.text: pa.Array | None = None
+        self.asked = 0
+        dtype = series.dtype
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and len(series) > 4096:
+            self.text = as_large_text(series)
+        else:
+            self._whole()
+
+    def _whole(self) -> None:
+        # (pandas-stubs reject na_value=None, which pandas takes: missing values as None)
+        self.values = self.series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        self.text = None
+
+    def __getitem__(self, row: int) -> Any:
+        if self.text is not None:
+            self.asked += 1
+            if self.asked * 16 < len(self.text):
+                return self.text[row].as_py()
+            self._whole()
+        assert self.values is not None
+        return self.values[row]
 
 
 Check = Callable[["Rule", CheckContext], pd.DataFrame]
