@@ -135,8 +135,11 @@ def build_frame(
     data["direction_text"] = strings["direction"]
     data["direction_col"] = np.asarray(columns["direction_col"], dtype=np.int64)
     arrow = texts["arrow"]
+    odd_arrows = [shown for shown, meaning in ARROW_MEANING.items() if shown != meaning]
+    if not pc.any(pc.is_in(arrow, value_set=pa.array(odd_arrows, arrow.type))).as_py():
+        odd_arrows = []  # (the usual page: no mojibake arrow, nothing to map)
     for shown, meaning in ARROW_MEANING.items():
-        if shown != meaning:
+        if shown in odd_arrows:
             is_shown = cast(
                 pa.BooleanArray, pc.fill_null(pc.equal(texts["arrow"], pa.scalar(shown)), pa.scalar(False))
             )

@@ -403,7 +403,13 @@ def parse_array(lines: pa.LargeStringArray, first_line: int = 1) -> ParseResult:
     if len(maybe):
         with_prefix = pc.match_substring_regex(lines.take(pa.array(maybe, pa.int64())), _STRICT_QUOTE)
         strict[maybe] = with_prefix.to_numpy(zero_copy_only=False)
-    startish = pc.match_substring_regex(lines, _STARTISH).to_numpy(zero_copy_only=False)
+    # Lines without "(" go to the reference parser when they start like a quote (the few of them
+    # a page has: only those are matched).
+    bare = np.flatnonzero(~paren)
+    startish = np.zeros(count, dtype=bool)
+    if len(bare):
+        found = pc.match_substring_regex(lines.take(pa.array(bare, pa.int64())), _STARTISH)
+        startish[bare] = found.to_numpy(zero_copy_only=False)
     strict_rows = np.flatnonzero(strict)
     other_rows = np.flatnonzero(~strict & (paren | startish))
     fast = _strict_fields(lines, strict_rows)

@@ -83,7 +83,10 @@ def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     series = chunk[column]
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        text = as_pa_array(series)
+        text = as_pa_array(series).cast(pa.string())
+        needs = _needs_escape(text)
+        if (pc.sum(needs.cast(pa.int64())).as_py() or 0) <= _ESCAPED_ONE_BY_ONE:
+            return _encoded_strings(text, needs)  # (most columns: nothing for Python to encode)
         encoded = text.dictionary_encode(null_encoding="encode")
         return pc.take(_encoded_strings(encoded.dictionary), encoded.indices)
     if isinstance(dtype, pd.Int64Dtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
@@ -92,13 +95,23 @@ def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     return pa.array([json_safe(_ENCODE(v)) for v in _column_values(chunk, column)], pa.string())
 
 
-def _encoded_strings(words: pa.Array) -> pa.Array:
+# Up to this many values of a column needing Python's escaping are encoded one by one; with more,
+# each distinct value once (a column of repeated odd values costs one encoding per value).
+_ESCAPED_ONE_BY_ONE = 1000
+
+
+def _needs_escape(words: pa.Array) -> pa.BooleanArray:
+    return cast(
+        pa.BooleanArray, pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), pa.scalar(False))
+    )
+
+
+def _encoded_strings(words: pa.Array, needs: pa.BooleanArray | None = None) -> pa.Array:
     """`_STRING` of each of `words` (null for a missing one): a word with nothing to escape is
     quoted by Arrow, the others are encoded by Python."""
     words = words.cast(pa.string())  # a chunk's words, even from large_string storage
-    needs = cast(
-        pa.BooleanArray, pc.fill_null(pc.match_substring_regex(words, _NEEDS_ESCAPE), pa.scalar(False))
-    )
+    if needs is None:
+        needs = _needs_escape(words)
     # (the stubs take no plain string among the strings joined)
     quoted = pc.binary_join_element_wise('"', words, '"', "")  # type: ignore[call-overload]
     if pc.any(needs).as_py():
@@ -108,8 +121,12 @@ def _encoded_strings(words: pa.Array) -> pa.Array:
     return pc.fill_null(quoted, _NULL)
 
 
-def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[list[str]]:
-    """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time.
+_SEPARATOR = ",\n    "
+
+
+def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[str]:
+    """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time:
+    each chunk's rows joined by `_SEPARATOR` into one text.
 
     Each row is joined by Arrow from the encoded columns and the keys as constant text.
     """
@@ -120,14 +137,39 @@ def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[lis
         for key, column in zip(keys, columns, strict=True):
             pieces += [pa.scalar(key, pa.string()), _encoded_column(chunk, column)]
         pieces.append(pa.scalar("}", pa.string()))
-        yield pc.binary_join_element_wise(*pieces, "").to_pylist()
+        rows = pc.binary_join_element_wise(*pieces, "")
+        # Made json_safe row by row, the rows RE2 finds anything to change in only (a row ends
+        # with `}`, so no `##[` spans two rows).
+        raw = pc.match_substring_regex(rows, _JSON_RAW_RE2)
+        if pc.any(raw).as_py() or rows.null_count or rows.nbytes > _JOIN_IN_ARROW_BYTES:
+            texts = cast("list[str]", rows.to_pylist())
+            for at in np.flatnonzero(raw.to_numpy(zero_copy_only=False)).tolist():
+                texts[at] = json_safe(texts[at])
+            yield _SEPARATOR.join(texts)
+        else:
+            yield _joined(rows)
 
 
-def _safe(block: str) -> str:
-    """`json_safe(block)`, with a quick pass for the usual block (ASCII, no `##[`, no DEL)."""
-    if block.isascii() and "##[" not in block and "\x7f" not in block:
-        return block
-    return json_safe(block)
+_JOIN_IN_ARROW_BYTES = 1 << 30
+
+
+def _joined(rows: pa.Array) -> str:
+    """The texts of `rows` (no null) joined by `_SEPARATOR`, read from Arrow's buffer at once."""
+    if not len(rows):
+        return ""
+    # (the stubs take no plain string among the strings joined)
+    ended = pc.binary_join_element_wise(rows, _SEPARATOR, "")  # type: ignore[call-overload]
+    _validity, offsets, data = ended.buffers()
+    wide = np.int64 if pa.types.is_large_string(ended.type) else np.int32
+    at = np.frombuffer(offsets, dtype=wide)[ended.offset : ended.offset + len(ended) + 1]
+    start, stop = int(at[0]), int(at[-1]) - len(_SEPARATOR.encode())
+    return str(memoryview(data)[start:stop], "utf-8")
+
+
+# What render.escape.json_safe changes, as RE2 sees it (Arrow text holds no lone surrogate).
+_JSON_RAW_RE2 = (
+    r"[\x{7f}-\x{9f}\x{61c}\x{200e}\x{200f}\x{2028}\x{2029}\x{202a}-\x{202e}\x{2066}-\x{2069}]|##\["
+)
 
 
 def write_json(report: Report, stream: IO[str]) -> None:
@@ -144,12 +186,13 @@ def write_json(report: Report, stream: IO[str]) -> None:
     stream.write("\n}\n")
 
 
-def _write_array(stream: IO[str], key: str, blocks: Iterator[list[str]]) -> None:
+def _write_array(stream: IO[str], key: str, blocks: Iterator[str]) -> None:
     stream.write(f"  {json.dumps(key)}: [")
     first = True
     for block in blocks:
         if block:
-            stream.write(("\n    " if first else ",\n    ") + _safe(",\n    ".join(block)))
+            stream.write("\n    " if first else _SEPARATOR)
+            stream.write(block)
             first = False
     stream.write("\n  ]" if not first else "]")
 

@@ -224,11 +224,24 @@ def _shown(ctx: CheckContext, row: int, name: str) -> str:
     return f"percent {ctx.cell('percent_text', row)}%"
 
 
+def _agreement(ctx: CheckContext) -> list[int]:
+    """For each row, which of _VOTERS agree with the row's truth: bit k for _VOTERS[k] (computed
+    once, as Python ints: messages are built a row at a time)."""
+    if "agreement" not in ctx.shared:
+        signals, truth = _signals(ctx), _truth(ctx)
+        bits = np.zeros(len(truth), dtype=np.int64)
+        for k, name in enumerate(_VOTERS):
+            bits |= (signals[name] == truth).astype(np.int64) << k
+        ctx.shared["agreement"] = bits.tolist()
+    return ctx.shared["agreement"]
+
+
 def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...]) -> str:
-    """`Decreased By, ▼ and percent -0.95% say the quote fell`: the fields that agree on `truth`."""
-    signals = _signals(ctx)
+    """`Decreased By, ▼ and percent -0.95% say the quote fell`: the fields that agree on `truth`
+    (the row's own truth, `_truth(ctx)[row]`)."""
+    bits = _agreement(ctx)[row]
     agreeing = [
-        _shown(ctx, row, name) for name in _VOTERS if name not in leave_out and signals[name][row] == truth
+        _shown(ctx, row, name) for k, name in enumerate(_VOTERS) if bits >> k & 1 and name not in leave_out
     ]
     verb = "says" if len(agreeing) == 1 else "say"
     return f"{_join(agreeing)} {verb} the quote {_MOVES[int(truth)]}"
@@ -418,16 +431,20 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
             half_p, exact = Decimal(1).scaleb(-int(loose_price[row])), False
         if loose_change[row] >= 0:
             half_c, exact = Decimal(1).scaleb(-int(loose_change[row])), False
-        corners = [
-            exact_percent(c + dc, p + dp)
-            for dp in (-half_p, half_p)
-            for dc in (-half_c, half_c)
-            if (p + dp) - (c + dc) > 0
-        ]
-        if exact:
-            hundredths = _round_half_up(corners[0] * 100)
-            expected[i] = format_percent(Fraction(hundredths, 100))
+        if exact:  # the one corner, in integers: 10000 x change / previous price, rounded half up
+            expected[i] = _hundredths_text(
+                _exact_hundredths(
+                    int(price.mantissa[row]), int(price.decimals[row]),
+                    int(change.mantissa[row]), int(change.decimals[row]),
+                )
+            )  # fmt: skip
         else:
+            corners = [
+                exact_percent(c + dc, p + dp)
+                for dp in (-half_p, half_p)
+                for dc in (-half_c, half_c)
+                if (p + dp) - (c + dc) > 0
+            ]
             low = math.ceil(min(corners) * 100 - Fraction(1, 2))
             high = math.floor(max(corners) * 100 + Fraction(1, 2))
             first, last = format_percent(Fraction(low, 100)), format_percent(Fraction(high, 100))
@@ -448,6 +465,24 @@ def expected_percents(ctx: CheckContext, mask: np.ndarray) -> tuple[np.ndarray, 
                 f"change {change_text} over previous price {previous_text}, {rounded}, admit {only}{shown}"
             )
     return expected, reason
+
+
+def _exact_hundredths(price: int, price_decimals: int, change: int, change_decimals: int) -> int:
+    """round(change / (price - change) x 100, 2) x 100 of exact figures given as mantissas and
+    decimals, halves away from zero, in integers (the previous price must be above 0)."""
+    scale = max(price_decimals, change_decimals)
+    p = price * 10 ** (scale - price_decimals)
+    c = change * 10 ** (scale - change_decimals)
+    previous, numerator = p - c, 10_000 * c
+    magnitude = (2 * abs(numerator) + previous) // (2 * previous)
+    return magnitude if numerator >= 0 else -magnitude
+
+
+def _hundredths_text(hundredths: int) -> str:
+    """`format_percent(Fraction(hundredths, 100))` without the Fraction: `3.35`, `3.5`, `3`, `0`."""
+    whole, part = divmod(abs(hundredths), 100)
+    text = f"{whole}.{part:02d}".rstrip("0").rstrip(".")
+    return "0" if text == "0" else ("-" + text if hundredths < 0 else text)
 
 
 def _round_half_up(value: Fraction) -> int:

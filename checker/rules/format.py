@@ -61,7 +61,11 @@ def _number_format_mask(
     flag(readable & ~numbers.grouping_ok, "digits grouped wrongly (Western grouping is 1,234,567)")
     if spec.grouping == "required":
         # A space in a comma's place is one fault, the look-alike character (QC404), not two.
-        spaced = _spaced(texts)
+        # (a space in a number is a look-alike character: only those texts are searched)
+        spaced = np.zeros(len(texts), dtype=bool)
+        odd = np.flatnonzero(numbers.lookalike)
+        if len(odd):
+            spaced[odd] = _spaced(texts.take(pa.array(odd, pa.int64())))
         flag(
             readable & ~numbers.grouped & ~spaced & (numbers.integer_digits > 3),
             "thousands not grouped with commas",

@@ -123,10 +123,17 @@ class CheckContext:
         The column is turned into Python objects once, on first use: pandas' own scalar access
         to an Arrow-backed column costs far more per value.
         """
-        cache = self.shared.setdefault("cells", {})
+        cache = self.shared.get("cells")
+        if cache is None:
+            cache = self.shared["cells"] = {}
         values = cache.get(column)
         if values is None:
-            values = cache[column] = _Cells(self.frame[column])
+            values = cache[column] = _cells(self.frame[column])
+        if isinstance(values, _Cells):
+            if values.asked * 16 < values.size:
+                values.asked += 1
+                return values.text[row].as_py()
+            values = cache[column] = _whole(values.series)
         return values[row]
 
     def equals(self, column: str, text: str) -> np.ndarray:
@@ -158,36 +165,28 @@ class CheckContext:
 
 
 class _Cells:
-    """A column's values one at a time, as Python objects (None where missing).
-
-    An Arrow text column is read a value at a time until a good share of it has been asked for,
-    then turned into Python objects whole: a few messages on a page of a million quotes should not
-    cost a million Python strings, nor a million messages a million Arrow scalars."""
+    """An Arrow text column read a value at a time (see CheckContext.cell): until a good share of it
+    has been asked for, when it is turned into Python objects whole. A few messages on a page of a
+    million quotes should not cost a million Python strings, nor a million messages a million
+    Arrow scalars."""
 
     def __init__(self, series: pd.Series) -> None:
         self.series = series
-        self.values: np.ndarray | None = None
-        self.text: pa.Array | None = None
+        self.text = as_large_text(series)
+        self.size = len(self.text)
         self.asked = 0
-        dtype = series.dtype
-        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and len(series) > 4096:
-            self.text = as_large_text(series)
-        else:
-            self._whole()
 
-    def _whole(self) -> None:
-        # (pandas-stubs reject na_value=None, which pandas takes: missing values as None)
-        self.values = self.series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-        self.text = None
 
-    def __getitem__(self, row: int) -> Any:
-        if self.text is not None:
-            self.asked += 1
-            if self.asked * 16 < len(self.text):
-                return self.text[row].as_py()
-            self._whole()
-        assert self.values is not None
-        return self.values[row]
+def _whole(series: pd.Series) -> np.ndarray:
+    # (pandas-stubs reject na_value=None, which pandas takes: missing values as None)
+    return series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+
+
+def _cells(series: pd.Series) -> _Cells | np.ndarray:
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and len(series) > 4096:
+        return _Cells(series)
+    return _whole(series)
 
 
 Check = Callable[["Rule", CheckContext], pd.DataFrame]
