@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     bad = [k for k in kinds if k not in FAULT_KINDS]
     if bad:
         parser.error(f"unknown fault kind(s) {', '.join(bad)}")
+    # The checks run as an installed quotecheck does: with its modules' bytecode cached (an
+    # environment that forbids writing it would have every run compile the package anew).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     OUT.mkdir(parents=True, exist_ok=True)
     scratch = OUT / "floor-scratch"
     scratch.mkdir(exist_ok=True)
