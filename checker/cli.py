@@ -374,12 +374,18 @@ def check(
             if given:
                 raise click.UsageError(f"{option} is not yet supported with --engine dask --output-dir")
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
-    if engine == "dask":
+    history_line = None
+    if engine == "dask" and (history or snapshots_path):  # the history step on the cluster too
+        report, history_line = _run_dask_history(
+            list(paths), options, scheduler, jobs or os.cpu_count() or 1, manifest
+        )
+    elif engine == "dask":
         report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)
         quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
     else:
         report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
-    history_line = _check_history(report, manifest) if history or snapshots_path else None
+    if (history or snapshots_path) and history_line is None:
+        history_line = _check_history(report, manifest)
     failures: list[str] = []
     if ledger_dir or export_path:
         _write_ledgers(report, manifest, ledger_dir, export_path, failures)
@@ -750,6 +756,26 @@ def _run_dask(
     except (OSError, TimeoutError) as error:
         where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
         raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
+
+
+def _run_dask_history(
+    paths: list[str], options: Any, scheduler: str | None, jobs: int, manifest: Any
+) -> tuple[Report, str]:
+    """Check the paths and run the checks across snapshots on a Dask cluster; the manifest's
+    problems go to stderr. Returns the report and the line the summary gives the sessions."""
+    from checker.distributed import check_history_dask
+    from checker.profile import ProfileError
+
+    try:
+        report, result = check_history_dask(paths, options, manifest, scheduler=scheduler, workers=jobs)
+    except ProfileError as error:
+        raise click.UsageError(str(error)) from None
+    except (OSError, TimeoutError) as error:
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
+    for problem in result.problems:
+        _say(f"quotecheck: warning: {problem}")
+    return report, f"History: {result.summary()}"
 
 
 def _stdout_console(stream: Any = None, plain: bool = False) -> Any:

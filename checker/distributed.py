@@ -31,7 +31,7 @@ import heapq
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -324,6 +324,223 @@ def open_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     return distributed.Client(cluster), cluster
 
 
+# -- the history step on the cluster -----------------------------------------------------------
+@dataclass
+class HistoryBatch:
+    """A batch checked for a run with --history: its Parts (quotes only when the report keeps
+    them), what stays on the worker for the history step (the usable quotes), and the stamps
+    its pages' names and crawler prefixes give."""
+
+    parts: list[Part]
+    quotes: pd.DataFrame
+    stamps: dict[str, Any]
+
+
+def check_history_batch(blob: bytes, refs: list[InputRef], keep_quotes: bool) -> HistoryBatch:
+    """The task of a run with --history: the batch checked (by a Checker that keeps the quotes),
+    its quotes kept for the history step, and handed back in its Parts only with `keep_quotes`."""
+    return history_batch(worker_checker(blob), refs, keep_quotes)
+
+
+def history_batch(checker: Checker, refs: list[InputRef], keep_quotes: bool) -> HistoryBatch:
+    """What check_history_batch does, with a given Checker (the driver's for a failed batch)."""
+    from checker.frame import empty_frame
+    from checker.history.partitions import stamps_of, usable_rows
+    from checker.history.run import page_heads
+
+    parts = list(checker.check_inputs(refs))
+    frames = [usable_rows(q) for part in parts for q in part.quotes if len(q)]
+    quotes = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    if isinstance(quotes["file"].dtype, pd.CategoricalDtype):
+        quotes["file"] = quotes["file"].astype(object)
+    names = [result.path for part in parts for result in part.results]
+    stamps = stamps_of(names, page_texts=page_heads(names))
+    if not keep_quotes:
+        for part in parts:
+            part.quotes = []
+    return HistoryBatch(parts, quotes, stamps)
+
+
+def _light(batch: HistoryBatch) -> HistoryBatch:
+    """A batch as the driver takes it: without the quotes that stay on the worker."""
+    return HistoryBatch(batch.parts, batch.quotes.iloc[:0], batch.stamps)
+
+
+def _quotes_of(batch: HistoryBatch) -> pd.DataFrame:
+    return batch.quotes
+
+
+def _block(
+    files: list[str],
+    order: list[int],
+    session: list[str | None],
+    uncertain: list[bool],
+    stamps: dict[str, Any],
+    cut_off: set[str],
+    *batches: HistoryBatch,
+) -> Any:
+    """A partition of the history step, from the batches that checked its pages."""
+    from checker.history.partitions import block_of
+
+    frames = [batch.quotes for batch in batches if len(batch.quotes)]
+    quotes = pd.concat(frames, ignore_index=True) if frames else batches[0].quotes
+    return block_of(quotes, files, order, session, uncertain, stamps, cut_off)
+
+
+@dataclass
+class ClusterHistory:
+    """A run's history step on the cluster: its result, and whether it ran on the driver."""
+
+    result: Any
+    on_driver: bool
+    error: Exception | None = None
+
+
+def history_on_cluster(
+    refs: list[InputRef],
+    checker: Checker,
+    client: Any,
+    report_of: Callable[[list[Part]], Report],
+    manifest: Any = None,
+    retries: int = RETRIES,
+) -> tuple[Report, ClusterHistory]:
+    """Check the refs on the cluster and run the history step there, partition by partition
+    (checker.history.partitions): the report `report_of` makes of the Parts (in input order),
+    and the step's result.
+
+    The batches' quotes stay on the workers; the driver plans the partitions from the stamps
+    alone (a contiguous run of snapshots in capture order each, made on a worker from the
+    batches that hold its pages: one or two when the pages are named in time order). An
+    archive that cannot be split (pages whose session only their figures tell) has its quotes
+    brought here and the step run on the driver, as with --engine local."""
+    from checker.history.run import _cut_off
+    from checker.profile import ProfileError
+
+    if not client.nthreads():
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    threads = max(1, sum(client.nthreads().values()))
+    cut = batches(refs, threads)
+    keep_quotes = checker.options.include_quotes
+    if not keep_quotes:
+        checker = Checker(replace(checker.options, include_quotes=True))
+    blob = options_blob(checker.options)
+    shared = client.scatter(blob, broadcast=True, hash=False)
+    run_key = os.urandom(6).hex()
+    futures = [
+        client.submit(
+            check_history_batch,
+            shared,
+            batch,
+            keep_quotes,
+            key=f"quotecheck-history-batch-{run_key}-{index:05d}",
+            retries=retries,
+            pure=False,
+        )
+        for index, batch in enumerate(cut)
+    ]
+    light = [client.submit(_light, future, pure=False) for future in futures]
+    held: list[HistoryBatch] = []
+    for index, future in enumerate(light):
+        try:
+            held.append(future.result())
+        except Exception:  # the task failed for good: this process checks the batch
+            batch = history_batch(checker, cut[index], keep_quotes)
+            futures[index] = client.scatter(batch, hash=False)
+            held.append(_light(batch))
+    parts = [part for batch in held for part in batch.parts]
+    report = report_of(parts)
+    try:
+        history = _history_step(client, checker, futures, held, len(cut), manifest, _cut_off(report))
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        history = ClusterHistory(None, on_driver=False, error=error)
+    return report, history
+
+
+def _history_step(
+    client: Any,
+    checker: Checker,
+    futures: list[Any],
+    held: list[HistoryBatch],
+    count: int,
+    manifest: Any,
+    cut_off: set[str],
+) -> ClusterHistory:
+    """The history step over the checked batches (see history_on_cluster)."""
+    from checker.frame import empty_frame
+    from checker.history.engine import history_findings
+    from checker.history.partitions import KnownStamps, Unsplittable, partitioned_history, plan
+    from checker.profile import load_profile
+
+    parts = [part for batch in held for part in batch.parts]
+    names = [result.path for part in parts for result in part.results]
+    profile = load_profile(checker.options.profile)
+    resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
+    stamps: dict[str, Any] = {}
+    for batch in held:
+        stamps.update(batch.stamps)
+    if manifest is not None:  # a manifest's times come first, matched against every page at once
+        listed = manifest.match(names, resolve)
+        stamps = {name: listed.get(name) or stamps.get(name) for name in names}
+        stamps = {name: stamp for name, stamp in stamps.items() if stamp is not None}
+    try:
+        the_plan = plan(names, stamps, profile, manifest.problems if manifest is not None else ())
+        blocks = _partitions(client, the_plan, futures, held, stamps, cut_off, count)
+
+        def submit(function: Callable[..., Any], *args: Any) -> Any:
+            return client.submit(function, *args, pure=False)
+
+        result = partitioned_history(blocks, the_plan, profile, submit=submit, result=lambda f: f.result())
+        return ClusterHistory(result, on_driver=False)
+    except Unsplittable:
+        pass
+    frames = [client.submit(_quotes_of, future, pure=False).result() for future in futures]
+    frames = [frame for frame in frames if len(frame)]
+    quotes = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    results = [result for part in parts for result in part.results]
+    result = history_findings(
+        quotes,
+        results,
+        profile,
+        manifest=KnownStamps(stamps),
+        cut_off=cut_off,
+    )
+    result.problems = list(manifest.problems) if manifest is not None else []
+    return ClusterHistory(result, on_driver=True)
+
+
+def _partitions(
+    client: Any,
+    the_plan: Any,
+    futures: list[Any],
+    held: list[HistoryBatch],
+    stamps: dict[str, Any],
+    cut_off: set[str],
+    count: int,
+) -> list[Any]:
+    """The partitions of the history step as futures: the capture order cut into `count` runs,
+    each made on the cluster from the batches that checked its pages."""
+    holder = {name: index for index, batch in enumerate(held) for part in batch.parts for name in part.names}
+    ordered = the_plan.capture_order()
+    size = -(-len(ordered) // max(1, count)) if ordered else 1
+    blocks = []
+    for start in range(0, len(ordered), size):
+        files = ordered[start : start + size]
+        sources = sorted({holder[name] for name in files if name in holder}) or [0]
+        blocks.append(
+            client.submit(
+                _block,
+                *the_plan.marks(files),
+                {name: stamps[name] for name in files if name in stamps},
+                {name for name in files if name in cut_off},
+                *[futures[j] for j in sources],
+                pure=False,
+            )
+        )
+    return blocks
+
+
 # -- a report whose findings stay in the output folder ----------------------------------------
 @dataclass
 class PartFile:
@@ -481,6 +698,78 @@ def check_paths_dask(
                 cluster.close()
 
 
+def check_history_dask(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    manifest: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+) -> tuple[Report, Any]:
+    """check_paths and the history step on a Dask cluster (history_on_cluster): the Report that
+    `--engine local --history` gives, and the history step's result."""
+    from checker.api import _add_part, _finish, _new_report, _Run
+
+    require_dask()
+    checker = Checker(options)
+    options = checker.options
+    refs = [ref for path in paths for ref in inputs_of([path], options)]
+    if any(ref.is_stdin for ref in refs):
+        raise ValueError("standard input cannot be checked with the Dask engine")
+
+    def report_of(parts: list[Part]) -> Report:
+        run = _Run(_new_report(options))
+        for part in parts:
+            _add_part(run, part)
+        return _finish(run)
+
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
+    try:
+        report, history = history_on_cluster(refs, checker, client, report_of, manifest)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    failure = history.error
+    if failure is not None:
+        from checker.findings import finding, from_records
+        from checker.history.engine import HistoryResult
+
+        message = f"the checks across snapshots failed: {type(failure).__name__}: {failure}"[:500]
+        found = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
+        report.findings = combine([report.findings, found])
+        return report, HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+    add_history_result(report, history.result)
+    return report, history.result
+
+
+def add_history_result(report: Report, result: Any) -> None:
+    """The history step's findings added to the report as checker.history.run.add_history adds
+    them (the policy and the baseline applied, each file's counts, their source lines), and its
+    snapshot table."""
+    from checker.history.run import _add_source_lines
+
+    options = report.options
+    findings = options.policy.apply(result.findings)
+    if options.baseline is not None and len(findings):
+        findings, suppressed = options.baseline.suppress(findings)
+        report.baseline_suppressed += suppressed
+    if len(findings):
+        files = findings["file"].to_numpy(dtype=object)
+        for entry in report.files:
+            rows = [i for i, name in enumerate(files) if name == entry.path]
+            if rows:
+                added = severity_counts(findings.iloc[rows])
+                entry.counts = {k: entry.counts.get(k, 0) + added[k] for k in added}
+        report.findings = combine([report.findings, findings])
+        _add_source_lines(report, findings)
+    report.snapshots = result.snapshots
+
+
 def _clear_parts(folder: Path) -> None:
     """An output folder made ready: its findings parts of an earlier run removed (nothing else)."""
     parts = folder / FINDINGS_DIR
@@ -495,8 +784,10 @@ __all__ = [
     "BatchOutput",
     "DaskMissing",
     "PartedReport",
+    "add_history_result",
     "batches",
     "check_batch",
+    "check_history_dask",
     "check_on_cluster",
     "check_paths_dask",
     "ordered_findings",

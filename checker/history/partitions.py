@@ -99,9 +99,19 @@ class Plan:
     order: list[int]  # input positions in capture order
     calendar: str
     problems: list[str] = field(default_factory=list)
+    position: dict[str, int] = field(default_factory=dict, repr=False)
 
     def capture_order(self) -> list[str]:
         return [self.names[k] for k in self.order]
+
+    def marks(self, files: list[str]) -> tuple[list[str], list[int], list[str | None], list[bool]]:
+        """Of some files: themselves, their input positions, sessions and uncertain marks."""
+        if not self.position:
+            self.position = {name: k for k, name in enumerate(self.names)}
+        at = [self.position[name] for name in files]
+        session = self.table["session"].to_numpy(dtype=object)
+        uncertain = self.table["uncertain"].to_numpy(dtype=bool)
+        return list(files), at, [session[k] for k in at], [bool(uncertain[k]) for k in at]
 
 
 def plan(
@@ -109,6 +119,8 @@ def plan(
 ) -> Plan:
     """The sessions of the snapshots from their stamps (the engine run with no quote) and the
     capture order: session, capture day and time, input order (as the engine orders them)."""
+    if len(set(names)) != len(names):
+        raise Unsplittable("a page is named twice: its quotes are one snapshot")
     results = [FileResult(path=name) for name in names]
     result = history_findings(empty_frame(), results, profile, manifest=KnownStamps(stamps))
     table = result.snapshots
@@ -229,24 +241,31 @@ def partition(
     quotes: pd.DataFrame, the_plan: Plan, files: list[str], stamps: Mapping[str, Stamp], cut_off: set[str]
 ) -> Block:
     """A partition: `files` (in capture order, as the plan cuts them) with their quotes."""
-    table = the_plan.table
-    position = {name: k for k, name in enumerate(the_plan.names)}
-    at = [position[name] for name in files]
-    session = table["session"].to_numpy(dtype=object)
-    uncertain = table["uncertain"].to_numpy(dtype=bool)
+    return block_of(quotes, *the_plan.marks(files), stamps, cut_off)
+
+
+def block_of(
+    quotes: pd.DataFrame,
+    files: list[str],
+    order: list[int],
+    session: list[str | None],
+    uncertain: list[bool],
+    stamps: Mapping[str, Stamp],
+    cut_off: set[str],
+) -> Block:
+    """A partition from the quotes that hold its files (others are left out) and the plan's marks."""
     rows = usable_rows(quotes)
-    names = rows["file"].astype(object)
     rank = {name: i for i, name in enumerate(files)}
-    place = names.map(rank)
-    rows = rows[place.notna().to_numpy(dtype=bool)]
-    order = np.argsort(place[place.notna()].to_numpy(dtype=np.int64), kind="stable")
-    rows = rows.iloc[order].reset_index(drop=True)
+    place = rows["file"].astype(object).map(rank)
+    known = place.notna().to_numpy(dtype=bool)
+    rows = rows[known]
+    rows = rows.iloc[np.argsort(place[known].to_numpy(dtype=np.int64), kind="stable")].reset_index(drop=True)
     return Block(
         rows,
         list(files),
-        at,
-        [session[k] for k in at],
-        [bool(uncertain[k]) for k in at],
+        list(order),
+        list(session),
+        list(uncertain),
         [name in cut_off for name in files],
         {n: stamps[n] for n in files if n in stamps},
     )
