@@ -767,15 +767,15 @@ def _run_dask_history(
     from checker.profile import ProfileError
 
     try:
-        report, result = check_history_dask(paths, options, manifest, scheduler=scheduler, workers=jobs)
+        report, history = check_history_dask(paths, options, manifest, scheduler=scheduler, workers=jobs)
     except ProfileError as error:
         raise click.UsageError(str(error)) from None
     except (OSError, TimeoutError) as error:
         where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
         raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
-    for problem in result.problems:
+    for problem in history.result.problems:
         _say(f"quotecheck: warning: {problem}")
-    return report, f"History: {result.summary()}"
+    return report, f"History: {history.result.summary()}"
 
 
 def _stdout_console(stream: Any = None, plain: bool = False) -> Any:

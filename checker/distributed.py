@@ -705,9 +705,10 @@ def check_history_dask(
     scheduler: str | None = None,
     workers: int | None = None,
     client: Any = None,
-) -> tuple[Report, Any]:
+) -> tuple[Report, ClusterHistory]:
     """check_paths and the history step on a Dask cluster (history_on_cluster): the Report that
-    `--engine local --history` gives, and the history step's result."""
+    `--engine local --history` gives, and the history step's result (with whether it was split
+    into partitions or ran on the driver)."""
     from checker.api import _add_part, _finish, _new_report, _Run
 
     require_dask()
@@ -742,9 +743,10 @@ def check_history_dask(
         message = f"the checks across snapshots failed: {type(failure).__name__}: {failure}"[:500]
         found = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
         report.findings = combine([report.findings, found])
-        return report, HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+        history.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+        return report, history
     add_history_result(report, history.result)
-    return report, history.result
+    return report, history
 
 
 def add_history_result(report: Report, result: Any) -> None:

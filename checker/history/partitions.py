@@ -109,9 +109,14 @@ class Plan:
         if not self.position:
             self.position = {name: k for k, name in enumerate(self.names)}
         at = [self.position[name] for name in files]
-        session = self.table["session"].to_numpy(dtype=object)
+        session = _labels(self.table)
         uncertain = self.table["uncertain"].to_numpy(dtype=bool)
         return list(files), at, [session[k] for k in at], [bool(uncertain[k]) for k in at]
+
+
+def _labels(table: pd.DataFrame) -> list[str | None]:
+    """The session label of each row of a snapshot table (None where it has none)."""
+    return [label if isinstance(label, str) else None for label in table["session"].tolist()]
 
 
 def plan(
@@ -124,7 +129,7 @@ def plan(
     results = [FileResult(path=name) for name in names]
     result = history_findings(empty_frame(), results, profile, manifest=KnownStamps(stamps))
     table = result.snapshots
-    sessions = table["session"].tolist()
+    sessions = _labels(table)
     key = []
     for k, name in enumerate(names):
         stamp = stamps.get(name)
@@ -762,7 +767,7 @@ def assemble(the_plan: Plan, archive: Archive, findings: pd.DataFrame) -> Histor
     table = the_plan.table.copy()
     table["stale"] = table["file"].isin(archive.context.stale).to_numpy(dtype=bool)
     members: dict[str, list[str]] = {}
-    session_of = dict(zip(table["file"].tolist(), table["session"].tolist(), strict=True))
+    session_of = dict(zip(table["file"].tolist(), _labels(table), strict=True))
     for name in the_plan.capture_order():
         label = session_of.get(name)
         if name in archive.live and label is not None:
