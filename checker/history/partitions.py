@@ -293,12 +293,12 @@ def partition_facts(block: Block, profile: Profile) -> pd.DataFrame:
     second_hash = pd.util.hash_pandas_object(figures, index=False, hash_key="quotecheck-price").to_numpy(
         dtype=np.uint64
     )
-    sums = pd.DataFrame({"f": files, "a": first_hash, "b": second_hash})
-    with np.errstate(over="ignore"):
-        by_file = sums.groupby("f", sort=False).agg(
-            a=("a", lambda v: int(np.add.reduce(v.to_numpy(), dtype=np.uint64))),
-            b=("b", lambda v: int(np.add.reduce(v.to_numpy(), dtype=np.uint64))),
-        )
+    codes, uniques = pd.factorize(files)
+    sum_a = np.zeros(len(uniques), dtype=np.uint64)
+    sum_b = np.zeros(len(uniques), dtype=np.uint64)
+    np.add.at(sum_a, codes, first_hash)  # wraps: an order-free sum of the quotes' hashes
+    np.add.at(sum_b, codes, second_hash)
+    at = {str(name): i for i, name in enumerate(uniques.tolist())}
     listed = q["symbol"].astype(object).isin(profile.index_symbols).to_numpy(dtype=bool)
     shows: dict[str, list[str]] = {}
     for name, symbol in zip(files[listed].tolist(), q["symbol"].astype(object)[listed].tolist(), strict=True):
@@ -315,9 +315,7 @@ def partition_facts(block: Block, profile: Profile) -> pd.DataFrame:
                 "session": block.session[i],
                 "uncertain": block.uncertain[i],
                 "quotes": count,
-                "figures": (
-                    f"{count}:{int(by_file.at[name, 'a']):x}:{int(by_file.at[name, 'b']):x}" if count else ""
-                ),
+                "figures": f"{count}:{int(sum_a[at[name]]):x}:{int(sum_b[at[name]]):x}" if count else "",
                 "indices": tuple(shows.get(name, ())),
                 "first": first,
             }
