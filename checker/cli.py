@@ -1002,6 +1002,19 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
     help="Override a rule's severity.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print no finding lines, only the summary.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this process; dask: the ledger parts read and compared on a Dask cluster "
+    '(pip install "quotecheck[dask]").',
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler of your cluster (tcp://HOST:PORT); default: a local cluster.",
+)
 def history_command(
     ledgers: tuple[str, ...],
     state_path: str | None,
@@ -1014,6 +1027,8 @@ def history_command(
     ignore: tuple[str, ...],
     severity_overrides: tuple[str, ...],
     quiet: bool,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """Run the checks across snapshots over quote ledgers (written by `check --ledger DIR`).
 
@@ -1041,12 +1056,17 @@ def history_command(
             files += [os.path.join(path, name) for name in found]
         else:
             files.append(path)
-    try:
-        quotes = read_ledgers(files)
-        state = read_state(state_path) if state_path else None
-    except (LedgerError, StateError) as error:
-        raise click.UsageError(str(error)) from None
-    run = history_of_ledgers(quotes, options, state)
+    if engine == "dask":
+        run = _ledger_history_dask(files, options, state_path, scheduler)
+    elif scheduler:
+        raise click.UsageError("--scheduler needs --engine dask")
+    else:
+        try:
+            quotes = read_ledgers(files)
+            state = read_state(state_path) if state_path else None
+        except (LedgerError, StateError) as error:
+            raise click.UsageError(str(error)) from None
+        run = history_of_ledgers(quotes, options, state)
     report = run.report
     failures: list[str] = []
     if output_format is None:
@@ -1070,6 +1090,29 @@ def history_command(
             _say(f"quotecheck: {failure}")
         sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))
     sys.exit(int(report.exit_status))
+
+
+def _ledger_history_dask(
+    files: list[str], options: Any, state_path: str | None, scheduler: str | None
+) -> Any:
+    """`quotecheck history --engine dask`: the ledger parts on a Dask cluster (usage errors as with
+    --engine local, and for a cluster that cannot be used)."""
+    from checker.distributed import DaskMissing, ledger_history_dask, require_dask
+    from checker.history.incremental import StateError, read_state
+    from checker.history.ledger import LedgerError
+    from checker.profile import ProfileError
+
+    try:
+        require_dask()
+        state = read_state(state_path) if state_path else None
+        if not files:
+            raise LedgerError("no ledger named")
+        return ledger_history_dask(files, options, state, scheduler=scheduler, workers=os.cpu_count() or 1)
+    except (DaskMissing, LedgerError, StateError, ProfileError) as error:
+        raise click.UsageError(str(error)) from None
+    except (OSError, TimeoutError) as error:
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
 
 
 @cli.command()

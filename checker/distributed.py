@@ -377,13 +377,17 @@ def _block(
     uncertain: list[bool],
     stamps: dict[str, Any],
     cut_off: set[str],
-    *batches: HistoryBatch,
+    *batches: HistoryBatch | pd.DataFrame,
 ) -> Any:
     """A partition of the history step, from the batches that checked its pages."""
     from checker.history.partitions import block_of
 
-    frames = [batch.quotes for batch in batches if len(batch.quotes)]
-    quotes = pd.concat(frames, ignore_index=True) if frames else batches[0].quotes
+    held = [batch.quotes if isinstance(batch, HistoryBatch) else batch for batch in batches]
+    frames = [frame for frame in held if len(frame)]
+    quotes = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames or held)[0]
+    for name in ("file", "symbol", "kind"):
+        if name in quotes and isinstance(quotes[name].dtype, pd.CategoricalDtype):
+            quotes[name] = quotes[name].astype(object)
     return block_of(quotes, files, order, session, uncertain, stamps, cut_off)
 
 
@@ -521,13 +525,29 @@ def _partitions(
 ) -> list[Any]:
     """The partitions of the history step as futures: the capture order cut into `count` runs,
     each made on the cluster from the batches that checked its pages."""
-    holder = {name: index for index, batch in enumerate(held) for part in batch.parts for name in part.names}
+    holders: dict[str, set[int]] = {}
+    for index, batch in enumerate(held):
+        for part in batch.parts:
+            for name in part.names:
+                holders.setdefault(name, set()).add(index)
+    return _cut_partitions(client, the_plan, futures, holders, stamps, cut_off, count)
+
+
+def _cut_partitions(
+    client: Any,
+    the_plan: Any,
+    futures: list[Any],
+    holders: dict[str, set[int]],
+    stamps: dict[str, Any],
+    cut_off: set[str],
+    count: int,
+) -> list[Any]:
     ordered = the_plan.capture_order()
     size = -(-len(ordered) // max(1, count)) if ordered else 1
     blocks = []
     for start in range(0, len(ordered), size):
         files = ordered[start : start + size]
-        sources = sorted({holder[name] for name in files if name in holder}) or [0]
+        sources = sorted(set().union(*(holders.get(name, set()) for name in files))) or [0]
         blocks.append(
             client.submit(
                 _block,
@@ -539,6 +559,165 @@ def _partitions(
             )
         )
     return blocks
+
+
+# -- quotecheck history LEDGER... on the cluster ----------------------------------------------
+def _read_ledger(path: str) -> pd.DataFrame:
+    """One ledger part read on a worker (it stays there for the history step)."""
+    from checker.history.ledger import read_ledgers
+
+    return read_ledgers([path])
+
+
+def _ledger_pages(frame: pd.DataFrame) -> pd.DataFrame:
+    """A ledger part's pages in order of appearance: the first row's capture time and its
+    source, whether the page was cut off, and its quote count."""
+    files = frame["file"].astype(object)
+    firsts = frame.drop_duplicates("file")
+    counts = files.value_counts()
+    cut = frame.loc[frame["page_cut_off"].astype(bool), "file"].astype(object).unique().tolist()
+    return pd.DataFrame(
+        {
+            "file": firsts["file"].astype(object).to_numpy(),
+            "captured_at_text": firsts["captured_at_text"].astype(object).to_numpy(),
+            "time_source": firsts["time_source"].astype(object).to_numpy(),
+            "cut_off": firsts["file"].astype(object).isin(set(cut)).to_numpy(dtype=bool),
+            "quotes": [int(counts.get(name, 0)) for name in firsts["file"].astype(object)],
+        }
+    )
+
+
+def ledger_history_dask(
+    paths: list[str],
+    options: Options,
+    state: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+) -> Any:
+    """`quotecheck history LEDGER...` on a Dask cluster: each ledger part is read on a worker
+    and stays there; the history step runs over partitions in capture order made from the
+    parts that hold their pages (checker.history.partitions). The same LedgerRun as
+    checker.history.incremental.history_of_ledgers, which runs on the driver over every part
+    when the archive cannot be split."""
+    require_dask()
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
+    try:
+        return _ledger_history(client, paths, options, state)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _ledger_history(client: Any, paths: list[str], options: Options, state: Any) -> Any:
+    from checker.findings import finding, from_records
+    from checker.history.engine import HistoryResult
+    from checker.history.incremental import (
+        LedgerRun,
+        State,
+        _advance,
+        _stamp,
+        _state_frame,
+        history_of_ledgers,
+    )
+    from checker.history.partitions import Unsplittable, partitioned_history, plan
+    from checker.profile import ProfileError, load_profile
+    from checker.report import FileResult
+    from checker.rules.registry import all_rules
+
+    state = state or State()
+    if not client.nthreads():
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    futures = [client.submit(_read_ledger, path, pure=False) for path in paths]
+    pages = [client.submit(_ledger_pages, future, pure=False).result() for future in futures]
+    names = list(dict.fromkeys(name for table in pages for name in table["file"].tolist()))
+    own = set(names)
+    before = _state_frame(state, own)
+    state_names = list(dict.fromkeys(before["file"].tolist()))
+    if len(before):
+        futures.insert(0, client.scatter(before, hash=False))
+        pages.insert(0, _ledger_pages(before))
+    every_page = pd.concat(pages, ignore_index=True)
+    firsts = every_page.drop_duplicates("file")
+    stamps = {
+        str(f): s
+        for f, t, src in zip(firsts["file"], firsts["captured_at_text"], firsts["time_source"], strict=True)
+        if (s := _stamp(t, src)) is not None
+    }
+    cut_off = set(every_page.loc[every_page["cut_off"], "file"].astype(str))
+    counts = every_page.groupby("file", sort=False)["quotes"].sum()
+    everyone = [*state_names, *names]
+    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in everyone]
+    holders: dict[str, set[int]] = {}
+    for index, table in enumerate(pages):
+        for name in table["file"].tolist():
+            holders.setdefault(name, set()).add(index)
+    profile = load_profile(options.profile)
+    try:
+        the_plan = plan(everyone, stamps, profile)
+        blocks = _cut_partitions(client, the_plan, futures, holders, stamps, cut_off, max(1, len(paths)))
+
+        def submit(function: Callable[..., Any], *args: Any) -> Any:
+            return client.submit(function, *args, pure=False)
+
+        result = partitioned_history(blocks, the_plan, profile, submit=submit, result=lambda f: f.result())
+    except Unsplittable:  # the parts read here, and the step run on the driver
+        from checker.history.ledger import read_ledgers
+
+        return history_of_ledgers(read_ledgers(paths), options, state)
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+        failed = from_records([finding("QC904", "<history>", message)])
+        result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
+        own.add("<history>")
+    findings = result.findings
+    if len(findings):
+        findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)
+    findings = options.policy.apply(findings) if len(findings) else empty_findings()
+    report = Report(
+        options=options,
+        rules=[r for r in options.policy.enabled_rules() if r.code.startswith("QC6")],
+        catalogue=all_rules(),
+        files=[r for r in results if r.path in own],
+    )
+    if options.baseline is not None and len(findings):
+        findings, report.baseline_suppressed = options.baseline.suppress(findings)
+    report.findings = combine([findings]) if len(findings) else empty_findings()
+    if len(report.findings):
+        by_file = {str(k): severity_counts(g) for k, g in report.findings.groupby("file", sort=False)}
+        for entry in report.files:
+            if entry.path in by_file:
+                entry.counts = by_file[entry.path]
+    snapshots = result.snapshots
+    if state_names and len(snapshots):
+        snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
+    report.snapshots = snapshots
+    # The state moves to a session chosen from the result alone; only its pages' rows come here.
+    from checker.history.ledger import HISTORY_COLUMNS
+
+    empty = pd.DataFrame(columns=[*HISTORY_COLUMNS])
+    chosen = _advance(state, empty, result, report, own, options.profile)
+    wanted = {snap["file"] for snap in chosen.snapshots} if chosen.session != state.session else set()
+    if wanted:
+        rows = [client.submit(_rows_of, future, wanted, pure=False).result() for future in futures]
+        every = pd.concat([r for r in rows if len(r)], ignore_index=True)
+        chosen = _advance(state, every, result, report, own, options.profile)
+    return LedgerRun(report, result, chosen)
+
+
+def _rows_of(frame: pd.DataFrame, files: set[str]) -> pd.DataFrame:
+    rows = frame[frame["file"].astype(object).isin(files).to_numpy(dtype=bool)]
+    for name in ("file", "symbol", "kind", "time_source"):
+        if name in rows and isinstance(rows[name].dtype, pd.CategoricalDtype):
+            rows = rows.assign(**{name: rows[name].astype(object)})
+    return rows
 
 
 # -- a report whose findings stay in the output folder ----------------------------------------
@@ -792,6 +971,7 @@ __all__ = [
     "check_history_dask",
     "check_on_cluster",
     "check_paths_dask",
+    "ledger_history_dask",
     "ordered_findings",
     "write_batch_outputs",
 ]

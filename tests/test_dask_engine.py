@@ -227,6 +227,38 @@ def test_pages_without_a_time_run_their_history_on_the_driver(faulty_pages, clie
     assert _json(report) == _json(local)
 
 
+@pytest.fixture(scope="module")
+def ledger_parts(faulty_pages, tmp_path_factory) -> list[str]:
+    """The faulty archive's ledger in three parts, each of its own run (cut inside a session)."""
+    folder = tmp_path_factory.mktemp("ledger")
+    for start, stop in ((0, 13), (13, 27), (27, len(faulty_pages))):
+        args = ["check", "--no-report", "-q", "--ledger", str(folder), *faulty_pages[start:stop]]
+        assert CliRunner().invoke(cli, args).exit_code in (0, 1)
+    return sorted(str(p) for p in folder.glob("ledger-*.parquet"))
+
+
+def test_ledger_history_on_an_in_process_cluster_equals_the_local_run(ledger_parts, client):
+    from checker.config import Options
+    from checker.history.incremental import history_of_ledgers
+    from checker.history.ledger import read_ledgers
+
+    assert len(ledger_parts) == 3
+    options = Options()
+    local = history_of_ledgers(read_ledgers(ledger_parts), options)
+    remote = engine_dask.ledger_history_dask(ledger_parts, options, client=client)
+    assert _json(remote.report) == _json(local.report)
+    assert {f"QC60{n}" for n in range(1, 9)} <= set(local.report.findings["rule"].astype(str))
+    assert remote.state.as_dict() == local.state.as_dict()
+    # incrementally: the first two parts, then the third after the state they leave
+    first = history_of_ledgers(read_ledgers(ledger_parts[:2]), options)
+    first_remote = engine_dask.ledger_history_dask(ledger_parts[:2], options, client=client)
+    assert first_remote.state.as_dict() == first.state.as_dict()
+    then = history_of_ledgers(read_ledgers(ledger_parts[2:]), options, first.state)
+    then_remote = engine_dask.ledger_history_dask(ledger_parts[2:], options, first.state, client=client)
+    assert _json(then_remote.report) == _json(then.report)
+    assert then_remote.state.as_dict() == then.state.as_dict()
+
+
 def test_output_dir_reports_equal_the_local_ones(folder, client, tmp_path):
     local = check_paths(_paths(folder))
     parted = engine_dask.check_paths_dask(_paths(folder), client=client, output_dir=tmp_path / "out")
@@ -385,6 +417,27 @@ def test_history_on_a_real_scheduler_and_worker_gives_the_local_report(scheduler
     assert remote == local
     assert status == local_status == 1
     assert all(f'"QC60{n}"'.encode() in remote for n in range(1, 9))
+
+
+def test_history_command_on_a_real_scheduler_gives_the_local_report(ledger_parts, scheduler, tmp_path):
+    def run(*extra: str) -> tuple[int, bytes, bytes]:
+        state = tmp_path / f"state{len(extra)}.json"
+        command = [sys.executable, "-m", "checker", "history", "--format", "json", *ledger_parts]
+        done = subprocess.run(
+            [*command, "--state", str(state), *extra],
+            capture_output=True,
+            env=_environment(),
+            cwd=ROOT,
+            timeout=180,
+            check=False,
+        )
+        assert done.stdout.startswith(b"{"), done.stderr.decode(errors="replace")[-2000:]
+        return done.returncode, done.stdout, state.read_bytes()
+
+    local = run()
+    remote = run("--engine", "dask", "--scheduler", scheduler)
+    assert remote == local
+    assert local[0] == 1
 
 
 def _dies_once(marker, blob, refs, index, output_dir):
