@@ -57,6 +57,16 @@ HELD_QUOTES = 2000
 FINDINGS_DIR = "findings"
 PART_NAME = "part-{index:05d}.parquet"
 INSTALL_HINT = 'the Dask engine needs the dask extra: pip install "quotecheck[dask]"'
+# The Dask settings of a LocalCluster started by a run (its workers take them when they start):
+# no profile sampled of every task (the dashboard's, about a tenth of a worker's CPU), and the
+# event loops' periodic checks (ticks, system and memory monitors, work stealing) run seldom.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing": False,
+}
 
 _CHECKERS: dict[str, Checker] = {}  # per worker process: the Checker of each run's options
 
@@ -309,18 +319,27 @@ def check_on_cluster(
 
 
 def open_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
-    """A Client of the cluster at `scheduler`, else of a LocalCluster of `workers` processes
-    (one thread each) started here; and that cluster (None for the user's), to close after."""
+    """A Client of the cluster at `scheduler`, else of a LocalCluster started here; and that
+    cluster (None for the user's), to close after.
+
+    The LocalCluster has `workers` worker processes of one thread each; for one worker, a
+    worker thread in this process instead (a process of its own would only add its start, the
+    imports of pandas, pyarrow and pandera again, and the copying of every batch's results).
+    Its workers sample no profile of their tasks and check their event loops seldom
+    (LOCAL_CLUSTER_CONFIG): both cost CPU time a run does not use."""
+    import dask
+
     distributed = require_dask()
     if scheduler:
         return distributed.Client(scheduler, timeout="10s"), None
-    cluster = distributed.LocalCluster(
-        n_workers=max(1, workers),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=40,  # errors only
-    )
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        cluster = distributed.LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=workers > 1,
+            dashboard_address=None,
+            silence_logs=40,  # errors only
+        )
     return distributed.Client(cluster), cluster
 
 
