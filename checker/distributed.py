@@ -518,7 +518,8 @@ def _history_step(
         return ClusterHistory(result, on_driver=False)
     except Unsplittable:
         pass
-    frames = [client.submit(_quotes_of, future, pure=False).result() for future in futures]
+    frames = [client.submit(_quotes_of, future, pure=False) for future in futures]
+    frames = [future.result() for future in frames]
     frames = [frame for frame in frames if len(frame)]
     quotes = pd.concat(frames, ignore_index=True) if frames else empty_frame()
     results = [result for part in parts for result in part.results]
@@ -653,7 +654,8 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     if not client.nthreads():
         client.wait_for_workers(1, timeout=WORKER_WAIT)
     futures = [client.submit(_read_ledger, path, pure=False) for path in paths]
-    pages = [client.submit(_ledger_pages, future, pure=False).result() for future in futures]
+    pages = [client.submit(_ledger_pages, future, pure=False) for future in futures]
+    pages = [future.result() for future in pages]
     names = list(dict.fromkeys(name for table in pages for name in table["file"].tolist()))
     own = set(names)
     before = _state_frame(state, own)
@@ -725,7 +727,8 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     chosen = _advance(state, empty, result, report, own, options.profile)
     wanted = {snap["file"] for snap in chosen.snapshots} if chosen.session != state.session else set()
     if wanted:
-        rows = [client.submit(_rows_of, future, wanted, pure=False).result() for future in futures]
+        rows = [client.submit(_rows_of, future, wanted, pure=False) for future in futures]
+        rows = [future.result() for future in rows]
         every = pd.concat([r for r in rows if len(r)], ignore_index=True)
         chosen = _advance(state, every, result, report, own, options.profile)
     return LedgerRun(report, result, chosen)

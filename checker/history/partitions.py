@@ -99,7 +99,9 @@ class Plan:
     order: list[int]  # input positions in capture order
     calendar: str
     problems: list[str] = field(default_factory=list)
-    position: dict[str, int] = field(default_factory=dict, repr=False)
+    position: dict[str, int] = field(default_factory=dict, repr=False)  # filled by marks()
+    labels: list[str | None] = field(default_factory=list, repr=False)
+    uncertain: list[bool] = field(default_factory=list, repr=False)
 
     def capture_order(self) -> list[str]:
         return [self.names[k] for k in self.order]
@@ -108,10 +110,10 @@ class Plan:
         """Of some files: themselves, their input positions, sessions and uncertain marks."""
         if not self.position:
             self.position = {name: k for k, name in enumerate(self.names)}
+            self.labels = _labels(self.table)
+            self.uncertain = self.table["uncertain"].to_numpy(dtype=bool).tolist()
         at = [self.position[name] for name in files]
-        session = _labels(self.table)
-        uncertain = self.table["uncertain"].to_numpy(dtype=bool)
-        return list(files), at, [session[k] for k in at], [bool(uncertain[k]) for k in at]
+        return list(files), at, [self.labels[k] for k in at], [bool(self.uncertain[k]) for k in at]
 
 
 def _labels(table: pd.DataFrame) -> list[str | None]:
@@ -624,10 +626,8 @@ def _window(block: Block, wanted: set[str], context: Context) -> pd.DataFrame:
         return found
     session_of = {block.files[i]: block.session[i] for i in keep}
     on = found["file"].astype(object).map(session_of)
-    mine = on.isin(wanted).to_numpy(dtype=bool) & ~found["rule"].astype(object).isin(GLOBAL_RULES).to_numpy(
-        dtype=bool
-    )
-    return found[mine].reset_index(drop=True)
+    local = ~found["rule"].astype(object).isin(GLOBAL_RULES).to_numpy(dtype=bool)
+    return found[on.isin(wanted).to_numpy(dtype=bool) & local].reset_index(drop=True)
 
 
 def _check_window(result: HistoryResult, block: Block, keep: list[int]) -> None:
@@ -747,7 +747,8 @@ def partitioned_history(
     """The history step over partitions (Blocks, or what `submit` makes of them: futures of a
     cluster), the same as history_findings over the whole archive. Raises Unsplittable when the
     archive cannot be split (sessions from the figures alone, or a window that differs)."""
-    facts = [result(submit(partition_facts, part, profile)) for part in parts]
+    pending = [submit(partition_facts, part, profile) for part in parts]  # all at once, then gathered
+    facts = [result(task) for task in pending]
     archive = read_facts(facts, profile)
     summaries = [submit(summarize, part, archive.context) for part in parts]
     if summaries:
