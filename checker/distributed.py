@@ -16,6 +16,11 @@ A worker that dies mid-batch has its batch run again elsewhere (the scheduler re
 (the engine's); a batch whose task still fails is checked by the driver itself, so the run
 completes with the same findings.
 
+With --history (check_history_dask) the batches' quotes stay on the workers and the history
+step runs there too, over partitions in capture order merged as a tree
+(checker.history.partitions); the command `quotecheck history LEDGER... --engine dask` does the
+same over ledger parts (ledger_history_dask).
+
 With an output folder (`--output-dir DIR`) workers write each batch's findings, the policy and
 the baseline applied, as DIR/findings/part-NNNNN.parquet (NNNNN the batch's place in input
 order, one file per batch, an empty one for a batch with no finding), and hand back only the

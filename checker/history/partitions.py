@@ -27,8 +27,9 @@ every partition reports first (`partition_facts`):
 Sessions inferred from the figures alone (snapshots with quotes and no capture time that
 decides their session) can join any other session of the archive: such an archive is not
 split (`partitioned_history` raises Unsplittable, and the caller runs the history step in one
-place). A window whose sessions or flags come out other than the archive's (a calendar that
-differs over a shorter span, say) raises Unsplittable too: the result is exact or not given.
+place), nor is one that names a page twice. A window whose sessions or flags come out other
+than the archive's (a calendar that differs over a shorter span, say) raises Unsplittable too:
+the result is exact or not given.
 """
 
 from __future__ import annotations
