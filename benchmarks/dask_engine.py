@@ -2,8 +2,9 @@
 
 - by the command line: `--engine local` (--jobs 1 and 2) and `--engine dask` (a LocalCluster of
   1 and 2 worker processes, started and stopped by the run: its cost is in the figures);
-- on a cluster already running (1 and 2 workers, one thread each), through the Python API: the
-  run's wall time, and each batch's CPU time on its worker (logged to the scheduler), whose
+- on a cluster already running (1 and 2 worker processes, one thread each, with the settings of
+  the cluster a run starts: checker.distributed.LOCAL_CLUSTER_CONFIG), through the Python API:
+  the run's wall time, and each batch's CPU time on its worker (logged to the scheduler), whose
   throughput (pages per batch CPU-second) times N predicts N workers with a core each.
 
     python -m benchmarks.dask_engine [--pages 10000 100000]
@@ -98,13 +99,17 @@ def _check(client, path: Path) -> None:
 
 def cluster_rows(pages: int, path: Path) -> list[list[str]]:
     """Runs on a warm LocalCluster: wall, and each batch's CPU time on its worker."""
+    import dask
     import distributed
+
+    from checker.distributed import LOCAL_CLUSTER_CONFIG
 
     rows = []
     walls = {}
     warm = folder(200)
     for workers in (1, 2):
         with (
+            dask.config.set(LOCAL_CLUSTER_CONFIG),  # the settings of the cluster a run starts
             distributed.LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -374,12 +374,18 @@ def check(
             if given:
                 raise click.UsageError(f"{option} is not yet supported with --engine dask --output-dir")
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
-    if engine == "dask":
+    history_line = None
+    if engine == "dask" and (history or snapshots_path):  # the history step on the cluster too
+        report, history_line = _run_dask_history(
+            list(paths), options, scheduler, jobs or os.cpu_count() or 1, manifest
+        )
+    elif engine == "dask":
         report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)
         quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
     else:
         report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
-    history_line = _check_history(report, manifest) if history or snapshots_path else None
+    if (history or snapshots_path) and history_line is None:
+        history_line = _check_history(report, manifest)
     failures: list[str] = []
     if ledger_dir or export_path:
         _write_ledgers(report, manifest, ledger_dir, export_path, failures)
@@ -752,6 +758,26 @@ def _run_dask(
         raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
 
 
+def _run_dask_history(
+    paths: list[str], options: Any, scheduler: str | None, jobs: int, manifest: Any
+) -> tuple[Report, str]:
+    """Check the paths and run the checks across snapshots on a Dask cluster; the manifest's
+    problems go to stderr. Returns the report and the line the summary gives the sessions."""
+    from checker.distributed import check_history_dask
+    from checker.profile import ProfileError
+
+    try:
+        report, history = check_history_dask(paths, options, manifest, scheduler=scheduler, workers=jobs)
+    except ProfileError as error:
+        raise click.UsageError(str(error)) from None
+    except (OSError, TimeoutError) as error:
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
+    for problem in history.result.problems:
+        _say(f"quotecheck: warning: {problem}")
+    return report, f"History: {history.result.summary()}"
+
+
 def _stdout_console(stream: Any = None, plain: bool = False) -> Any:
     from checker.render.terminal import make_console
 
@@ -976,6 +1002,19 @@ def timeline(paths: tuple[str, ...], snapshots_path: str | None, profile: str) -
     help="Override a rule's severity.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print no finding lines, only the summary.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this process; dask: the ledger parts read and compared on a Dask cluster "
+    '(pip install "quotecheck[dask]").',
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler of your cluster (tcp://HOST:PORT); default: a local cluster.",
+)
 def history_command(
     ledgers: tuple[str, ...],
     state_path: str | None,
@@ -988,6 +1027,8 @@ def history_command(
     ignore: tuple[str, ...],
     severity_overrides: tuple[str, ...],
     quiet: bool,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """Run the checks across snapshots over quote ledgers (written by `check --ledger DIR`).
 
@@ -1015,12 +1056,17 @@ def history_command(
             files += [os.path.join(path, name) for name in found]
         else:
             files.append(path)
-    try:
-        quotes = read_ledgers(files)
-        state = read_state(state_path) if state_path else None
-    except (LedgerError, StateError) as error:
-        raise click.UsageError(str(error)) from None
-    run = history_of_ledgers(quotes, options, state)
+    if engine == "dask":
+        run = _ledger_history_dask(files, options, state_path, scheduler)
+    elif scheduler:
+        raise click.UsageError("--scheduler needs --engine dask")
+    else:
+        try:
+            quotes = read_ledgers(files)
+            state = read_state(state_path) if state_path else None
+        except (LedgerError, StateError) as error:
+            raise click.UsageError(str(error)) from None
+        run = history_of_ledgers(quotes, options, state)
     report = run.report
     failures: list[str] = []
     if output_format is None:
@@ -1044,6 +1090,29 @@ def history_command(
             _say(f"quotecheck: {failure}")
         sys.exit(max(int(ExitStatus.USAGE), int(report.exit_status)))
     sys.exit(int(report.exit_status))
+
+
+def _ledger_history_dask(
+    files: list[str], options: Any, state_path: str | None, scheduler: str | None
+) -> Any:
+    """`quotecheck history --engine dask`: the ledger parts on a Dask cluster (usage errors as with
+    --engine local, and for a cluster that cannot be used)."""
+    from checker.distributed import DaskMissing, ledger_history_dask, require_dask
+    from checker.history.incremental import StateError, read_state
+    from checker.history.ledger import LedgerError
+    from checker.profile import ProfileError
+
+    try:
+        require_dask()
+        state = read_state(state_path) if state_path else None
+        if not files:
+            raise LedgerError("no ledger named")
+        return ledger_history_dask(files, options, state, scheduler=scheduler, workers=os.cpu_count() or 1)
+    except (DaskMissing, LedgerError, StateError, ProfileError) as error:
+        raise click.UsageError(str(error)) from None
+    except (OSError, TimeoutError) as error:
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
 
 
 @cli.command()

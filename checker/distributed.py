@@ -16,6 +16,11 @@ A worker that dies mid-batch has its batch run again elsewhere (the scheduler re
 (the engine's); a batch whose task still fails is checked by the driver itself, so the run
 completes with the same findings.
 
+With --history (check_history_dask) the batches' quotes stay on the workers and the history
+step runs there too, over partitions in capture order merged as a tree
+(checker.history.partitions); the command `quotecheck history LEDGER... --engine dask` does the
+same over ledger parts (ledger_history_dask).
+
 With an output folder (`--output-dir DIR`) workers write each batch's findings, the policy and
 the baseline applied, as DIR/findings/part-NNNNN.parquet (NNNNN the batch's place in input
 order, one file per batch, an empty one for a batch with no finding), and hand back only the
@@ -31,7 +36,7 @@ import heapq
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,16 @@ HELD_QUOTES = 2000
 FINDINGS_DIR = "findings"
 PART_NAME = "part-{index:05d}.parquet"
 INSTALL_HINT = 'the Dask engine needs the dask extra: pip install "quotecheck[dask]"'
+# The Dask settings of a LocalCluster started by a run (its workers take them when they start):
+# no profile sampled of every task (the dashboard's, about a tenth of a worker's CPU), and the
+# event loops' periodic checks (ticks, system and memory monitors, work stealing) run seldom.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing": False,
+}
 
 _CHECKERS: dict[str, Checker] = {}  # per worker process: the Checker of each run's options
 
@@ -309,19 +324,427 @@ def check_on_cluster(
 
 
 def open_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
-    """A Client of the cluster at `scheduler`, else of a LocalCluster of `workers` processes
-    (one thread each) started here; and that cluster (None for the user's), to close after."""
+    """A Client of the cluster at `scheduler`, else of a LocalCluster started here; and that
+    cluster (None for the user's), to close after.
+
+    The LocalCluster has `workers` worker processes of one thread each; for one worker, a
+    worker thread in this process instead (a process of its own would only add its start, the
+    imports of pandas, pyarrow and pandera again, and the copying of every batch's results).
+    Its workers sample no profile of their tasks and check their event loops seldom
+    (LOCAL_CLUSTER_CONFIG): both cost CPU time a run does not use."""
+    import dask
+
     distributed = require_dask()
     if scheduler:
         return distributed.Client(scheduler, timeout="10s"), None
-    cluster = distributed.LocalCluster(
-        n_workers=max(1, workers),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=40,  # errors only
-    )
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        cluster = distributed.LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=workers > 1,
+            dashboard_address=None,
+            silence_logs=40,  # errors only
+        )
     return distributed.Client(cluster), cluster
+
+
+# -- the history step on the cluster -----------------------------------------------------------
+@dataclass
+class HistoryBatch:
+    """A batch checked for a run with --history: its Parts (quotes only when the report keeps
+    them), what stays on the worker for the history step (the usable quotes), and the stamps
+    its pages' names and crawler prefixes give."""
+
+    parts: list[Part]
+    quotes: pd.DataFrame
+    stamps: dict[str, Any]
+
+
+def check_history_batch(blob: bytes, refs: list[InputRef], keep_quotes: bool) -> HistoryBatch:
+    """The task of a run with --history: the batch checked (by a Checker that keeps the quotes),
+    its quotes kept for the history step, and handed back in its Parts only with `keep_quotes`."""
+    return history_batch(worker_checker(blob), refs, keep_quotes)
+
+
+def history_batch(checker: Checker, refs: list[InputRef], keep_quotes: bool) -> HistoryBatch:
+    """What check_history_batch does, with a given Checker (the driver's for a failed batch)."""
+    from checker.frame import empty_frame
+    from checker.history.partitions import stamps_of, usable_rows
+    from checker.history.run import page_heads
+
+    parts = list(checker.check_inputs(refs))
+    frames = [usable_rows(q) for part in parts for q in part.quotes if len(q)]
+    quotes = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    if isinstance(quotes["file"].dtype, pd.CategoricalDtype):
+        quotes["file"] = quotes["file"].astype(object)
+    names = [result.path for part in parts for result in part.results]
+    stamps = stamps_of(names, page_texts=page_heads(names))
+    if not keep_quotes:
+        for part in parts:
+            part.quotes = []
+    return HistoryBatch(parts, quotes, stamps)
+
+
+def _light(batch: HistoryBatch) -> HistoryBatch:
+    """A batch as the driver takes it: without the quotes that stay on the worker."""
+    return HistoryBatch(batch.parts, batch.quotes.iloc[:0], batch.stamps)
+
+
+def _quotes_of(batch: HistoryBatch) -> pd.DataFrame:
+    return batch.quotes
+
+
+def _block(
+    files: list[str],
+    order: list[int],
+    session: list[str | None],
+    uncertain: list[bool],
+    stamps: dict[str, Any],
+    cut_off: set[str],
+    *batches: HistoryBatch | pd.DataFrame,
+) -> Any:
+    """A partition of the history step, from the batches that checked its pages."""
+    from checker.history.partitions import block_of
+
+    held = [batch.quotes if isinstance(batch, HistoryBatch) else batch for batch in batches]
+    frames = [frame for frame in held if len(frame)]
+    quotes = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames or held)[0]
+    for name in ("file", "symbol", "kind"):
+        if name in quotes and isinstance(quotes[name].dtype, pd.CategoricalDtype):
+            quotes[name] = quotes[name].astype(object)
+    return block_of(quotes, files, order, session, uncertain, stamps, cut_off)
+
+
+@dataclass
+class ClusterHistory:
+    """A run's history step on the cluster: its result, and whether it ran on the driver."""
+
+    result: Any
+    on_driver: bool
+    error: Exception | None = None
+
+
+def history_on_cluster(
+    refs: list[InputRef],
+    checker: Checker,
+    client: Any,
+    report_of: Callable[[list[Part]], Report],
+    manifest: Any = None,
+    retries: int = RETRIES,
+) -> tuple[Report, ClusterHistory]:
+    """Check the refs on the cluster and run the history step there, partition by partition
+    (checker.history.partitions): the report `report_of` makes of the Parts (in input order),
+    and the step's result.
+
+    The batches' quotes stay on the workers; the driver plans the partitions from the stamps
+    alone (a contiguous run of snapshots in capture order each, made on a worker from the
+    batches that hold its pages: one or two when the pages are named in time order). An
+    archive that cannot be split (pages whose session only their figures tell) has its quotes
+    brought here and the step run on the driver, as with --engine local."""
+    from checker.history.run import _cut_off
+    from checker.profile import ProfileError
+
+    if not client.nthreads():
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    threads = max(1, sum(client.nthreads().values()))
+    cut = batches(refs, threads)
+    keep_quotes = checker.options.include_quotes
+    if not keep_quotes:
+        checker = Checker(replace(checker.options, include_quotes=True))
+    blob = options_blob(checker.options)
+    shared = client.scatter(blob, broadcast=True, hash=False)
+    run_key = os.urandom(6).hex()
+    futures = [
+        client.submit(
+            check_history_batch,
+            shared,
+            batch,
+            keep_quotes,
+            key=f"quotecheck-history-batch-{run_key}-{index:05d}",
+            retries=retries,
+            pure=False,
+        )
+        for index, batch in enumerate(cut)
+    ]
+    light = [client.submit(_light, future, pure=False) for future in futures]
+    held: list[HistoryBatch] = []
+    for index, future in enumerate(light):
+        try:
+            held.append(future.result())
+        except Exception:  # the task failed for good: this process checks the batch
+            batch = history_batch(checker, cut[index], keep_quotes)
+            futures[index] = client.scatter(batch, hash=False)
+            held.append(_light(batch))
+    parts = [part for batch in held for part in batch.parts]
+    report = report_of(parts)
+    try:
+        history = _history_step(client, checker, futures, held, len(cut), manifest, _cut_off(report))
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        history = ClusterHistory(None, on_driver=False, error=error)
+    return report, history
+
+
+def _history_step(
+    client: Any,
+    checker: Checker,
+    futures: list[Any],
+    held: list[HistoryBatch],
+    count: int,
+    manifest: Any,
+    cut_off: set[str],
+) -> ClusterHistory:
+    """The history step over the checked batches (see history_on_cluster)."""
+    from checker.frame import empty_frame
+    from checker.history.engine import history_findings
+    from checker.history.partitions import KnownStamps, Unsplittable, partitioned_history, plan
+    from checker.profile import load_profile
+
+    parts = [part for batch in held for part in batch.parts]
+    names = [result.path for part in parts for result in part.results]
+    profile = load_profile(checker.options.profile)
+    resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
+    stamps: dict[str, Any] = {}
+    for batch in held:
+        stamps.update(batch.stamps)
+    if manifest is not None:  # a manifest's times come first, matched against every page at once
+        listed = manifest.match(names, resolve)
+        stamps = {name: listed.get(name) or stamps.get(name) for name in names}
+        stamps = {name: stamp for name, stamp in stamps.items() if stamp is not None}
+    try:
+        the_plan = plan(names, stamps, profile, manifest.problems if manifest is not None else ())
+        blocks = _partitions(client, the_plan, futures, held, stamps, cut_off, count)
+
+        def submit(function: Callable[..., Any], *args: Any) -> Any:
+            return client.submit(function, *args, pure=False)
+
+        result = partitioned_history(blocks, the_plan, profile, submit=submit, result=lambda f: f.result())
+        return ClusterHistory(result, on_driver=False)
+    except Unsplittable:
+        pass
+    frames = [client.submit(_quotes_of, future, pure=False) for future in futures]
+    frames = [future.result() for future in frames]
+    frames = [frame for frame in frames if len(frame)]
+    quotes = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    results = [result for part in parts for result in part.results]
+    result = history_findings(
+        quotes,
+        results,
+        profile,
+        manifest=KnownStamps(stamps),
+        cut_off=cut_off,
+    )
+    result.problems = list(manifest.problems) if manifest is not None else []
+    return ClusterHistory(result, on_driver=True)
+
+
+def _partitions(
+    client: Any,
+    the_plan: Any,
+    futures: list[Any],
+    held: list[HistoryBatch],
+    stamps: dict[str, Any],
+    cut_off: set[str],
+    count: int,
+) -> list[Any]:
+    """The partitions of the history step as futures: the capture order cut into `count` runs,
+    each made on the cluster from the batches that checked its pages."""
+    holders: dict[str, set[int]] = {}
+    for index, batch in enumerate(held):
+        for part in batch.parts:
+            for name in part.names:
+                holders.setdefault(name, set()).add(index)
+    return _cut_partitions(client, the_plan, futures, holders, stamps, cut_off, count)
+
+
+def _cut_partitions(
+    client: Any,
+    the_plan: Any,
+    futures: list[Any],
+    holders: dict[str, set[int]],
+    stamps: dict[str, Any],
+    cut_off: set[str],
+    count: int,
+) -> list[Any]:
+    ordered = the_plan.capture_order()
+    size = -(-len(ordered) // max(1, count)) if ordered else 1
+    blocks = []
+    for start in range(0, len(ordered), size):
+        files = ordered[start : start + size]
+        sources = sorted(set().union(*(holders.get(name, set()) for name in files))) or [0]
+        blocks.append(
+            client.submit(
+                _block,
+                *the_plan.marks(files),
+                {name: stamps[name] for name in files if name in stamps},
+                {name for name in files if name in cut_off},
+                *[futures[j] for j in sources],
+                pure=False,
+            )
+        )
+    return blocks
+
+
+# -- quotecheck history LEDGER... on the cluster ----------------------------------------------
+def _read_ledger(path: str) -> pd.DataFrame:
+    """One ledger part read on a worker (it stays there for the history step)."""
+    from checker.history.ledger import read_ledgers
+
+    return read_ledgers([path])
+
+
+def _ledger_pages(frame: pd.DataFrame) -> pd.DataFrame:
+    """A ledger part's pages in order of appearance: the first row's capture time and its
+    source, whether the page was cut off, and its quote count."""
+    files = frame["file"].astype(object)
+    firsts = frame.drop_duplicates("file")
+    counts = files.value_counts()
+    cut = frame.loc[frame["page_cut_off"].astype(bool), "file"].astype(object).unique().tolist()
+    return pd.DataFrame(
+        {
+            "file": firsts["file"].astype(object).to_numpy(),
+            "captured_at_text": firsts["captured_at_text"].astype(object).to_numpy(),
+            "time_source": firsts["time_source"].astype(object).to_numpy(),
+            "cut_off": firsts["file"].astype(object).isin(set(cut)).to_numpy(dtype=bool),
+            "quotes": [int(counts.get(name, 0)) for name in firsts["file"].astype(object)],
+        }
+    )
+
+
+def ledger_history_dask(
+    paths: list[str],
+    options: Options,
+    state: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+) -> Any:
+    """`quotecheck history LEDGER...` on a Dask cluster: each ledger part is read on a worker
+    and stays there; the history step runs over partitions in capture order made from the
+    parts that hold their pages (checker.history.partitions). The same LedgerRun as
+    checker.history.incremental.history_of_ledgers, which runs on the driver over every part
+    when the archive cannot be split."""
+    require_dask()
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
+    try:
+        return _ledger_history(client, paths, options, state)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _ledger_history(client: Any, paths: list[str], options: Options, state: Any) -> Any:
+    from checker.findings import finding, from_records
+    from checker.history.engine import HistoryResult
+    from checker.history.incremental import (
+        LedgerRun,
+        State,
+        _advance,
+        _stamp,
+        _state_frame,
+        history_of_ledgers,
+    )
+    from checker.history.partitions import Unsplittable, partitioned_history, plan
+    from checker.profile import ProfileError, load_profile
+    from checker.report import FileResult
+    from checker.rules.registry import all_rules
+
+    state = state or State()
+    if not client.nthreads():
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    futures = [client.submit(_read_ledger, path, pure=False) for path in paths]
+    pages = [client.submit(_ledger_pages, future, pure=False) for future in futures]
+    pages = [future.result() for future in pages]
+    names = list(dict.fromkeys(name for table in pages for name in table["file"].tolist()))
+    own = set(names)
+    before = _state_frame(state, own)
+    state_names = list(dict.fromkeys(before["file"].tolist()))
+    if len(before):
+        futures.insert(0, client.scatter(before, hash=False))
+        pages.insert(0, _ledger_pages(before))
+    every_page = pd.concat(pages, ignore_index=True)
+    firsts = every_page.drop_duplicates("file")
+    stamps = {
+        str(f): s
+        for f, t, src in zip(firsts["file"], firsts["captured_at_text"], firsts["time_source"], strict=True)
+        if (s := _stamp(t, src)) is not None
+    }
+    cut_off = set(every_page.loc[every_page["cut_off"], "file"].astype(str))
+    counts = every_page.groupby("file", sort=False)["quotes"].sum()
+    everyone = [*state_names, *names]
+    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in everyone]
+    holders: dict[str, set[int]] = {}
+    for index, table in enumerate(pages):
+        for name in table["file"].tolist():
+            holders.setdefault(name, set()).add(index)
+    profile = load_profile(options.profile)
+    try:
+        the_plan = plan(everyone, stamps, profile)
+        blocks = _cut_partitions(client, the_plan, futures, holders, stamps, cut_off, max(1, len(paths)))
+
+        def submit(function: Callable[..., Any], *args: Any) -> Any:
+            return client.submit(function, *args, pure=False)
+
+        result = partitioned_history(blocks, the_plan, profile, submit=submit, result=lambda f: f.result())
+    except Unsplittable:  # the parts read here, and the step run on the driver
+        from checker.history.ledger import read_ledgers
+
+        return history_of_ledgers(read_ledgers(paths), options, state)
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+        failed = from_records([finding("QC904", "<history>", message)])
+        result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
+        own.add("<history>")
+    findings = result.findings
+    if len(findings):
+        findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)
+    findings = options.policy.apply(findings) if len(findings) else empty_findings()
+    report = Report(
+        options=options,
+        rules=[r for r in options.policy.enabled_rules() if r.code.startswith("QC6")],
+        catalogue=all_rules(),
+        files=[r for r in results if r.path in own],
+    )
+    if options.baseline is not None and len(findings):
+        findings, report.baseline_suppressed = options.baseline.suppress(findings)
+    report.findings = combine([findings]) if len(findings) else empty_findings()
+    if len(report.findings):
+        by_file = {str(k): severity_counts(g) for k, g in report.findings.groupby("file", sort=False)}
+        for entry in report.files:
+            if entry.path in by_file:
+                entry.counts = by_file[entry.path]
+    snapshots = result.snapshots
+    if state_names and len(snapshots):
+        snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
+    report.snapshots = snapshots
+    # The state moves to a session chosen from the result alone; only its pages' rows come here.
+    from checker.history.ledger import HISTORY_COLUMNS
+
+    empty = pd.DataFrame(columns=[*HISTORY_COLUMNS])
+    chosen = _advance(state, empty, result, report, own, options.profile)
+    wanted = {snap["file"] for snap in chosen.snapshots} if chosen.session != state.session else set()
+    if wanted:
+        rows = [client.submit(_rows_of, future, wanted, pure=False) for future in futures]
+        rows = [future.result() for future in rows]
+        every = pd.concat([r for r in rows if len(r)], ignore_index=True)
+        chosen = _advance(state, every, result, report, own, options.profile)
+    return LedgerRun(report, result, chosen)
+
+
+def _rows_of(frame: pd.DataFrame, files: set[str]) -> pd.DataFrame:
+    rows = frame[frame["file"].astype(object).isin(files).to_numpy(dtype=bool)]
+    for name in ("file", "symbol", "kind", "time_source"):
+        if name in rows and isinstance(rows[name].dtype, pd.CategoricalDtype):
+            rows = rows.assign(**{name: rows[name].astype(object)})
+    return rows
 
 
 # -- a report whose findings stay in the output folder ----------------------------------------
@@ -481,6 +904,80 @@ def check_paths_dask(
                 cluster.close()
 
 
+def check_history_dask(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    manifest: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+) -> tuple[Report, ClusterHistory]:
+    """check_paths and the history step on a Dask cluster (history_on_cluster): the Report that
+    `--engine local --history` gives, and the history step's result (with whether it was split
+    into partitions or ran on the driver)."""
+    from checker.api import _add_part, _finish, _new_report, _Run
+
+    require_dask()
+    checker = Checker(options)
+    options = checker.options
+    refs = [ref for path in paths for ref in inputs_of([path], options)]
+    if any(ref.is_stdin for ref in refs):
+        raise ValueError("standard input cannot be checked with the Dask engine")
+
+    def report_of(parts: list[Part]) -> Report:
+        run = _Run(_new_report(options))
+        for part in parts:
+            _add_part(run, part)
+        return _finish(run)
+
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
+    try:
+        report, history = history_on_cluster(refs, checker, client, report_of, manifest)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    failure = history.error
+    if failure is not None:
+        from checker.findings import finding, from_records
+        from checker.history.engine import HistoryResult
+
+        message = f"the checks across snapshots failed: {type(failure).__name__}: {failure}"[:500]
+        found = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
+        report.findings = combine([report.findings, found])
+        history.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+        return report, history
+    add_history_result(report, history.result)
+    return report, history
+
+
+def add_history_result(report: Report, result: Any) -> None:
+    """The history step's findings added to the report as checker.history.run.add_history adds
+    them (the policy and the baseline applied, each file's counts, their source lines), and its
+    snapshot table."""
+    from checker.history.run import _add_source_lines
+
+    options = report.options
+    findings = options.policy.apply(result.findings)
+    if options.baseline is not None and len(findings):
+        findings, suppressed = options.baseline.suppress(findings)
+        report.baseline_suppressed += suppressed
+    if len(findings):
+        files = findings["file"].to_numpy(dtype=object)
+        for entry in report.files:
+            rows = [i for i, name in enumerate(files) if name == entry.path]
+            if rows:
+                added = severity_counts(findings.iloc[rows])
+                entry.counts = {k: entry.counts.get(k, 0) + added[k] for k in added}
+        report.findings = combine([report.findings, findings])
+        _add_source_lines(report, findings)
+    report.snapshots = result.snapshots
+
+
 def _clear_parts(folder: Path) -> None:
     """An output folder made ready: its findings parts of an earlier run removed (nothing else)."""
     parts = folder / FINDINGS_DIR
@@ -495,10 +992,13 @@ __all__ = [
     "BatchOutput",
     "DaskMissing",
     "PartedReport",
+    "add_history_result",
     "batches",
     "check_batch",
+    "check_history_dask",
     "check_on_cluster",
     "check_paths_dask",
+    "ledger_history_dask",
     "ordered_findings",
     "write_batch_outputs",
 ]

@@ -29,6 +29,7 @@ from checker.inputs.sources import InputRef, inputs_of  # noqa: E402
 from checker.render.json import write_json  # noqa: E402
 from checker.render.sarif import save_sarif  # noqa: E402
 from tests.quote_pages import FAULTY_PAGE  # noqa: E402
+from tests.test_history_partitions import Archive, assert_same, faulty_archive, write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "sample-page.txt"
@@ -131,6 +132,56 @@ def test_overlapping_parts_are_merged_as_one_stable_sort(folder, tmp_path):
     assert merged.equals(findings)
 
 
+@pytest.fixture(scope="module")
+def faulty_pages(tmp_path_factory) -> list[str]:
+    """An archive with a fault of every history rule, 40 pages over 9 sessions."""
+    return [str(p) for p in write(tmp_path_factory.mktemp("faulty"), faulty_archive(11))]
+
+
+@pytest.fixture(scope="module")
+def faulty_local(faulty_pages) -> str:
+    from checker.config import Options
+    from checker.history.run import add_history
+
+    report = check_paths(faulty_pages, Options(include_quotes=True))
+    add_history(report)
+    return _json(report)
+
+
+def test_history_partitions_under_the_synchronous_scheduler(faulty_pages):
+    # The summaries and their merges as a graph of dask.delayed tasks: the tree the cluster runs.
+    from checker.history.partitions import partitioned_history
+    from checker.profile import load_profile
+
+    archive = Archive([Path(p) for p in faulty_pages])
+    calls = []
+
+    def submit(function, *args):
+        calls.append(function.__name__)
+        return dask.delayed(function)(*args)
+
+    for bounds in ([7], [4, 9, 13, 21, 22, 30], list(range(3, len(archive), 3))):
+        with dask.config.set(scheduler="synchronous"):
+            got = partitioned_history(
+                archive.blocks(bounds),
+                archive.plan,
+                load_profile(),
+                submit=submit,
+                result=lambda task: task.compute(),
+            )
+        assert_same(got, archive.whole)
+    assert "merge" in calls and "summarize" in calls
+
+
+@pytest.fixture(scope="module")
+def small_batches():
+    """Batches of 4 pages, so that a small archive makes many partitions."""
+    saved = engine_dask.BATCH_MIN_PAGES
+    engine_dask.BATCH_MIN_PAGES = 4
+    yield
+    engine_dask.BATCH_MIN_PAGES = saved
+
+
 # -- an in-process cluster ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def client():
@@ -145,6 +196,67 @@ def client():
 
 def test_in_process_cluster_gives_the_local_report(folder, local_json, client):
     assert _json(engine_dask.check_paths_dask(_paths(folder), client=client)) == local_json
+
+
+def test_history_on_an_in_process_cluster_is_split_and_gives_the_local_report(
+    faulty_pages, faulty_local, client, small_batches
+):
+    from checker.config import Options
+
+    options = Options(include_quotes=True)
+    report, history = engine_dask.check_history_dask(faulty_pages, options, client=client)
+    assert not history.on_driver  # the partitions were summarised and merged on the cluster
+    assert _json(report) == faulty_local
+    # the same without the quotes in the report: the workers keep them for the history step
+    bare, history = engine_dask.check_history_dask(faulty_pages, Options(), client=client)
+    assert not history.on_driver
+    assert len(bare.findings) == len(report.findings)
+
+
+def test_pages_without_a_time_run_their_history_on_the_driver(faulty_pages, client, small_batches, tmp_path):
+    from checker.config import Options
+    from checker.history.run import add_history
+
+    undated = tmp_path / "undated.txt"
+    undated.write_text(Path(faulty_pages[5]).read_text(encoding="utf-8"), encoding="utf-8")
+    pages = [*faulty_pages, str(undated)]
+    local = check_paths(pages, Options(include_quotes=True))
+    add_history(local)
+    report, history = engine_dask.check_history_dask(pages, Options(include_quotes=True), client=client)
+    assert history.on_driver  # its session could only come from its figures
+    assert _json(report) == _json(local)
+
+
+@pytest.fixture(scope="module")
+def ledger_parts(faulty_pages, tmp_path_factory) -> list[str]:
+    """The faulty archive's ledger in three parts, each of its own run (cut inside a session)."""
+    folder = tmp_path_factory.mktemp("ledger")
+    for start, stop in ((0, 13), (13, 27), (27, len(faulty_pages))):
+        args = ["check", "--no-report", "-q", "--ledger", str(folder), *faulty_pages[start:stop]]
+        assert CliRunner().invoke(cli, args).exit_code in (0, 1)
+    return sorted(str(p) for p in folder.glob("ledger-*.parquet"))
+
+
+def test_ledger_history_on_an_in_process_cluster_equals_the_local_run(ledger_parts, client):
+    from checker.config import Options
+    from checker.history.incremental import history_of_ledgers
+    from checker.history.ledger import read_ledgers
+
+    assert len(ledger_parts) == 3
+    options = Options()
+    local = history_of_ledgers(read_ledgers(ledger_parts), options)
+    remote = engine_dask.ledger_history_dask(ledger_parts, options, client=client)
+    assert _json(remote.report) == _json(local.report)
+    assert {f"QC60{n}" for n in range(1, 9)} <= set(local.report.findings["rule"].astype(str))
+    assert remote.state.as_dict() == local.state.as_dict()
+    # incrementally: the first two parts, then the third after the state they leave
+    first = history_of_ledgers(read_ledgers(ledger_parts[:2]), options)
+    first_remote = engine_dask.ledger_history_dask(ledger_parts[:2], options, client=client)
+    assert first_remote.state.as_dict() == first.state.as_dict()
+    then = history_of_ledgers(read_ledgers(ledger_parts[2:]), options, first.state)
+    then_remote = engine_dask.ledger_history_dask(ledger_parts[2:], options, first.state, client=client)
+    assert _json(then_remote.report) == _json(then.report)
+    assert then_remote.state.as_dict() == then.state.as_dict()
 
 
 def test_output_dir_reports_equal_the_local_ones(folder, client, tmp_path):
@@ -285,8 +397,8 @@ def test_a_local_cluster_started_by_the_run_gives_the_local_report(folder, tmp_p
 
 
 def test_history_on_a_cluster_gives_the_local_report(tmp_path):
-    # The pages are checked on the workers; the rules across snapshots run on the driver over
-    # the quotes the workers send back, so the report is the local one byte for byte.
+    # The pages are checked on the workers and so are the rules across snapshots; the report is
+    # the local one byte for byte.
     archive = ROOT / "tests" / "fixtures" / "history" / "QC601-fail"
     pages = sorted(str(p) for p in archive.iterdir() if p.suffix == ".txt")
     local_status, local = _cli_json([*pages, "--history", "--jobs", "1"], tmp_path / "local.json")
@@ -294,6 +406,38 @@ def test_history_on_a_cluster_gives_the_local_report(tmp_path):
     assert remote == local
     assert status == local_status == 1
     assert b'"QC601"' in remote
+
+
+def test_history_on_a_real_scheduler_and_worker_gives_the_local_report(scheduler, tmp_path):
+    # 35 sessions of pages: three batches, so three partitions summarised and merged on the worker
+    pages = [str(p) for p in write(tmp_path / "pages", faulty_archive(5, sessions=35))]
+    local_status, local = _cli_json([*pages, "--history", "--jobs", "1"], tmp_path / "local.json")
+    args = [*pages, "--history", "--engine", "dask", "--scheduler", scheduler]
+    status, remote = _cli_json(args, tmp_path / "dask.json")
+    assert remote == local
+    assert status == local_status == 1
+    assert all(f'"QC60{n}"'.encode() in remote for n in range(1, 9))
+
+
+def test_history_command_on_a_real_scheduler_gives_the_local_report(ledger_parts, scheduler, tmp_path):
+    def run(*extra: str) -> tuple[int, bytes, bytes]:
+        state = tmp_path / f"state{len(extra)}.json"
+        command = [sys.executable, "-m", "checker", "history", "--format", "json", *ledger_parts]
+        done = subprocess.run(
+            [*command, "--state", str(state), *extra],
+            capture_output=True,
+            env=_environment(),
+            cwd=ROOT,
+            timeout=180,
+            check=False,
+        )
+        assert done.stdout.startswith(b"{"), done.stderr.decode(errors="replace")[-2000:]
+        return done.returncode, done.stdout, state.read_bytes()
+
+    local = run()
+    remote = run("--engine", "dask", "--scheduler", scheduler)
+    assert remote == local
+    assert local[0] == 1
 
 
 def _dies_once(marker, blob, refs, index, output_dir):
