@@ -1,0 +1,372 @@
+"""Applying repairs to files: byte for byte outside the edited spans, checked again, rolled back
+where a repair would add a finding, written atomically (or shown as a diff, or written elsewhere).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import difflib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from checker.api import check_bytes
+from checker.config import Options
+from checker.findings import Severity, column_lists
+from checker.fix import SAFE, UNSAFE, Edit, Fix, apply_to_line, choose, fixes_for
+from checker.profile import Profile, load_profile
+from checker.read import decode
+from checker.report import Report
+
+# Repairs are applied in passes (a fix may reveal the next finding of the same quote, as a second
+# look-alike character); a pass that changes nothing ends them.
+MAX_PASSES = 6
+_BREAK = re.compile(rb"\r\n|\n|\r")
+_TEXT_BREAK = re.compile(r"\r\n|\n|\r")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")
+FORMATS = ("text", "csv", "tsv", "json", "jsonl", "html")
+
+
+def allowed(unsafe: bool) -> frozenset[str]:
+    """The applicabilities a run applies: the safe fixes, and the unsafe ones when asked."""
+    return frozenset({SAFE, UNSAFE} if unsafe else {SAFE})
+
+
+@dataclass
+class FileRepair:
+    """What repairing one file did: its bytes before and after, the fixes applied and left."""
+
+    name: str
+    original: bytes = b""
+    repaired: bytes = b""
+    format: str = "text"
+    applied: list[Fix] = field(default_factory=list)
+    rolled_back: list[Fix] = field(default_factory=list)
+    remaining: list[Fix] = field(default_factory=list)  # available but not applied
+    report: Report | None = None  # the check of the repaired bytes
+    problem: str | None = None  # why the file was not repaired at all
+
+    @property
+    def changed(self) -> bool:
+        """Whether the repaired bytes differ from the original ones."""
+        return self.repaired != self.original
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    if frame is None or not len(frame):
+        return []
+    names = list(frame.columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*column_lists(frame, names), strict=True)]
+
+
+def report_fixes(report: Report, profile: Profile | None = None) -> list[Fix]:
+    """Every repair the findings of a report have (the report must hold its quotes)."""
+    if report.quotes is None or not len(report.findings):
+        return []
+    profile = profile or load_profile(report.options.profile)
+    return fixes_for(_records(report.findings), _records(report.quotes), profile)
+
+
+def _fix_key(fix: Fix) -> tuple[Any, ...]:
+    return (fix.rule, fix.line, fix.column, tuple((e.column, e.before, e.text) for e in fix.edits))
+
+
+def _check(data: bytes, name: str, options: Options) -> Report:
+    return check_bytes(data, name, options)
+
+
+def _finding_keys(report: Report) -> set[tuple[str, int]]:
+    """(rule, line) of the findings above info: what a repair must not add."""
+    out = set()
+    rows = column_lists(report.findings, ("rule", "line", "severity"))
+    for rule, line, severity in zip(*rows, strict=True):
+        if severity != Severity.INFO.label:
+            out.add((str(rule), int(line or 0)))
+    return out
+
+
+def repair_bytes(data: bytes, name: str, options: Options, unsafe: bool = False) -> FileRepair:
+    """Repair the bytes of one file named `name` (the name picks its format, as a check's does)."""
+    result = FileRepair(name=name, original=data, repaired=data)
+    options = replace(options, include_quotes=True)
+    if data[:2] == b"\x1f\x8b":
+        result.problem = "a compressed file is not repaired (repair the uncompressed file)"
+        return result
+    decoded = decode(data)
+    profile = load_profile(options.profile)
+    wanted = allowed(unsafe)
+    blocked: set[tuple[Any, ...]] = set()
+    content = data
+    report = _check(content, name, options)
+    result.format = report.files[0].format if report.files else "text"
+    if result.format not in FORMATS:
+        result.problem = f"repairs of {result.format} files are not supported"
+        result.report = report
+        return result
+    rolled: set[tuple[Any, ...]] = set()
+    for _ in range(MAX_PASSES):
+        fixes = [f for f in report_fixes(report, profile) if _fix_key(f) not in blocked]
+        chosen = choose(fixes, wanted).fixes
+        if not chosen:
+            break
+        before_keys = _finding_keys(report)
+        while chosen:
+            edited, made = edit_bytes(content, chosen, decoded.encoding, decoded.bom, result.format)
+            blocked.update(_fix_key(f) for f in chosen if f not in made)  # no longer verbatim
+            if not made:
+                break
+            after = _check(edited, name, options)
+            added = {line for _rule, line in _finding_keys(after) - before_keys}
+            if not added:
+                result.applied.extend(made)
+                content, report = edited, after
+                break
+            bad = [f for f in made if _lines(f) & added]
+            if not bad:  # a finding added away from the edited lines: find the fix one at a time
+                if len(made) > 1:
+                    chosen = made[:1]
+                    continue
+                bad = made
+            for fix in bad:
+                fix.status = "rolled back"
+                result.rolled_back.append(fix)
+                blocked.add(_fix_key(fix))
+                rolled.add(_fix_key(fix))
+            chosen = [f for f in made if f not in bad]
+    for fix in result.applied:
+        fix.status = "applied"
+    result.repaired = content
+    result.report = report
+    result.remaining = report_fixes(report, profile)
+    for fix in result.remaining:
+        if _fix_key(fix) in rolled:
+            fix.status = "rolled back"
+    return result
+
+
+def _lines(fix: Fix) -> set[int]:
+    return {edit.line for edit in fix.edits}
+
+
+def _fits_format(line: str, edit: Edit, fmt: str) -> bool:
+    """Whether an edit keeps a record file's syntax: a CSV cell its delimiter and quotes, a JSON
+    value a string or a number."""
+    inside_quotes = edit.column >= 2 and line[edit.column - 2 : edit.column - 1] == '"'
+    if fmt in ("csv", "tsv"):
+        special = '",' if fmt == "csv" else '"\t'
+        return inside_quotes or not any(ch in edit.text for ch in special)
+    if fmt in ("json", "jsonl"):
+        if '"' in edit.text or "\\" in edit.text:
+            return False
+        return inside_quotes or bool(_JSON_NUMBER.match(edit.text))
+    if fmt == "html":
+        return not any(ch in edit.text for ch in "<>&")
+    return True
+
+
+def edit_bytes(
+    data: bytes, fixes: Iterable[Fix], encoding: str, bom: bool, fmt: str = "text"
+) -> tuple[bytes, list[Fix]]:
+    """The bytes with each fix's edits made, and the fixes that could be made: each line holding an
+    edit is decoded on its own, so every other byte (line breaks, BOM, undecodable bytes on other
+    lines) is kept as it is. A fix whose field no longer stands verbatim, or whose line does not
+    decode, or whose text the encoding cannot hold, is left out."""
+    by_line: dict[int, list[Fix]] = {}
+    for fix in fixes:
+        lines = _lines(fix)
+        if len(lines) != 1:
+            continue
+        by_line.setdefault(next(iter(lines)), []).append(fix)
+    if encoding == "utf-8":
+        skip = len(codecs.BOM_UTF8) if bom and data.startswith(codecs.BOM_UTF8) else 0
+        head, body = data[:skip], data[skip:]
+        pieces = _split(body)
+        made: list[Fix] = []
+        for line, line_fixes in sorted(by_line.items()):
+            if not 1 <= line <= len(pieces):
+                continue
+            raw, end = pieces[line - 1]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            new_text, done = _edit_line(text, line_fixes, fmt)
+            if done:
+                pieces[line - 1] = (new_text.encode("utf-8"), end)
+                made.extend(done)
+        return head + b"".join(raw + end for raw, end in pieces), made
+    # UTF-16: the whole text decodes or nothing is edited.
+    skip = 2 if bom else 0
+    try:
+        text = data[skip:].decode(encoding)
+    except UnicodeDecodeError:
+        return data, []
+    parts = _split_text(text)
+    made = []
+    for line, line_fixes in sorted(by_line.items()):
+        if not 1 <= line <= len(parts):
+            continue
+        body, end = parts[line - 1]
+        new_text, done = _edit_line(body, line_fixes, fmt)
+        if done:
+            parts[line - 1] = (new_text, end)
+            made.extend(done)
+    return data[:skip] + "".join(b + e for b, e in parts).encode(encoding), made
+
+
+def _edit_line(text: str, fixes: list[Fix], fmt: str) -> tuple[str, list[Fix]]:
+    """A line with the fixes made that still fit it, one after the other, and those fixes."""
+    done: list[Fix] = []
+    out = text
+    # Right to left: an edit never moves the columns of the edits before it.
+    for fix in sorted(fixes, key=lambda f: min(e.column for e in f.edits), reverse=True):
+        if not all(_fits_format(out, e, fmt) for e in fix.edits):
+            continue
+        edited = apply_to_line(out, fix.edits)
+        if edited is None:
+            continue
+        out = edited
+        done.append(fix)
+    return out, done
+
+
+def _split(body: bytes) -> list[tuple[bytes, bytes]]:
+    """Lines and their line breaks, as the checker counts lines (CRLF, LF or a lone CR)."""
+    out, position = [], 0
+    for match in _BREAK.finditer(body):
+        out.append((body[position : match.start()], match.group()))
+        position = match.end()
+    if position < len(body) or not out:
+        out.append((body[position:], b""))
+    return out
+
+
+def _split_text(text: str) -> list[tuple[str, str]]:
+    out, position = [], 0
+    for match in _TEXT_BREAK.finditer(text):
+        out.append((text[position : match.start()], match.group()))
+        position = match.end()
+    if position < len(text) or not out:
+        out.append((text[position:], ""))
+    return out
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+class RepairWriteError(OSError):
+    """A repaired file that could not be written (the original is then untouched)."""
+
+
+def write_in_place(path: str | os.PathLike[str], original: bytes, repaired: bytes) -> None:
+    """Replace a regular file's bytes atomically: a temporary file in the same folder, renamed over
+    it. A symbolic link, a file that is not regular, or one that changed since it was read is
+    refused; the file's permission bits are kept."""
+    target = Path(path)
+    try:
+        info = os.lstat(target)
+    except OSError as error:
+        raise RepairWriteError(f"{target}: {error.strerror or error}") from None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        raise RepairWriteError(f"{target}: not a regular file (a link is never followed): not repaired")
+    with open(target, "rb") as stream:
+        if stream.read() != original:
+            raise RepairWriteError(f"{target}: changed while it was being repaired: not repaired")
+    _atomic_write(target, repaired, stat.S_IMODE(info.st_mode))
+
+
+def write_copy(directory: str | os.PathLike[str], name: str, repaired: bytes) -> Path:
+    """Write a repaired copy of the input `name` under `directory`, at the same relative path; a
+    name that would leave the folder, or a link on the way, is refused. Returns the copy's path."""
+    root = Path(directory)
+    relative = Path(name)
+    if relative.is_absolute():
+        relative = relative.relative_to(relative.anchor)
+    if any(part in ("..", "") for part in relative.parts) or not relative.parts:
+        raise RepairWriteError(f"{name}: a path outside the folder cannot be written under {root}")
+    target = root / relative
+    folder = root
+    for part in relative.parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            raise RepairWriteError(f"{folder}: a link is never followed: {name} not written")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RepairWriteError(f"{folder}: {error.strerror or error}") from None
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise RepairWriteError(f"{target}: not a regular file (a link is never followed): not written")
+    _atomic_write(target, repaired, 0o644)
+    return target
+
+
+def _atomic_write(target: Path, data: bytes, mode: int) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".quotecheck-", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise RepairWriteError(f"{target}: {error.strerror or error}") from None
+
+
+# -- the diff -----------------------------------------------------------------------------------------
+
+
+def _quoted_name(name: str) -> str:
+    """A file name as a diff header shows it: C-quoted when it holds a space, quote or control."""
+    if not re.search(r'[\x00-\x1f\x7f"\\ ]', name) and name.isascii():
+        return name
+    out = []
+    for ch in name:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\{ord(ch):03o}")
+        elif not ch.isascii():
+            out.extend(f"\\{byte:03o}" for byte in ch.encode("utf-8", "surrogateescape"))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def unified_diff(name: str, original: bytes, repaired: bytes) -> bytes:
+    """A unified diff of a repair that `patch -p0` applies to give the repaired bytes exactly
+    (lines cut at LF as patch cuts them; a last line without one is marked as diff marks it)."""
+    if original == repaired:
+        return b""
+    # (bytes.splitlines also cuts at a lone CR; patch cuts at LF only)
+    before, after = _lf_lines(original), _lf_lines(repaired)
+    quoted = _quoted_name(name).encode("utf-8", "surrogateescape")
+    out = []
+    for line in difflib.diff_bytes(difflib.unified_diff, before, after, quoted, quoted, n=3, lineterm=b"\n"):
+        if line.startswith((b"--- ", b"+++ ")):
+            out.append(line.rstrip(b"\t\n") + b"\n")
+            continue
+        if not line.endswith(b"\n"):
+            line += b"\n\\ No newline at end of file\n"
+        out.append(line)
+    return b"".join(out)
+
+
+def _lf_lines(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    out = [line + b"\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
