@@ -19,7 +19,17 @@ from typing import Any
 from checker.api import check_bytes
 from checker.config import Options
 from checker.findings import Severity, column_lists
-from checker.fix import SAFE, UNSAFE, Edit, Fix, apply_to_line, choose, fixes_for
+from checker.fix import (
+    DISPLAY_ONLY,
+    FIXABLE_RULES,
+    SAFE,
+    UNSAFE,
+    Edit,
+    Fix,
+    apply_to_line,
+    choose,
+    fixes_for,
+)
 from checker.profile import Profile, load_profile
 from checker.read import decode
 from checker.report import Report
@@ -65,12 +75,21 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*column_lists(frame, names), strict=True)]
 
 
-def report_fixes(report: Report, profile: Profile | None = None) -> list[Fix]:
-    """Every repair the findings of a report have (the report must hold its quotes)."""
+def report_fixes(report: Report, profile: Profile | None = None, per_rule: int | None = None) -> list[Fix]:
+    """The repairs the findings of a report have (the report must hold its quotes); with
+    `per_rule`, of each rule's first findings only (what a report shows)."""
     if report.quotes is None or not len(report.findings):
         return []
+    findings = report.findings
+    chosen = findings[findings["rule"].isin(sorted(FIXABLE_RULES)).to_numpy(dtype=bool, na_value=False)]
+    if per_rule is not None:
+        chosen = chosen.groupby("rule", sort=False).head(per_rule)
+    if not len(chosen):
+        return []
+    lines = set(chosen["line"].dropna().astype(int).tolist())
+    quotes = report.quotes[report.quotes["line"].isin(lines).to_numpy(dtype=bool)]
     profile = profile or load_profile(report.options.profile)
-    return fixes_for(_records(report.findings), _records(report.quotes), profile)
+    return fixes_for(_records(chosen), _records(quotes), profile)
 
 
 def _fix_key(fix: Fix) -> tuple[Any, ...]:
@@ -281,7 +300,9 @@ def write_in_place(path: str | os.PathLike[str], original: bytes, repaired: byte
     _atomic_write(target, repaired, stat.S_IMODE(info.st_mode))
 
 
-def write_copy(directory: str | os.PathLike[str], name: str, repaired: bytes) -> Path:
+def write_copy(
+    directory: str | os.PathLike[str], name: str, repaired: bytes, source: Path | None = None
+) -> Path:
     """Write a repaired copy of the input `name` under `directory`, at the same relative path; a
     name that would leave the folder, or a link on the way, is refused. Returns the copy's path."""
     root = Path(directory)
@@ -302,6 +323,8 @@ def write_copy(directory: str | os.PathLike[str], name: str, repaired: bytes) ->
         raise RepairWriteError(f"{folder}: {error.strerror or error}") from None
     if target.is_symlink() or (target.exists() and not target.is_file()):
         raise RepairWriteError(f"{target}: not a regular file (a link is never followed): not written")
+    if source is not None and target.exists() and os.path.samefile(target, source):
+        raise RepairWriteError(f"{target}: is the input itself; --fix-to never writes over an input")
     _atomic_write(target, repaired, 0o644)
     return target
 
@@ -370,3 +393,86 @@ def _lf_lines(data: bytes) -> list[bytes]:
     if lines[-1]:
         out.append(lines[-1])
     return out
+
+
+# -- a run over paths ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RepairRun:
+    """What repairing the inputs of a run did, file by file."""
+
+    files: list[FileRepair] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # the copies --fix-to wrote (or the files fixed)
+    problems: list[str] = field(default_factory=list)  # files not repaired, and why
+
+    @property
+    def applied(self) -> list[Fix]:
+        """The fixes made, over all files."""
+        return [fix for result in self.files for fix in result.applied]
+
+    @property
+    def remaining(self) -> list[Fix]:
+        """The repairs still available in the repaired files (unsafe, display-only, rolled back)."""
+        return [fix for result in self.files for fix in result.remaining]
+
+    def counts(self) -> dict[str, int]:
+        """How many fixes were applied, rolled back and remain, the last by applicability."""
+        remaining = self.remaining
+        return {
+            "applied": len(self.applied),
+            "rolled_back": sum(len(result.rolled_back) for result in self.files),
+            "remaining": len(remaining),
+            "remaining_safe": sum(f.applicability == SAFE for f in remaining),
+            "remaining_unsafe": sum(f.applicability == UNSAFE for f in remaining),
+            "remaining_display_only": sum(f.applicability == DISPLAY_ONLY for f in remaining),
+        }
+
+
+def repair_paths(
+    paths: list[str],
+    options: Options,
+    unsafe: bool = False,
+    mode: str = "fix",
+    fix_to: str | None = None,
+) -> RepairRun:
+    """Repair every input file of `paths` (walked as a check walks them). `mode` is `fix` (in
+    place), `diff` (nothing written) or `copy` (every input written under `fix_to`, repaired)."""
+    from checker.inputs.sources import inputs_of
+
+    run = RepairRun()
+    for ref in inputs_of(paths, options):
+        if ref.path is None or ref.problem is not None:
+            if ref.problem is None:
+                run.problems.append(f"{ref.name}: standard input is not repaired")
+            continue
+        result = _repair_file(ref.path, ref.name, options, unsafe)
+        run.files.append(result)
+        if result.problem is not None:
+            run.problems.append(f"{ref.name}: {result.problem}")
+        try:
+            if mode == "fix" and result.changed:
+                write_in_place(ref.path, result.original, result.repaired)
+                run.written.append(str(ref.path))
+            elif mode == "copy" and fix_to is not None and result.problem is None:
+                run.written.append(str(write_copy(fix_to, ref.name, result.repaired, ref.path)))
+        except RepairWriteError as error:
+            run.problems.append(str(error))
+            result.applied, result.repaired = [], result.original
+    return run
+
+
+def _repair_file(path: Path, name: str, options: Options, unsafe: bool) -> FileRepair:
+    """Read one file (a regular file, no link followed, within the size cap) and repair its bytes."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+            return FileRepair(
+                name=name, problem="not a regular file (a link is never followed): not repaired"
+            )
+        if info.st_size > options.max_decompressed_size:
+            return FileRepair(name=name, problem="larger than --max-decompressed-size: not repaired")
+        data = path.read_bytes()
+    except OSError as error:
+        return FileRepair(name=name, problem=f"cannot be read: {error.strerror or error}")
+    return repair_bytes(data, name, options, unsafe)
