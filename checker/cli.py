@@ -365,6 +365,7 @@ def check(
         max_decompressed_size=max_decompressed_size,
         include_quotes=include_quotes
         or bool(html_path)
+        or bool(sarif_path)  # a result's repair is found from its quote
         or history
         or bool(snapshots_path)
         or bool(ledger_dir)
