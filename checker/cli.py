@@ -501,15 +501,10 @@ def _escaped_bytes(data: bytes) -> bytes:
 
 
 def _attach_fixes(report: Report, repairs: Any) -> None:
-    """Put the repairs in the report: those applied, and those the remaining findings have (for a
-    report without --fix, those of each rule's first findings, as many as the HTML report shows)."""
-    from checker.repair import report_fixes
+    """Put the repairs in the report: those applied, and those the remaining findings have."""
+    from checker.repair import attach_fixes
 
-    if report.quotes is None and repairs is None:
-        return
-    applied = repairs.applied if repairs is not None else []
-    per_rule = None if repairs is not None else 1000
-    report.fixes = applied + (report_fixes(report, per_rule=per_rule) if report.quotes is not None else [])
+    attach_fixes(report, repairs)
 
 
 def _same_path(first: str, second: str) -> bool:

@@ -476,3 +476,20 @@ def _repair_file(path: Path, name: str, options: Options, unsafe: bool) -> FileR
     except OSError as error:
         return FileRepair(name=name, problem=f"cannot be read: {error.strerror or error}")
     return repair_bytes(data, name, options, unsafe)
+
+
+# How many of each rule's findings a report gives repairs to when no repair is asked for: as many
+# as the HTML report shows source lines for, so a run of millions of findings does not pay for all.
+REPORT_FIXES_PER_RULE = 1000
+
+
+def attach_fixes(report: Report, run: RepairRun | None = None) -> Report:
+    """Put the repairs in the report (and return it): those `run` applied, and those its
+    remaining findings have (without a run, those of each rule's first findings). A report
+    without its quotes and without a run is left as it is."""
+    if report.quotes is None and run is None:
+        return report
+    applied = run.applied if run is not None else []
+    per_rule = None if run is not None else REPORT_FIXES_PER_RULE
+    report.fixes = applied + report_fixes(report, per_rule=per_rule)
+    return report
