@@ -390,8 +390,8 @@ def _sign_repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> 
     repaired = _with(quote, **{name: wanted})
     if not _arith(repaired, profile):
         return None
-    word = _WORD_MOVE.get(quote.direction or "")
-    if word is None or _signs_agree(repaired) != word:
+    move = _WORD_MOVE.get(quote.direction or "")
+    if move is None or _signs_agree(repaired) != move:
         return None
     flipped = read_shown(shown)
     sign_only = (

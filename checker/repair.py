@@ -231,12 +231,12 @@ def edit_bytes(
     for line, line_fixes in sorted(by_line.items()):
         if not 1 <= line <= len(parts):
             continue
-        body, end = parts[line - 1]
-        new_text, done = _edit_line(body, line_fixes, fmt)
+        line_text, line_end = parts[line - 1]
+        new_text, done = _edit_line(line_text, line_fixes, fmt)
         if done:
-            parts[line - 1] = (new_text, end)
+            parts[line - 1] = (new_text, line_end)
             made.extend(done)
-    return data[:skip] + "".join(b + e for b, e in parts).encode(encoding), made
+    return data[:skip] + "".join(t + e for t, e in parts).encode(encoding), made
 
 
 def _edit_line(text: str, fixes: list[Fix], fmt: str) -> tuple[str, list[Fix]]:
@@ -245,14 +245,29 @@ def _edit_line(text: str, fixes: list[Fix], fmt: str) -> tuple[str, list[Fix]]:
     out = text
     # Right to left: an edit never moves the columns of the edits before it.
     for fix in sorted(fixes, key=lambda f: min(e.column for e in f.edits), reverse=True):
-        if not all(_fits_format(out, e, fmt) for e in fix.edits):
+        edits = [_in_quotes(out, e) if fmt in ("csv", "tsv", "json", "jsonl") else e for e in fix.edits]
+        if not all(_fits_format(out, e, fmt) for e in edits):
             continue
-        edited = apply_to_line(out, fix.edits)
+        edited = apply_to_line(out, edits)
         if edited is None:
             continue
         out = edited
+        fix.edits = tuple(edits)  # where the text stood: a quoted field's inside
         done.append(fix)
     return out, done
+
+
+def _in_quotes(line: str, edit: Edit) -> Edit:
+    """A record field's edit: a quoted CSV cell or JSON string is located at its opening quote."""
+    start = edit.column - 1
+    inner = line[start + 1 : start + 1 + len(edit.before)]
+    if (
+        line[start : start + 1] == '"'
+        and inner == edit.before
+        and line[start + 1 + len(edit.before) :][:1] == '"'
+    ):
+        return replace(edit, column=edit.column + 1, end_column=edit.end_column + 1)
+    return edit
 
 
 def _split(body: bytes) -> list[tuple[bytes, bytes]]:
@@ -491,5 +506,28 @@ def attach_fixes(report: Report, run: RepairRun | None = None) -> Report:
         return report
     applied = run.applied if run is not None else []
     per_rule = None if run is not None else REPORT_FIXES_PER_RULE
-    report.fixes = applied + report_fixes(report, per_rule=per_rule)
+    report.fixes = applied + exact_spans(report, report_fixes(report, per_rule=per_rule))
     return report
+
+
+def exact_spans(report: Report, fixes: list[Fix]) -> list[Fix]:
+    """The fixes whose edits stand verbatim in the source lines the report holds (a quoted record
+    field's edit moved inside its quotes); a fix on a line the report holds no source of is kept
+    only for a text page, whose spans are the parser's own."""
+    formats = {result.path: result.format for result in report.files}
+    out = []
+    for fix in fixes:
+        fmt = formats.get(fix.file, "text")
+        if not fix.edits:
+            out.append(fix)
+            continue
+        line = report.source_lines.get((fix.file, fix.line))
+        if line is None:
+            if fmt == "text":
+                out.append(fix)
+            continue
+        edits = [_in_quotes(line, e) if fmt in ("csv", "tsv", "json", "jsonl") else e for e in fix.edits]
+        if all(_fits_format(line, e, fmt) for e in edits) and apply_to_line(line, edits) is not None:
+            fix.edits = tuple(edits)
+            out.append(fix)
+    return out
