@@ -258,7 +258,10 @@ def repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> Fix | 
     maker = _REPAIRS.get(rule)
     if maker is None:
         return None
-    made = maker(finding, quote, profile)
+    try:
+        made = maker(finding, quote, profile)
+    except (ArithmeticError, ValueError, TypeError):  # figures beyond what can be shown exactly
+        return None
     if made is None:
         return None
     applicability, message, edits, candidates = made

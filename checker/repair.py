@@ -35,8 +35,9 @@ from checker.read import decode
 from checker.report import Report
 
 # Repairs are applied in passes (a fix may reveal the next finding of the same quote, as a second
-# look-alike character); a pass that changes nothing ends them.
-MAX_PASSES = 6
+# look-alike character); each pass applies or sets aside at least one fix, and a pass with nothing
+# left to try ends them. The cap is only a backstop.
+MAX_PASSES = 50
 _BREAK = re.compile(rb"\r\n|\n|\r")
 _TEXT_BREAK = re.compile(r"\r\n|\n|\r")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")
@@ -100,13 +101,18 @@ def _check(data: bytes, name: str, options: Options) -> Report:
     return check_bytes(data, name, options)
 
 
-def _finding_keys(report: Report) -> set[tuple[str, int]]:
-    """(rule, line) of the findings above info: what a repair must not add."""
-    out = set()
-    rows = column_lists(report.findings, ("rule", "line", "severity"))
-    for rule, line, severity in zip(*rows, strict=True):
+# Findings keyed by their symbol rather than their line: a duplicate's finding moves to whichever
+# of its quotes looks altered, so a repair of one of them may move it without adding anything.
+_BY_SYMBOL = frozenset({"QC305"})
+
+
+def _finding_keys(report: Report) -> set[tuple[str, object]]:
+    """The findings above info, as (rule, line) or (rule, symbol): what a repair must not add."""
+    out: set[tuple[str, object]] = set()
+    rows = column_lists(report.findings, ("rule", "line", "severity", "symbol"))
+    for rule, line, severity, symbol in zip(*rows, strict=True):
         if severity != Severity.INFO.label:
-            out.add((str(rule), int(line or 0)))
+            out.add((str(rule), str(symbol)) if rule in _BY_SYMBOL else (str(rule), int(line or 0)))
     return out
 
 
@@ -128,36 +134,36 @@ def repair_bytes(data: bytes, name: str, options: Options, unsafe: bool = False)
         result.problem = f"repairs of {result.format} files are not supported"
         result.report = report
         return result
-    rolled: set[tuple[Any, ...]] = set()
+    encoding, bom, fmt = decoded.encoding, decoded.bom, result.format
     for _ in range(MAX_PASSES):
         fixes = [f for f in report_fixes(report, profile) if _fix_key(f) not in blocked]
         chosen = choose(fixes, wanted).fixes
         if not chosen:
             break
-        before_keys = _finding_keys(report)
-        while chosen:
-            edited, made = edit_bytes(content, chosen, decoded.encoding, decoded.bom, result.format)
-            blocked.update(_fix_key(f) for f in chosen if f not in made)  # no longer verbatim
-            if not made:
-                break
-            after = _check(edited, name, options)
-            added = {line for _rule, line in _finding_keys(after) - before_keys}
-            if not added:
-                result.applied.extend(made)
-                content, report = edited, after
-                break
-            bad = [f for f in made if _lines(f) & added]
-            if not bad:  # a finding added away from the edited lines: find the fix one at a time
-                if len(made) > 1:
-                    chosen = made[:1]
-                    continue
-                bad = made
-            for fix in bad:
-                fix.status = "rolled back"
-                result.rolled_back.append(fix)
-                blocked.add(_fix_key(fix))
-                rolled.add(_fix_key(fix))
-            chosen = [f for f in made if f not in bad]
+        start = content
+        before = _finding_keys(report)
+        edited, made = edit_bytes(content, chosen, encoding, bom, fmt)
+        blocked.update(_fix_key(f) for f in chosen if f not in made)  # no longer verbatim
+        if not made:
+            continue
+        after = _check(edited, name, options)
+        if not _finding_keys(after) - before:
+            result.applied.extend(made)
+            content, report = edited, after
+            blocked.clear()  # the file changed: what was set aside may fit now
+            continue
+        # Something was added: the fixes in halves, later ones first (so that the columns of
+        # the earlier ones on a line stay put), down to the one fix that adds it.
+        content, report = _bisect(content, report, made, name, options, (encoding, bom, fmt), result, blocked)
+        if content != start:  # (so that a second run finds nothing left to do)
+            blocked.clear()
+    applied_keys = {_fix_key(f) for f in result.applied}
+    kept: dict[tuple[Any, ...], Fix] = {}
+    for fix in result.rolled_back:
+        if _fix_key(fix) not in applied_keys:
+            kept[_fix_key(fix)] = fix
+    result.rolled_back = list(kept.values())
+    rolled = set(kept)
     for fix in result.applied:
         fix.status = "applied"
     result.repaired = content
@@ -167,6 +173,39 @@ def repair_bytes(data: bytes, name: str, options: Options, unsafe: bool = False)
         if _fix_key(fix) in rolled:
             fix.status = "rolled back"
     return result
+
+
+def _bisect(
+    content: bytes,
+    report: Report,
+    fixes: list[Fix],
+    name: str,
+    options: Options,
+    how: tuple[str, bool, str],
+    result: FileRepair,
+    blocked: set[tuple[Any, ...]],
+) -> tuple[bytes, Report]:
+    """Apply the fixes that add nothing, found by halving: a check per half, not per fix."""
+    ordered = sorted(fixes, key=lambda f: (f.line, f.column))
+    half = len(ordered) // 2
+    for group in (ordered[half:], ordered[:half]) if len(ordered) > 1 else (ordered,):
+        if not group:
+            continue
+        edited, made = edit_bytes(content, group, *how)
+        blocked.update(_fix_key(f) for f in group if f not in made)
+        if not made:
+            continue
+        after = _check(edited, name, options)
+        if not _finding_keys(after) - _finding_keys(report):
+            result.applied.extend(made)
+            content, report = edited, after
+        elif len(made) == 1:
+            made[0].status = "rolled back"
+            result.rolled_back.append(made[0])
+            blocked.add(_fix_key(made[0]))
+        else:
+            content, report = _bisect(content, report, made, name, options, how, result, blocked)
+    return content, report
 
 
 def _lines(fix: Fix) -> set[int]:
