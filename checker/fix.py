@@ -217,27 +217,50 @@ class Quote:
         )
 
 
+def _scaled(text: str | None) -> tuple[int, int] | None:
+    """A shown number as an integer mantissa and its decimals (`-0.10` is (-10, 2)), or None."""
+    if not text:
+        return None
+    plain = text.translate(LOOKALIKE_TABLE)
+    if not _NUMBER.match(plain):
+        return None
+    digits = plain.lstrip("+-").replace(",", "")
+    whole, _, decimals = digits.partition(".")
+    mantissa = int(whole + decimals)
+    return (-mantissa if plain.startswith("-") else mantissa), len(decimals)
+
+
 def consistent(
     kind: KindFormat | None, price: str | None, change: str | None, percent: str | None, decimals: int = 2
 ) -> bool:
     """Whether change / (price - change) x 100 can give the shown percent, as far as the shown digits
     allow: exactly for a kind with exact figures, within half a unit of each shown last digit for a
     rounded one; the percent stands for every value within half a unit of its `decimals`-th decimal.
+    Integer arithmetic throughout (every figure brought to one scale).
     """
-    p, c, q = read_shown(price), read_shown(change), read_shown(percent)
+    p, c, q = _scaled(price), _scaled(change), _scaled(percent)
     if kind is None or p is None or c is None or q is None:
         return False
-    half_p = Fraction(0) if kind.exact else Fraction(1, 2 * 10**p.decimals)
-    half_c = Fraction(0) if kind.exact else Fraction(1, 2 * 10**c.decimals)
-    half_q = Fraction(1, 2 * 10**decimals)
-    if (p.value - half_p) - (c.value + half_c) <= 0:
+    # Figures at 2 x 10^d, so that half a unit of each last digit is an integer too.
+    d = max(p[1], c[1])
+    scale = 2 * 10**d
+    big_p, big_c = p[0] * (scale // 10 ** p[1]), c[0] * (scale // 10 ** c[1])
+    half_p = 0 if kind.exact else 10 ** (d - p[1])
+    half_c = 0 if kind.exact else 10 ** (d - c[1])
+    e = max(q[1], decimals)
+    q_scale = 2 * 10**e
+    big_q = q[0] * (q_scale // 10 ** q[1])
+    half_q = 10 ** (e - decimals)
+    if (big_p - half_p) - (big_c + half_c) <= 0:
         return False
-    corners = [
-        100 * (c.value + dc) / ((p.value + dp) - (c.value + dc))
-        for dp in (-half_p, half_p)
-        for dc in (-half_c, half_c)
-    ]
-    return min(corners) <= q.value + half_q and max(corners) >= q.value - half_q
+    at_least_low = at_most_high = False
+    for dp in (-half_p, half_p):
+        for dc in (-half_c, half_c):
+            previous = (big_p + dp) - (big_c + dc)
+            numerator = 100 * (big_c + dc) * q_scale
+            at_least_low |= numerator >= (big_q - half_q) * previous
+            at_most_high |= numerator <= (big_q + half_q) * previous
+    return at_least_low and at_most_high
 
 
 def _signs_agree(quote: Quote) -> int | None:
