@@ -243,6 +243,20 @@ def cli() -> None:
     metavar="FILE",
     help="Write every parsed quote with a valid column to FILE (.csv or .parquet).",
 )
+@click.option(
+    "--fix", "fix", is_flag=True, help="Apply the safe repairs to the files in place (README: Repairs)."
+)
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix, --diff or --fix-to: the unsafe repairs too.")
+@click.option(
+    "--diff", "diff", is_flag=True, help="Print a unified diff of what --fix would do; change nothing."
+)
+@click.option(
+    "--fix-to",
+    "fix_to",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write repaired copies under DIR.",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -283,6 +297,10 @@ def check(
     output_dir: str | None,
     ledger_dir: str | None,
     export_path: str | None,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    diff: bool = False,
+    fix_to: str | None = None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -347,6 +365,7 @@ def check(
         max_decompressed_size=max_decompressed_size,
         include_quotes=include_quotes
         or bool(html_path)
+        or bool(sarif_path)  # a result's repair is found from its quote
         or history
         or bool(snapshots_path)
         or bool(ledger_dir)
@@ -373,6 +392,9 @@ def check(
         ):
             if given:
                 raise click.UsageError(f"{option} is not yet supported with --engine dask --output-dir")
+    repairs = None
+    if fix or diff or fix_to or unsafe_fixes:
+        repairs, paths = _repair_inputs(paths, options, fix, unsafe_fixes, diff, fix_to, engine)
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
     history_line = None
     if engine == "dask" and (history or snapshots_path):  # the history step on the cluster too
@@ -391,6 +413,7 @@ def check(
         _write_ledgers(report, manifest, ledger_dir, export_path, failures)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
+    _attach_fixes(report, repairs)
     if not include_quotes:
         report.quotes = None
     if output_format is None:
@@ -427,6 +450,67 @@ def check(
 
 
 STDOUT = "-"
+
+
+def _repair_inputs(
+    paths: tuple[str, ...], options: Any, fix: bool, unsafe: bool, diff: bool, fix_to: str | None, engine: str
+) -> tuple[Any, tuple[str, ...]]:
+    """--fix, --diff and --fix-to: repair the inputs, then give the paths the check goes on with
+    (the repaired copies for --fix-to). --diff prints the diff and exits here."""
+    from checker.repair import repair_paths, unified_diff
+
+    if not (fix or diff or fix_to):
+        raise click.UsageError("--unsafe-fixes needs --fix, --diff or --fix-to")
+    if diff and fix_to:
+        raise click.UsageError("--diff and --fix-to exclude each other (--diff writes nothing)")
+    if engine == "dask" or STDOUT in paths:
+        raise click.UsageError("repairs need files checked here: not stdin (-) nor --engine dask")
+    mode = "diff" if diff else ("copy" if fix_to else "fix")
+    run = repair_paths(list(paths), options, unsafe=unsafe, mode=mode, fix_to=fix_to)
+    for problem in run.problems:
+        _say(f"quotecheck: {problem}")
+    counts = run.counts()
+    hidden = "" if unsafe or not counts["remaining_unsafe"] else " (--unsafe-fixes applies the unsafe ones)"
+    verb = "would be applied" if diff else "applied"
+    _say(
+        f"Repairs: {counts['applied']} {verb}, {counts['rolled_back']} rolled back, {counts['remaining']} "
+        f"remaining ({counts['remaining_unsafe']} unsafe, {counts['remaining_display_only']} display-only)"
+        + hidden
+    )
+    if fix_to and not run.written:
+        raise click.UsageError(_shown(f"--fix-to {fix_to}: no repaired copy could be written"))
+    if not diff:
+        return run, (tuple(run.written) if fix_to else paths)
+    out = sys.stdout.buffer
+    for result in run.files:
+        text = unified_diff(result.name, result.original, result.repaired)
+        out.write(_escaped_bytes(text) if sys.stdout.isatty() else text)
+    out.flush()
+    totals = {"error": 0, "warning": 0, "info": 0}
+    for result in run.files:
+        for name, count in (result.report.counts if result.report is not None else {}).items():
+            totals[name] = totals.get(name, 0) + count
+    unreadable = any(r.report is not None and r.report.exit_status >= ExitStatus.USAGE for r in run.files)
+    status = ExitStatus.USAGE if unreadable or run.problems else ExitStatus.OK
+    sys.exit(int(ExitStatus.FINDINGS if options.policy.fails(totals) else status))
+
+
+def _escaped_bytes(data: bytes) -> bytes:
+    """A diff for a terminal: control characters in the files' lines shown as escapes."""
+    out = []
+    for line in data.splitlines(keepends=True):
+        body = line.rstrip(b"\n")
+        if any((byte < 32 and byte != 9) or byte == 127 for byte in body):
+            body = _shown(body.decode("utf-8", "replace")).encode("utf-8")
+        out.append(body + line[len(line.rstrip(b"\n")) :])
+    return b"".join(out)
+
+
+def _attach_fixes(report: Report, repairs: Any) -> None:
+    """Put the repairs in the report: those applied, and those the remaining findings have."""
+    from checker.repair import attach_fixes
+
+    attach_fixes(report, repairs)
 
 
 def _same_path(first: str, second: str) -> bool:

@@ -62,6 +62,17 @@ class Report:
     snapshots: pd.DataFrame | None = None
     # Every rule quotecheck has, enabled or not, so that renderers never read the registry.
     catalogue: list[Rule] = field(default_factory=list)
+    # Repairs (checker.fix.Fix): those applied by --fix and those the findings still have; None
+    # when the run did not look for them.
+    fixes: list[Any] | None = None
+
+    def fixes_by_finding(self) -> dict[tuple[str, str, int, int], Any]:
+        """Each available repair by its finding's rule, file, line and column (renderers' lookup)."""
+        out: dict[tuple[str, str, int, int], Any] = {}
+        for fix in self.fixes or ():
+            if fix.status != "applied":
+                out.setdefault((fix.rule, fix.file, fix.line, fix.column), fix)
+        return out
 
     def catalogue_by_code(self) -> dict[str, Rule]:
         """The catalogue (or, if none was given, the rules that ran) by rule code."""
@@ -110,7 +121,14 @@ class Report:
             "baseline_suppressed": self.baseline_suppressed,
             "passed": self.passed,
             "exit_status": int(self.exit_status),
+            **(self.fix_summary() if self.fixes is not None else {}),
         }
+
+    def fix_summary(self) -> dict[str, int]:
+        """How many repairs were applied, and how many the findings still have."""
+        fixes = self.fixes or []
+        applied = sum(fix.status == "applied" for fix in fixes)
+        return {"fixes_applied": applied, "fixes_remaining": len(fixes) - applied}
 
     def rule_entries(self) -> list[dict[str, Any]]:
         """The catalogue entries of the rules that ran, with this run's severity and count."""
@@ -159,6 +177,7 @@ class Report:
             "files": self.file_entries(),
             "rules": self.rule_entries(),
             **({"snapshots": snapshot_records(self.snapshots)} if self.snapshots is not None else {}),
+            **({"fixes": [fix.as_dict() for fix in self.fixes]} if self.fixes is not None else {}),
         }
 
 

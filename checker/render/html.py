@@ -175,8 +175,10 @@ def _rule_entries(report: Report) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def _finding_row(finding: dict[str, Any], sources: dict[tuple[str, int], str]) -> dict[str, Any]:
-    """What the findings table shows for one finding."""
+def _finding_row(
+    finding: dict[str, Any], sources: dict[tuple[str, int], str], fixes: dict[Any, Any] | None = None
+) -> dict[str, Any]:
+    """What the findings table shows for one finding (with its repair, before and after, if any)."""
     line, column = finding["line"], finding["column"]
     file = finding["file"] or ""
     where = location(file, line, column)
@@ -191,6 +193,22 @@ def _finding_row(finding: dict[str, Any], sources: dict[tuple[str, int], str]) -
         "segments": segments,
         "has_source": source is not None,
         "severity_rank": _SEVERITY_ORDER.get(finding["severity"] or "", 0),
+        "fix": _fix_cell(finding, fixes),
+    }
+
+
+def _fix_cell(finding: dict[str, Any], fixes: dict[Any, Any] | None) -> dict[str, Any] | None:
+    """A finding's repair as the findings table shows it: applicability, before and after."""
+    if not fixes:
+        return None
+    fix = fixes.get((finding["rule"], finding["file"] or "", finding["line"], finding["column"]))
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "before": fix.before or "(nothing)",
+        "after": fix.after,
+        "more": max(0, fix.candidate_count - len(fix.candidates)),
     }
 
 
@@ -201,10 +219,11 @@ def _rule_sections(report: Report, entries: dict[str, dict[str, Any]], cap: int)
     codes = sorted(counts, key=lambda code: (-_SEVERITY_ORDER.get(entries[code]["severity"], 0), code))
     rules = findings["rule"].to_numpy(dtype=object, na_value="")
     sections = []
+    fixes = report.fixes_by_finding()
     for code in codes:
         rows = findings[rules == code].head(cap)
         shown = [
-            _finding_row(f, report.source_lines) | {"order": int(order)}
+            _finding_row(f, report.source_lines, fixes) | {"order": int(order)}
             for f, order in zip(_records(rows, FINDING_COLUMNS), rows.index, strict=True)
         ]
         sections.append(

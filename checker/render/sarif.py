@@ -110,9 +110,45 @@ def iter_results(report: Report, base: Path | None = None) -> Iterator[dict[str,
     index = {code: position for position, code in enumerate(report.catalogue_by_code())}
     uris: dict[str, dict[str, str]] = {}
     seen: Counter[str] = Counter()
+    fixes = report.fixes_by_finding()
     for frame in report.finding_frames():
         if len(frame):
-            yield from _frame_results(frame, index, uris, seen, base)
+            for result in _frame_results(frame, index, uris, seen, base):
+                file = result.pop("_file")
+                if fixes:
+                    _add_fix(result, file, fixes)
+                yield result
+
+
+def _add_fix(result: dict[str, Any], file: str, fixes: dict[tuple[str, str, int, int], Any]) -> None:
+    """A result's repair (checker.fix) as SARIF `fixes[]`, its applicability in the fix's
+    properties; a display-only repair changes nothing, so its candidates go in the result's."""
+    location = result["locations"][0]["physicalLocation"]
+    region = location.get("region", {})
+    fix = fixes.get((result["ruleId"], file, region.get("startLine"), region.get("startColumn")))
+    if fix is None:
+        return
+    if not fix.edits:
+        result["properties"] = {
+            "fixApplicability": fix.applicability,
+            "fixCandidates": [display(text) for text in fix.candidates],
+        }
+        return
+    replacements = [
+        {
+            "deletedRegion": {"startLine": e.line, "startColumn": e.column, "endColumn": e.end_column + 1},
+            "insertedContent": {"text": e.text},
+        }
+        for e in fix.edits
+    ]
+    change = {"artifactLocation": dict(location["artifactLocation"]), "replacements": replacements}
+    result["fixes"] = [
+        {
+            "description": {"text": display(fix.message)},
+            "artifactChanges": [change],
+            "properties": {"applicability": fix.applicability},
+        }
+    ]
 
 
 def _frame_results(
@@ -142,6 +178,7 @@ def _frame_results(
         }
         if code in index:
             result["ruleIndex"] = index[code]
+        result["_file"] = str(file)  # taken out again by iter_results
         yield result
 
 

@@ -119,6 +119,8 @@ def summary_table(report: Report) -> Any:
     headings = ["files", "quotes", "errors", "warnings", "infos"]
     if summary["baseline_suppressed"]:
         headings.append("baseline_suppressed")
+    if summary.get("fixes_applied") or summary.get("fixes_remaining"):
+        headings += ["fixes_applied", "fixes_remaining"]  # repairs (--fix) done and still available
     for heading in headings:
         table.add_column(heading.replace("_", " "), justify="right")
     styles = {"errors": "bold red", "warnings": "yellow", "infos": "cyan"}
