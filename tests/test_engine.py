@@ -434,6 +434,8 @@ def test_an_arrow_shown_with_a_wrong_direction_word_is_part_of_the_sign_finding(
         ("SILK 0.97 Increased By ▲ 1.20 (-521.74%)", "QC304", "< 0.97"),
         ("KSE100 114\u00a0977 Increased By 172.5 (0.15%)", "QC404", "114,977"),
         ("QBZ 499.62 Decreased By ▼ -20.1 (-3.88%)", "QC402", "-20.10"),
+        # A price cut to one decimal may be 0.1x: its previous price need not be 0 (no QC304).
+        ("AIRLINK 0.1 Increased By ▲ 0.10 (1000%)", "QC401", "0.10"),
         ("SILK -0.97 Decreased By ▼ -0.02 (-2.02%)", "QC202", "> 0"),
     ],
 )

@@ -567,9 +567,16 @@ def previous_not_positive(ctx: CheckContext) -> np.ndarray:
     if "previous_not_positive" not in ctx.shared:
         price, change = ctx.numbers["price"], corrected_numbers(ctx)["change"]
         readable = price.readable & change.readable
-        p, c, _scale = aligned(price, change, headroom=2)
+        p, c, scale = aligned(price, change, headroom=2)
+        # A figure shown with other decimals than its kind's may be off by a unit of its loose
+        # digit (as the percent check allows): the previous price is only known to be 0 or less
+        # when it is even with that unit added.
+        slack = np.zeros(len(scale), dtype=np.int64)
+        for loose in (loose_decimals(ctx, "price"), loose_decimals(ctx, "change")):
+            unit = np.power(10, np.clip(scale - loose, 0, 18), dtype=np.int64)
+            slack = slack + np.where(loose >= 0, unit, 0)
         ctx.shared["previous_not_positive"] = (
-            readable & ((p - c) <= 0).astype(bool) & (np.nan_to_num(price.value) > 0)
+            readable & ((p - c + slack) <= 0).astype(bool) & (np.nan_to_num(price.value) > 0)
         )
     return ctx.shared["previous_not_positive"]
 
