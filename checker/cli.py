@@ -482,9 +482,21 @@ def _repair_inputs(
     if not diff:
         return run, (tuple(run.written) if fix_to else paths)
     out = sys.stdout.buffer
+    shown = False
     for result in run.files:
         text = unified_diff(result.name, result.original, result.repaired)
-        out.write(_escaped_bytes(text) if sys.stdout.isatty() else text)
+        shown = shown or bool(text)
+        if sys.stdout.isatty():
+            out.write(_escaped_bytes(text))
+        elif any(_acting_line(line) for line in text.splitlines()):
+            # Piped, a diff must keep the bytes for patch; one whose lines would act on a
+            # terminal or a CI log is withheld instead (the repaired copy is one option away).
+            _say(
+                f"quotecheck: {result.name}: diff not shown, its lines hold characters that act on a "
+                "terminal or a CI log; --fix-to DIR writes the repaired copy"
+            )
+        else:
+            out.write(text)
     out.flush()
     totals = {"error": 0, "warning": 0, "info": 0}
     for result in run.files:
@@ -492,15 +504,26 @@ def _repair_inputs(
             totals[name] = totals.get(name, 0) + count
     unreadable = any(r.report is not None and r.report.exit_status >= ExitStatus.USAGE for r in run.files)
     status = ExitStatus.USAGE if unreadable or run.problems else ExitStatus.OK
-    sys.exit(int(ExitStatus.FINDINGS if options.policy.fails(totals) else status))
+    # --diff changes nothing: while it shows a repair, or a finding at the fail level would remain
+    # after the repairs, the files are not right yet.
+    sys.exit(int(ExitStatus.FINDINGS if shown or options.policy.fails(totals) else status))
+
+
+def _acting_line(line: bytes) -> bool:
+    """Whether a line of a diff holds a character that acts on a terminal or starts a CI command
+    (a tab and the CR of a CRLF line break are kept: they only show)."""
+    from checker.render.escape import has_acting
+
+    text = line.removesuffix(b"\r").decode("utf-8", "replace").replace("\t", " ")
+    return "##[" in text or has_acting(text)
 
 
 def _escaped_bytes(data: bytes) -> bytes:
-    """A diff for a terminal: control characters in the files' lines shown as escapes."""
+    """A diff for a terminal: characters in the files' lines that would act shown as escapes."""
     out = []
     for line in data.splitlines(keepends=True):
         body = line.rstrip(b"\n")
-        if any((byte < 32 and byte != 9) or byte == 127 for byte in body):
+        if _acting_line(body):
             body = _shown(body.decode("utf-8", "replace")).encode("utf-8")
         out.append(body + line[len(line.rstrip(b"\n")) :])
     return b"".join(out)

@@ -272,9 +272,26 @@ def test_diff_changes_nothing_and_fails_while_errors_remain(tmp_path, monkeypatc
     assert result.exit_code == 1  # the unsafe fix is not made: the error remains
     assert path.read_bytes() == before
     result = CliRunner().invoke(cli, ["check", "page.txt", "--no-config", "--diff", "--unsafe-fixes"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # nothing would remain, but the file is not repaired yet
     assert "+BOP 10.39 Decreased By ▼ -0.10 (-0.95%)" in result.stdout
     assert path.read_bytes() == before
+    path.write_text(with_line(index, CLEAN_LINES[index]), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "page.txt", "--no-config", "--diff"])
+    assert (result.exit_code, result.stdout) == (0, "")  # nothing to do
+
+
+def test_a_piped_diff_withholds_a_file_whose_lines_would_act(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    index = line_of("BOP")
+    flipped = CLEAN_LINES[index].replace("▼", "▲")
+    evil = with_line(index, flipped + " \x1b]0;title\x07 \u202e ##[x")
+    (tmp_path / "evil.txt").write_text(evil, encoding="utf-8")
+    (tmp_path / "plain.txt").write_text(with_line(index, flipped), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", ".", "--no-config", "--diff"])
+    assert result.exit_code == 1
+    assert b"+++ plain.txt" in result.stdout_bytes and b"evil.txt" not in result.stdout_bytes
+    assert not any(ch in result.stdout for ch in "\x1b\x07\u202e") and "##[" not in result.stdout
+    assert "evil.txt: diff not shown" in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("patch") is None, reason="needs the patch program")
