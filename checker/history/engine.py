@@ -13,6 +13,7 @@ stands for the interval of half a unit of its last digit either side.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -154,8 +155,23 @@ def _file_codes(files: pd.Series, names: list[str]) -> tuple[np.ndarray, list[st
     return mapping[np.asarray(local, dtype=np.int64)], names
 
 
-def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[_Quotes, list[str]]:
-    fid, names = _file_codes(quotes["file"], names)
+def _symbol_hashes(symbols: np.ndarray) -> np.ndarray:
+    """A 64-bit number for each symbol text, the same in every window of a run."""
+    out = np.empty(len(symbols), dtype=np.uint64)
+    for i, text in enumerate(symbols.tolist()):
+        digest = hashlib.blake2b(str(text).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        out[i] = int.from_bytes(digest, "little")
+    return out
+
+
+def _prepare(
+    quotes: pd.DataFrame, names: list[str], profile: Profile, fid: np.ndarray | None = None
+) -> tuple[_Quotes, list[str]]:
+    """The quotes held as integer columns. With `fid` (each row's snapshot number in `names`),
+    the figures' hashes are made from the symbols' texts, so that they compare across windows."""
+    by_text = fid is not None
+    if fid is None:
+        fid, names = _file_codes(quotes["file"], names)
     price = _numbers(quotes, "price")
     change = _numbers(quotes, "change")
     percent = _numbers(quotes, "percent")
@@ -205,10 +221,11 @@ def _prepare(quotes: pd.DataFrame, names: list[str], profile: Profile) -> tuple[
     shown_percent = np.nan_to_num(percent[rows], nan=-1e15)
     pct = np.rint(np.clip(shown_percent, -1e12, 1e12) * 10000).astype(np.int64)
     sid = symbol_codes[rows].astype(np.int64)
+    sid_value = _symbol_hashes(np.asarray(symbols, dtype=object))[sid] if by_text else sid.astype(np.uint64)
     # One hash of the figures a page shows for a symbol; odd multipliers spread them before mixing.
     with np.errstate(over="ignore"):
         spread = (
-            sid.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            sid_value * np.uint64(0x9E3779B97F4A7C15)
             + p.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
             + c.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
             + pct.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93)
@@ -351,6 +368,7 @@ class _Findings:
         self.q, self.quotes, self.snaps = q, quotes, snaps
         self.rows: list[dict[str, object]] = []
         self._cells: dict[str, np.ndarray] = {}
+        self.keep: np.ndarray | None = None  # per snapshot: findings on it are kept (a window's own)
 
     def cell(self, column: str, row: int) -> object:
         """One value of the caller's quote frame at a quote row (findings are few: no column copy)."""
@@ -377,6 +395,8 @@ class _Findings:
         field_name: str = "previous_close",
         column: str = "price_col",
     ) -> None:
+        if self.keep is not None and not self.keep[int(self.q.fid[row])]:
+            return
         rule = REGISTRY[code]
         self.rows.append(
             {
@@ -1088,9 +1108,31 @@ def history_findings(
     block ends in a line that does not parse; `resolve` each input's absolute path (to match
     the manifest's rows).
     """
+    from checker.history.stream import FrameSource, history_of_source
+
+    return history_of_source(FrameSource(quotes), results, profile, manifest, page_texts, cut_off, resolve)
+
+
+@dataclass
+class _Setup:
+    """What the history step knows before it reads any figure: each snapshot's name and time,
+    the calendar, and the sessions the time stamps decide."""
+
+    settings: Any
+    names: list[str]
+    stamps: list[Stamp | None]
+    cal: SessionCalendar
+    problems: list[str]
+
+
+def _setup(
+    names: list[str],
+    profile: Profile,
+    manifest: Manifest | None,
+    page_texts: Mapping[str, str] | None,
+    resolve: Mapping[str, str] | None,
+) -> _Setup:
     settings = history_settings(profile)
-    names = [r.path for r in results]
-    q, names = _prepare(quotes, names, profile)
     manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
     from_names = stamps_from_names(names)
     texts = page_texts or {}
@@ -1101,10 +1143,15 @@ def history_findings(
     days = [s.day for s in stamps if s is not None]
     today = dt.date(2000, 1, 1)
     cal = build_calendar(settings, min(days, default=today), max(days, default=today))
-    n = len(names)
+    problems = list(manifest.problems) if manifest is not None else []
+    return _Setup(settings, names, stamps, cal, problems)
+
+
+def _new_snapshots(setup: _Setup, quotes: np.ndarray) -> _Snapshots:
+    n = len(setup.names)
     snaps = _Snapshots(
-        names=names,
-        stamps=stamps,
+        names=setup.names,
+        stamps=setup.stamps,
         day=np.full(n, -1, dtype=np.int64),
         seconds=np.full(n, -1, dtype=np.int64),
         session=np.full(n, -1, dtype=np.int64),
@@ -1113,27 +1160,46 @@ def history_findings(
         closed_day=np.zeros(n, dtype=bool),
         uncertain=np.zeros(n, dtype=bool),
         stale=np.zeros(n, dtype=bool),
-        quotes=(q.ends - q.starts).astype(np.int64),
+        quotes=quotes,
     )
-    _stamp_sessions(snaps, cal)
+    _stamp_sessions(snaps, setup.cal)
+    return snaps
+
+
+def _whole(quotes: pd.DataFrame, setup: _Setup, profile: Profile, cut_off: set[str] | None) -> HistoryResult:
+    """The history step over all the quotes at once (what sessions found from the figures need)."""
+    q, names = _prepare(quotes, setup.names, profile)
+    if len(names) != len(setup.names):
+        raise ValueError("the quotes name a snapshot the setup does not know")
+    cal = setup.cal
+    snaps = _new_snapshots(setup, (q.ends - q.starts).astype(np.int64))
     f = _Findings(q, quotes, snaps)
     _stale_snapshots(q, snaps, f, cal)
     _infer_sessions(q, snaps)
     members = _session_members(snaps)
     links = _figure_links(q, snaps, members)
     pairs = _consecutive_pairs(snaps, cal, members, links)
-    _breaks(q, snaps, f, cal, members, pairs, settings.chaining_indices)
+    _breaks(q, snaps, f, cal, members, pairs, setup.settings.chaining_indices)
     _same_session(q, snaps, f, cal)
     _closed_days(q, snaps, f, cal, members)
     _stale_blocks(q, snaps, f, cal, members)
     _missing_indices(q, snaps, f, profile, cut_off or set())
     _symbols_changed(q, snaps, f, cal, members, pairs)
+    return _result(snaps, cal, links, f.frame(), setup.problems)
+
+
+def _result(
+    snaps: _Snapshots,
+    cal: SessionCalendar,
+    links: dict[int, tuple[int, int]],
+    findings: pd.DataFrame,
+    problems: list[str],
+) -> HistoryResult:
     sessions, labels = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
-    problems = list(manifest.problems) if manifest is not None else []
     table = _snapshot_table(snaps, cal, labels)
     position = {name: p for name, p in zip(sessions["session"], sessions["position"], strict=True)}
     table["session_position"] = pd.array([position.get(s) for s in table["session"]], dtype="Int64")
-    return HistoryResult(f.frame(), table, sessions, cal.describe(), problems)
+    return HistoryResult(findings, table, sessions, cal.describe(), problems)
 
 
 def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar, names: dict[int, str]) -> pd.DataFrame:
