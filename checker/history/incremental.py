@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from checker.findings import combine, empty_findings, finding, from_records, severity_counts
-from checker.history.engine import HistoryResult, history_findings
+from checker.history.engine import HistoryResult
 from checker.history.ledger import HISTORY_COLUMNS
 from checker.history.times import SOURCE_NONE, Manifest, Stamp
 from checker.profile import load_profile
@@ -177,30 +177,51 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     """The history rules over ledger rows (checker.history.ledger.read_ledgers), after the
     state's snapshots; returns the report (the findings on this run's pages), the engine's
     result and the state moved past the sessions that passed."""
+    from checker.history.sources import LedgerSource
+
     state = state or State()
-    files = quotes["file"]
-    if isinstance(files.dtype, pd.CategoricalDtype):  # read back from Parquet: one category a page
-        used = pd.unique(files.cat.codes.to_numpy())  # in order of appearance
-        names = [str(files.cat.categories[c]) for c in used[used >= 0].tolist()]
+    rows = quotes[list(HISTORY_COLUMNS)]
+    own = LedgerSource(frames=[rows]).page_names()
+    return _history(LedgerSource(frames=[_state_frame(state, set(own)), rows]), options, state)
+
+
+def history_of_ledger_files(paths: list[str], options: Options, state: State | None = None) -> LedgerRun:
+    """history_of_ledgers over ledger files, read a window of sessions at a time (memory bounded
+    by the window when every page has a time stamp); raises LedgerError naming a file that is
+    not a ledger."""
+    from checker.history.ledger import LedgerError
+    from checker.history.sources import LedgerSource
+
+    if not paths:
+        raise LedgerError("no ledger named")
+    state = state or State()
+    ledgers = LedgerSource(paths=paths)
+    before = _state_frame(state, set(ledgers.page_names()))
+    source = LedgerSource(frames=[before], paths=paths) if len(before) else ledgers
+    return _history(source, options, state)
+
+
+def _history(source: Any, options: Options, state: State) -> LedgerRun:
+    """The history rules over a LedgerSource whose first piece is the state's snapshots."""
+    from checker.history.stream import history_of_source
+
+    names = source.page_names()
+    state_files = {snap["file"] for snap in state.snapshots}
+    first_piece = source.pieces[0] if source.pieces else None
+    if first_piece is not None and first_piece.frame is not None and len(first_piece.frame):
+        in_state = {str(f) for f in first_piece.frame["file"].tolist()} & state_files
     else:
-        names = list(dict.fromkeys(files.astype(str).tolist()))
-    own = set(names)
-    before = _state_frame(state, own)
-    state_names = list(dict.fromkeys(before["file"].tolist()))
-    every = pd.concat([before, quotes[list(HISTORY_COLUMNS)]], ignore_index=True) if len(before) else quotes
-    firsts = every.drop_duplicates("file")
-    stamps = {
-        str(f): s
-        for f, t, src in zip(firsts["file"], firsts["captured_at_text"], firsts["time_source"], strict=True)
-        if (s := _stamp(t, src)) is not None
-    }
-    cut_off = set(every.loc[every["page_cut_off"].astype(bool), "file"].astype(str).unique())
-    tally = every["file"].value_counts()
-    counts = dict(zip(tally.index.astype(str).tolist(), tally.to_numpy().tolist(), strict=True))
-    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *names]]
+        in_state = set()
+    state_names = [n for n in names if n in in_state]
+    own_names = [n for n in names if n not in in_state]
+    own = set(own_names)
+    stamps = {name: s for name, text, src in source.stamp_texts() if (s := _stamp(text, src)) is not None}
+    cut_off = source.cut_off()
+    counts = source.page_counts()
+    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *own_names]]
     profile = load_profile(options.profile)
     try:
-        result = history_findings(every, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+        result = history_of_source(source, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
     except Exception as error:  # the last resort: a finding, never a traceback
         message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
         failed = from_records([finding("QC904", "<history>", message)])
@@ -228,11 +249,11 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     if state_names and len(snapshots):
         snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
     report.snapshots = snapshots
-    return LedgerRun(report, result, _advance(state, every, result, report, own, options.profile))
+    return LedgerRun(report, result, _advance(state, source, result, report, own, options.profile))
 
 
 def _advance(
-    state: State, every: pd.DataFrame, result: HistoryResult, report: Report, own: set[str], profile: str
+    state: State, rows_of: Any, result: HistoryResult, report: Report, own: set[str], profile: str
 ) -> State:
     """The state moved to the last session of the run before its first with a history error."""
     sessions = result.sessions
@@ -261,8 +282,11 @@ def _advance(
     label, files = chosen
     table = result.snapshots.set_index("file")
     snaps = []
+    names = rows_of.page_names()
+    position = {name: i for i, name in enumerate(names)}
+    rows_of.bind(names)
     for name in files:
-        rows = every[every["file"] == name]
+        rows, _ = rows_of.rows(np.array([position[name]]), STATE_QUOTE_COLUMNS)
         quotes = [
             {c: _plain(v) for c, v in zip(STATE_QUOTE_COLUMNS, values, strict=True) if c != "file"}
             for values in rows[list(STATE_QUOTE_COLUMNS)].itertuples(index=False, name=None)

@@ -1,0 +1,258 @@
+"""Ledger rows read a few snapshots at a time: what `quotecheck history` runs the rules over.
+
+A first pass reads only each row's page (and its time, where it came from, whether its block was
+cut off): every page's name in the order of the ledgers, its row count and, per row group, the
+pages it holds. The history step then asks for the rows of a window of pages, and only the row
+groups holding them are read (ledgers written in time order: each about once).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _open_ledger, ledger_frame
+from checker.history.stream import RULE_COLUMNS
+
+ROW_GROUP_CACHE = 3  # row groups kept decoded (a window usually spans two)
+SUMMARY_COLUMNS = ("file", "captured_at_text", "time_source", "page_cut_off")
+
+
+class _Piece:
+    """One part of the rows: a ledger file, or a frame (the state's snapshots)."""
+
+    def __init__(self, ledger: pq.ParquetFile | None = None, frame: pd.DataFrame | None = None) -> None:
+        self.ledger, self.frame = ledger, frame
+        self.groups: list[np.ndarray] = []  # per row group: the sorted ids of the pages in it
+        self.frame_ids = np.zeros(0, dtype=np.int64)
+
+
+class LedgerSource:
+    """The rows of ledgers (and of a frame before them), with each page's first time stamp, its
+    source, its row count and whether its block was cut off (see the module's text)."""
+
+    def __init__(self, paths: list[str] | None = None, frames: list[pd.DataFrame] | None = None) -> None:
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []
+        self.first_text: list[Any] = []
+        self.first_source: list[Any] = []
+        self._counts: list[np.ndarray] = []
+        self.cut: set[int] = set()
+        self.pieces: list[_Piece] = []
+        self.global_of = np.zeros(0, dtype=np.int64)  # id -> the history step's snapshot number
+        self.local_of = np.zeros(0, dtype=np.int64)
+        self._cache: OrderedDict[tuple[int, int], tuple[pa.Table, np.ndarray]] = OrderedDict()
+        for frame in frames or []:
+            self._add_frame(frame)
+        for path in paths or []:
+            self._add_ledger(path)
+
+    # --- the first pass ---------------------------------------------------------------------------
+
+    def _ids_of(self, names: list[Any]) -> np.ndarray:
+        out = np.empty(len(names), dtype=np.int64)
+        for i, name in enumerate(names):
+            key = str(name)
+            at = self.ids.get(key)
+            if at is None:
+                at = self.ids[key] = len(self.names)
+                self.names.append(key)
+                self.first_text.append(None)
+                self.first_source.append(None)
+            out[i] = at
+        return out
+
+    def _summarise(self, ids: np.ndarray, texts: list[Any], sources: list[Any], cut: np.ndarray) -> None:
+        """Per page: its rows, its first row's time stamp text and source, and any row cut off
+        (rows without a page, id -1, count for nothing)."""
+        named = ids >= 0
+        unique, first = np.unique(ids[named], return_index=True)
+        rows = np.flatnonzero(named)[first]
+        for page, row in zip(unique.tolist(), rows.tolist(), strict=True):
+            if self.first_source[page] is None:
+                text, source = texts[row], sources[row]
+                self.first_text[page] = text if isinstance(text, str) else None
+                self.first_source[page] = source if isinstance(source, str) else _MISSING
+        self._counts.append(np.bincount(ids[named], minlength=len(self.names)))
+        if len(self._counts) > 16:
+            self._counts = [self._counts_total()]
+        if cut.any():
+            self.cut.update(np.unique(ids[cut & named]).tolist())
+
+    def _counts_total(self) -> np.ndarray:
+        total = np.zeros(len(self.names), dtype=np.int64)
+        for part in self._counts:
+            total[: len(part)] += part
+        return total
+
+    def _add_frame(self, frame: pd.DataFrame) -> None:
+        frame = frame.reset_index(drop=True)
+        piece = _Piece(frame=frame)
+        files = frame["file"].tolist()
+        named = [isinstance(f, str) for f in files]
+        ids = np.full(len(files), -1, dtype=np.int64)
+        if any(named):
+            ids[np.array(named)] = self._ids_of([f for f in files if isinstance(f, str)])
+        piece.frame_ids = ids
+        cut = frame["page_cut_off"].fillna(False).astype(bool).to_numpy(dtype=bool)
+        self._summarise(ids, frame["captured_at_text"].tolist(), frame["time_source"].tolist(), cut)
+        self.pieces.append(piece)
+
+    def _add_ledger(self, path: str) -> None:
+        ledger = _open_ledger(path)
+        piece = _Piece(ledger=ledger)
+        try:
+            for g in range(ledger.num_row_groups):
+                table = ledger.read_row_group(g, columns=list(SUMMARY_COLUMNS))
+                ids = self._row_ids(table.column("file"))
+                cut = table.column("page_cut_off").fill_null(False).to_numpy(zero_copy_only=False)
+                texts = table.column("captured_at_text").to_pylist()
+                sources = table.column("time_source").to_pylist()
+                self._summarise(ids, texts, sources, np.asarray(cut, dtype=bool))
+                piece.groups.append(np.unique(ids[ids >= 0]))
+        except (OSError, pa.ArrowException, ValueError) as error:
+            raise LedgerError(f"{path}: not a quote ledger ({str(error)[:200]})") from None
+        self.pieces.append(piece)
+
+    def _row_ids(self, column: pa.ChunkedArray) -> np.ndarray:
+        """Each row's page id, -1 for a row without one; pages not seen before are numbered in
+        the order of their first row."""
+        parts = []
+        for chunk in column.chunks:
+            if not pa.types.is_dictionary(chunk.type):
+                chunk = pc.dictionary_encode(chunk)
+            indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            used, first = np.unique(indices[indices >= 0], return_index=True)
+            used = used[np.argsort(first, kind="stable")]  # in the order of their first row
+            words = chunk.dictionary.take(pa.array(used)).to_pylist()
+            mapping = np.full(len(chunk.dictionary) + 1, -1, dtype=np.int64)
+            mapping[used] = self._ids_of(words)
+            parts.append(mapping[indices])
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts)
+
+    # --- what the history step asks -------------------------------------------------------------
+
+    def page_names(self) -> list[str]:
+        return self.names
+
+    def page_counts(self) -> dict[str, int]:
+        total = self._counts_total()
+        return dict(zip(self.names, total.tolist(), strict=True))
+
+    def stamp_texts(self) -> list[tuple[str, Any, Any]]:
+        """Each page with the time stamp text and source of its first row."""
+        return [
+            (name, text, None if source is _MISSING else source)
+            for name, text, source in zip(self.names, self.first_text, self.first_source, strict=True)
+        ]
+
+    def cut_off(self) -> set[str]:
+        return {self.names[i] for i in self.cut}
+
+    def bind(self, names: list[str]) -> list[str]:
+        position = {name: i for i, name in enumerate(names)}
+        names = list(names)
+        global_of = np.empty(len(self.names), dtype=np.int64)
+        for i, name in enumerate(self.names):
+            if name not in position:
+                position[name] = len(names)
+                names.append(name)
+            global_of[i] = position[name]
+        self.global_of = global_of
+        self.local_of = np.full(len(names), -1, dtype=np.int64)
+        self.local_of[global_of] = np.arange(len(global_of))
+        self.n_global = len(names)
+        return names
+
+    def counts(self) -> np.ndarray:
+        out = np.zeros(self.n_global, dtype=np.int64)
+        out[self.global_of] = self._counts_total()
+        return out
+
+    def _group(self, p: int, g: int) -> tuple[pa.Table, np.ndarray]:
+        key = (p, g)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        ledger = self.pieces[p].ledger
+        assert ledger is not None
+        columns = sorted(set(HISTORY_COLUMNS), key=list(HISTORY_COLUMNS).index)
+        table = ledger.read_row_group(g, columns=columns)
+        ids = self._row_ids(table.column("file"))
+        self._cache[key] = (table, ids)
+        while len(self._cache) > ROW_GROUP_CACHE:
+            self._cache.popitem(last=False)
+        return table, ids
+
+    def rows(
+        self, fids: np.ndarray, columns: tuple[str, ...] = RULE_COLUMNS
+    ) -> tuple[pd.DataFrame, np.ndarray]:
+        wanted = self.local_of[fids]
+        wanted = np.sort(wanted[wanted >= 0])
+        parts: list[pd.DataFrame] = []
+        part_ids: list[np.ndarray] = []
+        tables: list[pa.Table] = []
+        table_ids: list[np.ndarray] = []
+        for p, piece in enumerate(self.pieces):
+            if piece.frame is not None:
+                mask = np.isin(piece.frame_ids, wanted)
+                if mask.any():
+                    present = [c for c in columns if c in piece.frame.columns]
+                    parts.append(piece.frame.loc[mask, present].reset_index(drop=True))
+                    part_ids.append(piece.frame_ids[mask])
+                continue
+            for g, pages in enumerate(piece.groups):
+                if not len(np.intersect1d(pages, wanted, assume_unique=True)):
+                    continue
+                table, ids = self._group(p, g)
+                mask = np.isin(ids, wanted)
+                present = [c for c in columns if c in table.column_names]
+                tables.append(table.select(present).filter(pa.array(mask)))
+                table_ids.append(ids[mask])
+        if tables:
+            try:
+                joined = pa.concat_tables(tables, promote_options="permissive")
+            except (pa.ArrowException, ValueError) as error:
+                raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
+            parts.append(ledger_frame(joined))
+            part_ids.append(np.concatenate(table_ids))
+        if not parts:
+            return pd.DataFrame({c: [] for c in columns}), np.zeros(0, dtype=np.int64)
+        frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+        ids = part_ids[0] if len(part_ids) == 1 else np.concatenate(part_ids)
+        place = np.searchsorted(fids, self.global_of[ids])
+        if len(place) > 1 and not bool((place[1:] >= place[:-1]).all()):
+            order = np.argsort(place, kind="stable")
+            frame, place = frame.take(order).reset_index(drop=True), place[order]
+        return frame, place
+
+    def frame(self) -> pd.DataFrame:
+        """Every row as one frame, in the order of the pieces (for the archive in one piece)."""
+        parts = [p.frame[list(HISTORY_COLUMNS)] for p in self.pieces if p.frame is not None and len(p.frame)]
+        tables = []
+        for piece in self.pieces:
+            if piece.ledger is not None:
+                try:
+                    tables.append(piece.ledger.read(columns=list(HISTORY_COLUMNS)))
+                except (OSError, pa.ArrowException, ValueError) as error:
+                    raise LedgerError(f"not a quote ledger ({str(error)[:200]})") from None
+        if tables:
+            try:
+                joined = pa.concat_tables(tables, promote_options="permissive")
+            except (pa.ArrowException, ValueError) as error:
+                raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
+            parts.append(ledger_frame(joined))
+        if not parts:
+            return pd.DataFrame({c: [] for c in HISTORY_COLUMNS})
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+_MISSING = object()
