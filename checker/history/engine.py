@@ -1134,12 +1134,11 @@ def _setup(
 ) -> _Setup:
     settings = history_settings(profile)
     manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
-    from_names = stamps_from_names(names)
+    stamps: list[Stamp | None] = [manifest_stamps.get(n) for n in names]
+    unstamped = [k for k, st in enumerate(stamps) if st is None]  # the names are read only for these
     texts = page_texts or {}
-    stamps = [
-        manifest_stamps.get(n) or named or stamp_from_text(texts.get(n))
-        for n, named in zip(names, from_names, strict=True)
-    ]
+    for k, named in zip(unstamped, stamps_from_names([names[k] for k in unstamped]), strict=True):
+        stamps[k] = named or stamp_from_text(texts.get(names[k]))
     days = [s.day for s in stamps if s is not None]
     today = dt.date(2000, 1, 1)
     cal = build_calendar(settings, min(days, default=today), max(days, default=today))

@@ -285,8 +285,10 @@ def _advance(
     names = rows_of.page_names()
     position = {name: i for i, name in enumerate(names)}
     rows_of.bind(names)
+    wanted = np.array(sorted({position[name] for name in files}), dtype=np.int64)
+    every, place = rows_of.rows(wanted, STATE_QUOTE_COLUMNS)  # the chosen pages' rows, read once
     for name in files:
-        rows, _ = rows_of.rows(np.array([position[name]]), STATE_QUOTE_COLUMNS)
+        rows = every[place == int(np.searchsorted(wanted, position[name]))]
         quotes = [
             {c: _plain(v) for c, v in zip(STATE_QUOTE_COLUMNS, values, strict=True) if c != "file"}
             for values in rows[list(STATE_QUOTE_COLUMNS)].itertuples(index=False, name=None)

@@ -48,6 +48,7 @@ class LedgerSource:
         self.global_of = np.zeros(0, dtype=np.int64)  # id -> the history step's snapshot number
         self.local_of = np.zeros(0, dtype=np.int64)
         self._cache: OrderedDict[tuple[int, int], tuple[pa.Table, np.ndarray]] = OrderedDict()
+        self.mappings: dict[tuple[int, int], list[np.ndarray]] = {}
         for frame in frames or []:
             self._add_frame(frame)
         for path in paths or []:
@@ -68,15 +69,17 @@ class LedgerSource:
             out[i] = at
         return out
 
-    def _summarise(self, ids: np.ndarray, texts: list[Any], sources: list[Any], cut: np.ndarray) -> None:
+    def _summarise(self, ids: np.ndarray, texts: Any, sources: Any, cut: np.ndarray) -> None:
         """Per page: its rows, its first row's time stamp text and source, and any row cut off
-        (rows without a page, id -1, count for nothing)."""
+        (rows without a page, id -1, count for nothing). `texts` and `sources` give the values
+        at some rows: texts(rows) -> list."""
         named = ids >= 0
         unique, first = np.unique(ids[named], return_index=True)
         rows = np.flatnonzero(named)[first]
-        for page, row in zip(unique.tolist(), rows.tolist(), strict=True):
-            if self.first_source[page] is None:
-                text, source = texts[row], sources[row]
+        fresh = np.array([self.first_source[page] is None for page in unique.tolist()], dtype=bool)
+        unique, rows = unique[fresh], rows[fresh]
+        if len(rows):
+            for page, text, source in zip(unique.tolist(), texts(rows), sources(rows), strict=True):
                 self.first_text[page] = text if isinstance(text, str) else None
                 self.first_source[page] = source if isinstance(source, str) else _MISSING
         self._counts.append(np.bincount(ids[named], minlength=len(self.names)))
@@ -101,7 +104,10 @@ class LedgerSource:
             ids[np.array(named)] = self._ids_of([f for f in files if isinstance(f, str)])
         piece.frame_ids = ids
         cut = frame["page_cut_off"].fillna(False).astype(bool).to_numpy(dtype=bool)
-        self._summarise(ids, frame["captured_at_text"].tolist(), frame["time_source"].tolist(), cut)
+        texts, sources = frame["captured_at_text"], frame["time_source"]
+        self._summarise(
+            ids, lambda rows: texts.iloc[rows].tolist(), lambda rows: sources.iloc[rows].tolist(), cut
+        )
         self.pieces.append(piece)
 
     def _add_ledger(self, path: str) -> None:
@@ -110,30 +116,43 @@ class LedgerSource:
         try:
             for g in range(ledger.num_row_groups):
                 table = ledger.read_row_group(g, columns=list(SUMMARY_COLUMNS))
-                ids = self._row_ids(table.column("file"))
+                ids = self._row_ids(table.column("file"), (len(self.pieces), g))
                 cut = table.column("page_cut_off").fill_null(False).to_numpy(zero_copy_only=False)
-                texts = table.column("captured_at_text").to_pylist()
-                sources = table.column("time_source").to_pylist()
-                self._summarise(ids, texts, sources, np.asarray(cut, dtype=bool))
+                texts, sources = table.column("captured_at_text"), table.column("time_source")
+                self._summarise(
+                    ids,
+                    lambda rows, column=texts: column.take(pa.array(rows)).to_pylist(),
+                    lambda rows, column=sources: column.take(pa.array(rows)).to_pylist(),
+                    np.asarray(cut, dtype=bool),
+                )
                 piece.groups.append(np.unique(ids[ids >= 0]))
         except (OSError, pa.ArrowException, ValueError) as error:
             raise LedgerError(f"{path}: not a quote ledger ({str(error)[:200]})") from None
         self.pieces.append(piece)
 
-    def _row_ids(self, column: pa.ChunkedArray) -> np.ndarray:
+    def _row_ids(self, column: pa.ChunkedArray, key: tuple[int, int] | None = None) -> np.ndarray:
         """Each row's page id, -1 for a row without one; pages not seen before are numbered in
-        the order of their first row."""
+        the order of their first row. With `key` (piece, row group), the first pass keeps each
+        chunk's dictionary as ids, and a later read of that row group only looks them up."""
         parts = []
-        for chunk in column.chunks:
+        kept = self.mappings.get(key) if key is not None else None
+        fresh: list[np.ndarray] = []
+        for at, chunk in enumerate(column.chunks):
             if not pa.types.is_dictionary(chunk.type):
                 chunk = pc.dictionary_encode(chunk)
             indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-            used, first = np.unique(indices[indices >= 0], return_index=True)
-            used = used[np.argsort(first, kind="stable")]  # in the order of their first row
-            words = chunk.dictionary.take(pa.array(used)).to_pylist()
-            mapping = np.full(len(chunk.dictionary) + 1, -1, dtype=np.int64)
-            mapping[used] = self._ids_of(words)
+            if kept is not None and at < len(kept) and len(kept[at]) == len(chunk.dictionary) + 1:
+                mapping = kept[at]
+            else:
+                used, first = np.unique(indices[indices >= 0], return_index=True)
+                used = used[np.argsort(first, kind="stable")]  # in the order of their first row
+                words = chunk.dictionary.take(pa.array(used, type=pa.int64())).to_pylist()
+                mapping = np.full(len(chunk.dictionary) + 1, -1, dtype=np.int64)
+                mapping[used] = self._ids_of(words)
+            fresh.append(mapping)
             parts.append(mapping[indices])
+        if key is not None:
+            self.mappings[key] = fresh
         if not parts:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate(parts)
@@ -177,19 +196,26 @@ class LedgerSource:
         out[self.global_of] = self._counts_total()
         return out
 
-    def _group(self, p: int, g: int) -> tuple[pa.Table, np.ndarray]:
+    def _group(self, p: int, g: int, columns: tuple[str, ...]) -> tuple[pa.Table, np.ndarray]:
+        """A row group's columns (those the rules read are kept for the next window)."""
         key = (p, g)
-        if key in self._cache:
+        usual = set(columns) <= set(RULE_COLUMNS)
+        if usual and key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         ledger = self.pieces[p].ledger
         assert ledger is not None
-        columns = sorted(set(HISTORY_COLUMNS), key=list(HISTORY_COLUMNS).index)
-        table = ledger.read_row_group(g, columns=columns)
-        ids = self._row_ids(table.column("file"))
-        self._cache[key] = (table, ids)
-        while len(self._cache) > ROW_GROUP_CACHE:
-            self._cache.popitem(last=False)
+        wanted = RULE_COLUMNS if usual else columns
+        names = ["file", *(c for c in wanted if c != "file" and c in ledger.schema_arrow.names)]
+        try:
+            table = ledger.read_row_group(g, columns=names)
+        except (OSError, pa.ArrowException, ValueError) as error:
+            raise LedgerError(f"a ledger cannot be read ({str(error)[:200]})") from None
+        ids = self._row_ids(table.column("file"), key)
+        if usual:
+            self._cache[key] = (table, ids)
+            while len(self._cache) > ROW_GROUP_CACHE:
+                self._cache.popitem(last=False)
         return table, ids
 
     def rows(
@@ -212,7 +238,7 @@ class LedgerSource:
             for g, pages in enumerate(piece.groups):
                 if not len(np.intersect1d(pages, wanted, assume_unique=True)):
                     continue
-                table, ids = self._group(p, g)
+                table, ids = self._group(p, g, columns)
                 mask = np.isin(ids, wanted)
                 present = [c for c in columns if c in table.column_names]
                 tables.append(table.select(present).filter(pa.array(mask)))
