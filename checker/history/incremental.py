@@ -117,9 +117,53 @@ class _KnownStamps(Manifest):
         return {name: self.stamps[name] for name in inputs if name in self.stamps}
 
 
+_DAYS: dict[str, dt.date | None] = {}  # a ledger has many pages a day: each day parsed once
+_TIMES: dict[str, dt.time] = {}
+
+
+def _fast_stamp(text: str, source: str) -> Stamp | bool | None:
+    """_stamp for `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM[:SS]` (what a ledger writes); False for
+    any other text."""
+    if len(text) not in (10, 16, 19) or (len(text) > 10 and text[10] != "T"):
+        return False
+    head = text[:10]
+    if head not in _DAYS:
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        try:
+            _DAYS[head] = dt.date.fromisoformat(head) if head[4] == "-" and head[7] == "-" else None
+        except ValueError:
+            _DAYS[head] = None
+    day = _DAYS[head]
+    if day is None:
+        return False
+    if len(text) == 10:
+        return Stamp(day, None, source)
+    tail = text[11:]
+    time = _TIMES.get(tail)
+    if time is None:
+        digits = tail.replace(":", "")
+        if (
+            tail[2] != ":"
+            or (len(tail) == 8 and tail[5] != ":")
+            or not digits.isascii()
+            or not digits.isdigit()
+        ):
+            return False
+        try:
+            time = dt.time(int(tail[0:2]), int(tail[3:5]), int(tail[6:8]) if len(tail) == 8 else 0)
+        except ValueError:
+            return False
+        _TIMES[tail] = time
+    return Stamp(day, time, source)
+
+
 def _stamp(text: Any, source: Any) -> Stamp | None:
     if not isinstance(text, str) or not text:
         return None
+    fast = _fast_stamp(text, str(source or SOURCE_NONE))
+    if fast is not False:
+        return fast  # type: ignore[return-value]
     try:
         if "T" in text:
             moment = dt.datetime.fromisoformat(text)
@@ -228,8 +272,9 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
         result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
         own.add("<history>")
     findings = result.findings
-    if len(findings):
-        findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)
+    if len(findings):  # (few findings, many pages: each finding looked up, not the pages listed)
+        mine = np.array([f in own for f in findings["file"].tolist()], dtype=bool)
+        findings = findings[mine].reset_index(drop=True)
     findings = options.policy.apply(findings) if len(findings) else empty_findings()
     report = Report(
         options=options,

@@ -9,6 +9,7 @@ groups holding them are read (ledgers written in time order: each about once).
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _open_ledger, ledger_frame
+from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _expected_type, _open_ledger, ledger_frame
 from checker.history.stream import RULE_COLUMNS
 
 ROW_GROUP_CACHE = 3  # row groups kept decoded (a window usually spans two)
@@ -40,14 +41,16 @@ class LedgerSource:
     def __init__(self, paths: list[str] | None = None, frames: list[pd.DataFrame] | None = None) -> None:
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
-        self.first_text: list[Any] = []
-        self.first_source: list[Any] = []
+        self.first_text: dict[int, Any] = {}  # page id -> its first row's time stamp text
+        self.first_source: dict[int, Any] = {}
         self._counts: list[np.ndarray] = []
         self.cut: set[int] = set()
         self.pieces: list[_Piece] = []
         self.global_of = np.zeros(0, dtype=np.int64)  # id -> the history step's snapshot number
         self.local_of = np.zeros(0, dtype=np.int64)
-        self._cache: OrderedDict[tuple[int, int], tuple[pa.Table, np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int], _Group] = OrderedDict()
+        self.codes: dict[str, dict[str, int]] = {"symbol": {}, "kind": {}}  # text -> code
+        self.texts: dict[str, list[str]] = {"symbol": [], "kind": []}
         self.mappings: dict[tuple[int, int], list[np.ndarray]] = {}
         for frame in frames or []:
             self._add_frame(frame)
@@ -57,26 +60,28 @@ class LedgerSource:
     # --- the first pass ---------------------------------------------------------------------------
 
     def _ids_of(self, names: list[Any]) -> np.ndarray:
-        out = np.empty(len(names), dtype=np.int64)
-        for i, name in enumerate(names):
-            key = str(name)
-            at = self.ids.get(key)
+        ids, known = self.ids, self.names
+        out = []
+        for name in names:
+            at = ids.get(name)
             if at is None:
-                at = self.ids[key] = len(self.names)
-                self.names.append(key)
-                self.first_text.append(None)
-                self.first_source.append(None)
-            out[i] = at
-        return out
+                name = name if isinstance(name, str) else str(name)
+                at = ids.setdefault(name, len(known))
+                if at == len(known):
+                    known.append(name)
+            out.append(at)
+        return np.array(out, dtype=np.int64)
 
     def _summarise(self, ids: np.ndarray, texts: Any, sources: Any, cut: np.ndarray) -> None:
         """Per page: its rows, its first row's time stamp text and source, and any row cut off
         (rows without a page, id -1, count for nothing). `texts` and `sources` give the values
         at some rows: texts(rows) -> list."""
         named = ids >= 0
-        unique, first = np.unique(ids[named], return_index=True)
-        rows = np.flatnonzero(named)[first]
-        fresh = np.array([self.first_source[page] is None for page in unique.tolist()], dtype=bool)
+        heads = _run_heads(ids)  # a page's rows usually follow one another: look at each run once
+        heads = heads[named[heads]]
+        unique, first = np.unique(ids[heads], return_index=True)
+        rows = heads[first]
+        fresh = np.array([page not in self.first_source for page in unique.tolist()], dtype=bool)
         unique, rows = unique[fresh], rows[fresh]
         if len(rows):
             for page, text, source in zip(unique.tolist(), texts(rows), sources(rows), strict=True):
@@ -121,8 +126,8 @@ class LedgerSource:
                 texts, sources = table.column("captured_at_text"), table.column("time_source")
                 self._summarise(
                     ids,
-                    lambda rows, column=texts: column.take(pa.array(rows)).to_pylist(),
-                    lambda rows, column=sources: column.take(pa.array(rows)).to_pylist(),
+                    lambda rows, column=texts: _values(column, rows),
+                    lambda rows, column=sources: _values(column, rows),
                     np.asarray(cut, dtype=bool),
                 )
                 piece.groups.append(np.unique(ids[ids >= 0]))
@@ -144,7 +149,9 @@ class LedgerSource:
             if kept is not None and at < len(kept) and len(kept[at]) == len(chunk.dictionary) + 1:
                 mapping = kept[at]
             else:
-                used, first = np.unique(indices[indices >= 0], return_index=True)
+                heads = _run_heads(indices)
+                heads = heads[indices[heads] >= 0]
+                used, first = np.unique(indices[heads], return_index=True)
                 used = used[np.argsort(first, kind="stable")]  # in the order of their first row
                 words = chunk.dictionary.take(pa.array(used, type=pa.int64())).to_pylist()
                 mapping = np.full(len(chunk.dictionary) + 1, -1, dtype=np.int64)
@@ -170,7 +177,10 @@ class LedgerSource:
         """Each page with the time stamp text and source of its first row."""
         return [
             (name, text, None if source is _MISSING else source)
-            for name, text, source in zip(self.names, self.first_text, self.first_source, strict=True)
+            for name, text, source in (
+                (name, self.first_text.get(i), self.first_source.get(i, _MISSING))
+                for i, name in enumerate(self.names)
+            )
         ]
 
     def cut_off(self) -> set[str]:
@@ -196,33 +206,107 @@ class LedgerSource:
         out[self.global_of] = self._counts_total()
         return out
 
-    def _group(self, p: int, g: int, columns: tuple[str, ...]) -> tuple[pa.Table, np.ndarray]:
-        """A row group's columns (those the rules read are kept for the next window)."""
-        key = (p, g)
-        usual = set(columns) <= set(RULE_COLUMNS)
-        if usual and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+    def _read(self, p: int, g: int, columns: tuple[str, ...]) -> tuple[pa.Table, np.ndarray]:
         ledger = self.pieces[p].ledger
         assert ledger is not None
-        wanted = RULE_COLUMNS if usual else columns
-        names = ["file", *(c for c in wanted if c != "file" and c in ledger.schema_arrow.names)]
+        names = ["file", *(c for c in columns if c != "file" and c in ledger.schema_arrow.names)]
         try:
             table = ledger.read_row_group(g, columns=names)
         except (OSError, pa.ArrowException, ValueError) as error:
             raise LedgerError(f"a ledger cannot be read ({str(error)[:200]})") from None
-        ids = self._row_ids(table.column("file"), key)
-        if usual:
-            self._cache[key] = (table, ids)
-            while len(self._cache) > ROW_GROUP_CACHE:
-                self._cache.popitem(last=False)
-        return table, ids
+        return table, self._row_ids(table.column("file"), (p, g))
+
+    def _group(self, p: int, g: int) -> _Group:
+        """A row group's figures as arrays (kept for the next window: windows follow the ledger)."""
+        key = (p, g)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        table, ids = self._read(p, g, RULE_COLUMNS)
+        for name in FIGURE_COLUMNS:
+            if not _expected_type(name, table.column(name).type):
+                kind = table.column(name).type
+                raise LedgerError(f"a ledger's column `{name}` is {kind}, not what a quote ledger holds")
+        numbers = ledger_frame(table.select(list(NUMBER_COLUMNS)))
+        group = _Group(
+            ids=ids,
+            numbers={name: numbers[name].to_numpy() for name in NUMBER_COLUMNS},
+            symbol=self._text_codes("symbol", table.column("symbol")),
+            kind=self._text_codes("kind", table.column("kind")),
+            cells=table.select([c for c in CELL_COLUMNS if c in table.column_names]),
+        )
+        self._cache[key] = group
+        while len(self._cache) > ROW_GROUP_CACHE:
+            self._cache.popitem(last=False)
+        return group
+
+    def _text_codes(self, name: str, column: pa.ChunkedArray) -> np.ndarray:
+        """A few-valued text column as codes into self.texts[name] (-1 for a missing value)."""
+        codes, texts = self.codes[name], self.texts[name]
+        parts = []
+        for chunk in column.chunks:
+            if not pa.types.is_dictionary(chunk.type):
+                chunk = pc.dictionary_encode(chunk)
+            mapping = np.full(len(chunk.dictionary) + 1, -1, dtype=np.int64)
+            for at, text in enumerate(chunk.dictionary.to_pylist()):
+                if isinstance(text, str):
+                    mapping[at] = codes.setdefault(text, len(codes))
+                    if mapping[at] == len(texts):
+                        texts.append(text)
+            parts.append(mapping[chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def _fast_rows(self, fids: np.ndarray, wanted: np.ndarray) -> tuple[Any, np.ndarray] | None:
+        """rows() for the rules' columns when only ledgers hold the pages: arrays gathered from
+        the converted row groups, the cells findings show read only when asked for."""
+        groups: list[_Group] = []
+        picks: list[np.ndarray] = []
+        for p, piece in enumerate(self.pieces):
+            if piece.frame is not None:
+                if np.isin(piece.frame_ids, wanted).any():
+                    return None
+                continue
+            for g, pages in enumerate(piece.groups):
+                if not len(np.intersect1d(pages, wanted, assume_unique=True)):
+                    continue
+                group = self._group(p, g)
+                groups.append(group)
+                picks.append(np.flatnonzero(np.isin(group.ids, wanted)))
+        if not groups:
+            return None
+        ids = np.concatenate([gr.ids[pick] for gr, pick in zip(groups, picks, strict=True)])
+        place = np.searchsorted(fids, self.global_of[ids])
+        order = None
+        if len(place) > 1 and not bool((place[1:] >= place[:-1]).all()):
+            order = np.argsort(place, kind="stable")
+            place = place[order]
+
+        def gather(arrays: list[np.ndarray]) -> np.ndarray:
+            joined = np.concatenate(arrays)
+            return joined[order] if order is not None else joined
+
+        out = _Columns()
+        pairs = list(zip(groups, picks, strict=True))
+        for name in NUMBER_COLUMNS:
+            out[name] = pd.Series(gather([gr.numbers[name][pick] for gr, pick in pairs]))
+        for name in ("symbol", "kind"):
+            codes = gather([getattr(gr, name)[pick] for gr, pick in pairs])
+            out[name] = pd.Series(pd.Categorical.from_codes(codes, categories=list(self.texts[name])))
+        part = gather([np.full(len(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
+        at = gather(picks)
+        for name in CELL_COLUMNS:
+            out[name] = _LazyCells([gr.cells for gr in groups], name, part, at)
+        return out, place
 
     def rows(
         self, fids: np.ndarray, columns: tuple[str, ...] = RULE_COLUMNS
     ) -> tuple[pd.DataFrame, np.ndarray]:
         wanted = self.local_of[fids]
         wanted = np.sort(wanted[wanted >= 0])
+        if columns == RULE_COLUMNS:
+            fast = self._fast_rows(fids, wanted)
+            if fast is not None:
+                return fast
         parts: list[pd.DataFrame] = []
         part_ids: list[np.ndarray] = []
         tables: list[pa.Table] = []
@@ -238,7 +322,7 @@ class LedgerSource:
             for g, pages in enumerate(piece.groups):
                 if not len(np.intersect1d(pages, wanted, assume_unique=True)):
                     continue
-                table, ids = self._group(p, g, columns)
+                table, ids = self._read(p, g, columns)
                 mask = np.isin(ids, wanted)
                 present = [c for c in columns if c in table.column_names]
                 tables.append(table.select(present).filter(pa.array(mask)))
@@ -282,3 +366,60 @@ class LedgerSource:
 
 
 _MISSING = object()
+# The rules' columns: figures read as arrays, and the cells a finding shows (read when asked).
+NUMBER_COLUMNS = ("price", "change", "percent", "price_decimals", "change_decimals")
+FIGURE_COLUMNS = (*NUMBER_COLUMNS, "symbol", "kind")
+CELL_COLUMNS = tuple(c for c in RULE_COLUMNS if c not in FIGURE_COLUMNS)
+
+
+@dataclass
+class _Group:
+    """One row group of a ledger: each row's page id, its figures, and the cells of findings."""
+
+    ids: np.ndarray
+    numbers: dict[str, np.ndarray]
+    symbol: np.ndarray
+    kind: np.ndarray
+    cells: pa.Table
+
+
+class _Columns(dict[str, Any]):
+    """Columns by name, as a window of the history step reads them (a frame's few methods)."""
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self)
+
+
+class _LazyCells:
+    """One cell column of a window's rows, each read from its row group only when asked for
+    (`.iat[row]`, as a pandas column): findings are few."""
+
+    def __init__(self, tables: list[pa.Table], name: str, part: np.ndarray, at: np.ndarray) -> None:
+        self.tables, self.name, self.part, self.at = tables, name, part, at
+        self.iat = self
+
+    def __getitem__(self, row: int) -> Any:
+        table = self.tables[int(self.part[row])]
+        if self.name not in table.column_names:
+            return None
+        column = table.column(self.name)
+        value = column[int(self.at[row])].as_py()
+        if value is None and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
+            return 0  # as the frame a ledger is read into fills them
+        return value
+
+
+def _run_heads(values: np.ndarray) -> np.ndarray:
+    """The first row of each run of equal values."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+
+
+def _values(column: pa.ChunkedArray, rows: np.ndarray) -> list[Any]:
+    """A text column's values at some rows, as Python objects (dictionaries decoded first)."""
+    taken = column.take(pa.array(rows, type=pa.int64()))
+    if pa.types.is_dictionary(taken.type):
+        taken = taken.cast(taken.type.value_type)
+    return taken.to_pylist()
