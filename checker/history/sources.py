@@ -8,6 +8,7 @@ groups holding them are read (ledgers written in time order: each about once).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _expected_type, _open_ledger, ledger_frame
 from checker.history.stream import RULE_COLUMNS
 
-ROW_GROUP_CACHE = 3  # row groups kept decoded (a window usually spans two)
+ROW_GROUP_CACHE = 4  # row groups kept decoded (a window usually spans two, the next one more)
 SUMMARY_COLUMNS = ("file", "captured_at_text", "time_source", "page_cut_off")
 
 
@@ -52,6 +53,8 @@ class LedgerSource:
         self.codes: dict[str, dict[str, int]] = {"symbol": {}, "kind": {}}  # text -> code
         self.texts: dict[str, list[str]] = {"symbol": [], "kind": []}
         self.mappings: dict[tuple[int, int], list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+        self._prefetching: threading.Thread | None = None
         for frame in frames or []:
             self._add_frame(frame)
         for path in paths or []:
@@ -216,8 +219,37 @@ class LedgerSource:
             raise LedgerError(f"a ledger cannot be read ({str(error)[:200]})") from None
         return table, self._row_ids(table.column("file"), (p, g))
 
+    def prefetch(self, fids: np.ndarray) -> None:
+        """Start converting the row groups these pages are in, in a thread beside the history
+        step (reading and decoding Parquet leaves the interpreter free for the rules)."""
+        if self._prefetching is not None:
+            self._prefetching.join()
+        wanted = self.local_of[fids]
+        wanted = np.sort(wanted[wanted >= 0])
+        keys = [
+            (p, g)
+            for p, piece in enumerate(self.pieces)
+            if piece.ledger is not None
+            for g, pages in enumerate(piece.groups)
+            if len(np.intersect1d(pages, wanted, assume_unique=True))
+        ]
+
+        def work() -> None:
+            for p, g in keys[: ROW_GROUP_CACHE - 2]:
+                try:
+                    self._group(p, g)
+                except Exception:  # the window that needs it reads it again, and says why it fails
+                    return
+
+        self._prefetching = threading.Thread(target=work, daemon=True)
+        self._prefetching.start()
+
     def _group(self, p: int, g: int) -> _Group:
         """A row group's figures as arrays (kept for the next window: windows follow the ledger)."""
+        with self._lock:
+            return self._group_locked(p, g)
+
+    def _group_locked(self, p: int, g: int) -> _Group:
         key = (p, g)
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -229,8 +261,8 @@ class LedgerSource:
                 raise LedgerError(f"a ledger's column `{name}` is {kind}, not what a quote ledger holds")
         numbers = ledger_frame(table.select(list(NUMBER_COLUMNS)))
         group = _Group(
-            ids=ids,
-            numbers={name: numbers[name].to_numpy() for name in NUMBER_COLUMNS},
+            ids=ids.astype(np.int32) if len(self.names) < 2**31 else ids,
+            numbers={name: _compact(numbers[name].to_numpy()) for name in NUMBER_COLUMNS},
             symbol=self._text_codes("symbol", table.column("symbol")),
             kind=self._text_codes("kind", table.column("kind")),
             cells=table.select([c for c in CELL_COLUMNS if c in table.column_names]),
@@ -408,6 +440,13 @@ class _LazyCells:
         if value is None and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
             return 0  # as the frame a ledger is read into fills them
         return value
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """Small integers (a number's decimals) held in one byte when they fit."""
+    if values.dtype.kind == "i" and len(values) and values.min() >= -128 and values.max() <= 127:
+        return values.astype(np.int8)
+    return values
 
 
 def _run_heads(values: np.ndarray) -> np.ndarray:

@@ -236,6 +236,7 @@ class _Windows:
         group_rows = np.add.reduceat(self.counts[order], self.group_start) if len(order) else np.zeros(0)
         members_group = -1  # the last group before the window with a snapshot that is not stale
         live_group = -1  # the last group before the window with any snapshot that has quotes
+        windows: list[tuple[int, int]] = []
         g = 0
         while g < n_groups:
             stop = g + 1
@@ -243,9 +244,15 @@ class _Windows:
             while stop < n_groups and total + int(group_rows[stop]) <= self.window_quotes:
                 total += int(group_rows[stop])
                 stop += 1
+            windows.append((g, stop))
+            g = stop
+        prefetch = getattr(self.source, "prefetch", None)
+        for at, (g, stop) in enumerate(windows):
+            if prefetch is not None and at + 1 < len(windows):
+                nxt = windows[at + 1]
+                prefetch(np.sort(np.concatenate([self._group(x) for x in range(*nxt)])))
             before = sorted({x for x in (members_group, live_group) if x >= 0})
             members_group, live_group = self._window(before, g, stop, n_groups, members_group, live_group)
-            g = stop
         findings = self._findings()
         return _result(snaps, self.cal, {}, findings, self.setup.problems)  # type: ignore[attr-defined]
 
