@@ -1197,7 +1197,8 @@ def _result(
     sessions, labels = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
     table = _snapshot_table(snaps, cal, labels)
     position = {name: p for name, p in zip(sessions["session"], sessions["position"], strict=True)}
-    table["session_position"] = pd.array([position.get(s) for s in table["session"]], dtype="Int64")
+    session_of = _session_labels(cal, snaps.session, labels)  # (the list, not the column: faster)
+    table["session_position"] = pd.array([position.get(s) for s in session_of], dtype="Int64")
     return HistoryResult(findings, table, sessions, cal.describe(), problems)
 
 
