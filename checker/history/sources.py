@@ -125,7 +125,8 @@ class LedgerSource:
             for g in range(ledger.num_row_groups):
                 table = ledger.read_row_group(g, columns=list(SUMMARY_COLUMNS))
                 ids = self._row_ids(table.column("file"), (len(self.pieces), g))
-                cut = table.column("page_cut_off").fill_null(False).to_numpy(zero_copy_only=False)
+                filled: Any = pc.fill_null(table.column("page_cut_off"), pa.scalar(False))
+                cut = filled.to_numpy(zero_copy_only=False)
                 texts, sources = table.column("captured_at_text"), table.column("time_source")
                 self._summarise(
                     ids,
@@ -145,6 +146,7 @@ class LedgerSource:
         parts = []
         kept = self.mappings.get(key) if key is not None else None
         fresh: list[np.ndarray] = []
+        chunk: Any
         for at, chunk in enumerate(column.chunks):
             if not pa.types.is_dictionary(chunk.type):
                 chunk = pc.dictionary_encode(chunk)
@@ -276,6 +278,7 @@ class LedgerSource:
         """A few-valued text column as codes into self.texts[name] (-1 for a missing value)."""
         codes, texts = self.codes[name], self.texts[name]
         parts = []
+        chunk: Any
         for chunk in column.chunks:
             if not pa.types.is_dictionary(chunk.type):
                 chunk = pc.dictionary_encode(chunk)
@@ -323,7 +326,8 @@ class LedgerSource:
             out[name] = pd.Series(gather([gr.numbers[name][pick] for gr, pick in pairs]))
         for name in ("symbol", "kind"):
             codes = gather([getattr(gr, name)[pick] for gr, pick in pairs])
-            out[name] = pd.Series(pd.Categorical.from_codes(codes, categories=list(self.texts[name])))
+            categories = pd.Index(list(self.texts[name]), dtype=object)
+            out[name] = pd.Series(pd.Categorical.from_codes(codes, categories=categories))
         part = gather([np.full(len(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
         at = gather(picks)
         for name in CELL_COLUMNS:
