@@ -17,12 +17,12 @@ from test_history_properties import SESSIONS, archive
 
 from checker.api import check_paths
 from checker.config import Options
-from checker.history import stream
+from checker.history import engine
+from checker.history.engine import FrameSource, history_of_source
 from checker.history.incremental import history_of_ledger_files, history_of_ledgers
 from checker.history.ledger import read_ledgers
 from checker.history.run import run_ledger, snapshot_times
 from checker.history.sources import LedgerSource
-from checker.history.stream import FrameSource, history_of_source
 from checker.profile import load_profile
 
 PROFILE = load_profile()
@@ -112,7 +112,7 @@ def test_ledgers_read_a_window_at_a_time_find_what_one_frame_finds(tmp_path, mon
     path = _write_ledger(tmp_path, report, row_group_size)
     options = Options()
     one_frame = history_of_ledgers(read_ledgers([path]), options)
-    monkeypatch.setattr(stream, "WINDOW_QUOTES", 60)
+    monkeypatch.setattr(engine, "WINDOW_QUOTES", 60)
     windowed = history_of_ledger_files([path], options)
     same(one_frame.result, windowed.result)
     pd.testing.assert_frame_equal(one_frame.report.findings, windowed.report.findings)
@@ -133,7 +133,7 @@ def test_a_state_and_windows_find_what_one_frame_with_the_state_finds(tmp_path, 
     rest = table.filter(pc.is_in(table["file"], value_set=pa.array(files[6:])))
     pq.write_table(rest, rest_path, row_group_size=40)
     state = history_of_ledgers(first, options).state
-    monkeypatch.setattr(stream, "WINDOW_QUOTES", 60)
+    monkeypatch.setattr(engine, "WINDOW_QUOTES", 60)
     one = history_of_ledgers(read_ledgers([rest_path]), options, state)
     windowed = history_of_ledger_files([rest_path], options, state)
     pd.testing.assert_frame_equal(one.report.findings, windowed.report.findings)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from checker.findings import combine, empty_findings, finding, from_records, severity_counts
-from checker.history.engine import HistoryResult
+from checker.history.engine import HistoryResult, history_of_source
 from checker.history.ledger import HISTORY_COLUMNS
 from checker.history.times import SOURCE_NONE, Manifest, Stamp
 from checker.profile import load_profile
@@ -247,8 +247,6 @@ def history_of_ledger_files(paths: list[str], options: Options, state: State | N
 
 def _history(source: Any, options: Options, state: State) -> LedgerRun:
     """The history rules over a LedgerSource whose first piece is the state's snapshots."""
-    from checker.history.stream import history_of_source
-
     names = source.page_names()
     state_files = {snap["file"] for snap in state.snapshots}
     first_piece = source.pieces[0] if source.pieces else None

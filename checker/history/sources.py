@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from checker.history.engine import RULE_COLUMNS
 from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _expected_type, _open_ledger, ledger_frame
-from checker.history.stream import RULE_COLUMNS
 
 ROW_GROUP_CACHE = 4  # row groups kept decoded (a window usually spans two, the next one more)
 SUMMARY_COLUMNS = ("file", "captured_at_text", "time_source", "page_cut_off")
