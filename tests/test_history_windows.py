@@ -19,7 +19,7 @@ from checker.api import check_paths
 from checker.config import Options
 from checker.history import engine
 from checker.history.engine import FrameSource, history_of_source
-from checker.history.incremental import history_of_ledger_files, history_of_ledgers
+from checker.history.incremental import State, _advance, history_of_ledger_files, history_of_ledgers
 from checker.history.ledger import read_ledgers
 from checker.history.run import run_ledger, snapshot_times
 from checker.history.sources import LedgerSource
@@ -119,6 +119,11 @@ def test_ledgers_read_a_window_at_a_time_find_what_one_frame_finds(tmp_path, mon
     assert [f.path for f in one_frame.report.files] == [f.path for f in windowed.report.files]
     assert [f.quotes for f in one_frame.report.files] == [f.quotes for f in windowed.report.files]
     assert one_frame.state.as_dict() == windowed.state.as_dict()
+    # the state moved from the rows themselves (a frame, as the Dask engine gathers them) is the same
+    own = {f.path for f in windowed.report.files}
+    rows = read_ledgers([path])
+    moved = _advance(State(), rows, windowed.result, windowed.report, own, options.profile)
+    assert moved.as_dict() == windowed.state.as_dict()
 
 
 def test_a_state_and_windows_find_what_one_frame_with_the_state_finds(tmp_path, monkeypatch):

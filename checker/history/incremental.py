@@ -298,7 +298,8 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
 def _advance(
     state: State, rows_of: Any, result: HistoryResult, report: Report, own: set[str], profile: str
 ) -> State:
-    """The state moved to the last session of the run before its first with a history error."""
+    """The state moved to the last session of the run before its first with a history error;
+    `rows_of` holds the run's rows: a frame of them, or a LedgerSource."""
     sessions = result.sessions
     bad_files: set[str] = set()
     if len(report.findings):
@@ -325,13 +326,20 @@ def _advance(
     label, files = chosen
     table = result.snapshots.set_index("file")
     snaps = []
-    names = rows_of.page_names()
-    position = {name: i for i, name in enumerate(names)}
-    rows_of.bind(names)
-    wanted = np.array(sorted({position[name] for name in files}), dtype=np.int64)
-    every, place = rows_of.rows(wanted, STATE_QUOTE_COLUMNS)  # the chosen pages' rows, read once
+    if isinstance(rows_of, pd.DataFrame):  # the rows themselves (what the Dask engine gathers)
+        every, place, wanted = rows_of, None, np.zeros(0, dtype=np.int64)
+        position: dict[str, int] = {}
+    else:  # a LedgerSource: the chosen pages' rows, read at once
+        names = rows_of.page_names()
+        position = {name: i for i, name in enumerate(names)}
+        rows_of.bind(names)
+        wanted = np.array(sorted({position[name] for name in files}), dtype=np.int64)
+        every, place = rows_of.rows(wanted, STATE_QUOTE_COLUMNS)
     for name in files:
-        rows = every[place == int(np.searchsorted(wanted, position[name]))]
+        if place is None:
+            rows = every[every["file"] == name]
+        else:
+            rows = every[place == int(np.searchsorted(wanted, position[name]))]
         quotes = [
             {c: _plain(v) for c, v in zip(STATE_QUOTE_COLUMNS, values, strict=True) if c != "file"}
             for values in rows[list(STATE_QUOTE_COLUMNS)].itertuples(index=False, name=None)
