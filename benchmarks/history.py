@@ -3,7 +3,8 @@
     python -m benchmarks.history                  # 10,000 and 100,000 pages
     python -m benchmarks.history --pages 1000000  # one size (each size runs in its own process)
     python -m benchmarks.history --end-to-end 10000  # pages on disk: check with and without --history
-    python -m benchmarks.history --ledger 100000  # write and read back a ledger, then `quotecheck history`
+    python -m benchmarks.history --ledger 100000  # write a ledger, then time `quotecheck history` over it
+    python -m benchmarks.history --history-of LEDGER  # only time `quotecheck history` over a ledger
 
 The quote frame is built directly (as a run with include_quotes would hold it, with categorical
 file, symbol and kind columns), then only `history_findings` is timed: wall and CPU time (user +
@@ -28,6 +29,7 @@ import pandas as pd
 STOCKS = 30
 INDICES = ("KSE100", "KSE30", "BR100", "BR30")
 FAULTS = 10
+LEDGER_SLICE = 50_000  # pages written to the ledger at a time
 
 
 def synthetic(pages: int, seed: int = 7) -> tuple[pd.DataFrame, list, int]:
@@ -167,44 +169,53 @@ def end_to_end(pages: int, folder: str) -> None:
 
 def ledger(pages: int, folder: str) -> None:
     """Write the ledger of a synthetic archive of `pages` pages (as `check --ledger` does, from the
-    history step's snapshot table), read it back, then time `quotecheck history` over it in its own
-    process (CPU user + system, wall and peak RSS from /usr/bin/time when present)."""
+    history step's snapshot table; in slices of LEDGER_SLICE pages, so the writing itself stays
+    small), then time `quotecheck history` over it in its own process (CPU user + system, wall and
+    peak RSS from /usr/bin/time when present)."""
     import shutil
     from pathlib import Path
 
+    import pyarrow.parquet as pq
+
     from checker.history.engine import history_findings
-    from checker.history.ledger import ledger_table, read_ledgers, write_ledger
+    from checker.history.ledger import ledger_table
     from checker.profile import load_profile
 
     frame, results, _ = synthetic(pages)
-    frame["price_text"] = frame["price"].map(repr).astype(object)  # texts as a page would show them
     frame["percent_decimals"] = 2
     profile = load_profile()
     snapshots = history_findings(frame, results, profile).snapshots
     root = Path(folder)
     shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    path = str(root / "ledger-1.parquet")
     exact = {name for name, kind in profile.kinds.items() if kind.exact}
+    empty = pd.DataFrame(columns=["file", "line", "column", "rule", "severity"])
     cpu, wall = time.process_time(), time.perf_counter()
-    table = ledger_table(
-        frame, pd.DataFrame(columns=["file", "line", "column", "rule", "severity"]), snapshots, exact
-    )
-    path = write_ledger(table, root)
+    per_page = len(frame) // pages
+    writer = None
+    rows = 0
+    for start in range(0, pages, LEDGER_SLICE):
+        part = frame.iloc[start * per_page : (start + LEDGER_SLICE) * per_page].copy()
+        part["price_text"] = part["price"].map(repr).astype(object)  # texts as a page would show them
+        table = ledger_table(part, empty, snapshots.iloc[start : start + LEDGER_SLICE], exact)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        writer.write_table(table)
+        rows += table.num_rows
+    if writer is not None:
+        writer.close()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     size = os.path.getsize(path) / 2**20
     print(
-        f"ledger {pages:,} pages {table.num_rows:,} quotes: written in wall {wall:.2f} s "
-        f"cpu {cpu:.2f} s, {size:.0f} MiB"
+        f"ledger {pages:,} pages {rows:,} quotes written (wall {wall:.2f} s, cpu {cpu:.2f} s), {size:.0f} MiB"
     )
-    del table
-    cpu, wall = time.process_time(), time.perf_counter()
-    back = read_ledgers([path])
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"ledger read back: {len(back):,} rows in wall {wall:.2f} s cpu {cpu:.2f} s; "
-        f"peak RSS so far {peak:.0f} MiB"
-    )
-    del back
+    del frame, results, snapshots
+    history_over(path)
+
+
+def history_over(path: str) -> None:
+    """Time `quotecheck history -q LEDGER` in its own process."""
     command = [sys.executable, "-m", "checker", "history", "-q", path]
     timer = ["/usr/bin/time", "-f", "%U %S %e %M"] if os.path.exists("/usr/bin/time") else []
     done = subprocess.run([*timer, *command], capture_output=True, text=True, env=os.environ)
@@ -212,7 +223,7 @@ def ledger(pages: int, folder: str) -> None:
         user, system, elapsed, rss = done.stderr.strip().splitlines()[-1].split()
         print(
             f"quotecheck history over it: exit {done.returncode}  cpu {float(user) + float(system):.2f} s  "
-            f"wall {elapsed} s  peak RSS {int(rss) // 1024} MiB"
+            f"(user {user}, sys {system})  wall {elapsed} s  peak RSS {int(rss) // 1024} MiB"
         )
     else:
         print(f"quotecheck history over it: exit {done.returncode}")
@@ -234,7 +245,11 @@ def main() -> None:
     parser.add_argument(
         "--ledger-folder", default="benchmarks/out/history-ledger", help="where --ledger writes"
     )
+    parser.add_argument("--history-of", metavar="LEDGER", help="only time `quotecheck history` over a ledger")
     args = parser.parse_args()
+    if args.history_of:
+        history_over(args.history_of)
+        return
     if args.ledger:
         ledger(args.ledger, args.ledger_folder)
         return

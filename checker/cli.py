@@ -1142,8 +1142,8 @@ def history_command(
     A folder stands for its ledger-*.parquet files. With --state, the first session is compared
     with the state's, and the state moves past the sessions that drew no history error.
     """
-    from checker.history.incremental import StateError, history_of_ledgers, read_state, write_state
-    from checker.history.ledger import LEDGER_NAME, LedgerError, read_ledgers
+    from checker.history.incremental import StateError, history_of_ledger_files, read_state, write_state
+    from checker.history.ledger import LEDGER_NAME, LedgerError
 
     options = _build_options(
         click.get_current_context(),
@@ -1169,11 +1169,10 @@ def history_command(
         raise click.UsageError("--scheduler needs --engine dask")
     else:
         try:
-            quotes = read_ledgers(files)
             state = read_state(state_path) if state_path else None
+            run = history_of_ledger_files(files, options, state)
         except (LedgerError, StateError) as error:
             raise click.UsageError(str(error)) from None
-        run = history_of_ledgers(quotes, options, state)
     report = run.report
     failures: list[str] = []
     if output_format is None:

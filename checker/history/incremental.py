@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from checker.findings import combine, empty_findings, finding, from_records, severity_counts
-from checker.history.engine import HistoryResult, history_findings
+from checker.history.engine import HistoryResult, history_of_source
 from checker.history.ledger import HISTORY_COLUMNS
 from checker.history.times import SOURCE_NONE, Manifest, Stamp
 from checker.profile import load_profile
@@ -117,9 +117,53 @@ class _KnownStamps(Manifest):
         return {name: self.stamps[name] for name in inputs if name in self.stamps}
 
 
+_DAYS: dict[str, dt.date | None] = {}  # a ledger has many pages a day: each day parsed once
+_TIMES: dict[str, dt.time] = {}
+
+
+def _fast_stamp(text: str, source: str) -> Stamp | bool | None:
+    """_stamp for `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM[:SS]` (what a ledger writes); False for
+    any other text."""
+    if len(text) not in (10, 16, 19) or (len(text) > 10 and text[10] != "T"):
+        return False
+    head = text[:10]
+    if head not in _DAYS:
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        try:
+            _DAYS[head] = dt.date.fromisoformat(head) if head[4] == "-" and head[7] == "-" else None
+        except ValueError:
+            _DAYS[head] = None
+    day = _DAYS[head]
+    if day is None:
+        return False
+    if len(text) == 10:
+        return Stamp(day, None, source)
+    tail = text[11:]
+    time = _TIMES.get(tail)
+    if time is None:
+        digits = tail.replace(":", "")
+        if (
+            tail[2] != ":"
+            or (len(tail) == 8 and tail[5] != ":")
+            or not digits.isascii()
+            or not digits.isdigit()
+        ):
+            return False
+        try:
+            time = dt.time(int(tail[0:2]), int(tail[3:5]), int(tail[6:8]) if len(tail) == 8 else 0)
+        except ValueError:
+            return False
+        _TIMES[tail] = time
+    return Stamp(day, time, source)
+
+
 def _stamp(text: Any, source: Any) -> Stamp | None:
     if not isinstance(text, str) or not text:
         return None
+    fast = _fast_stamp(text, str(source or SOURCE_NONE))
+    if fast is not False:
+        return fast  # type: ignore[return-value]
     try:
         if "T" in text:
             moment = dt.datetime.fromisoformat(text)
@@ -177,38 +221,58 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     """The history rules over ledger rows (checker.history.ledger.read_ledgers), after the
     state's snapshots; returns the report (the findings on this run's pages), the engine's
     result and the state moved past the sessions that passed."""
+    from checker.history.sources import LedgerSource
+
     state = state or State()
-    files = quotes["file"]
-    if isinstance(files.dtype, pd.CategoricalDtype):  # read back from Parquet: one category a page
-        used = pd.unique(files.cat.codes.to_numpy())  # in order of appearance
-        names = [str(files.cat.categories[c]) for c in used[used >= 0].tolist()]
+    rows = quotes[list(HISTORY_COLUMNS)]
+    own = LedgerSource(frames=[rows]).page_names()
+    return _history(LedgerSource(frames=[_state_frame(state, set(own)), rows]), options, state)
+
+
+def history_of_ledger_files(paths: list[str], options: Options, state: State | None = None) -> LedgerRun:
+    """history_of_ledgers over ledger files, read a window of sessions at a time (memory bounded
+    by the window when every page has a time stamp); raises LedgerError naming a file that is
+    not a ledger."""
+    from checker.history.ledger import LedgerError
+    from checker.history.sources import LedgerSource
+
+    if not paths:
+        raise LedgerError("no ledger named")
+    state = state or State()
+    ledgers = LedgerSource(paths=paths)
+    before = _state_frame(state, set(ledgers.page_names()))
+    source = LedgerSource(frames=[before], paths=paths) if len(before) else ledgers
+    return _history(source, options, state)
+
+
+def _history(source: Any, options: Options, state: State) -> LedgerRun:
+    """The history rules over a LedgerSource whose first piece is the state's snapshots."""
+    names = source.page_names()
+    state_files = {snap["file"] for snap in state.snapshots}
+    first_piece = source.pieces[0] if source.pieces else None
+    if first_piece is not None and first_piece.frame is not None and len(first_piece.frame):
+        in_state = {str(f) for f in first_piece.frame["file"].tolist()} & state_files
     else:
-        names = list(dict.fromkeys(files.astype(str).tolist()))
-    own = set(names)
-    before = _state_frame(state, own)
-    state_names = list(dict.fromkeys(before["file"].tolist()))
-    every = pd.concat([before, quotes[list(HISTORY_COLUMNS)]], ignore_index=True) if len(before) else quotes
-    firsts = every.drop_duplicates("file")
-    stamps = {
-        str(f): s
-        for f, t, src in zip(firsts["file"], firsts["captured_at_text"], firsts["time_source"], strict=True)
-        if (s := _stamp(t, src)) is not None
-    }
-    cut_off = set(every.loc[every["page_cut_off"].astype(bool), "file"].astype(str).unique())
-    tally = every["file"].value_counts()
-    counts = dict(zip(tally.index.astype(str).tolist(), tally.to_numpy().tolist(), strict=True))
-    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *names]]
+        in_state = set()
+    state_names = [n for n in names if n in in_state]
+    own_names = [n for n in names if n not in in_state]
+    own = set(own_names)
+    stamps = {name: s for name, text, src in source.stamp_texts() if (s := _stamp(text, src)) is not None}
+    cut_off = source.cut_off()
+    counts = source.page_counts()
+    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *own_names]]
     profile = load_profile(options.profile)
     try:
-        result = history_findings(every, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+        result = history_of_source(source, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
     except Exception as error:  # the last resort: a finding, never a traceback
         message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
         failed = from_records([finding("QC904", "<history>", message)])
         result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
         own.add("<history>")
     findings = result.findings
-    if len(findings):
-        findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)
+    if len(findings):  # (few findings, many pages: each finding looked up, not the pages listed)
+        mine = np.array([f in own for f in findings["file"].tolist()], dtype=bool)
+        findings = findings[mine].reset_index(drop=True)
     findings = options.policy.apply(findings) if len(findings) else empty_findings()
     report = Report(
         options=options,
@@ -228,13 +292,14 @@ def history_of_ledgers(quotes: pd.DataFrame, options: Options, state: State | No
     if state_names and len(snapshots):
         snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
     report.snapshots = snapshots
-    return LedgerRun(report, result, _advance(state, every, result, report, own, options.profile))
+    return LedgerRun(report, result, _advance(state, source, result, report, own, options.profile))
 
 
 def _advance(
-    state: State, every: pd.DataFrame, result: HistoryResult, report: Report, own: set[str], profile: str
+    state: State, rows_of: Any, result: HistoryResult, report: Report, own: set[str], profile: str
 ) -> State:
-    """The state moved to the last session of the run before its first with a history error."""
+    """The state moved to the last session of the run before its first with a history error;
+    `rows_of` holds the run's rows: a frame of them, or a LedgerSource."""
     sessions = result.sessions
     bad_files: set[str] = set()
     if len(report.findings):
@@ -261,8 +326,20 @@ def _advance(
     label, files = chosen
     table = result.snapshots.set_index("file")
     snaps = []
+    if isinstance(rows_of, pd.DataFrame):  # the rows themselves (what the Dask engine gathers)
+        every, place, wanted = rows_of, None, np.zeros(0, dtype=np.int64)
+        position: dict[str, int] = {}
+    else:  # a LedgerSource: the chosen pages' rows, read at once
+        names = rows_of.page_names()
+        position = {name: i for i, name in enumerate(names)}
+        rows_of.bind(names)
+        wanted = np.array(sorted({position[name] for name in files}), dtype=np.int64)
+        every, place = rows_of.rows(wanted, STATE_QUOTE_COLUMNS)
     for name in files:
-        rows = every[every["file"] == name]
+        if place is None:
+            rows = every[every["file"] == name]
+        else:
+            rows = every[place == int(np.searchsorted(wanted, position[name]))]
         quotes = [
             {c: _plain(v) for c, v in zip(STATE_QUOTE_COLUMNS, values, strict=True) if c != "file"}
             for values in rows[list(STATE_QUOTE_COLUMNS)].itertuples(index=False, name=None)

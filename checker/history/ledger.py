@@ -463,6 +463,22 @@ def _expected_type(name: str, kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
 
 
+def _open_ledger(path: str) -> pq.ParquetFile:
+    """A ledger file, its columns checked; raises LedgerError naming a file that is not a ledger."""
+    try:
+        handle = pq.ParquetFile(path, read_dictionary=list(CATEGORIES))
+        schema = handle.schema_arrow
+    except (OSError, pa.ArrowException, KeyError, ValueError) as error:
+        raise LedgerError(f"{path}: not a quote ledger ({str(error)[:200]})") from None
+    for name in HISTORY_COLUMNS:
+        if name not in schema.names:
+            raise LedgerError(f"{path}: not a quote ledger (no column `{name}`)")
+        if not _expected_type(name, schema.field(name).type):
+            kind = schema.field(name).type
+            raise LedgerError(f"a ledger's column `{name}` is {kind}, not what a quote ledger holds")
+    return handle
+
+
 def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
     """The quotes of ledger files as one frame with the columns the history rules read (floats
     from the exact decimals); raises LedgerError naming a file that is not a ledger."""
@@ -479,6 +495,12 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
         table = pa.concat_tables(frames, promote_options="permissive")
     except (pa.ArrowException, ValueError) as error:
         raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
+    return ledger_frame(table)
+
+
+def ledger_frame(table: pa.Table) -> pd.DataFrame:
+    """Ledger rows (an Arrow table) as the frame the history rules read: exact decimals as the
+    nearest floats, few-valued texts as categories, missing integers as 0."""
     out: dict[str, Any] = {}
     for name in table.column_names:
         column = table.column(name)
@@ -497,5 +519,6 @@ def read_ledgers(paths: Iterable[str]) -> pd.DataFrame:
             out[name] = column.to_numpy(zero_copy_only=False)
     frame = pd.DataFrame(out)
     for name in ("price", "change", "percent"):
-        frame[name] = frame[name].astype(np.float64)
+        if name in frame:
+            frame[name] = frame[name].astype(np.float64)
     return frame

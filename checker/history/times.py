@@ -52,10 +52,15 @@ class Stamp:
 
     def isoformat(self) -> str:
         """The stamp as ISO 8601 text in exchange time (a date alone when no time is known)."""
-        if self.time is None:
+        time = self.time
+        if time is None:
             return self.day.isoformat()
-        return dt.datetime.combine(self.day, self.time).isoformat(
-            timespec="minutes" if not self.time.second else "seconds"
+        if time.tzinfo is None and not time.microsecond:  # the usual stamp, written directly
+            if time.second:
+                return f"{self.day.isoformat()}T{time.hour:02d}:{time.minute:02d}:{time.second:02d}"
+            return f"{self.day.isoformat()}T{time.hour:02d}:{time.minute:02d}"
+        return dt.datetime.combine(self.day, time).isoformat(
+            timespec="minutes" if not time.second else "seconds"
         )
 
 

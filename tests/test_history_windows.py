@@ -1,0 +1,159 @@
+"""The history step a window of sessions at a time finds exactly what it finds over the whole
+archive at once: the same findings, snapshot table and sessions, from a frame and from ledgers
+read a few row groups at a time."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from history_pages import Quote, page_text
+from test_history_properties import SESSIONS, archive
+
+from checker.api import check_paths
+from checker.config import Options
+from checker.history import engine
+from checker.history.engine import FrameSource, history_of_source
+from checker.history.incremental import State, _advance, history_of_ledger_files, history_of_ledgers
+from checker.history.ledger import read_ledgers
+from checker.history.run import run_ledger, snapshot_times
+from checker.history.sources import LedgerSource
+from checker.profile import load_profile
+
+PROFILE = load_profile()
+WHOLE = 10**12  # a window larger than any archive here: the archive in one piece
+
+
+def faulty_pages(seed: int) -> dict[str, list[Quote]]:
+    """A consistent archive with faults of several rules, some of them far apart in time: a page
+    served again sessions later, a frozen index block, a page without one index, a broken close,
+    a stock that leaves the ticker."""
+    rng = random.Random(seed)
+    pages = archive(seed, rng.randint(0, len(SESSIONS) - 12), 8, 2)
+    names = list(pages)
+    days = sorted({n[5:15] for n in names})
+    first_close = next(n for n in names if n.endswith("T1645.txt"))
+    stale_day = days[6]
+    pages[f"page {stale_day}T1300.txt"] = list(pages[first_close])  # a cached page, 6 sessions on
+    morning = [n for n in names if n[5:15] == days[3]]
+    frozen = [*pages[morning[1]][:-4], *pages[morning[0]][-4:]]  # the index block stopped refreshing
+    pages[morning[1]] = frozen
+    gap = [n for n in names if n[5:15] == days[4]][1]
+    pages[gap] = [q for q in pages[gap] if q.symbol != "KSE30"]  # an index missing
+    broken = next(n for n in names if n[5:15] == days[5])
+    q = pages[broken][2]
+    pages[broken][2] = Quote(q.symbol, q.price, q.previous + 3, q.index)  # a broken previous close
+    for name in [n for n in names if n[5:15] >= days[7]]:
+        pages[name] = pages[name][1:]  # a stock that leaves the ticker
+    return pages
+
+
+def checked(folder: Path, pages: dict[str, list[Quote]]):
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, quotes in pages.items():
+        path = folder / name
+        path.write_text(page_text(quotes), encoding="utf-8")
+        paths.append(str(path))
+    return check_paths(paths, Options(include_quotes=True))
+
+
+def same(a, b) -> None:
+    pd.testing.assert_frame_equal(a.findings, b.findings)
+    pd.testing.assert_frame_equal(a.snapshots, b.snapshots)
+    pd.testing.assert_frame_equal(a.sessions, b.sessions)
+    assert a.calendar == b.calendar
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("window", [1, 40, 150])
+def test_windows_of_a_frame_find_what_the_whole_archive_finds(tmp_path, seed, window):
+    report = checked(tmp_path, faulty_pages(seed))
+    whole = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=WHOLE)
+    rules = set(whole.findings["rule"])
+    assert {"QC601", "QC603", "QC604", "QC608"} <= rules, rules  # the faults are seen
+    windowed = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=window)
+    same(whole, windowed)
+
+
+def test_windows_leave_the_input_order_and_its_shuffle_alike(tmp_path):
+    report = checked(tmp_path, faulty_pages(4))
+    shuffled = report.quotes.sample(frac=1, random_state=3).reset_index(drop=True)
+    whole = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=WHOLE)
+    windowed = history_of_source(FrameSource(shuffled), report.files, PROFILE, window_quotes=50)
+    same(whole, windowed)
+
+
+def test_unstamped_pages_are_checked_in_one_piece(tmp_path):
+    pages = {f"snap{i:03d}.txt": quotes for i, quotes in enumerate(faulty_pages(5).values())}
+    report = checked(tmp_path, pages)
+    whole = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=WHOLE)
+    windowed = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=1)
+    assert set(whole.snapshots["session_source"]) == {"figures"}
+    same(whole, windowed)
+
+
+def _write_ledger(tmp_path: Path, report, row_group_size: int) -> str:
+    snapshots = snapshot_times(report).snapshots
+    table = run_ledger(report, snapshots)
+    path = str(tmp_path / "ledger-1.parquet")
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+@pytest.mark.parametrize("row_group_size", [37, 1000])
+def test_ledgers_read_a_window_at_a_time_find_what_one_frame_finds(tmp_path, monkeypatch, row_group_size):
+    report = checked(tmp_path / "pages", faulty_pages(6))
+    path = _write_ledger(tmp_path, report, row_group_size)
+    options = Options()
+    one_frame = history_of_ledgers(read_ledgers([path]), options)
+    monkeypatch.setattr(engine, "WINDOW_QUOTES", 60)
+    windowed = history_of_ledger_files([path], options)
+    same(one_frame.result, windowed.result)
+    pd.testing.assert_frame_equal(one_frame.report.findings, windowed.report.findings)
+    assert [f.path for f in one_frame.report.files] == [f.path for f in windowed.report.files]
+    assert [f.quotes for f in one_frame.report.files] == [f.quotes for f in windowed.report.files]
+    assert one_frame.state.as_dict() == windowed.state.as_dict()
+    # the state moved from the rows themselves (a frame, as the Dask engine gathers them) is the same
+    own = {f.path for f in windowed.report.files}
+    rows = read_ledgers([path])
+    moved = _advance(State(), rows, windowed.result, windowed.report, own, options.profile)
+    assert moved.as_dict() == windowed.state.as_dict()
+
+
+def test_a_state_and_windows_find_what_one_frame_with_the_state_finds(tmp_path, monkeypatch):
+    report = checked(tmp_path / "pages", faulty_pages(7))
+    path = _write_ledger(tmp_path, report, 50)
+    options = Options()
+    frame = read_ledgers([path])
+    files = list(dict.fromkeys(frame["file"].astype(str)))
+    first = frame[frame["file"].astype(str).isin(files[:6])].reset_index(drop=True)
+    table = pq.read_table(path)
+    rest_path = str(tmp_path / "ledger-2.parquet")
+    rest = table.filter(pc.is_in(table["file"], value_set=pa.array(files[6:])))
+    pq.write_table(rest, rest_path, row_group_size=40)
+    state = history_of_ledgers(first, options).state
+    monkeypatch.setattr(engine, "WINDOW_QUOTES", 60)
+    one = history_of_ledgers(read_ledgers([rest_path]), options, state)
+    windowed = history_of_ledger_files([rest_path], options, state)
+    pd.testing.assert_frame_equal(one.report.findings, windowed.report.findings)
+    pd.testing.assert_frame_equal(one.report.snapshots, windowed.report.snapshots)
+    assert one.state.as_dict() == windowed.state.as_dict()
+    assert windowed.state.session is not None  # the state moved on
+
+
+def test_the_first_pass_knows_each_page_its_rows_and_its_stamp(tmp_path):
+    report = checked(tmp_path / "pages", faulty_pages(8))
+    path = _write_ledger(tmp_path, report, 29)
+    source = LedgerSource(paths=[path])
+    frame = read_ledgers([path])
+    assert source.page_names() == list(dict.fromkeys(frame["file"].astype(str)))
+    assert source.page_counts() == frame["file"].astype(str).value_counts().to_dict()
+    firsts = frame.drop_duplicates("file")
+    texts = dict(zip(firsts["file"].astype(str), firsts["captured_at_text"].astype(str), strict=True))
+    assert {name: text for name, text, _ in source.stamp_texts()} == texts
