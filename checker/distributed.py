@@ -640,20 +640,19 @@ def ledger_history_dask(
 
 
 def _ledger_history(client: Any, paths: list[str], options: Options, state: Any) -> Any:
-    from checker.findings import finding, from_records
-    from checker.history.engine import HistoryResult
     from checker.history.incremental import (
         LedgerRun,
         State,
         _advance,
         _stamp,
         _state_frame,
+        failed_history,
         history_of_ledgers,
+        ledger_report,
     )
     from checker.history.partitions import Unsplittable, partitioned_history, plan
     from checker.profile import ProfileError, load_profile
     from checker.report import FileResult
-    from checker.rules.registry import all_rules
 
     state = state or State()
     if not client.nthreads():
@@ -699,32 +698,8 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     except ProfileError:
         raise
     except Exception as error:  # the last resort: a finding, never a traceback
-        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
-        failed = from_records([finding("QC904", "<history>", message)])
-        result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
-        own.add("<history>")
-    findings = result.findings
-    if len(findings):
-        findings = findings[findings["file"].isin(own).to_numpy(dtype=bool)].reset_index(drop=True)
-    findings = options.policy.apply(findings) if len(findings) else empty_findings()
-    report = Report(
-        options=options,
-        rules=[r for r in options.policy.enabled_rules() if r.code.startswith("QC6")],
-        catalogue=all_rules(),
-        files=[r for r in results if r.path in own],
-    )
-    if options.baseline is not None and len(findings):
-        findings, report.baseline_suppressed = options.baseline.suppress(findings)
-    report.findings = combine([findings]) if len(findings) else empty_findings()
-    if len(report.findings):
-        by_file = {str(k): severity_counts(g) for k, g in report.findings.groupby("file", sort=False)}
-        for entry in report.files:
-            if entry.path in by_file:
-                entry.counts = by_file[entry.path]
-    snapshots = result.snapshots
-    if state_names and len(snapshots):
-        snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
-    report.snapshots = snapshots
+        result = failed_history(error, own)
+    report = ledger_report(result, results, own, state_names, options)
     # The state moves to a session chosen from the result alone; only its pages' rows come here.
     from checker.history.ledger import HISTORY_COLUMNS
 
@@ -951,31 +926,10 @@ def check_history_dask(
         report.findings = combine([report.findings, found])
         history.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
         return report, history
+    from checker.history.run import add_history_result
+
     add_history_result(report, history.result)
     return report, history
-
-
-def add_history_result(report: Report, result: Any) -> None:
-    """The history step's findings added to the report as checker.history.run.add_history adds
-    them (the policy and the baseline applied, each file's counts, their source lines), and its
-    snapshot table."""
-    from checker.history.run import _add_source_lines
-
-    options = report.options
-    findings = options.policy.apply(result.findings)
-    if options.baseline is not None and len(findings):
-        findings, suppressed = options.baseline.suppress(findings)
-        report.baseline_suppressed += suppressed
-    if len(findings):
-        files = findings["file"].to_numpy(dtype=object)
-        for entry in report.files:
-            rows = [i for i, name in enumerate(files) if name == entry.path]
-            if rows:
-                added = severity_counts(findings.iloc[rows])
-                entry.counts = {k: entry.counts.get(k, 0) + added[k] for k in added}
-        report.findings = combine([report.findings, findings])
-        _add_source_lines(report, findings)
-    report.snapshots = result.snapshots
 
 
 def _clear_parts(folder: Path) -> None:
@@ -992,7 +946,6 @@ __all__ = [
     "BatchOutput",
     "DaskMissing",
     "PartedReport",
-    "add_history_result",
     "batches",
     "check_batch",
     "check_history_dask",

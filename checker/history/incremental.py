@@ -265,10 +265,24 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
     try:
         result = history_of_source(source, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
     except Exception as error:  # the last resort: a finding, never a traceback
-        message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
-        failed = from_records([finding("QC904", "<history>", message)])
-        result = HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
-        own.add("<history>")
+        result = failed_history(error, own)
+    report = ledger_report(result, results, own, state_names, options)
+    return LedgerRun(report, result, _advance(state, source, result, report, own, options.profile))
+
+
+def failed_history(error: Exception, own: set[str]) -> HistoryResult:
+    """The history step's result when it failed: one QC904 finding on `<history>` (added to `own`)."""
+    message = f"the checks across snapshots failed: {type(error).__name__}: {error}"[:500]
+    own.add("<history>")
+    failed = from_records([finding("QC904", "<history>", message)])
+    return HistoryResult(failed, pd.DataFrame(columns=["file"]), pd.DataFrame(), "", [])
+
+
+def ledger_report(
+    result: HistoryResult, results: list[FileResult], own: set[str], state_names: list[str], options: Options
+) -> Report:
+    """The report of a history run over ledgers: the findings on the run's own pages (the policy
+    and the baseline applied), each page's counts, and the snapshot table without the state's pages."""
     findings = result.findings
     if len(findings):  # (few findings, many pages: each finding looked up, not the pages listed)
         mine = np.array([f in own for f in findings["file"].tolist()], dtype=bool)
@@ -292,7 +306,7 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
     if state_names and len(snapshots):
         snapshots = snapshots[~snapshots["file"].isin(state_names)].reset_index(drop=True)
     report.snapshots = snapshots
-    return LedgerRun(report, result, _advance(state, source, result, report, own, options.profile))
+    return report
 
 
 def _advance(

@@ -150,6 +150,14 @@ def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResu
         result = HistoryResult(failure, pd.DataFrame(), pd.DataFrame(), "", [])
         report.findings = combine([report.findings, result.findings])
         return result
+    add_history_result(report, result)
+    return result
+
+
+def add_history_result(report: Report, result: HistoryResult) -> None:
+    """The history step's findings added to the report (the policy and the baseline applied,
+    each file's counts, their source lines), and its snapshot table."""
+    options = report.options
     findings = options.policy.apply(result.findings)
     if options.baseline is not None and len(findings):
         findings, suppressed = options.baseline.suppress(findings)
@@ -164,4 +172,3 @@ def add_history(report: Report, manifest: Manifest | None = None) -> HistoryResu
         report.findings = combine([report.findings, findings])
         _add_source_lines(report, findings)
     report.snapshots = result.snapshots
-    return result
