@@ -317,12 +317,16 @@ def test_hostile_names_and_content_are_shown_escaped(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     name = "evil\x1b[31m\nname.txt"
     index = line_of("FFL")
-    text = with_line(index, CLEAN_LINES[index].replace("▼", "▲") + " \x1b]0;owned\x07")
-    (tmp_path / name).write_text(text, encoding="utf-8")
+    flipped = CLEAN_LINES[index].replace("▼", "▲")
+    (tmp_path / name).write_text(with_line(index, flipped), encoding="utf-8")
     result = CliRunner().invoke(cli, ["check", name, "--no-config", "--diff"])
     assert "\x1b" not in result.stderr
     header = result.stdout.splitlines()[0]
     assert header.startswith('--- "evil\\033[31m\\nname.txt"')
+    text = with_line(index, flipped + " \x1b]0;owned\x07")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", name, "--no-config", "--diff"])
+    assert "\x1b" not in result.output and result.stdout == ""  # withheld, named on stderr
     result = CliRunner().invoke(cli, ["check", name, "--no-config", "--fix"])
     assert "\x1b" not in result.output
     out = (tmp_path / name).read_bytes()
