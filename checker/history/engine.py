@@ -998,15 +998,27 @@ def _missing_indices(
         return
     rows = np.flatnonzero(listed[q.sid])
     present = np.bincount(q.sid[rows], minlength=q.n_symbols)  # snapshots showing each index
+    sids = np.flatnonzero(listed & (present * 2 > (n_live - 1))).tolist()
+    for sid, k, shown in _index_gaps(q, snaps, rows, sids, live, cut_off):
+        _add_index_missing(q, snaps, f, sid, k, shown)
+
+
+def _index_gaps(
+    q: _Quotes, snaps: _Snapshots, rows: np.ndarray, sids: list[int], eligible: np.ndarray, cut_off: set[str]
+) -> Iterator[tuple[int, int, int]]:
+    """For each index of `sids` (`rows`: the quotes of listed indices), each `eligible` snapshot
+    with stocks that misses it while a neighbour in capture order shows it, and that has every stock
+    of each neighbour: (the index, the snapshot, the neighbour showing it)."""
+    live = snaps.quotes > 0
     order = _capture_order(snaps)
     ordered = order[live[order]]
     place = np.full(len(snaps.names), -1)
     place[ordered] = np.arange(len(ordered))
     stock_count = np.bincount(q.fid[~q.index], minlength=len(snaps.names))
-    for sid in np.flatnonzero(listed & (present * 2 > (n_live - 1))).tolist():
+    for sid in sids:
         have = np.zeros(len(snaps.names), dtype=bool)
         have[q.fid[rows[q.sid[rows] == sid]]] = True
-        for k in np.flatnonzero(live & ~have & (stock_count > 0)).tolist():
+        for k in np.flatnonzero(eligible & live & ~have & (stock_count > 0)).tolist():
             if snaps.names[k] in cut_off or snaps.uncertain[k]:
                 continue
             i = int(place[k])
@@ -1018,19 +1030,24 @@ def _missing_indices(
             common, _ = _chain_stats(q, a, np.array(neighbours), "same")
             if not all(int(c) == int(stock_count[m]) for c, m in zip(common, neighbours, strict=True)):
                 continue
-            shown = next(m for m in neighbours if have[m])
-            shown_row = int(q.find(np.array([shown]), np.array([sid]))[0])
-            f.add(
-                codes.INDEX_MISSING,
-                _first_rows(q, f, k),
-                f"{q.symbols[sid]} is missing, though this snapshot has every stock of its neighbours and "
-                f"{snaps.names[shown]} shows it",
-                expected=f"{q.symbols[sid]} {f.cell('price_text', shown_row)} ({f.where(shown_row)})",
-                observed=None,
-                symbol=str(q.symbols[sid]),
-                field_name="symbol",
-                column="column",
-            )
+            yield sid, k, next(m for m in neighbours if have[m])
+
+
+def _add_index_missing(q: _Quotes, snaps: _Snapshots, f: _Findings, sid: int, k: int, shown: int) -> None:
+    """The index-missing finding of index `sid` on snapshot `k`, naming the neighbour `shown`."""
+    shown_row = int(q.find(np.array([shown]), np.array([sid]))[0])
+    name = str(q.symbols[sid])
+    f.add(
+        codes.INDEX_MISSING,
+        _first_rows(q, f, k),
+        f"{name} is missing, though this snapshot has every stock of its neighbours and "
+        f"{snaps.names[shown]} shows it",
+        expected=f"{name} {f.cell('price_text', shown_row)} ({f.where(shown_row)})",
+        observed=None,
+        symbol=name,
+        field_name="symbol",
+        column="column",
+    )
 
 
 def _symbols_changed(
@@ -1681,43 +1698,13 @@ class _Windows:
         for sid, count in enumerate(np.bincount(q.sid[shown_own], minlength=q.n_symbols).tolist()):
             if count:
                 self.present[str(q.symbols[sid])] += count
-        order = _capture_order(snaps)
-        ordered = order[live[order]]
-        place = np.full(len(snaps.names), -1)
-        place[ordered] = np.arange(len(ordered))
-        stock_count = np.bincount(q.fid[~q.index], minlength=len(snaps.names))
         shown_by = np.bincount(q.sid[rows], minlength=q.n_symbols)
-        for sid in np.flatnonzero(listed & (shown_by > 0)).tolist():
-            have = np.zeros(len(snaps.names), dtype=bool)
-            have[q.fid[rows[q.sid[rows] == sid]]] = True
-            for k in np.flatnonzero(own & live & ~have & (stock_count > 0)).tolist():
-                if snaps.names[k] in self.cut_off or snaps.uncertain[k]:
-                    continue
-                i = int(place[k])
-                neighbours = [int(ordered[j]) for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
-                if not any(have[m] for m in neighbours):
-                    continue
-                a = np.full(len(neighbours), k)
-                common, _ = _chain_stats(q, a, np.array(neighbours), "same")
-                if not all(int(c) == int(stock_count[m]) for c, m in zip(common, neighbours, strict=True)):
-                    continue
-                shown = next(m for m in neighbours if have[m])
-                shown_row = int(q.find(np.array([shown]), np.array([sid]))[0])
-                before = len(f.rows)
-                name = str(q.symbols[sid])
-                f.add(
-                    codes.INDEX_MISSING,
-                    _first_rows(q, f, k),
-                    f"{name} is missing, though this snapshot has every stock of its neighbours and "
-                    f"{snaps.names[shown]} shows it",
-                    expected=f"{name} {f.cell('price_text', shown_row)} ({f.where(shown_row)})",
-                    observed=None,
-                    symbol=name,
-                    field_name="symbol",
-                    column="column",
-                )
-                if len(f.rows) > before:
-                    self.missing.append((name, int(fids[k]), f.rows.pop()))
+        sids = np.flatnonzero(listed & (shown_by > 0)).tolist()
+        for sid, k, shown in _index_gaps(q, snaps, rows, sids, own, self.cut_off):
+            before = len(f.rows)
+            _add_index_missing(q, snaps, f, sid, k, shown)
+            if len(f.rows) > before:
+                self.missing.append((str(q.symbols[sid]), int(fids[k]), f.rows.pop()))
 
     def _findings(self) -> pd.DataFrame:
         rows = self.rows
