@@ -851,11 +851,8 @@ def check_paths_dask(
     from checker.api import _add_part, _finish, _new_report, _Run
 
     require_dask()
-    checker = Checker(options)
+    checker, refs = _checker_and_inputs(paths, options)
     options = checker.options
-    refs = [ref for path in paths for ref in inputs_of([path], options)]
-    if any(ref.is_stdin for ref in refs):
-        raise ValueError("standard input cannot be checked with the Dask engine")
     folder = None if output_dir is None else os.path.abspath(output_dir)
     if folder is not None:
         _clear_parts(Path(folder))
@@ -879,6 +876,17 @@ def check_paths_dask(
                 cluster.close()
 
 
+def _checker_and_inputs(
+    paths: Iterable[str | os.PathLike[str]], options: Options | None
+) -> tuple[Checker, list[InputRef]]:
+    """A run's Checker and its inputs, refusing standard input (a worker cannot read it)."""
+    checker = Checker(options)
+    refs = [ref for path in paths for ref in inputs_of([path], checker.options)]
+    if any(ref.is_stdin for ref in refs):
+        raise ValueError("standard input cannot be checked with the Dask engine")
+    return checker, refs
+
+
 def check_history_dask(
     paths: Iterable[str | os.PathLike[str]],
     options: Options | None = None,
@@ -893,11 +901,8 @@ def check_history_dask(
     from checker.api import _add_part, _finish, _new_report, _Run
 
     require_dask()
-    checker = Checker(options)
+    checker, refs = _checker_and_inputs(paths, options)
     options = checker.options
-    refs = [ref for path in paths for ref in inputs_of([path], options)]
-    if any(ref.is_stdin for ref in refs):
-        raise ValueError("standard input cannot be checked with the Dask engine")
 
     def report_of(parts: list[Part]) -> Report:
         run = _Run(_new_report(options))
