@@ -257,6 +257,13 @@ def cli() -> None:
     metavar="DIR",
     help="Write repaired copies under DIR.",
 )
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="With a repair flag: previous closes from this history state too (read only).",
+)
 def check(
     paths: tuple[str, ...],
     json_path: str | None,
@@ -301,6 +308,7 @@ def check(
     unsafe_fixes: bool = False,
     diff: bool = False,
     fix_to: str | None = None,
+    state_path: str | None = None,
 ) -> None:
     """Check PATHS (files, directories, or - for stdin) and write reports.
 
@@ -393,9 +401,12 @@ def check(
             if given:
                 raise click.UsageError(f"{option} is not yet supported with --engine dask --output-dir")
     repairs = None
-    if fix or diff or fix_to or unsafe_fixes:
-        repairs, paths = _repair_inputs(paths, options, fix, unsafe_fixes, diff, fix_to, engine)
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
+    if fix or diff or fix_to or unsafe_fixes:
+        ledger = (manifest, state_path) if (history or snapshots_path or state_path) else None
+        repairs, paths = _repair_inputs(paths, options, fix, unsafe_fixes, diff, fix_to, engine, ledger)
+    elif state_path:
+        raise click.UsageError("--state needs --fix, --diff or --fix-to (quotecheck history moves a state)")
     history_line = None
     if engine == "dask" and (history or snapshots_path):  # the history step on the cluster too
         report, history_line = _run_dask_history(
@@ -453,11 +464,19 @@ STDOUT = "-"
 
 
 def _repair_inputs(
-    paths: tuple[str, ...], options: Any, fix: bool, unsafe: bool, diff: bool, fix_to: str | None, engine: str
+    paths: tuple[str, ...],
+    options: Any,
+    fix: bool,
+    unsafe: bool,
+    diff: bool,
+    fix_to: str | None,
+    engine: str,
+    ledger: tuple[Any, str | None] | None = None,
 ) -> tuple[Any, tuple[str, ...]]:
     """--fix, --diff and --fix-to: repair the inputs, then give the paths the check goes on with
-    (the repaired copies for --fix-to). --diff prints the diff and exits here."""
-    from checker.repair import repair_paths, unified_diff
+    (the repaired copies for --fix-to). --diff prints the diff and exits here. With `ledger`
+    (--history: the manifest, and the --state file or None), previous closes confirm repairs."""
+    from checker.repair import repair_closes, repair_paths, unified_diff
 
     if not (fix or diff or fix_to):
         raise click.UsageError("--unsafe-fixes needs --fix, --diff or --fix-to")
@@ -466,7 +485,10 @@ def _repair_inputs(
     if engine == "dask" or STDOUT in paths:
         raise click.UsageError("repairs need files checked here: not stdin (-) nor --engine dask")
     mode = "diff" if diff else ("copy" if fix_to else "fix")
-    run = repair_paths(list(paths), options, unsafe=unsafe, mode=mode, fix_to=fix_to)
+    closes = None
+    if ledger is not None:
+        closes = repair_closes(list(paths), options, ledger[0], _read_state(ledger[1]) if ledger[1] else None)
+    run = repair_paths(list(paths), options, unsafe=unsafe, mode=mode, fix_to=fix_to, closes=closes)
     for problem in run.problems:
         _say(f"quotecheck: {problem}")
     counts = run.counts()
@@ -476,6 +498,7 @@ def _repair_inputs(
         f"Repairs: {counts['applied']} {verb}, {counts['rolled_back']} rolled back, {counts['remaining']} "
         f"remaining ({counts['remaining_unsafe']} unsafe, {counts['remaining_display_only']} display-only)"
         + hidden
+        + (f"; previous closes: {counts['confirmed']} confirmed, {counts['refused']} refused" * bool(ledger))
     )
     if fix_to and not run.written:
         raise click.UsageError(_shown(f"--fix-to {fix_to}: no repaired copy could be written"))
@@ -507,6 +530,18 @@ def _repair_inputs(
     # --diff changes nothing: while it shows a repair, or a finding at the fail level would remain
     # after the repairs, the files are not right yet.
     sys.exit(int(ExitStatus.FINDINGS if shown or options.policy.fails(totals) else status))
+
+
+def _read_state(path: str) -> Any:
+    """A history state read for its previous closes; one that cannot be read is a usage error."""
+    from checker.history.incremental import StateError, read_state
+
+    if not os.path.isfile(path):
+        raise click.UsageError(_shown(f"--state {path}: no such file (quotecheck history writes one)"))
+    try:
+        return read_state(path)
+    except StateError as error:
+        raise click.UsageError(_shown(str(error))) from None
 
 
 def _acting_line(line: bytes) -> bool:

@@ -84,6 +84,8 @@ class Fix:
     candidates: tuple[str, ...] = ()  # display-only: what each possible repair would show
     candidate_count: int = 0
     status: str = "available"  # "available", "applied" or "rolled back"
+    # The previous close that decided the repair (made it safe, or refused every candidate).
+    previous_close: str = ""
 
     @property
     def before(self) -> str:
@@ -110,7 +112,22 @@ class Fix:
             "edits": [edit.as_dict() for edit in self.edits],
             "candidates": list(self.candidates),
             "candidate_count": self.candidate_count,
+            **({"previous_close": self.previous_close} if self.previous_close else {}),
         }
+
+
+@dataclass(frozen=True)
+class PreviousClose:
+    """A stock's close in the session before a page's, known exactly: its price on that session's
+    last snapshot (checker.history.closes finds it), as shown there and where it stands."""
+
+    price: str
+    where: str  # file:line:col of that price
+    session: str  # the session whose close it is
+
+    def describe(self) -> str:
+        """How a repair names it: `previous close 15.24 (2024-12-03, page.txt:5:9)`."""
+        return f"previous close {self.price} ({self.session}, {self.where})"
 
 
 def key(rule: str, file: str, line: int, column: int) -> tuple[str, str, int, int]:
@@ -275,14 +292,22 @@ def _signs_agree(quote: Quote) -> int | None:
 # -- the repairs ----------------------------------------------------------------------------------------
 
 
-def repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> Fix | None:
-    """The repair of one finding on `quote`, or None when it has none."""
+def repair(
+    finding: Mapping[str, Any], quote: Quote, profile: Profile, close: PreviousClose | None = None
+) -> Fix | None:
+    """The repair of one finding on `quote`, or None when it has none; with `close`, the stock's
+    previous close known exactly, which may confirm one of its candidates (see _confirmed)."""
     rule = str(finding.get("rule") or "")
     maker = _REPAIRS.get(rule)
     if maker is None:
         return None
+    decided = ""
     try:
         made = maker(finding, quote, profile)
+        if made is not None and close is not None:
+            weighed = _confirmed(rule, finding, quote, profile, close, made)
+            decided = close.describe() if weighed is not made else ""
+            made = weighed
     except (ArithmeticError, ValueError, TypeError):  # figures beyond what can be shown exactly
         return None
     if made is None:
@@ -302,6 +327,7 @@ def repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> Fix | 
         edits=tuple(edits) if applicability != DISPLAY_ONLY else (),
         candidates=shown,
         candidate_count=len(candidates),
+        previous_close=decided,
     )
 
 
@@ -617,6 +643,64 @@ def _lookalike_repair(finding: Mapping[str, Any], quote: Quote, profile: Profile
     return _one(SAFE, f"{name} {shown} → {wanted}", _edit(quote, name, wanted))
 
 
+def _confirmed(
+    rule: str, finding: Mapping[str, Any], quote: Quote, profile: Profile, close: PreviousClose, made: _Made
+) -> _Made:
+    """A repair weighed against the previous close: for a stock, price - change is the previous
+    close exactly, so of the figures a repair could change, the one that makes it so is the repair.
+
+    A stock percent's repair (QC303: the percent recomputed, or a price, or a change) and a change's
+    sign (QC301) become safe when exactly one candidate gives that previous close; when none does,
+    nothing is applied (display-only, saying why). Any other repair is left as it was."""
+    kind = profile.kinds.get(quote.kind)
+    closed = read_shown(close.price)
+    p, c = read_shown(quote.texts["price"]), read_shown(quote.texts["change"])
+    if made is None or kind is None or not kind.exact or closed is None or p is None or c is None:
+        return made
+    applicability, message, edits, candidates = made
+    x = closed.value
+    where = close.describe()
+    if rule == "QC301" and str(finding.get("field") or "") == "change" and applicability == UNSAFE:
+        wanted = edits[0].text if len(edits) == 1 else ""
+        flipped = read_shown(wanted)
+        if flipped is not None and p.value - flipped.value == x:
+            return (SAFE, f"{message}, confirmed: price - change is the {where}", edits, [])
+        why = "the change as shown" if p.value - c.value == x else "neither sign of the change"
+        return (DISPLAY_ONLY, f"{message} not made: the {where} confirms {why}", [], [f"change {wanted}"])
+    if rule != "QC303" or applicability not in (UNSAFE, DISPLAY_ONLY):
+        return made
+    q = quote.texts["percent"]
+    decimals_p = kind.price.decimals[0] if kind.price.decimals else 2
+    decimals_c = kind.change.decimals[0] if kind.change.decimals else 2
+    agreeing: list[tuple[str, str]] = []  # (field, text)
+    wanted = str(finding.get("expected") or "")
+    if p.value - c.value == x and read_shown(wanted) is not None:
+        agreeing.append(("percent", wanted))
+    price, change = x + c.value, p.value - x
+    if price != p.value and price > 0 and _fits(price, decimals_p):
+        text = show(price, decimals_p, False)
+        if consistent(kind, text, quote.texts["change"], q, profile.percent_max_decimals):
+            agreeing.append(("price", text))
+    if change != c.value and _fits(change, decimals_c):
+        text = show(change, decimals_c, False)
+        if consistent(kind, quote.texts["price"], text, q, profile.percent_max_decimals):
+            agreeing.append(("change", text))
+    shown = quote.texts["percent"] or ""
+    if len(agreeing) == 1:
+        name, text = agreeing[0]
+        before = quote.texts[name] or ""
+        edit = _edit(quote, name, text)
+        if edit is None:
+            return made
+        suffix = "%" if name == "percent" else ""
+        fixed = f"{name} {before}{suffix} → {text}{suffix}, confirmed: price - change is the {where}"
+        return (SAFE, fixed, [edit], [])
+    if not agreeing:
+        reason = f"percent {shown}% not repaired: the {where} agrees with none of the candidates"
+        return (DISPLAY_ONLY, reason, [], candidates or [f"percent {wanted}%"])
+    return made
+
+
 _REPAIRS = {
     "QC204": _direction_spelling_repair,
     "QC205": _arrow_repair,
@@ -635,10 +719,14 @@ FIXABLE_RULES = frozenset(_REPAIRS)
 
 
 def fixes_for(
-    findings: Iterable[Mapping[str, Any]], quotes: Iterable[Mapping[str, Any]], profile: Profile
+    findings: Iterable[Mapping[str, Any]],
+    quotes: Iterable[Mapping[str, Any]],
+    profile: Profile,
+    closes: Mapping[str, Mapping[str, PreviousClose]] | None = None,
 ) -> list[Fix]:
     """The repairs of the findings that have one, each matched to its quote by file and line (the
-    quote whose span holds the finding's column)."""
+    quote whose span holds the finding's column); `closes`, by file and symbol, the previous
+    closes known exactly (see _confirmed)."""
     by_line: dict[tuple[str, int], list[Quote]] = {}
     for row in quotes:
         quote = Quote.from_row(row)
@@ -653,7 +741,9 @@ def fixes_for(
             continue
         for quote in by_line.get((str(finding.get("file") or ""), line), []):
             if quote.column <= column <= max(quote.end_column, quote.column):
-                made = repair(finding, quote, profile)
+                file_closes = closes.get(str(finding.get("file") or "")) if closes else None
+                close = file_closes.get(quote.symbol) if file_closes else None
+                made = repair(finding, quote, profile, close)
                 if made is not None:
                     out.append(made)
                 break

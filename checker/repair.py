@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from checker.fix import (
     UNSAFE,
     Edit,
     Fix,
+    PreviousClose,
     apply_to_line,
     choose,
     fixes_for,
@@ -76,9 +77,15 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*column_lists(frame, names), strict=True)]
 
 
-def report_fixes(report: Report, profile: Profile | None = None, per_rule: int | None = None) -> list[Fix]:
+Closes = Mapping[str, Mapping[str, PreviousClose]]  # file -> symbol -> previous close
+
+
+def report_fixes(
+    report: Report, profile: Profile | None = None, per_rule: int | None = None, closes: Closes | None = None
+) -> list[Fix]:
     """The repairs the findings of a report have (the report must hold its quotes); with
-    `per_rule`, of each rule's first findings only (what a report shows)."""
+    `per_rule`, of each rule's first findings only (what a report shows); `closes`, the previous
+    closes known exactly (checker.history.closes), which may confirm a repair."""
     if report.quotes is None or not len(report.findings):
         return []
     findings = report.findings
@@ -90,7 +97,7 @@ def report_fixes(report: Report, profile: Profile | None = None, per_rule: int |
     lines = set(chosen["line"].dropna().astype(int).tolist())
     quotes = report.quotes[report.quotes["line"].isin(lines).to_numpy(dtype=bool)]
     profile = profile or load_profile(report.options.profile)
-    return fixes_for(_records(chosen), _records(quotes), profile)
+    return fixes_for(_records(chosen), _records(quotes), profile, closes)
 
 
 def _fix_key(fix: Fix) -> tuple[Any, ...]:
@@ -116,9 +123,17 @@ def _finding_keys(report: Report) -> set[tuple[str, object]]:
     return out
 
 
-def repair_bytes(data: bytes, name: str, options: Options, unsafe: bool = False) -> FileRepair:
-    """Repair the bytes of one file named `name` (the name picks its format, as a check's does)."""
+def repair_bytes(
+    data: bytes,
+    name: str,
+    options: Options,
+    unsafe: bool = False,
+    closes: Mapping[str, PreviousClose] | None = None,
+) -> FileRepair:
+    """Repair the bytes of one file named `name` (the name picks its format, as a check's does);
+    `closes`, by symbol, the previous closes of this page known exactly (from a ledger)."""
     result = FileRepair(name=name, original=data, repaired=data)
+    by_file = {name: closes} if closes else None
     options = replace(options, include_quotes=True)
     if data[:2] == b"\x1f\x8b":
         result.problem = "a compressed file is not repaired (repair the uncompressed file)"
@@ -136,7 +151,7 @@ def repair_bytes(data: bytes, name: str, options: Options, unsafe: bool = False)
         return result
     encoding, bom, fmt = decoded.encoding, decoded.bom, result.format
     for _ in range(MAX_PASSES):
-        fixes = [f for f in report_fixes(report, profile) if _fix_key(f) not in blocked]
+        fixes = [f for f in report_fixes(report, profile, closes=by_file) if _fix_key(f) not in blocked]
         chosen = choose(fixes, wanted).fixes
         if not chosen:
             break
@@ -168,7 +183,7 @@ def repair_bytes(data: bytes, name: str, options: Options, unsafe: bool = False)
         fix.status = "applied"
     result.repaired = content
     result.report = report
-    result.remaining = report_fixes(report, profile)
+    result.remaining = report_fixes(report, profile, closes=by_file)
     for fix in result.remaining:
         if _fix_key(fix) in rolled:
             fix.status = "rolled back"
@@ -459,6 +474,7 @@ class RepairRun:
     files: list[FileRepair] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # the copies --fix-to wrote (or the files fixed)
     problems: list[str] = field(default_factory=list)  # files not repaired, and why
+    closes: dict[str, Mapping[str, PreviousClose]] = field(default_factory=dict)  # by file checked
 
     @property
     def applied(self) -> list[Fix]:
@@ -480,6 +496,9 @@ class RepairRun:
             "remaining_safe": sum(f.applicability == SAFE for f in remaining),
             "remaining_unsafe": sum(f.applicability == UNSAFE for f in remaining),
             "remaining_display_only": sum(f.applicability == DISPLAY_ONLY for f in remaining),
+            # decided by a previous close known exactly: made safe (and applied), or refused
+            "confirmed": sum(bool(f.previous_close) for f in self.applied),
+            "refused": sum(bool(f.previous_close) and f.applicability == DISPLAY_ONLY for f in remaining),
         }
 
 
@@ -489,18 +508,22 @@ def repair_paths(
     unsafe: bool = False,
     mode: str = "fix",
     fix_to: str | None = None,
+    closes: Closes | None = None,
 ) -> RepairRun:
     """Repair every input file of `paths` (walked as a check walks them). `mode` is `fix` (in
-    place), `diff` (nothing written) or `copy` (every input written under `fix_to`, repaired)."""
+    place), `diff` (nothing written) or `copy` (every input written under `fix_to`, repaired);
+    `closes`, by file and symbol, the previous closes known exactly (repair_closes)."""
     from checker.inputs.sources import inputs_of
 
     run = RepairRun()
+    closes = closes or {}
     for ref in inputs_of(paths, options):
         if ref.path is None or ref.problem is not None:
             if ref.problem is None:
                 run.problems.append(f"{ref.name}: standard input is not repaired")
             continue
-        result = _repair_file(ref.path, ref.name, options, unsafe)
+        page_closes = closes.get(ref.name)
+        result = _repair_file(ref.path, ref.name, options, unsafe, page_closes)
         run.files.append(result)
         if result.problem is not None:
             run.problems.append(f"{ref.name}: {result.problem}")
@@ -509,14 +532,34 @@ def repair_paths(
                 write_in_place(ref.path, result.original, result.repaired)
                 run.written.append(str(ref.path))
             elif mode == "copy" and fix_to is not None and result.problem is None:
-                run.written.append(str(write_copy(fix_to, ref.name, result.repaired, ref.path)))
+                copy = str(write_copy(fix_to, ref.name, result.repaired, ref.path))
+                run.written.append(copy)
+                if page_closes:  # (the check that follows reads the copy)
+                    run.closes[copy] = page_closes
+            if page_closes and mode != "copy":
+                run.closes[ref.name] = page_closes
         except RepairWriteError as error:
             run.problems.append(str(error))
             result.applied, result.repaired = [], result.original
     return run
 
 
-def _repair_file(path: Path, name: str, options: Options, unsafe: bool) -> FileRepair:
+def repair_closes(
+    paths: list[str], options: Options, manifest: Any = None, state: Any = None
+) -> dict[str, dict[str, PreviousClose]]:
+    """The previous closes the inputs' stocks must give (by file and symbol), known exactly from
+    the inputs themselves (the history step over them) and from a history state: what makes a
+    change's sign, a recomputed percent or one of a percent's candidates a safe repair."""
+    from checker.api import check_paths
+    from checker.history.closes import closes_of_run
+
+    report = check_paths(paths, replace(options, include_quotes=True))
+    return closes_of_run(report, manifest, state)
+
+
+def _repair_file(
+    path: Path, name: str, options: Options, unsafe: bool, closes: Mapping[str, PreviousClose] | None = None
+) -> FileRepair:
     """Read one file (a regular file, no link followed, within the size cap) and repair its bytes."""
     try:
         info = os.lstat(path)
@@ -529,7 +572,7 @@ def _repair_file(path: Path, name: str, options: Options, unsafe: bool) -> FileR
         data = path.read_bytes()
     except OSError as error:
         return FileRepair(name=name, problem=f"cannot be read: {error.strerror or error}")
-    return repair_bytes(data, name, options, unsafe)
+    return repair_bytes(data, name, options, unsafe, closes)
 
 
 # How many of each rule's findings a report gives repairs to when no repair is asked for: as many
@@ -545,7 +588,8 @@ def attach_fixes(report: Report, run: RepairRun | None = None) -> Report:
         return report
     applied = run.applied if run is not None else []
     per_rule = None if run is not None else REPORT_FIXES_PER_RULE
-    report.fixes = applied + exact_spans(report, report_fixes(report, per_rule=per_rule))
+    closes = run.closes if run is not None else None
+    report.fixes = applied + exact_spans(report, report_fixes(report, per_rule=per_rule, closes=closes))
     return report
 
 

@@ -64,6 +64,10 @@ class HistoryResult:
     sessions: pd.DataFrame  # session, source, position (None: unordered), snapshots, first file
     calendar: str
     problems: list[str] = field(default_factory=list)
+    # Pages whose stocks chain with the last snapshot of the session before (most of at least 5
+    # exactly, neither session uncertain): file, previous_file, previous_session. What a repair
+    # reads a previous close from (checker.history.closes).
+    closes: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the terminal: how many sessions, and how they were found."""
@@ -373,6 +377,7 @@ class _Findings:
         self.rows: list[dict[str, object]] = []
         self._cells: dict[str, np.ndarray] = {}
         self.keep: np.ndarray | None = None  # per snapshot: findings on it are kept (a window's own)
+        self.closes: list[tuple[str, str, str]] = []  # see HistoryResult.closes
 
     def cell(self, column: str, row: int) -> object:
         """One value of the caller's quote frame at a quote row (findings are few: no column copy)."""
@@ -839,6 +844,12 @@ def _breaks(
     sel = np.flatnonzero(compare)
     if snaps.anchored is None:
         snaps.anchored = np.zeros(len(q.fid), dtype=bool)
+    for k in np.flatnonzero(compare & chains).tolist():
+        later_fid, earlier_fid = int(b[k]), int(a[k])
+        certain = not (snaps.uncertain[later_fid] or snaps.uncertain[earlier_fid])
+        if certain and (f.keep is None or f.keep[later_fid]):
+            label = _session_label(cal, pairs[int(which[k])][0], snaps, earlier_fid)
+            f.closes.append((snaps.names[later_fid], snaps.names[earlier_fid], label))
     chaining_ids = np.isin(q.symbols, sorted(chaining))[q.sid]
     for pair, brow, arow in _pair_rows(q, a[sel], b[sel]):
         found = arow >= 0
@@ -1203,7 +1214,7 @@ def _whole(quotes: pd.DataFrame, setup: _Setup, profile: Profile, cut_off: set[s
     _stale_blocks(q, snaps, f, cal, members)
     _missing_indices(q, snaps, f, profile, cut_off or set())
     _symbols_changed(q, snaps, f, cal, members, pairs)
-    return _result(snaps, cal, links, f.frame(), setup.problems)
+    return _result(snaps, cal, links, f.frame(), setup.problems, f.closes)
 
 
 def _result(
@@ -1212,13 +1223,14 @@ def _result(
     links: dict[int, tuple[int, int]],
     findings: pd.DataFrame,
     problems: list[str],
+    closes: list[tuple[str, str, str]] | None = None,
 ) -> HistoryResult:
     sessions, labels = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
     table = _snapshot_table(snaps, cal, labels)
     position = {name: p for name, p in zip(sessions["session"], sessions["position"], strict=True)}
     session_of = _session_labels(cal, snaps.session, labels)  # (the list, not the column: faster)
     table["session_position"] = pd.array([position.get(s) for s in session_of], dtype="Int64")
-    return HistoryResult(findings, table, sessions, cal.describe(), problems)
+    return HistoryResult(findings, table, sessions, cal.describe(), problems, sorted(closes or []))
 
 
 def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar, names: dict[int, str]) -> pd.DataFrame:
@@ -1507,6 +1519,7 @@ class _Windows:
         )
         self.sum2 = np.zeros(len(snaps.names), dtype=np.uint64)
         self.rows: list[dict[str, object]] = []
+        self.closes: list[tuple[str, str, str]] = []
         self.missing: list[tuple[str, int, dict[str, object]]] = []  # index, snapshot, finding
         self.present: Counter[str] = Counter()
         self.n_live = 0
@@ -1542,7 +1555,8 @@ class _Windows:
             before = sorted({x for x in (members_group, live_group) if x >= 0})
             members_group, live_group = self._window(before, g, stop, n_groups, members_group, live_group)
         findings = self._findings()
-        return _result(snaps, self.cal, {}, findings, self.setup.problems)  # type: ignore[attr-defined]
+        problems = self.setup.problems  # type: ignore[attr-defined]
+        return _result(snaps, self.cal, {}, findings, problems, self.closes)
 
     def _group(self, g: int) -> np.ndarray:
         return self.order[self.group_start[g] : self.group_end[g]]
@@ -1597,6 +1611,7 @@ class _Windows:
         snaps.quotes[fids[own]] = quotes[own]
         snaps.stale[fids[own]] = local_snaps.stale[own]
         self.rows.extend(f.rows)
+        self.closes.extend(f.closes)
         for g in range(g0, g1):
             group = self._group(g)
             live = snaps.quotes[group] > 0
