@@ -674,7 +674,12 @@ def _confirmed(
     decimals_c = kind.change.decimals[0] if kind.change.decimals else 2
     agreeing: list[tuple[str, str]] = []  # (field, text)
     wanted = str(finding.get("expected") or "")
-    if p.value - c.value == x and read_shown(wanted) is not None:
+    # (the rule's percent may assume the other sign of the change: it must fit the change as shown)
+    fits = read_shown(wanted) is not None
+    fits = fits and consistent(
+        kind, quote.texts["price"], quote.texts["change"], wanted, profile.percent_max_decimals
+    )
+    if p.value - c.value == x and fits:
         agreeing.append(("percent", wanted))
     price, change = x + c.value, p.value - x
     if price != p.value and price > 0 and _fits(price, decimals_p):

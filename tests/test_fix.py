@@ -203,7 +203,7 @@ def test_a_fix_that_adds_a_finding_is_rolled_back(monkeypatch):
     bad = Fix("QC401", "page.txt", 1, 5, SAFE, "price 10.39 → 10.49", (Edit(1, 5, 9, "10.39", "10.49"),))
     calls = []
 
-    def fake(report, profile=None, per_rule=None):
+    def fake(report, profile=None, per_rule=None, closes=None):
         calls.append(1)
         return [bad] if len(calls) == 1 else []
 
