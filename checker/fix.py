@@ -205,6 +205,8 @@ class Quote:
     texts: dict[str, str | None]
     columns: dict[str, int | None]
     direction: str | None  # the direction word as it reads (the canonical spelling) or None
+    # A field's own line where it is not the quote's (a pretty-printed JSON record's members).
+    lines: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Quote:
@@ -231,6 +233,7 @@ class Quote:
             texts={name: text("symbol" if name == "symbol" else f"{name}_text") for name in names},
             columns={name: place(f"{name}_col") for name in names},
             direction=text("direction"),
+            lines={name: at for name in names if (at := place(f"{name}_line")) is not None},
         )
 
 
@@ -339,7 +342,7 @@ def _edit(quote: Quote, name: str, text: str) -> Edit | None:
     column, before = quote.columns.get(name), quote.texts.get(name)
     if column is None or before is None or column < 1:
         return None
-    return Edit(quote.line, column, column + len(before) - 1, before, text)
+    return Edit(quote.lines.get(name, quote.line), column, column + len(before) - 1, before, text)
 
 
 def _with(quote: Quote, **texts: str) -> Quote:
@@ -353,6 +356,7 @@ def _with(quote: Quote, **texts: str) -> Quote:
         {**quote.texts, **texts},
         quote.columns,
         quote.direction,
+        quote.lines,
     )
 
 
@@ -397,7 +401,7 @@ def _missing_arrow_repair(finding: Mapping[str, Any], quote: Quote, profile: Pro
     move, word = _signs_agree(quote), _WORD_MOVE.get(quote.direction or "")
     fits = (move == UP and wanted == ARROW_UP) or (move in (DOWN, FLAT) and wanted == ARROW_DOWN)
     fits = fits and word == move and _arith(quote, profile)
-    edit = Edit(quote.line, column, column - 1, "", wanted + " ")
+    edit = Edit(quote.lines.get("change", quote.line), column, column - 1, "", wanted + " ")
     return (SAFE if fits else UNSAFE, f"arrow {wanted} put back", [edit], [])
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 import codecs
 import contextlib
 import difflib
+import gzip
+import io
 import os
 import re
 import stat
 import tempfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,14 +34,17 @@ from checker.fix import (
     choose,
     fixes_for,
 )
+from checker.inputs.records import value_places
 from checker.profile import Profile, load_profile
 from checker.read import decode
 from checker.report import Report
+from checker.vocabulary import RECORD_FIELDS
 
 # Repairs are applied in passes (a fix may reveal the next finding of the same quote, as a second
 # look-alike character); each pass applies or sets aside at least one fix, and a pass with nothing
 # left to try ends them. The cap is only a backstop.
 MAX_PASSES = 50
+_GZIP = b"\x1f\x8b"
 _BREAK = re.compile(rb"\r\n|\n|\r")
 _TEXT_BREAK = re.compile(r"\r\n|\n|\r")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")
@@ -63,6 +69,7 @@ class FileRepair:
     remaining: list[Fix] = field(default_factory=list)  # available but not applied
     report: Report | None = None  # the check of the repaired bytes
     problem: str | None = None  # why the file was not repaired at all
+    compressed: bytes | None = None  # a gzip file's own bytes (original and repaired: its content)
 
     @property
     def changed(self) -> bool:
@@ -80,12 +87,20 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 Closes = Mapping[str, Mapping[str, PreviousClose]]  # file -> symbol -> previous close
 
 
+Places = Mapping[tuple[int, int], Mapping[str, tuple[int, int]]]  # record -> member -> (line, col)
+
+
 def report_fixes(
-    report: Report, profile: Profile | None = None, per_rule: int | None = None, closes: Closes | None = None
+    report: Report,
+    profile: Profile | None = None,
+    per_rule: int | None = None,
+    closes: Closes | None = None,
+    places: Places | None = None,
 ) -> list[Fix]:
     """The repairs the findings of a report have (the report must hold its quotes); with
     `per_rule`, of each rule's first findings only (what a report shows); `closes`, the previous
-    closes known exactly (checker.history.closes), which may confirm a repair."""
+    closes known exactly (checker.history.closes), which may confirm a repair; `places`, the
+    members of multi-line JSON records (json_places)."""
     if report.quotes is None or not len(report.findings):
         return []
     findings = report.findings
@@ -97,7 +112,25 @@ def report_fixes(
     lines = set(chosen["line"].dropna().astype(int).tolist())
     quotes = report.quotes[report.quotes["line"].isin(lines).to_numpy(dtype=bool)]
     profile = profile or load_profile(report.options.profile)
-    return fixes_for(_records(chosen), _records(quotes), profile, closes)
+    rows = _records(quotes)
+    if places:
+        for row in rows:
+            members = places.get((int(row.get("line") or 0), int(row.get("column") or 0)), {})
+            for name in RECORD_FIELDS:
+                at = members.get(name)
+                if at is not None and at[0] != row.get("line"):  # (the reader places those on its line)
+                    row[f"{name}_line"], row[f"{name}_col"] = at
+    return fixes_for(_records(chosen), rows, profile, closes)
+
+
+def json_places(text: str, report: Report) -> dict[tuple[int, int], dict[str, tuple[int, int]]]:
+    """Where each member of the report's JSON records stands, for records written over several
+    lines (pretty-printed): the reader places only the members on the record's first line. None
+    for a text whose line breaks the reader and the editor would count apart (a lone CR)."""
+    if report.quotes is None or not len(report.quotes) or re.search(r"\r(?!\n)", text):
+        return {}
+    starts = sorted(set(zip(*column_lists(report.quotes, ("line", "column")), strict=True)))
+    return value_places(text.removeprefix("\ufeff"), [(int(a), int(b)) for a, b in starts])
 
 
 def _fix_key(fix: Fix) -> tuple[Any, ...]:
@@ -151,7 +184,9 @@ def repair_bytes(
         return result
     encoding, bom, fmt = decoded.encoding, decoded.bom, result.format
     for _ in range(MAX_PASSES):
-        fixes = [f for f in report_fixes(report, profile, closes=by_file) if _fix_key(f) not in blocked]
+        places = json_places(decode(content).text, report) if fmt == "json" else None
+        found = report_fixes(report, profile, closes=by_file, places=places)
+        fixes = [f for f in found if _fix_key(f) not in blocked]
         chosen = choose(fixes, wanted).fixes
         if not chosen:
             break
@@ -183,7 +218,8 @@ def repair_bytes(
         fix.status = "applied"
     result.repaired = content
     result.report = report
-    result.remaining = report_fixes(report, profile, closes=by_file)
+    places = json_places(decode(content).text, report) if fmt == "json" else None
+    result.remaining = report_fixes(report, profile, closes=by_file, places=places)
     for fix in result.remaining:
         if _fix_key(fix) in rolled:
             fix.status = "rolled back"
@@ -523,7 +559,7 @@ def repair_paths(
                 run.problems.append(f"{ref.name}: standard input is not repaired")
             continue
         page_closes = closes.get(ref.name)
-        result = _repair_file(ref.path, ref.name, options, unsafe, page_closes)
+        result = _repair_file(ref.path, ref.name, options, unsafe, page_closes, mode)
         run.files.append(result)
         if result.problem is not None:
             run.problems.append(f"{ref.name}: {result.problem}")
@@ -532,7 +568,7 @@ def repair_paths(
                 write_in_place(ref.path, result.original, result.repaired)
                 run.written.append(str(ref.path))
             elif mode == "copy" and fix_to is not None and result.problem is None:
-                copy = str(write_copy(fix_to, ref.name, result.repaired, ref.path))
+                copy = str(write_copy(fix_to, ref.name, _stored(result), ref.path))
                 run.written.append(copy)
                 if page_closes:  # (the check that follows reads the copy)
                     run.closes[copy] = page_closes
@@ -557,10 +593,26 @@ def repair_closes(
     return closes_of_run(report, manifest, state)
 
 
+def _stored(result: FileRepair) -> bytes:
+    """The bytes a repaired copy holds: a gzip file's as they were when nothing changed, else its
+    repaired content compressed again (no time stamp, so the same repair gives the same bytes)."""
+    if result.compressed is None:
+        return result.repaired
+    if not result.changed:
+        return result.compressed
+    return gzip.compress(result.repaired, mtime=0)
+
+
 def _repair_file(
-    path: Path, name: str, options: Options, unsafe: bool, closes: Mapping[str, PreviousClose] | None = None
+    path: Path,
+    name: str,
+    options: Options,
+    unsafe: bool,
+    closes: Mapping[str, PreviousClose] | None = None,
+    mode: str = "fix",
 ) -> FileRepair:
-    """Read one file (a regular file, no link followed, within the size cap) and repair its bytes."""
+    """Read one file (a regular file, no link followed, within the size cap) and repair its bytes;
+    a gzip file's content is repaired for a copy only (mode `copy`)."""
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
@@ -572,7 +624,24 @@ def _repair_file(
         data = path.read_bytes()
     except OSError as error:
         return FileRepair(name=name, problem=f"cannot be read: {error.strerror or error}")
-    return repair_bytes(data, name, options, unsafe, closes)
+    if data[:2] != _GZIP:
+        return repair_bytes(data, name, options, unsafe, closes)
+    if mode != "copy":
+        # In place, the whole compressed stream would be rewritten (no byte of the archive kept
+        # outside the edits); a diff of its content is one that patch cannot apply to it.
+        why = "not repaired in place" if mode == "fix" else "no diff shown (patch cannot apply one to it)"
+        problem = f"a compressed file: {why}; --fix-to DIR writes its repaired copy, compressed again"
+        return FileRepair(name=name, original=data, repaired=data, problem=problem)
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            content = stream.read(options.max_decompressed_size + 1)
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        return FileRepair(name=name, original=data, repaired=data, problem=f"cannot be decompressed: {error}")
+    if len(content) > options.max_decompressed_size:
+        return FileRepair(name=name, problem="larger than --max-decompressed-size decompressed: not repaired")
+    result = repair_bytes(content, name, options, unsafe, closes)
+    result.compressed = data
+    return result
 
 
 # How many of each rule's findings a report gives repairs to when no repair is asked for: as many

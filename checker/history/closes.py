@@ -108,4 +108,3 @@ def closes_of_run(report: Any, manifest: Any = None, state: Any = None) -> Close
     own = set(ledger["file"].astype(str))
     rows = pd.concat([_state_frame(state, own), ledger], ignore_index=True)
     return previous_closes(run.result, rows, profile)
-

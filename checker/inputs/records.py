@@ -22,6 +22,7 @@ violates it draws one finding naming each violation, and is left out.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import re
@@ -815,6 +816,32 @@ def _walked_offsets(text: str, start: int, end: int) -> dict[str, int]:
             i = _skip(text, i + 1)
     except (ValueError, IndexError):
         pass
+    return out
+
+
+def value_places(
+    text: str, starts: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, tuple[int, int]]]:
+    """For each object starting at a (line, column) of a JSON document (as the reader places a
+    record: lines counted at LF, columns in characters, the byte order mark removed), the (line,
+    column) of each of its members' values, found by walking the object member by member (exact;
+    the last of duplicate keys, as decoded). A place where no object starts is left out."""
+    breaks = [0, *(m.end() for m in re.finditer("\n", text))]
+    out: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
+    for line, column in starts:
+        if not 1 <= line <= len(breaks) or column < 1:
+            continue
+        start = breaks[line - 1] + column - 1
+        if not text.startswith("{", start):
+            continue
+        end = _value_end(text, start)
+        if end is None:
+            continue
+        places = {}
+        for name, offset in _walked_offsets(text, start, end).items():
+            at = bisect.bisect_right(breaks, offset)
+            places[name] = (at, offset - breaks[at - 1] + 1)
+        out[(line, column)] = places
     return out
 
 

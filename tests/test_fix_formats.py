@@ -1,0 +1,130 @@
+"""Repairs of pretty-printed JSON records (each member where it stands, on its own line) and of
+compressed files (a repaired copy with --fix-to, compressed again; never in place)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from checker.cli import cli
+from checker.config import Options
+from checker.repair import repair_bytes
+
+_AIRLINK = {"symbol": "AIRLINK", "price": 207.0, "direction": "Increased By", "arrow": "▲"}
+_BOP = {"symbol": "BOP", "price": 10.39, "direction": "Decreased By", "arrow": "▼"}
+_KEL = {"symbol": "KEL", "price": "4.96", "direction": "Decreased By", "arrow": "▼"}
+_OGDC = {"symbol": "OGDC", "price": "221.20", "direction": "Decreased By", "arrow": "▼"}
+CLEAN = [
+    {**_AIRLINK, "change": 6.71, "percent": 3.35},
+    {**_BOP, "change": -0.1, "percent": -0.95},
+    {**_KEL, "change": "-0.04", "percent": "-0.8"},
+    {**_OGDC, "change": "-0.95", "percent": "-0.43"},
+]
+
+
+def _faulty() -> list[dict]:
+    records = json.loads(json.dumps(CLEAN))
+    records[0]["arrow"] = "▼"  # an arrow against the figures (a string member)
+    records[1]["percent"] = 0.95  # a percent's sign alone (a number member)
+    records[2]["percent"] = "-0.80"  # an untrimmed zero
+    records[3]["price"] = "221.2"  # a stock price's format
+    return records
+
+
+def _pretty(records: list[dict], indent: int | str = 2, newline: str = "\n", bom: bool = False) -> bytes:
+    text = json.dumps({"quotes": records}, indent=indent, ensure_ascii=False)
+    return (("\ufeff" if bom else "") + text.replace("\n", newline) + newline).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("indent", "newline", "bom"),
+    [(2, "\n", False), (4, "\r\n", False), ("\t", "\n", True), (1, "\r\n", True)],
+)
+def test_pretty_printed_json_records_are_repaired_member_by_member(indent, newline, bom):
+    faulty = _pretty(_faulty(), indent, newline, bom)
+    clean = _pretty(CLEAN, indent, newline, bom)
+    assert faulty != clean
+    result = repair_bytes(faulty, "page.json", Options())
+    assert result.repaired == clean  # each member back, every other byte as it was
+    assert {f.rule for f in result.applied} == {"QC302", "QC301", "QC403", "QC401"}
+    assert repair_bytes(result.repaired, "page.json", Options()).repaired == result.repaired
+
+
+def test_a_record_half_on_its_first_line_and_duplicate_keys():
+    # The members on the record's first line are placed by the reader, the others by the walk; of
+    # two `arrow` keys the last is the one decoded, and the one repaired.
+    text = (
+        '{"quotes": [\n'
+        '  {"symbol": "BOP", "price": "10.39",\n'
+        '   "direction": "Decreased By", "arrow": "▼",\n'
+        '   "change": "-0.10", "arrow": "▲",\n'
+        '   "percent": "-0.95"}\n'
+        "]}\n"
+    )
+    result = repair_bytes(text.encode("utf-8"), "page.json", Options())
+    assert result.repaired.decode("utf-8") == text.replace('"arrow": "▲"', '"arrow": "▼"')
+
+
+def test_a_member_written_with_an_escape_is_not_edited():
+    text = (
+        '{"quotes": [\n {\n  "symbol": "BOP", "price": "10.39", "direction": "Decreased By",\n'
+        '  "arrow": "\\u25b2",\n  "change": "-0.10",\n  "percent": "-0.95"\n }\n]}\n'
+    )
+    data = text.encode("utf-8")
+    result = repair_bytes(data, "page.json", Options())
+    assert result.repaired == data and not result.applied
+
+
+def test_pretty_json_with_lone_cr_line_breaks_is_left_alone():
+    # The reader counts lines at LF; a lone CR would put the members on other lines for the editor.
+    data = _pretty(_faulty(), 2, "\r")
+    assert repair_bytes(data, "page.json", Options()).repaired == data
+
+
+def _run(args: list[str], folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(cli, ["check", *args, "--no-report"])
+    return result.exit_code, result.stderr
+
+
+PAGE = "BOP 10.39 Decreased By ▲ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.80%)\n"
+FIXED = "BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\nKEL 4.96 Decreased By ▼ -0.04 (-0.8%)\n"
+
+
+def test_a_compressed_file_gets_a_repaired_copy_compressed_again(tmp_path, monkeypatch):
+    raw = gzip.compress(PAGE.encode("utf-8"), mtime=1234)
+    (tmp_path / "page.txt.gz").write_bytes(raw)
+    (tmp_path / "clean.txt.gz").write_bytes(gzip.compress(FIXED.encode("utf-8"), mtime=99))
+    status, err = _run(["page.txt.gz", "clean.txt.gz", "--fix-to", "out"], tmp_path, monkeypatch)
+    assert status == 0, err
+    assert (tmp_path / "page.txt.gz").read_bytes() == raw  # the archive untouched
+    copy = (tmp_path / "out" / "page.txt.gz").read_bytes()
+    assert gzip.decompress(copy) == FIXED.encode("utf-8")
+    assert copy == gzip.compress(FIXED.encode("utf-8"), mtime=0)  # the same repair, the same bytes
+    # a compressed file with nothing to repair is copied as it is
+    assert (tmp_path / "out" / "clean.txt.gz").read_bytes() == (tmp_path / "clean.txt.gz").read_bytes()
+    status, _ = _run(["out/page.txt.gz", "--fix-to", "again"], tmp_path, monkeypatch)
+    assert (tmp_path / "again" / "out" / "page.txt.gz").read_bytes() == copy
+
+
+@pytest.mark.parametrize(("flag", "why"), [("--fix", "not repaired in place"), ("--diff", "no diff shown")])
+def test_a_compressed_file_is_not_repaired_in_place_nor_diffed(tmp_path, monkeypatch, flag, why):
+    raw = gzip.compress(PAGE.encode("utf-8"))
+    (tmp_path / "page.txt.gz").write_bytes(raw)
+    status, err = _run(["page.txt.gz", flag], tmp_path, monkeypatch)
+    assert (tmp_path / "page.txt.gz").read_bytes() == raw
+    assert why in err and "--fix-to DIR" in err and "Traceback" not in err
+    assert status in (1, 2)
+
+
+def test_a_broken_compressed_file_is_named_not_a_traceback(tmp_path, monkeypatch):
+    (tmp_path / "page.txt.gz").write_bytes(gzip.compress(PAGE.encode("utf-8"))[:-9])
+    status, err = _run(["page.txt.gz", "--fix-to", "out"], tmp_path, monkeypatch)
+    assert "Traceback" not in err and status != 3
+    assert not (tmp_path / "out" / "page.txt.gz").exists() or gzip.decompress(
+        (tmp_path / "out" / "page.txt.gz").read_bytes()
+    )
