@@ -341,6 +341,12 @@ def check(
         raise click.UsageError(f"only one output can go to standard output, not {' and '.join(to_stdout)}")
     # A report on stdout moves the finding lines and summary to stderr, so stdout holds it alone.
     findings_to = "stderr" if to_stdout and to_stdout[0] != "--format json" else "stdout"
+    if (fix or unsafe_fixes) and not (diff or fix_to) and STDOUT in paths:  # stdout: the repaired text
+        if to_stdout:
+            raise click.UsageError(
+                f"--fix on standard input writes the repaired text to stdout, not {to_stdout[0]}"
+            )
+        findings_to = "stderr"
     recording = bool(
         baseline_path and json_path and json_path != STDOUT and _same_path(json_path, baseline_path)
     )
@@ -416,7 +422,8 @@ def check(
         report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)
         quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
     else:
-        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1)
+        repaired_stdin = repairs.stdin if repairs is not None else None
+        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1, repaired_stdin)
     if (history or snapshots_path) and history_line is None:
         history_line = _check_history(report, manifest)
     failures: list[str] = []
@@ -482,13 +489,15 @@ def _repair_inputs(
         raise click.UsageError("--unsafe-fixes needs --fix, --diff or --fix-to")
     if diff and fix_to:
         raise click.UsageError("--diff and --fix-to exclude each other (--diff writes nothing)")
-    if engine == "dask" or STDOUT in paths:
-        raise click.UsageError("repairs need files checked here: not stdin (-) nor --engine dask")
+    if engine == "dask":
+        raise click.UsageError("repairs need files checked here: not --engine dask")
+    stdin = _read_stdin(options, fix_to) if STDOUT in paths else None
     mode = "diff" if diff else ("copy" if fix_to else "fix")
     closes = None
     if ledger is not None:
-        closes = repair_closes(list(paths), options, ledger[0], _read_state(ledger[1]) if ledger[1] else None)
-    run = repair_paths(list(paths), options, unsafe=unsafe, mode=mode, fix_to=fix_to, closes=closes)
+        state = _read_state(ledger[1]) if ledger[1] else None
+        closes = repair_closes(list(paths), options, ledger[0], state, stdin)
+    run = repair_paths(list(paths), options, unsafe, mode, fix_to, closes, stdin)
     for problem in run.problems:
         _say(f"quotecheck: {problem}")
     counts = run.counts()
@@ -503,11 +512,14 @@ def _repair_inputs(
     if fix_to and not run.written:
         raise click.UsageError(_shown(f"--fix-to {fix_to}: no repaired copy could be written"))
     if not diff:
+        if run.stdin is not None:  # standard input repaired goes to stdout, as it came (ruff's way)
+            _print_repaired_stdin(run.stdin)
         return run, (tuple(run.written) if fix_to else paths)
     out = sys.stdout.buffer
     shown = False
     for result in run.files:
-        text = unified_diff(result.name, result.original, result.repaired)
+        label = STDOUT if result.name == STDIN_NAME else result.name
+        text = unified_diff(label, result.original, result.repaired)
         shown = shown or bool(text)
         if sys.stdout.isatty():
             out.write(_escaped_bytes(text))
@@ -532,6 +544,21 @@ def _repair_inputs(
     sys.exit(int(ExitStatus.FINDINGS if shown or options.policy.fails(totals) else status))
 
 
+STDIN_NAME = "<stdin>"
+
+
+def _read_stdin(options: Any, fix_to: str | None) -> bytes:
+    """Standard input, read once for a repair (--fix writes it repaired to stdout, --diff its diff)."""
+    if fix_to:
+        raise click.UsageError(
+            "--fix-to writes files under DIR: standard input (-) is repaired by --fix or --diff"
+        )
+    data = sys.stdin.buffer.read(options.max_decompressed_size + 1)
+    if len(data) > options.max_decompressed_size:
+        raise click.UsageError("standard input is larger than --max-decompressed-size: not repaired")
+    return data
+
+
 def _read_state(path: str) -> Any:
     """A history state read for its previous closes; one that cannot be read is a usage error."""
     from checker.history.incremental import StateError, read_state
@@ -542,6 +569,21 @@ def _read_state(path: str) -> Any:
         return read_state(path)
     except StateError as error:
         raise click.UsageError(_shown(str(error))) from None
+
+
+def _print_repaired_stdin(data: bytes) -> None:
+    """Standard input repaired, on stdout: on a terminal with the characters that would act shown
+    escaped; piped, byte for byte, or (when a line would act on a terminal or a CI log) not at all."""
+    if sys.stdout.isatty():
+        sys.stdout.buffer.write(_escaped_bytes(data))
+    elif any(_acting_line(line) for line in data.splitlines()):
+        raise click.UsageError(
+            "standard input repaired not shown: its lines hold characters that act on a terminal or a "
+            "CI log; repair it as a file (--fix or --fix-to DIR)"
+        )
+    else:
+        sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _acting_line(line: bytes) -> bool:
@@ -833,21 +875,26 @@ def _write_ledgers(
             _say(f"Export: {export_path}")
 
 
-def _run_check(paths: list[str], options: Any, jobs: int = 1) -> Report:
-    """Check the paths, with a progress bar on stderr when it is a terminal and the run is long."""
+def _run_check(paths: list[str], options: Any, jobs: int = 1, stdin: bytes | None = None) -> Report:
+    """Check the paths, with a progress bar on stderr when it is a terminal and the run is long;
+    `stdin`, the bytes `-` stands for when standard input was read already (repaired)."""
+    import io
+
     from checker.api import check_paths
 
+    stream = io.BytesIO(stdin) if stdin is not None else sys.stdin.buffer
+
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
-        return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
+        return check_paths(paths, options, stdin=stream, jobs=jobs)
     from checker.inputs.sources import inputs_of
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
     refs = inputs_of(paths, options)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
-        return check_paths(paths, options, stdin=sys.stdin.buffer, jobs=jobs)
+        return check_paths(paths, options, stdin=stream, jobs=jobs)
     with progress_bar(files, make_console(file=sys.stderr)) as checked:
-        return check_paths(paths, options, on_checked=checked, stdin=sys.stdin.buffer, jobs=jobs)
+        return check_paths(paths, options, on_checked=checked, stdin=stream, jobs=jobs)
 
 
 def _check_engine_flags(

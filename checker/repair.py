@@ -511,6 +511,7 @@ class RepairRun:
     written: list[str] = field(default_factory=list)  # the copies --fix-to wrote (or the files fixed)
     problems: list[str] = field(default_factory=list)  # files not repaired, and why
     closes: dict[str, Mapping[str, PreviousClose]] = field(default_factory=dict)  # by file checked
+    stdin: bytes | None = None  # standard input repaired (what the check that follows reads)
 
     @property
     def applied(self) -> list[Fix]:
@@ -545,15 +546,26 @@ def repair_paths(
     mode: str = "fix",
     fix_to: str | None = None,
     closes: Closes | None = None,
+    stdin: bytes | None = None,
 ) -> RepairRun:
     """Repair every input file of `paths` (walked as a check walks them). `mode` is `fix` (in
     place), `diff` (nothing written) or `copy` (every input written under `fix_to`, repaired);
-    `closes`, by file and symbol, the previous closes known exactly (repair_closes)."""
+    `closes`, by file and symbol, the previous closes known exactly (repair_closes); `stdin`, the
+    bytes of standard input (`-`), repaired but never written (the caller shows them)."""
     from checker.inputs.sources import inputs_of
 
     run = RepairRun()
     closes = closes or {}
     for ref in inputs_of(paths, options):
+        if ref.is_stdin and stdin is not None and ref.problem is None:
+            result = repair_bytes(stdin, ref.name, options, unsafe, closes.get(ref.name))
+            run.files.append(result)
+            if result.problem is not None:
+                run.problems.append(f"{ref.name}: {result.problem}")
+            run.stdin = result.repaired
+            if closes.get(ref.name):
+                run.closes[ref.name] = closes[ref.name]
+            continue
         if ref.path is None or ref.problem is not None:
             if ref.problem is None:
                 run.problems.append(f"{ref.name}: standard input is not repaired")
@@ -581,7 +593,7 @@ def repair_paths(
 
 
 def repair_closes(
-    paths: list[str], options: Options, manifest: Any = None, state: Any = None
+    paths: list[str], options: Options, manifest: Any = None, state: Any = None, stdin: bytes | None = None
 ) -> dict[str, dict[str, PreviousClose]]:
     """The previous closes the inputs' stocks must give (by file and symbol), known exactly from
     the inputs themselves (the history step over them) and from a history state: what makes a
@@ -589,7 +601,8 @@ def repair_closes(
     from checker.api import check_paths
     from checker.history.closes import closes_of_run
 
-    report = check_paths(paths, replace(options, include_quotes=True))
+    stream = io.BytesIO(stdin) if stdin is not None else None
+    report = check_paths(paths, replace(options, include_quotes=True), stdin=stream)
     return closes_of_run(report, manifest, state)
 
 

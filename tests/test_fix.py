@@ -203,7 +203,7 @@ def test_a_fix_that_adds_a_finding_is_rolled_back(monkeypatch):
     bad = Fix("QC401", "page.txt", 1, 5, SAFE, "price 10.39 → 10.49", (Edit(1, 5, 9, "10.39", "10.49"),))
     calls = []
 
-    def fake(report, profile=None, per_rule=None, closes=None):
+    def fake(report, profile=None, per_rule=None, closes=None, places=None):
         calls.append(1)
         return [bad] if len(calls) == 1 else []
 
@@ -351,8 +351,8 @@ def test_usage_errors_are_plain(tmp_path, monkeypatch):
     for args in (["--unsafe-fixes"], ["--diff", "--fix-to", "out"]):
         result = CliRunner().invoke(cli, ["check", "p.txt", "--no-config", *args])
         assert result.exit_code == 2 and "Traceback" not in result.output
-    result = CliRunner().invoke(cli, ["check", "-", "--no-config", "--fix"], input=CLEAN)
-    assert result.exit_code == 2 and "stdin" in result.output
+    result = CliRunner().invoke(cli, ["check", "-", "--no-config", "--fix-to", "out"], input=CLEAN)
+    assert result.exit_code == 2 and "standard input (-)" in result.output
 
 
 def test_sarif_results_carry_fixes_that_validate(tmp_path, monkeypatch):

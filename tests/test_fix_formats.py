@@ -128,3 +128,43 @@ def test_a_broken_compressed_file_is_named_not_a_traceback(tmp_path, monkeypatch
     assert not (tmp_path / "out" / "page.txt.gz").exists() or gzip.decompress(
         (tmp_path / "out" / "page.txt.gz").read_bytes()
     )
+
+
+def test_fix_on_standard_input_prints_the_repaired_text_and_the_findings_on_stderr(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    page = "KSE100 114977 Increased By 172.5 (0.15%)\n" + PAGE
+    result = CliRunner().invoke(cli, ["check", "-", "--fix", "--no-report"], input=page.encode("utf-8"))
+    assert result.stdout_bytes == ("KSE100 114,977 Increased By 172.5 (0.15%)\n" + FIXED).encode("utf-8")
+    assert "Repairs: 3 applied" in result.stderr and "0 errors" in result.stderr  # the repaired text checked
+    assert result.exit_code == 0
+    # what remains is reported (on stderr) and fails the run
+    bad = PAGE + "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)\n"
+    result = CliRunner().invoke(cli, ["check", "-", "--fix", "--no-report"], input=bad.encode("utf-8"))
+    assert result.stdout_bytes == (FIXED + "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)\n").encode("utf-8")
+    assert "<stdin>:3" in result.stderr and result.exit_code == 1
+
+
+def test_diff_on_standard_input_is_labelled_dash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "-", "--diff", "--no-report"], input=PAGE.encode("utf-8"))
+    assert result.exit_code == 1
+    assert result.stdout.startswith("--- -\n+++ -\n@@ -1,2 +1,2 @@\n")
+    assert "+BOP 10.39 Decreased By ▼ -0.10 (-0.95%)\n" in result.stdout
+
+
+def test_standard_input_repairs_never_let_content_act(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hostile = PAGE + "\x1b]0;owned\x07 ##[error]x\n"
+    result = CliRunner().invoke(cli, ["check", "-", "--fix", "--no-report"], input=hostile.encode("utf-8"))
+    assert result.exit_code == 2 and "\x1b" not in result.output and not result.stdout_bytes
+    assert "repair it as a file" in result.stderr
+    result = CliRunner().invoke(cli, ["check", "-", "--diff", "--no-report"], input=hostile.encode("utf-8"))
+    assert "\x1b" not in result.output and "diff not shown" in result.stderr
+
+
+def test_fix_on_standard_input_refuses_a_report_on_stdout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for extra in (["--format", "json"], ["--json", "-"]):
+        result = CliRunner().invoke(cli, ["check", "-", "--fix", "--no-report", *extra], input=PAGE)
+        assert result.exit_code == 2 and not result.stdout
+        assert "repaired text to stdout" in result.stderr
