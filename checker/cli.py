@@ -483,6 +483,7 @@ def _repair_inputs(
     """--fix, --diff and --fix-to: repair the inputs, then give the paths the check goes on with
     (the repaired copies for --fix-to). --diff prints the diff and exits here. With `ledger`
     (--history: the manifest, and the --state file or None), previous closes confirm repairs."""
+    from checker.profile import ProfileError
     from checker.repair import repair_closes, repair_paths, unified_diff
 
     if not (fix or diff or fix_to):
@@ -496,7 +497,12 @@ def _repair_inputs(
     closes = None
     if ledger is not None:
         state = _read_state(ledger[1]) if ledger[1] else None
-        closes = repair_closes(list(paths), options, ledger[0], state, stdin)
+        try:
+            closes = repair_closes(list(paths), options, ledger[0], state, stdin)
+        except ProfileError as error:
+            raise click.UsageError(str(error)) from None
+        except Exception as error:  # the last resort: no close known, and said so, never a traceback
+            _say(f"quotecheck: warning: no previous close known: {type(error).__name__}: {error}"[:500])
     run = repair_paths(list(paths), options, unsafe, mode, fix_to, closes, stdin)
     for problem in run.problems:
         _say(f"quotecheck: {problem}")

@@ -328,6 +328,42 @@ def test_the_windowed_history_step_finds_the_same_closes_as_the_whole(tmp_path, 
     profile = load_profile("br-psx")
     whole = history_of_source(FrameSource(report.quotes), report.files, profile)
     windows = history_of_source(FrameSource(report.quotes), report.files, profile, window_quotes=40)
-    expected = [(names[i + 1], names[i], f"2024-12-0{2 + i}") for i in range(3)]
+    expected = [(names[i + 1], names[i], f"2024-12-0{2 + i}", True) for i in range(3)]
     assert whole.closes == expected
     assert windows.closes == expected
+
+
+@pytest.mark.parametrize(
+    ("names", "confirmed"),
+    [(("a.txt", "b.txt"), False), (("br-2024-12-03T1545.txt", "br-2024-12-04T1200.txt"), True)],
+)
+def test_an_inferred_close_is_trusted_only_when_every_right_stock_chains(
+    tmp_path, monkeypatch, names, confirmed
+):
+    # The first page shows PIBTL at 8.50 where the second's previous close says 8.49: a stock that
+    # moved after the first page was taken. Without time stamps the first page's prices are the
+    # close only by inference, and one right stock that does not chain withdraws it for all; a
+    # page stamped at its session's close is the close (PIBTL is then a previous-close-break).
+    moved = {"PIBTL": "PIBTL 8.50 Decreased By ▼ -0.01 (-0.12%)"}
+    assert _line("PIBTL", DAY1) == "PIBTL 8.49 Decreased By ▼ -0.02 (-0.24%)"
+    folder = tmp_path / "pages"
+    _write(folder, {names[0]: _page(DAY1, moved), names[1]: _page(DAY2, _fault_lines("FFL"))})
+    _, _, err = _run([*names, "--history", "--fix"], monkeypatch, folder)
+    repaired = (folder / names[1]).read_text(encoding="utf-8") == _page(DAY2, {})
+    assert repaired == confirmed
+    assert ("previous closes: 1 confirmed" in err) == confirmed
+
+
+def test_a_failing_history_step_leaves_the_repairs_unweighed_and_says_so(tmp_path, monkeypatch):
+    import checker.history.closes as closes
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no history today")
+
+    monkeypatch.setattr(closes, "closes_of_run", broken)
+    folder = _two_days(tmp_path, _fault_lines("BOP"))
+    status, _, err = _run(
+        ["br-2024-12-03T1545.txt", "br-2024-12-04T1200.txt", "--history", "--fix"], monkeypatch, folder
+    )
+    assert "no previous close known: RuntimeError: no history today" in err and status != 3
+    assert (folder / "br-2024-12-04T1200.txt").read_text(encoding="utf-8") == _page(DAY2, _fault_lines("BOP"))

@@ -8,6 +8,10 @@ that does (checker.fix._confirmed). Left out, so that no repair leans on a doubt
 
 - a page that repeats an earlier session's figures (stale-snapshot) or shows new figures on a
   closed day (closed-day-figures);
+- a page whose earlier snapshot is not known by its time to show the close (date-only stamps,
+  or none: the close inferred from the figures) unless every stock the two share chains, but for
+  those whose own figures disagree (the faults a repair is for): a stock that is right on the
+  page and does not chain says that snapshot is not every stock's close;
 - a stock that is not of an exact kind (an index level is rounded), shown with different prices
   on the earlier snapshot, or whose own percent there does not follow from its price and change;
 - a stock for which two earlier snapshots would give two different closes.
@@ -42,13 +46,15 @@ def previous_closes(result: HistoryResult, rows: pd.DataFrame, profile: Profile)
         for rule, file in zip(*column_lists(findings, ("rule", "file")), strict=True):
             if rule in _DOUBTFUL:
                 doubtful.add(str(file))
-    wanted = {earlier for later, earlier, _ in result.closes if later not in doubtful}
+    wanted = {earlier for later, earlier, _, _ in result.closes if later not in doubtful}
+    wanted |= {later for later, _, _, known in result.closes if not known and later not in doubtful}
     present = [c for c in _ROW_COLUMNS if c in rows.columns]
     if len(present) != len(_ROW_COLUMNS):
         return {}
     files = rows["file"].astype(str)
     chosen = rows[files.isin(sorted(wanted)).to_numpy(dtype=bool)]
     shown: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    previous: dict[str, dict[str, set[Fraction]]] = {}
     for values in zip(*column_lists(chosen, _ROW_COLUMNS), strict=True):
         file, symbol, kind, price, change, percent, line, column = (_text(v) for v in values)
         spec = profile.kinds.get(kind)
@@ -56,10 +62,16 @@ def previous_closes(result: HistoryResult, rows: pd.DataFrame, profile: Profile)
         good = good and consistent(spec, price, change, percent, profile.percent_max_decimals)
         entry = (price, f"{file}:{line}:{column}") if good else ("", "")
         shown.setdefault(file, {}).setdefault(symbol, []).append(entry)
+        if good:  # (a quote whose figures agree: its previous close, for the chain test)
+            p, c = read_shown(price), read_shown(change)
+            if p is not None and c is not None:
+                previous.setdefault(file, {}).setdefault(symbol, set()).add(p.value - c.value)
     out: Closes = {}
     conflicts: set[tuple[str, str]] = set()
-    for later, earlier, session in result.closes:
-        if later in doubtful:
+    for later, earlier, session, known in result.closes:
+        if later in doubtful or (
+            not known and not _all_chain(previous.get(later, {}), shown.get(earlier, {}))
+        ):
             continue
         for symbol, entries in shown.get(earlier, {}).items():
             if len({_value(price) for price, _ in entries}) != 1 or not entries[0][0]:
@@ -67,13 +79,25 @@ def previous_closes(result: HistoryResult, rows: pd.DataFrame, profile: Profile)
             price, where = entries[0]
             close = PreviousClose(price=price, where=where, session=session)
             page = out.setdefault(later, {})
-            known = page.get(symbol)
-            if known is not None and _value(known.price) != _value(close.price):
+            seen = page.get(symbol)
+            if seen is not None and _value(seen.price) != _value(close.price):
                 conflicts.add((later, symbol))
             page.setdefault(symbol, close)
     for later, symbol in conflicts:
         out[later].pop(symbol, None)
     return out
+
+
+def _all_chain(previous: dict[str, set[Fraction]], earlier: dict[str, list[tuple[str, str]]]) -> bool:
+    """Whether every stock of the later page whose figures agree chains with the earlier page (its
+    previous close is the price there), where the earlier page shows it once, agreeing."""
+    for symbol, closes in previous.items():
+        entries = earlier.get(symbol)
+        if not entries or not entries[0][0] or len({_value(price) for price, _ in entries}) != 1:
+            continue
+        if closes != {_value(entries[0][0])}:
+            return False
+    return True
 
 
 def _value(text: str) -> Fraction | None:

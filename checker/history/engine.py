@@ -65,9 +65,10 @@ class HistoryResult:
     calendar: str
     problems: list[str] = field(default_factory=list)
     # Pages whose stocks chain with the last snapshot of the session before (most of at least 5
-    # exactly, neither session uncertain): file, previous_file, previous_session. What a repair
-    # reads a previous close from (checker.history.closes).
-    closes: list[tuple[str, str, str]] = field(default_factory=list)
+    # exactly, neither session uncertain): file, previous_file, previous_session, and whether that
+    # snapshot is known by its time to show the close. What a repair reads a previous close from
+    # (checker.history.closes).
+    closes: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the terminal: how many sessions, and how they were found."""
@@ -377,7 +378,7 @@ class _Findings:
         self.rows: list[dict[str, object]] = []
         self._cells: dict[str, np.ndarray] = {}
         self.keep: np.ndarray | None = None  # per snapshot: findings on it are kept (a window's own)
-        self.closes: list[tuple[str, str, str]] = []  # see HistoryResult.closes
+        self.closes: list[tuple[str, str, str, bool]] = []  # see HistoryResult.closes
 
     def cell(self, column: str, row: int) -> object:
         """One value of the caller's quote frame at a quote row (findings are few: no column copy)."""
@@ -849,7 +850,7 @@ def _breaks(
         certain = not (snaps.uncertain[later_fid] or snaps.uncertain[earlier_fid])
         if certain and (f.keep is None or f.keep[later_fid]):
             label = _session_label(cal, pairs[int(which[k])][0], snaps, earlier_fid)
-            f.closes.append((snaps.names[later_fid], snaps.names[earlier_fid], label))
+            f.closes.append((snaps.names[later_fid], snaps.names[earlier_fid], label, bool(known[k])))
     chaining_ids = np.isin(q.symbols, sorted(chaining))[q.sid]
     for pair, brow, arow in _pair_rows(q, a[sel], b[sel]):
         found = arow >= 0
@@ -1223,7 +1224,7 @@ def _result(
     links: dict[int, tuple[int, int]],
     findings: pd.DataFrame,
     problems: list[str],
-    closes: list[tuple[str, str, str]] | None = None,
+    closes: list[tuple[str, str, str, bool]] | None = None,
 ) -> HistoryResult:
     sessions, labels = _session_table(snaps, cal, _session_members(snaps, include_stale=True), links)
     table = _snapshot_table(snaps, cal, labels)
@@ -1519,7 +1520,7 @@ class _Windows:
         )
         self.sum2 = np.zeros(len(snaps.names), dtype=np.uint64)
         self.rows: list[dict[str, object]] = []
-        self.closes: list[tuple[str, str, str]] = []
+        self.closes: list[tuple[str, str, str, bool]] = []
         self.missing: list[tuple[str, int, dict[str, object]]] = []  # index, snapshot, finding
         self.present: Counter[str] = Counter()
         self.n_live = 0
