@@ -889,7 +889,6 @@ def _run_check(paths: list[str], options: Any, jobs: int = 1, stdin: bytes | Non
     from checker.api import check_paths
 
     stream = io.BytesIO(stdin) if stdin is not None else sys.stdin.buffer
-
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
         return check_paths(paths, options, stdin=stream, jobs=jobs)
     from checker.inputs.sources import inputs_of
