@@ -653,9 +653,10 @@ def _confirmed(
     """A repair weighed against the previous close: for a stock, price - change is the previous
     close exactly, so of the figures a repair could change, the one that makes it so is the repair.
 
-    A stock percent's repair (QC303: the percent recomputed, or a price, or a change) and a change's
-    sign (QC301) become safe when exactly one candidate gives that previous close; when none does,
-    nothing is applied (display-only, saying why). Any other repair is left as it was."""
+    A stock percent's repair by a price or a change (QC303) and a change's sign (QC301) become safe
+    when exactly one candidate gives that previous close; a percent recomputed when the close
+    confirms price and change is the source's own error and stays unsafe; when no candidate gives
+    the close, nothing is applied (display-only, saying why). Any other repair is left as it was."""
     kind = profile.kinds.get(quote.kind)
     closed = read_shown(close.price)
     p, c = read_shown(quote.texts["price"]), read_shown(quote.texts["change"])
@@ -703,6 +704,10 @@ def _confirmed(
             return made
         suffix = "%" if name == "percent" else ""
         fixed = f"{name} {before}{suffix} → {text}{suffix}, confirmed: price - change is the {where}"
+        if name == "percent":
+            # The close confirms the price and the change, so the percent is the source's own
+            # misprint: a record of what the source published, changed only on request.
+            return (UNSAFE, f"{fixed} (the source's percent: changed only with --unsafe-fixes)", [edit], [])
         return (SAFE, fixed, [edit], [])
     if not agreeing:
         reason = f"percent {shown}% not repaired: the {where} agrees with none of the candidates"

@@ -183,16 +183,22 @@ def test_a_change_the_previous_close_confirms_as_shown_is_not_flipped(tmp_path, 
     )
 
 
-def test_the_real_source_error_is_put_right_only_when_the_previous_close_confirms_it():
+def test_the_real_source_error_is_never_changed_by_a_safe_fix_even_when_the_close_confirms_it():
     line = "PIBTL 15.48 Increased By ▲ 0.24 (1.58%)\n"
     page = (line * 1).encode("utf-8")
     # Without a close: nine prices, a change and the percent fit; nothing is applied.
     assert repair_bytes(page, "p.txt", Options(), unsafe=True).repaired == page
-    # 15.48 - 0.24 = 15.24: the price and the change stand, the percent was misprinted.
+    # 15.48 - 0.24 = 15.24: the price and the change stand, the percent was misprinted by the
+    # source; the confirmed recomputed percent is applied only with --unsafe-fixes.
     close = PreviousClose("15.24", "day1.txt:3:7", "2024-12-03")
-    done = repair_bytes(page, "p.txt", Options(), closes={"PIBTL": close})
+    kept = repair_bytes(page, "p.txt", Options(), closes={"PIBTL": close})
+    assert kept.repaired == page
+    assert [(f.applicability, f.previous_close) for f in kept.remaining if f.rule == "QC303"] == [
+        (UNSAFE, close.describe())
+    ]
+    done = repair_bytes(page, "p.txt", Options(), unsafe=True, closes={"PIBTL": close})
     assert done.repaired == b"PIBTL 15.48 Increased By \xe2\x96\xb2 0.24 (1.57%)\n"
-    assert done.applied[0].applicability == SAFE and done.applied[0].previous_close == close.describe()
+    assert done.applied[0].applicability == UNSAFE and done.applied[0].previous_close == close.describe()
     # 15.23: the price 15.47 is the one figure that gives both the close and the percent.
     other = repair_bytes(page, "p.txt", Options(), closes={"PIBTL": PreviousClose("15.23", "d:1:1", "s")})
     assert other.repaired == b"PIBTL 15.47 Increased By \xe2\x96\xb2 0.24 (1.58%)\n"
