@@ -68,3 +68,13 @@ def test_cells_of_a_large_column_are_its_values_read_in_any_order():
     rows = [9_999, 0, 4_097, 2_048, 2_047, 5, 9_998, 4_096]
     assert [ctx.cell("symbol", row) for row in rows] == [values[row] for row in rows]
     assert [ctx.cell("symbol", row) for row in range(10_000)] == values
+
+
+def test_a_missing_severity_is_shown_as_line_by_line_shows_it():
+    frame = _findings(["fine", "\x1b escaped"])
+    frame["severity"] = pd.array([None, "error"], dtype="string[pyarrow]")
+    report = Report(options=Options(), rules=[], findings=frame)
+    assert list(finding_lines(report)) == [
+        "f.txt:1:3: QC905 [None] fine",
+        "f.txt:2:3: QC905 [error] \\x1b escaped",
+    ]

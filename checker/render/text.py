@@ -32,14 +32,14 @@ def finding_blocks(report: Report) -> Iterator[str]:
     """The finding lines of up to _CHUNK findings at a time, joined by newlines (no final one).
 
     Formatted column by column with Arrow's string kernels (`display` run in Python only on the
-    messages it may change), else, when a message is missing, line by line."""
+    messages it may change), else, when a message, rule or severity is missing, line by line."""
     frame = report.findings
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
         messages = column_lists(chunk, ("message",))[0]
         block = None
         as_they_are = _all_shown_as_they_are(messages)
-        if as_they_are or all(message is not None for message in messages):
+        if as_they_are or _all_given(chunk, messages):
             # `display` runs only on the few messages it may change
             texts = cast("list[str]", messages)
             shown = None if as_they_are else [m if _shown_as_it_is(m) else display(m) for m in texts]
@@ -83,6 +83,13 @@ def _joined_block(chunk: pd.DataFrame, shown: list[str] | None = None) -> str:
     pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message]
     lines = pc.binary_join_element_wise(*pieces, literal(""), null_handling="replace", null_replacement="")
     return "\n".join(lines.to_pylist())
+
+
+def _all_given(chunk: pd.DataFrame, messages: list[str | None]) -> bool:
+    """Whether no message, rule or severity is missing (a line by line shows a missing one as
+    `None`)."""
+    given = all(message is not None for message in messages)
+    return given and not (chunk["rule"].isna().any() or chunk["severity"].isna().any())
 
 
 def _shown_as_it_is(message: str) -> bool:
