@@ -120,9 +120,8 @@ class CheckContext:
     def cell(self, column: str, row: int) -> Any:
         """One value of a column (None where missing), for building the messages of failing rows.
 
-        The column is turned into Python objects once, on first use (a large Arrow one a block
-        at a time, the blocks asked for): pandas' own scalar access to an Arrow-backed column
-        costs far more per value.
+        The column is turned into Python objects once, on first use: pandas' own scalar access
+        to an Arrow-backed column costs far more per value.
         """
         cache = self.shared.get("cells")
         if cache is None:
@@ -131,7 +130,10 @@ class CheckContext:
         if values is None:
             values = cache[column] = _cells(self.frame[column])
         if isinstance(values, _Cells):
-            return values.at(row)
+            if values.asked * 16 < values.size:
+                values.asked += 1
+                return values.text[row].as_py()
+            values = cache[column] = _whole(values.series)
         return values[row]
 
     def equals(self, column: str, text: str) -> np.ndarray:
@@ -163,24 +165,16 @@ class CheckContext:
 
 
 class _Cells:
-    """An Arrow text column read a block of values at a time (see CheckContext.cell): the blocks
-    holding the rows asked for are turned into Python objects, once each. A few messages on a page
-    of a million quotes should not cost a million Python strings, nor a million messages a million
+    """An Arrow text column read a value at a time (see CheckContext.cell): until a good share of it
+    has been asked for, when it is turned into Python objects whole. A few messages on a page of a
+    million quotes should not cost a million Python strings, nor a million messages a million
     Arrow scalars."""
 
-    BLOCK = 2048
-
     def __init__(self, series: pd.Series) -> None:
+        self.series = series
         self.text = as_large_text(series)
-        self.blocks: dict[int, list[Any]] = {}
-
-    def at(self, row: int) -> Any:
-        """The value of `row` (None where missing)."""
-        block, at = divmod(row, self.BLOCK)
-        values = self.blocks.get(block)
-        if values is None:
-            values = self.blocks[block] = self.text.slice(block * self.BLOCK, self.BLOCK).to_pylist()
-        return values[at]
+        self.size = len(self.text)
+        self.asked = 0
 
 
 def _whole(series: pd.Series) -> np.ndarray:
