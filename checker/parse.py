@@ -341,7 +341,7 @@ def _strict_fields(lines: pa.LargeStringArray, rows: np.ndarray) -> dict[str, An
     ends = tokens.offsets.to_numpy()[1:]
     # The quote's tokens but the arrow are ASCII (the strict pattern's): their lengths in bytes
     # are their lengths in characters, read from the offsets of every token at once.
-    lengths = pc.binary_length(values).to_numpy()
+    lengths = pc.binary_length(values).to_numpy()  # type: ignore[call-overload]
     arrow = cast("pa.LargeStringArray", values.take(pa.array(ends - 3)))
     has_arrow = pc.is_in(arrow, value_set=_ARROW_SET).to_numpy(zero_copy_only=False)
     shift = has_arrow.astype(np.int64)

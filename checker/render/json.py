@@ -111,8 +111,8 @@ def _controls(words: pa.Array, needs: pa.BooleanArray) -> pa.BooleanArray:
     """Which of `words` hold a C0 control (only those that need escaping at all can)."""
     if not pc.any(needs).as_py():
         return needs
-    found = pc.fill_null(pc.match_substring_regex(words, _CONTROL), pa.scalar(False))
-    return cast(pa.BooleanArray, pc.and_(needs, found))
+    found = cast(pa.BooleanArray, pc.fill_null(pc.match_substring_regex(words, _CONTROL), pa.scalar(False)))
+    return pc.and_(needs, found)
 
 
 def _encoded_strings(words: pa.Array, needs: pa.BooleanArray | None = None) -> pa.Array:

@@ -69,7 +69,8 @@ def _joined_block(chunk: pd.DataFrame, shown: list[str] | None = None) -> str:
     name = names.take(files.indices)
     line = as_pa_array(chunk["line"])  # int64, null where a finding has no line
     col = as_pa_array(chunk["column"]).fill_null(1)
-    col = pc.if_else(pc.equal(col, 0), pa.scalar(1, col.type), col)  # as `location` writes column 0
+    # column 0 is written 1, as `location` writes it
+    col = pc.if_else(pc.equal(col, pa.scalar(0, col.type)), pa.scalar(1, col.type), col)
 
     def literal(value: str) -> pa.Scalar:
         return pa.scalar(value, text)
