@@ -339,16 +339,20 @@ def _strict_fields(lines: pa.LargeStringArray, rows: np.ndarray) -> dict[str, An
     tokens = pc.split_pattern(strict, " ")
     values = tokens.values
     ends = tokens.offsets.to_numpy()[1:]
-    has_arrow = pc.is_in(values.take(pa.array(ends - 3)), value_set=_ARROW_SET).to_numpy(zero_copy_only=False)
+    # The quote's tokens but the arrow are ASCII (the strict pattern's): their lengths in bytes
+    # are their lengths in characters, read from the offsets of every token at once.
+    lengths = pc.binary_length(values).to_numpy()  # type: ignore[call-overload]
+    arrow = cast("pa.LargeStringArray", values.take(pa.array(ends - 3)))
+    has_arrow = pc.is_in(arrow, value_set=_ARROW_SET).to_numpy(zero_copy_only=False)
     shift = has_arrow.astype(np.int64)
 
-    def token(from_end: np.ndarray) -> tuple[pa.LargeStringArray, np.ndarray]:
-        texts = cast("pa.LargeStringArray", values.take(pa.array(ends - from_end)))
-        return texts, pc.utf8_length(texts).to_numpy()
+    def token(from_end: np.ndarray | int) -> tuple[pa.LargeStringArray, np.ndarray]:
+        at = ends - from_end
+        return cast("pa.LargeStringArray", values.take(pa.array(at))), lengths[at]
 
-    percent_token, percent_len = token(np.full(len(ends), 1))
-    change, change_len = token(np.full(len(ends), 2))
-    arrow, arrow_len = token(np.full(len(ends), 3))
+    percent_token, percent_len = token(1)
+    change, change_len = token(2)
+    arrow_len = pc.utf8_length(arrow).to_numpy()
     by, by_len = token(3 + shift)
     word, word_len = token(4 + shift)
     price, price_len = token(5 + shift)

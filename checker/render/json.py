@@ -63,6 +63,7 @@ _STRING = json.encoder.encode_basestring
 _NULL = "null"
 # What that string encoder escapes (ensure_ascii=False): a quote, a backslash, C0 controls.
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+_CONTROL = r"[\x00-\x1f]"
 
 
 def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
@@ -85,7 +86,7 @@ def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         text = as_pa_array(series).cast(pa.string())
         needs = _needs_escape(text)
-        if (pc.sum(needs.cast(pa.int64())).as_py() or 0) <= _ESCAPED_ONE_BY_ONE:
+        if (pc.sum(_controls(text, needs).cast(pa.int64())).as_py() or 0) <= _ESCAPED_ONE_BY_ONE:
             return _encoded_strings(text, needs)  # (most columns: nothing for Python to encode)
         encoded = text.dictionary_encode(null_encoding="encode")
         return pc.take(_encoded_strings(encoded.dictionary), encoded.indices)
@@ -106,18 +107,35 @@ def _needs_escape(words: pa.Array) -> pa.BooleanArray:
     )
 
 
+def _controls(words: pa.Array, needs: pa.BooleanArray) -> pa.BooleanArray:
+    """Which of `words` hold a C0 control (only those that need escaping at all can)."""
+    if not pc.any(needs).as_py():
+        return needs
+    found = cast(pa.BooleanArray, pc.fill_null(pc.match_substring_regex(words, _CONTROL), pa.scalar(False)))
+    return pc.and_(needs, found)
+
+
 def _encoded_strings(words: pa.Array, needs: pa.BooleanArray | None = None) -> pa.Array:
     """`_STRING` of each of `words` (null for a missing one): a word with nothing to escape is
-    quoted by Arrow, the others are encoded by Python."""
+    quoted by Arrow, one with a quote or backslash but no control escaped by Arrow too, the
+    others encoded by Python."""
     words = words.cast(pa.string())  # a chunk's words, even from large_string storage
     if needs is None:
         needs = _needs_escape(words)
     # (the stubs take no plain string among the strings joined)
     quoted = pc.binary_join_element_wise('"', words, '"', "")  # type: ignore[call-overload]
     if pc.any(needs).as_py():
-        # (a word that needs escaping is there: no null)
-        escaped = [_STRING(word) for word in cast("list[str]", pc.filter(words, needs).to_pylist())]
-        quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, pa.string()))
+        controls = _controls(words, needs)
+        simple = pc.and_(needs, pc.invert(controls))
+        if pc.any(simple).as_py():
+            # what _STRING writes for a text whose only escapes are `\\` and `\"`
+            escaped = pc.replace_substring(pc.replace_substring(words, "\\", "\\\\"), '"', '\\"')
+            quoted = pc.if_else(simple, pc.binary_join_element_wise('"', escaped, '"', ""), quoted)  # type: ignore[call-overload]
+        if pc.any(controls).as_py():
+            # (a word that needs escaping is there: no null)
+            shown = cast("list[str]", pc.filter(words, controls).to_pylist())
+            escaped_by_python = pa.array([_STRING(word) for word in shown], pa.string())
+            quoted = pc.replace_with_mask(quoted, controls, escaped_by_python)
     return pc.fill_null(quoted, _NULL)
 
 

@@ -31,16 +31,20 @@ def finding_lines(report: Report) -> Iterator[str]:
 def finding_blocks(report: Report) -> Iterator[str]:
     """The finding lines of up to _CHUNK findings at a time, joined by newlines (no final one).
 
-    Formatted column by column with Arrow's string kernels when every message of the chunk is
-    shown as it is (the common case), else line by line."""
+    Formatted column by column with Arrow's string kernels (`display` run in Python only on the
+    messages it may change), else, when a message, rule or severity is missing, line by line."""
     frame = report.findings
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
         messages = column_lists(chunk, ("message",))[0]
         block = None
-        if _all_shown_as_they_are(messages):
+        as_they_are = _all_shown_as_they_are(messages)
+        if as_they_are or _all_given(chunk, messages):
+            # `display` runs only on the few messages it may change
+            texts = cast("list[str]", messages)
+            shown = None if as_they_are else [m if _shown_as_it_is(m) else display(m) for m in texts]
             try:
-                block = _joined_block(chunk)
+                block = _joined_block(chunk, shown)
             except (UnicodeError, pa.ArrowException):  # a name Arrow cannot hold (surrogates)
                 block = None
         yield "\n".join(_lines(chunk)) if block is None else block
@@ -56,14 +60,17 @@ def _lines(chunk: pd.DataFrame) -> Iterator[str]:
         yield f"{location_of(name, line, column)}: {rule} [{severity}] {display(message)}"
 
 
-def _joined_block(chunk: pd.DataFrame) -> str:
-    """The chunk's lines built by Arrow kernels: names made safe once per file, messages as they are."""
+def _joined_block(chunk: pd.DataFrame, shown: list[str] | None = None) -> str:
+    """The chunk's lines built by Arrow kernels: names made safe once per file, messages as they
+    are (or as `shown`, the messages made safe)."""
     text = pa.large_string()
     files = cast(pa.DictionaryArray, pc.dictionary_encode(as_large_text(chunk["file"])))
     names = pa.array([display(name) for name in files.dictionary.to_pylist()], text)
     name = names.take(files.indices)
     line = as_pa_array(chunk["line"])  # int64, null where a finding has no line
     col = as_pa_array(chunk["column"]).fill_null(1)
+    # column 0 is written 1, as `location` writes it
+    col = pc.if_else(pc.equal(col, pa.scalar(0, col.type)), pa.scalar(1, col.type), col)
 
     def literal(value: str) -> pa.Scalar:
         return pa.scalar(value, text)
@@ -72,9 +79,23 @@ def _joined_block(chunk: pd.DataFrame) -> str:
     located = pc.binary_join_element_wise(name, pc.cast(line, text), pc.cast(col, text), literal(":"))  # type: ignore[call-overload]
     where = pc.if_else(pc.is_null(line), name, located)
     rule, severity, message = (as_large_text(chunk[key]) for key in ("rule", "severity", "message"))
+    if shown is not None:
+        message = pa.array(shown, text)
     pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message]
     lines = pc.binary_join_element_wise(*pieces, literal(""), null_handling="replace", null_replacement="")
     return "\n".join(lines.to_pylist())
+
+
+def _all_given(chunk: pd.DataFrame, messages: list[str | None]) -> bool:
+    """Whether no message, rule or severity is missing (a line by line shows a missing one as
+    `None`)."""
+    given = all(message is not None for message in messages)
+    return given and not (chunk["rule"].isna().any() or chunk["severity"].isna().any())
+
+
+def _shown_as_it_is(message: str) -> bool:
+    """Whether `display` surely leaves `message` as it is (the test of `_all_shown_as_they_are`)."""
+    return message.isprintable() and "##[" not in message and "::" not in message
 
 
 def _all_shown_as_they_are(messages: list[str | None]) -> bool:

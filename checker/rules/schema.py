@@ -318,7 +318,7 @@ def _field_of(column: str | None) -> str:
 
 # The failing rows are validated this many at a time, so that pandera's failure-case tables (one
 # row per failing cell) stay small however many rows fail.
-_SLICE = 25_000
+_SLICE = 100_000
 
 
 def suspect_rows(frame: pd.DataFrame, kinds: tuple[str, ...]) -> np.ndarray | None:
