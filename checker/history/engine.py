@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -34,6 +34,7 @@ from checker.history.times import (
     SOURCE_NONE,
     Manifest,
     Stamp,
+    StampColumns,
     stamp_from_text,
     stamps_from_names,
 )
@@ -352,7 +353,7 @@ class _Snapshots:
     """Per snapshot (in the run's order): its stamp, session and place in time."""
 
     names: list[str]
-    stamps: list[Stamp | None]
+    stamps: list[Stamp | None] | StampColumns
     day: np.ndarray  # calendar index of the capture day, -1: none
     seconds: np.ndarray  # seconds into the day, -1: no time known
     session: np.ndarray  # session key: a calendar index, INFERRED + n, or -1
@@ -471,19 +472,29 @@ def _stamp_sessions(snaps: _Snapshots, cal: SessionCalendar) -> None:
         prev = previous[trading_day]
         hit = (unc_days > prev) & (unc_days <= trading_day)
         window[trading_day] = bool(hit.any()) if len(unc_days) else False
-    stamped = np.array([st is not None for st in snaps.stamps], dtype=bool)
-    if not stamped.any():
-        return
-    day = np.array(
-        [(st.day - cal.start).days if st is not None else 0 for st in snaps.stamps], dtype=np.int64
-    )
-    seconds = np.array(
-        [
-            st.time.hour * 3600 + st.time.minute * 60 + st.time.second if st is not None and st.time else -1
-            for st in snaps.stamps
-        ],
-        dtype=np.int64,
-    )
+    columns = snaps.stamps
+    if isinstance(columns, StampColumns):
+        stamped = columns.present
+        if not stamped.any():
+            return
+        day = np.where(stamped, columns.day - cal.start.toordinal(), 0)
+        seconds = np.where(stamped, columns.seconds, -1)
+    else:
+        stamped = np.array([st is not None for st in snaps.stamps], dtype=bool)
+        if not stamped.any():
+            return
+        day = np.array(
+            [(st.day - cal.start).days if st is not None else 0 for st in snaps.stamps], dtype=np.int64
+        )
+        seconds = np.array(
+            [
+                st.time.hour * 3600 + st.time.minute * 60 + st.time.second
+                if st is not None and st.time
+                else -1
+                for st in snaps.stamps
+            ],
+            dtype=np.int64,
+        )
     weekday = (cal.start.weekday() + day) % 7
     opens = np.array([h.open.hour * 3600 + h.open.minute * 60 + h.open.second for h in settings.hours])
     closes = np.array([h.close.hour * 3600 + h.close.minute * 60 + h.close.second for h in settings.hours])
@@ -1139,7 +1150,7 @@ class _Setup:
 
     settings: Any
     names: list[str]
-    stamps: list[Stamp | None]
+    stamps: list[Stamp | None] | StampColumns
     cal: SessionCalendar
     problems: list[str]
 
@@ -1150,17 +1161,32 @@ def _setup(
     manifest: Manifest | None,
     page_texts: Mapping[str, str] | None,
     resolve: Mapping[str, str] | None,
+    known: StampColumns | None = None,
 ) -> _Setup:
     settings = history_settings(profile)
-    manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
-    stamps: list[Stamp | None] = [manifest_stamps.get(n) for n in names]
-    unstamped = [k for k, st in enumerate(stamps) if st is None]  # the names are read only for these
     texts = page_texts or {}
-    for k, named in zip(unstamped, stamps_from_names([names[k] for k in unstamped]), strict=True):
-        stamps[k] = named or stamp_from_text(texts.get(names[k]))
-    days = [s.day for s in stamps if s is not None]
     today = dt.date(2000, 1, 1)
-    cal = build_calendar(settings, min(days, default=today), max(days, default=today))
+    stamps: list[Stamp | None] | StampColumns
+    if known is not None:  # the stamps as arrays (a ledger's), then the names of the pages without
+        unstamped_at = np.flatnonzero(~known.present).tolist()
+        for k, named in zip(unstamped_at, stamps_from_names([names[k] for k in unstamped_at]), strict=True):
+            found = named or stamp_from_text(texts.get(names[k]))
+            if found is not None:
+                known.set(k, found)
+        stamps = known
+        ordinals = known.day[known.present]
+        first = dt.date.fromordinal(int(ordinals.min())) if len(ordinals) else today
+        last = dt.date.fromordinal(int(ordinals.max())) if len(ordinals) else today
+        cal = build_calendar(settings, first, last)
+    else:
+        manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
+        listed: list[Stamp | None] = [manifest_stamps.get(n) for n in names]
+        unstamped = [k for k, st in enumerate(listed) if st is None]  # the names are read only for these
+        for k, named in zip(unstamped, stamps_from_names([names[k] for k in unstamped]), strict=True):
+            listed[k] = named or stamp_from_text(texts.get(names[k]))
+        days = [s.day for s in listed if s is not None]
+        cal = build_calendar(settings, min(days, default=today), max(days, default=today))
+        stamps = listed
     problems = list(manifest.problems) if manifest is not None else []
     return _Setup(settings, names, stamps, cal, problems)
 
@@ -1226,16 +1252,24 @@ def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar, names: dict[int, st
     labels = _session_labels(cal, snaps.session, names)
     stamps = snaps.stamps
     sources = snaps.session_source
-    time_source = [
-        st.source if st is not None else (SOURCE_FIGURES if src == SOURCE_FIGURES else SOURCE_NONE)
-        for st, src in zip(stamps, sources, strict=True)
-    ]
+    if isinstance(stamps, StampColumns):
+        captured = stamps.isoformats()
+        time_source = [
+            st if st is not None else (SOURCE_FIGURES if src == SOURCE_FIGURES else SOURCE_NONE)
+            for st, src in zip(stamps.source_names(), sources, strict=True)
+        ]
+    else:
+        captured = [st.isoformat() if st is not None else None for st in stamps]
+        time_source = [
+            st.source if st is not None else (SOURCE_FIGURES if src == SOURCE_FIGURES else SOURCE_NONE)
+            for st, src in zip(stamps, sources, strict=True)
+        ]
     closing = pd.array(np.where(snaps.closing == 1, True, False), dtype="boolean")
     closing[(snaps.closing == 0) | (snaps.session < 0)] = pd.NA
     return pd.DataFrame(
         {
             "file": snaps.names,
-            "captured_at": [st.isoformat() if st is not None else None for st in stamps],
+            "captured_at": captured,
             "time_source": time_source,
             "session": labels,
             "session_source": sources,
@@ -1432,12 +1466,16 @@ def history_of_source(
     cut_off: set[str] | None = None,
     resolve: Mapping[str, str] | None = None,
     window_quotes: int | None = None,
+    stamps: Callable[[], StampColumns] | None = None,
 ) -> HistoryResult:
     """The history step over the quotes of `source` (see history_findings), a window at a time
-    when every snapshot is stamped into a session and the archive is larger than one window."""
+    when every snapshot is stamped into a session and the archive is larger than one window.
+    `stamps`, instead of a manifest: a function giving the stamps of the snapshots once the
+    source has numbered them (the stamps a ledger recorded, as arrays)."""
     window_quotes = WINDOW_QUOTES if window_quotes is None else window_quotes
     names = source.bind([r.path for r in results])
-    setup = _setup(names, profile, manifest, page_texts, resolve)
+    known = stamps() if stamps is not None else None
+    setup = _setup(names, profile, manifest, page_texts, resolve, known)
     counts = source.counts()
     snaps = _new_snapshots(setup, np.zeros(len(names), dtype=np.int64))
     if int(counts.sum()) <= window_quotes or bool((snaps.session < 0).any()):
@@ -1570,7 +1608,11 @@ class _Windows:
         own = np.isin(fids, core)
         local_snaps = _Snapshots(
             names=names,
-            stamps=[snaps.stamps[k] for k in fids.tolist()],
+            stamps=(
+                snaps.stamps.take(fids)
+                if isinstance(snaps.stamps, StampColumns)
+                else [snaps.stamps[k] for k in fids.tolist()]
+            ),
             day=snaps.day[fids],
             seconds=snaps.seconds[fids],
             session=snaps.session[fids],

@@ -254,16 +254,29 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
         in_state = {str(f) for f in first_piece.frame["file"].tolist()} & state_files
     else:
         in_state = set()
-    state_names = [n for n in names if n in in_state]
-    own_names = [n for n in names if n not in in_state]
+    if in_state:
+        state_names = [n for n in names if n in in_state]
+        own_names = [n for n in names if n not in in_state]
+        order = [*state_names, *own_names]
+    else:
+        state_names, own_names, order = [], names, names
     own = set(own_names)
-    stamps = {name: s for name, text, src in source.stamp_texts() if (s := _stamp(text, src)) is not None}
     cut_off = source.cut_off()
-    counts = source.page_counts()
-    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *own_names]]
+    if hasattr(source, "page_count_array"):
+        per_page = source.page_count_array().tolist()
+        if order is not names:
+            position = source.ids
+            per_page = [per_page[position[n]] for n in order]
+        results = [FileResult(path=n, quotes=c) for n, c in zip(order, per_page, strict=True)]
+        known = {"stamps": lambda: source.stamp_columns(_stamp)}
+    else:
+        counts = source.page_counts()
+        results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in order]
+        stamps = {name: s for name, text, src in source.stamp_texts() if (s := _stamp(text, src)) is not None}
+        known = {"manifest": _KnownStamps(stamps)}
     profile = load_profile(options.profile)
     try:
-        result = history_of_source(source, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+        result = history_of_source(source, results, profile, cut_off=cut_off, **known)  # type: ignore[arg-type]
     except Exception as error:  # the last resort: a finding, never a traceback
         result = failed_history(error, own)
     report = ledger_report(result, results, own, state_names, options)

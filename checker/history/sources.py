@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from checker.history.engine import RULE_COLUMNS
 from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _expected_type, _open_ledger, ledger_frame
+from checker.history.times import StampColumns, stamp_columns
 
 ROW_GROUP_CACHE = 4  # row groups kept decoded (a window usually spans two, the next one more)
 SUMMARY_COLUMNS = ("file", "captured_at_text", "time_source", "page_cut_off")
@@ -42,8 +43,11 @@ class LedgerSource:
     def __init__(self, paths: list[str] | None = None, frames: list[pd.DataFrame] | None = None) -> None:
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
-        self.first_text: dict[int, Any] = {}  # page id -> its first row's time stamp text
-        self.first_source: dict[int, Any] = {}
+        # per page (in parts): its id, its first row's time stamp text and source (Arrow arrays)
+        self._first_pages: list[np.ndarray] = []
+        self._first_texts: list[pa.Array] = []
+        self._first_sources: list[pa.Array] = []
+        self._seen = np.zeros(0, dtype=bool)
         self._counts: list[np.ndarray] = []
         self.cut: set[int] = set()
         self.pieces: list[_Piece] = []
@@ -84,12 +88,15 @@ class LedgerSource:
         heads = heads[named[heads]]
         unique, first = np.unique(ids[heads], return_index=True)
         rows = heads[first]
-        fresh = np.array([page not in self.first_source for page in unique.tolist()], dtype=bool)
+        if len(self._seen) < len(self.names):
+            self._seen = np.concatenate([self._seen, np.zeros(len(self.names) - len(self._seen), bool)])
+        fresh = ~self._seen[unique]
         unique, rows = unique[fresh], rows[fresh]
         if len(rows):
-            for page, text, source in zip(unique.tolist(), texts(rows), sources(rows), strict=True):
-                self.first_text[page] = text if isinstance(text, str) else None
-                self.first_source[page] = source if isinstance(source, str) else _MISSING
+            self._seen[unique] = True
+            self._first_pages.append(unique)
+            self._first_texts.append(texts(rows))
+            self._first_sources.append(sources(rows))
         self._counts.append(np.bincount(ids[named], minlength=len(self.names)))
         if len(self._counts) > 16:
             self._counts = [self._counts_total()]
@@ -114,7 +121,7 @@ class LedgerSource:
         cut = frame["page_cut_off"].fillna(False).astype(bool).to_numpy(dtype=bool)
         texts, sources = frame["captured_at_text"], frame["time_source"]
         self._summarise(
-            ids, lambda rows: texts.iloc[rows].tolist(), lambda rows: sources.iloc[rows].tolist(), cut
+            ids, lambda rows: _text_array(texts, rows), lambda rows: _text_array(sources, rows), cut
         )
         self.pieces.append(piece)
 
@@ -174,24 +181,50 @@ class LedgerSource:
     def page_names(self) -> list[str]:
         return self.names
 
+    def page_count_array(self) -> np.ndarray:
+        """The rows of each page, by page id."""
+        return self._counts_total()
+
     def page_counts(self) -> dict[str, int]:
         total = self._counts_total()
         return dict(zip(self.names, total.tolist(), strict=True))
 
+    def _firsts(self) -> tuple[pa.Array, pa.Array]:
+        """Each page's first time stamp text and source, by page id (null where none)."""
+        n = len(self.names)
+        if not self._first_pages:
+            return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+        pages = np.concatenate(self._first_pages)
+        at = np.full(n, -1, dtype=np.int64)
+        at[pages] = np.arange(len(pages))
+        take = pa.array(at, mask=at < 0)
+        texts = pa.concat_arrays([_plain_strings(a) for a in self._first_texts]).take(take)
+        sources = pa.concat_arrays([_plain_strings(a) for a in self._first_sources]).take(take)
+        return texts, sources
+
     def stamp_texts(self) -> list[tuple[str, Any, Any]]:
         """Each page with the time stamp text and source of its first row."""
-        return [
-            (name, text, None if source is _MISSING else source)
-            for name, text, source in (
-                (name, self.first_text.get(i), self.first_source.get(i, _MISSING))
-                for i, name in enumerate(self.names)
-            )
-        ]
+        texts, sources = self._firsts()
+        return list(zip(self.names, texts.to_pylist(), sources.to_pylist(), strict=True))
+
+    def stamp_columns(self, slow: Any) -> StampColumns:
+        """Each page's stamp from the text of its first row, by page id as bound (see bind);
+        texts other than a ledger writes go to `slow(text, source)`."""
+        texts, sources = self._firsts()
+        local = stamp_columns(texts, sources, slow)
+        if len(self.global_of) != len(self.names):
+            return local
+        return local.permuted(self.global_of, self.n_global)
 
     def cut_off(self) -> set[str]:
         return {self.names[i] for i in self.cut}
 
     def bind(self, names: list[str]) -> list[str]:
+        if names == self.names:  # the usual case: the pages in the order of the ledgers
+            self.global_of = np.arange(len(names), dtype=np.int64)
+            self.local_of = self.global_of
+            self.n_global = len(names)
+            return list(names)
         position = {name: i for i, name in enumerate(names)}
         names = list(names)
         global_of = np.empty(len(self.names), dtype=np.int64)
@@ -401,7 +434,6 @@ class LedgerSource:
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-_MISSING = object()
 # The rules' columns: figures read as arrays, and the cells a finding shows (read when asked).
 NUMBER_COLUMNS = ("price", "change", "percent", "price_decimals", "change_decimals")
 FIGURE_COLUMNS = (*NUMBER_COLUMNS, "symbol", "kind")
@@ -460,9 +492,24 @@ def _run_heads(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
 
 
-def _values(column: pa.ChunkedArray, rows: np.ndarray) -> list[Any]:
-    """A text column's values at some rows, as Python objects (dictionaries decoded first)."""
+def _values(column: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """A text column's values at some rows (dictionaries decoded), as one Arrow array."""
     taken = column.take(pa.array(rows, type=pa.int64()))
     if pa.types.is_dictionary(taken.type):
         taken = taken.cast(taken.type.value_type)
-    return taken.to_pylist()
+    return _plain_strings(taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken)
+
+
+def _plain_strings(array: pa.Array) -> pa.Array:
+    """Text values as a string array (anything that is not text: null)."""
+    if pa.types.is_string(array.type):
+        return array
+    if pa.types.is_large_string(array.type) or pa.types.is_dictionary(array.type):
+        return array.cast(pa.string())
+    return pa.nulls(len(array), pa.string())
+
+
+def _text_array(column: pd.Series, rows: np.ndarray) -> pa.Array:
+    """A frame column's values at some rows as a string array (what is not text: null)."""
+    values = column.iloc[rows].tolist()
+    return pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
