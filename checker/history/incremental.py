@@ -15,7 +15,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -351,15 +351,17 @@ def _advance(
     if chosen is None:
         return new
     label, files = chosen
-    table = result.snapshots.set_index("file")
+    every_snapshot = result.snapshots
+    table = every_snapshot[every_snapshot["file"].isin(files).to_numpy(dtype=bool)].set_index("file")
     snaps = []
+    position: Mapping[str, int]
     if isinstance(rows_of, pd.DataFrame):  # the rows themselves (what the Dask engine gathers)
         every, place, wanted = rows_of, None, np.zeros(0, dtype=np.int64)
-        position: dict[str, int] = {}
+        position = {}
     else:  # a LedgerSource: the chosen pages' rows, read at once
         names = rows_of.page_names()
-        position = {name: i for i, name in enumerate(names)}
         rows_of.bind(names)
+        position = rows_of.ids  # each page's number, as bound
         wanted = np.array(sorted({position[name] for name in files}), dtype=np.int64)
         every, place = rows_of.rows(wanted, STATE_QUOTE_COLUMNS)
     for name in files:

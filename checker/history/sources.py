@@ -68,6 +68,12 @@ class LedgerSource:
 
     def _ids_of(self, names: list[Any]) -> np.ndarray:
         ids, known = self.ids, self.names
+        if all(isinstance(name, str) and name not in ids for name in names) and len(set(names)) == len(names):
+            # the usual case: pages not seen before (a ledger's pages follow one another)
+            start = len(known)
+            ids.update(zip(names, range(start, start + len(names)), strict=True))
+            known.extend(names)
+            return np.arange(start, start + len(names), dtype=np.int64)
         out = []
         for name in names:
             at = ids.get(name)
@@ -253,6 +259,12 @@ class LedgerSource:
         except (OSError, pa.ArrowException, ValueError) as error:
             raise LedgerError(f"a ledger cannot be read ({str(error)[:200]})") from None
         return table, self._row_ids(table.column("file"), (p, g))
+
+    def settle(self) -> None:
+        """Wait for the row groups being converted beside the history step (before a fork)."""
+        if self._prefetching is not None:
+            self._prefetching.join()
+            self._prefetching = None
 
     def prefetch(self, fids: np.ndarray) -> None:
         """Start converting the row groups these pages are in, in a thread beside the history

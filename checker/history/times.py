@@ -397,6 +397,23 @@ class StampColumns:
 
     def isoformats(self) -> list[str | None]:
         """Each stamp's isoformat() (None where there is none)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        plain = (self.day >= dt.date(1000, 1, 1).toordinal()) & (self.seconds < 86400)
+        if self.odd or not plain[self.day >= 0].all():
+            return self._isoformats()
+        epoch = dt.date(1970, 1, 1).toordinal()
+        absent = self.day < 0
+        days = pa.array(np.where(absent, 0, self.day - epoch).astype(np.int32), type=pa.date32())
+        text = pc.cast(days, pa.string())
+        seconds = np.maximum(self.seconds, 0)
+        clock = pc.cast(pa.array(seconds.astype(np.int32), type=pa.time32("s")), pa.string())
+        clock = pc.if_else(pa.array(seconds % 60 == 0), pc.utf8_slice_codeunits(clock, 0, 5), clock)
+        joined = pc.if_else(pa.array(self.seconds >= 0), pc.binary_join_element_wise(text, clock, "T"), text)
+        return pc.if_else(pa.array(absent), pa.nulls(len(self), pa.string()), joined).to_pylist()
+
+    def _isoformats(self) -> list[str | None]:
         days = self.day
         seconds = self.seconds
         day_text: dict[int, str] = {}
