@@ -267,7 +267,9 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
         if order is not names:
             position = source.ids
             per_page = [per_page[position[n]] for n in order]
-        results = [FileResult(path=n, quotes=c) for n, c in zip(order, per_page, strict=True)]
+        # (one dict of zero counts for all: a page's counts are replaced, never changed in place)
+        zero = {"error": 0, "warning": 0, "info": 0}
+        results = [FileResult(path=n, quotes=c, counts=zero) for n, c in zip(order, per_page, strict=True)]
         known = {"stamps": lambda: source.stamp_columns(_stamp)}
     else:
         counts = source.page_counts()

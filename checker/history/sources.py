@@ -20,7 +20,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from checker.history.engine import RULE_COLUMNS
-from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _expected_type, _open_ledger, ledger_frame
+from checker.history.ledger import (
+    HISTORY_COLUMNS,
+    LedgerError,
+    _decimal_floats,
+    _expected_type,
+    _open_ledger,
+    ledger_frame,
+)
 from checker.history.times import StampColumns, stamp_columns
 
 ROW_GROUP_CACHE = 4  # row groups kept decoded (a window usually spans two, the next one more)
@@ -48,7 +55,7 @@ class LedgerSource:
         self._first_texts: list[pa.Array] = []
         self._first_sources: list[pa.Array] = []
         self._seen = np.zeros(0, dtype=bool)
-        self._counts: list[np.ndarray] = []
+        self._counts = np.zeros(0, dtype=np.int64)  # rows per page id
         self.cut: set[int] = set()
         self.pieces: list[_Piece] = []
         self.global_of = np.zeros(0, dtype=np.int64)  # id -> the history step's snapshot number
@@ -103,17 +110,20 @@ class LedgerSource:
             self._first_pages.append(unique)
             self._first_texts.append(texts(rows))
             self._first_sources.append(sources(rows))
-        self._counts.append(np.bincount(ids[named], minlength=len(self.names)))
-        if len(self._counts) > 16:
-            self._counts = [self._counts_total()]
+        if len(self._counts) < len(self.names):
+            grown = np.zeros(max(len(self.names), 2 * len(self._counts)), dtype=np.int64)
+            grown[: len(self._counts)] = self._counts
+            self._counts = grown
+        present = ids[named]
+        if len(present):  # (the pages of a part are usually a short range of ids)
+            low = int(present.min())
+            counted = np.bincount(present - low)
+            self._counts[low : low + len(counted)] += counted
         if cut.any():
             self.cut.update(np.unique(ids[cut & named]).tolist())
 
     def _counts_total(self) -> np.ndarray:
-        total = np.zeros(len(self.names), dtype=np.int64)
-        for part in self._counts:
-            total[: len(part)] += part
-        return total
+        return self._counts[: len(self.names)].copy()
 
     def _add_frame(self, frame: pd.DataFrame) -> None:
         frame = frame.reset_index(drop=True)
@@ -273,12 +283,13 @@ class LedgerSource:
             self._prefetching.join()
         wanted = self.local_of[fids]
         wanted = np.sort(wanted[wanted >= 0])
+        member = self._member(wanted)
         keys = [
             (p, g)
             for p, piece in enumerate(self.pieces)
             if piece.ledger is not None
             for g, pages in enumerate(piece.groups)
-            if len(np.intersect1d(pages, wanted, assume_unique=True))
+            if member[pages].any()
         ]
 
         def work() -> None:
@@ -306,10 +317,9 @@ class LedgerSource:
             if not _expected_type(name, table.column(name).type):
                 kind = table.column(name).type
                 raise LedgerError(f"a ledger's column `{name}` is {kind}, not what a quote ledger holds")
-        numbers = ledger_frame(table.select(list(NUMBER_COLUMNS)))
         group = _Group(
             ids=ids.astype(np.int32) if len(self.names) < 2**31 else ids,
-            numbers={name: _compact(numbers[name].to_numpy()) for name in NUMBER_COLUMNS},
+            numbers={name: _number_array(table.column(name)) for name in NUMBER_COLUMNS},
             symbol=self._text_codes("symbol", table.column("symbol")),
             kind=self._text_codes("kind", table.column("kind")),
             cells=table.select([c for c in CELL_COLUMNS if c in table.column_names]),
@@ -317,6 +327,7 @@ class LedgerSource:
         self._cache[key] = group
         while len(self._cache) > ROW_GROUP_CACHE:
             self._cache.popitem(last=False)
+            pa.default_memory_pool().release_unused()  # what Arrow held for it, back to the system
         return group
 
     def _text_codes(self, name: str, column: pa.ChunkedArray) -> np.ndarray:
@@ -336,26 +347,35 @@ class LedgerSource:
             parts.append(mapping[chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)])
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
+    def _member(self, wanted: np.ndarray) -> np.ndarray:
+        """Per page id: whether it is one of `wanted`."""
+        member = np.zeros(len(self.names), dtype=bool)
+        member[wanted] = True
+        return member
+
     def _fast_rows(self, fids: np.ndarray, wanted: np.ndarray) -> tuple[Any, np.ndarray] | None:
         """rows() for the rules' columns when only ledgers hold the pages: arrays gathered from
         the converted row groups, the cells findings show read only when asked for."""
+        member = self._member(wanted)
         groups: list[_Group] = []
-        picks: list[np.ndarray] = []
+        picks: list[Any] = []
         for p, piece in enumerate(self.pieces):
             if piece.frame is not None:
-                if np.isin(piece.frame_ids, wanted).any():
+                if _at(member, piece.frame_ids).any():
                     return None
                 continue
             for g, pages in enumerate(piece.groups):
-                if not len(np.intersect1d(pages, wanted, assume_unique=True)):
+                if not member[pages].any():
                     continue
                 group = self._group(p, g)
                 groups.append(group)
-                picks.append(np.flatnonzero(np.isin(group.ids, wanted)))
+                picks.append(_span(np.flatnonzero(_at(member, group.ids))))
         if not groups:
             return None
         ids = np.concatenate([gr.ids[pick] for gr, pick in zip(groups, picks, strict=True)])
-        place = np.searchsorted(fids, self.global_of[ids])
+        where = np.zeros(self.n_global, dtype=np.int64)
+        where[fids] = np.arange(len(fids))
+        place = where[self.global_of[ids]]  # (each row's page is one of fids)
         order = None
         if len(place) > 1 and not bool((place[1:] >= place[:-1]).all()):
             order = np.argsort(place, kind="stable")
@@ -373,8 +393,8 @@ class LedgerSource:
             codes = gather([getattr(gr, name)[pick] for gr, pick in pairs])
             categories = pd.Index(list(self.texts[name]), dtype=object)
             out[name] = pd.Series(pd.Categorical.from_codes(codes, categories=categories))
-        part = gather([np.full(len(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
-        at = gather(picks)
+        part = gather([np.full(_length(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
+        at = gather([np.arange(pick.start, pick.stop) if isinstance(pick, slice) else pick for pick in picks])
         for name in CELL_COLUMNS:
             out[name] = _LazyCells([gr.cells for gr in groups], name, part, at)
         return out, place
@@ -388,23 +408,24 @@ class LedgerSource:
             fast = self._fast_rows(fids, wanted)
             if fast is not None:
                 return fast
+        member = self._member(wanted)
         parts: list[pd.DataFrame] = []
         part_ids: list[np.ndarray] = []
         tables: list[pa.Table] = []
         table_ids: list[np.ndarray] = []
         for p, piece in enumerate(self.pieces):
             if piece.frame is not None:
-                mask = np.isin(piece.frame_ids, wanted)
+                mask = _at(member, piece.frame_ids)
                 if mask.any():
                     present = [c for c in columns if c in piece.frame.columns]
                     parts.append(piece.frame.loc[mask, present].reset_index(drop=True))
                     part_ids.append(piece.frame_ids[mask])
                 continue
             for g, pages in enumerate(piece.groups):
-                if not len(np.intersect1d(pages, wanted, assume_unique=True)):
+                if not member[pages].any():
                     continue
                 table, ids = self._read(p, g, columns)
-                mask = np.isin(ids, wanted)
+                mask = _at(member, ids)
                 present = [c for c in columns if c in table.column_names]
                 tables.append(table.select(present).filter(pa.array(mask)))
                 table_ids.append(ids[mask])
@@ -488,6 +509,34 @@ class _LazyCells:
         if value is None and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
             return 0  # as the frame a ledger is read into fills them
         return value
+
+
+def _span(rows: np.ndarray) -> np.ndarray | slice:
+    """Sorted rows as a slice when they follow one another (a view, not a copy, to gather)."""
+    if len(rows) and int(rows[-1]) - int(rows[0]) + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
+def _length(pick: np.ndarray | slice) -> int:
+    return pick.stop - pick.start if isinstance(pick, slice) else len(pick)
+
+
+def _at(member: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """member[ids], False for an id of -1 (a row without a page)."""
+    return (ids >= 0) & member[np.maximum(ids, 0)]
+
+
+def _number_array(column: pa.ChunkedArray) -> np.ndarray:
+    """A figure column as ledger_frame reads it (decimals as the nearest floats, a missing
+    integer as 0), integers compacted."""
+    if pa.types.is_decimal(column.type):
+        return _decimal_floats(column)
+    if pa.types.is_integer(column.type):
+        filled: Any = pc.fill_null(column, pa.scalar(0, column.type))
+        return _compact(np.asarray(filled.to_numpy(), dtype=np.int64))
+    values = column.to_numpy()
+    return values.astype(np.float64) if values.dtype.kind == "f" else values
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
