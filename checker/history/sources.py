@@ -8,6 +8,8 @@ groups holding them are read (ledgers written in time order: each about once).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -75,12 +77,15 @@ class LedgerSource:
 
     def _ids_of(self, names: list[Any]) -> np.ndarray:
         ids, known = self.ids, self.names
-        if all(isinstance(name, str) and name not in ids for name in names) and len(set(names)) == len(names):
-            # the usual case: pages not seen before (a ledger's pages follow one another)
-            start = len(known)
-            ids.update(zip(names, range(start, start + len(names)), strict=True))
-            known.extend(names)
-            return np.arange(start, start + len(names), dtype=np.int64)
+        if all(isinstance(name, str) for name in names):
+            new = [name for name in names if name not in ids]
+            if len(set(new)) == len(new):
+                # the usual case: text names, most not seen before (a ledger's pages follow one
+                # another), numbered in the order of `names`
+                start = len(known)
+                ids.update(zip(new, range(start, start + len(new)), strict=True))
+                known.extend(new)
+                return np.array([ids[name] for name in names], dtype=np.int64)
         out = []
         for name in names:
             at = ids.get(name)
@@ -312,7 +317,7 @@ class LedgerSource:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        table, ids = self._read(p, g, RULE_COLUMNS)
+        table, ids = self._read(p, g, FIGURE_COLUMNS)
         for name in FIGURE_COLUMNS:
             if not _expected_type(name, table.column(name).type):
                 kind = table.column(name).type
@@ -320,14 +325,14 @@ class LedgerSource:
         group = _Group(
             ids=ids.astype(np.int32) if len(self.names) < 2**31 else ids,
             numbers={name: _number_array(table.column(name)) for name in NUMBER_COLUMNS},
-            symbol=self._text_codes("symbol", table.column("symbol")),
-            kind=self._text_codes("kind", table.column("kind")),
-            cells=table.select([c for c in CELL_COLUMNS if c in table.column_names]),
+            symbol=_small(self._text_codes("symbol", table.column("symbol"))),
+            kind=_small(self._text_codes("kind", table.column("kind"))),
+            load=lambda: self._read(p, g, CELL_COLUMNS)[0],
         )
         self._cache[key] = group
         while len(self._cache) > ROW_GROUP_CACHE:
             self._cache.popitem(last=False)
-            pa.default_memory_pool().release_unused()  # what Arrow held for it, back to the system
+            _release()
         return group
 
     def _text_codes(self, name: str, column: pa.ChunkedArray) -> np.ndarray:
@@ -395,8 +400,9 @@ class LedgerSource:
             out[name] = pd.Series(pd.Categorical.from_codes(codes, categories=categories))
         part = gather([np.full(_length(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
         at = gather([np.arange(pick.start, pick.stop) if isinstance(pick, slice) else pick for pick in picks])
+        loaded: dict[int, pa.Table] = {}
         for name in CELL_COLUMNS:
-            out[name] = _LazyCells([gr.cells for gr in groups], name, part, at)
+            out[name] = _LazyCells(groups, name, part, at, loaded)
         return out, place
 
     def rows(
@@ -481,7 +487,7 @@ class _Group:
     numbers: dict[str, np.ndarray]
     symbol: np.ndarray
     kind: np.ndarray
-    cells: pa.Table
+    load: Any  # () -> the cells of findings (read when a window's finding first asks for one)
 
 
 class _Columns(dict[str, Any]):
@@ -496,12 +502,22 @@ class _LazyCells:
     """One cell column of a window's rows, each read from its row group only when asked for
     (`.iat[row]`, as a pandas column): findings are few."""
 
-    def __init__(self, tables: list[pa.Table], name: str, part: np.ndarray, at: np.ndarray) -> None:
-        self.tables, self.name, self.part, self.at = tables, name, part, at
-        self.iat = self
+    def __init__(
+        self, groups: list[_Group], name: str, part: np.ndarray, at: np.ndarray, loaded: dict[int, pa.Table]
+    ) -> None:
+        self.groups, self.name, self.part, self.at = groups, name, part, at
+        self.loaded = loaded  # the cells read so far, by part (shared by a window's cell columns)
+
+    @property
+    def iat(self) -> _LazyCells:
+        """The column itself (`.iat[row]`, as pandas; a property, so that no cycle holds it)."""
+        return self
 
     def __getitem__(self, row: int) -> Any:
-        table = self.tables[int(self.part[row])]
+        part = int(self.part[row])
+        table = self.loaded.get(part)
+        if table is None:
+            table = self.loaded[part] = self.groups[part].load()
         if self.name not in table.column_names:
             return None
         column = table.column(self.name)
@@ -509,6 +525,30 @@ class _LazyCells:
         if value is None and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
             return 0  # as the frame a ledger is read into fills them
         return value
+
+
+def _release() -> None:
+    """Memory freed since (Arrow's pool, and the C heap where that is glibc's) back to the system:
+    the windows of a large ledger free as much as they take, and a heap that keeps it grows."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Codes of a few-valued column in two bytes when they fit."""
+    if len(codes) and int(codes.max()) < 2**15:
+        return codes.astype(np.int16)
+    return codes
 
 
 def _span(rows: np.ndarray) -> np.ndarray | slice:
