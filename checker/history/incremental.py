@@ -270,7 +270,7 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
         # (one dict of zero counts for all: a page's counts are replaced, never changed in place)
         zero = {"error": 0, "warning": 0, "info": 0}
         results = [FileResult(path=n, quotes=c, counts=zero) for n, c in zip(order, per_page, strict=True)]
-        known = {"stamps": lambda: source.stamp_columns(_stamp)}
+        known: dict[str, Any] = {"stamps": lambda: source.stamp_columns(_stamp)}
     else:
         counts = source.page_counts()
         results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in order]
@@ -278,7 +278,7 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
         known = {"manifest": _KnownStamps(stamps)}
     profile = load_profile(options.profile)
     try:
-        result = history_of_source(source, results, profile, cut_off=cut_off, **known)  # type: ignore[arg-type]
+        result = history_of_source(source, results, profile, cut_off=cut_off, **known)
     except Exception as error:  # the last resort: a finding, never a traceback
         result = failed_history(error, own)
     report = ledger_report(result, results, own, state_names, options)

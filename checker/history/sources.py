@@ -218,7 +218,7 @@ class LedgerSource:
         pages = np.concatenate(self._first_pages)
         at = np.full(n, -1, dtype=np.int64)
         at[pages] = np.arange(len(pages))
-        take = pa.array(at, mask=at < 0)
+        take: Any = pa.array(at, mask=at < 0)
         texts = pa.concat_arrays([_plain_strings(a) for a in self._first_texts]).take(take)
         sources = pa.concat_arrays([_plain_strings(a) for a in self._first_sources]).take(take)
         return texts, sources

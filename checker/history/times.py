@@ -456,13 +456,13 @@ def stamp_columns(texts: Any, sources: Any, slow: Any, none: str = SOURCE_NONE) 
         return out
     texts = texts.cast(pa.string()) if not pa.types.is_string(texts.type) else texts
     sources = pc.fill_null(sources.cast(pa.string()), none)
-    sources = pc.if_else(pc.equal(sources, ""), none, sources)  # as `source or none`
+    sources = pc.if_else(pc.equal(sources, pa.scalar("")), none, sources)  # as `source or none`
     codes = pc.dictionary_encode(sources)
     out.sources = [str(s) for s in codes.dictionary.to_pylist()]
     out.source = codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     if not out.sources:
         out.sources = [none]
-    blank = pc.fill_null(pc.equal(texts, ""), True)
+    blank = pc.fill_null(pc.equal(texts, pa.scalar("")), True)
     fast = pc.fill_null(pc.match_substring_regex(texts, _LEDGER_STAMP), False)
     fast_np = fast.to_numpy(zero_copy_only=False)
     if fast_np.any():
@@ -476,7 +476,7 @@ def stamp_columns(texts: Any, sources: Any, slow: Any, none: str = SOURCE_NONE) 
 
         def part(start: int) -> np.ndarray:
             piece = pc.utf8_slice_codeunits(chosen, start, start + 2)
-            piece = pc.if_else(pc.equal(pc.utf8_length(piece), 2), piece, "0")
+            piece = pc.if_else(pc.equal(pc.utf8_length(piece), pa.scalar(2, pa.int32())), piece, "0")
             return np.asarray(pc.cast(piece, pa.int64()).to_numpy(zero_copy_only=False), np.int64)
 
         hour, minute, second = part(11), part(14), part(17)
