@@ -68,6 +68,7 @@ def same(a, b) -> None:
     pd.testing.assert_frame_equal(a.snapshots, b.snapshots)
     pd.testing.assert_frame_equal(a.sessions, b.sessions)
     assert a.calendar == b.calendar
+    assert a.closes == b.closes  # the previous closes repairs are weighed against
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -157,3 +158,82 @@ def test_the_first_pass_knows_each_page_its_rows_and_its_stamp(tmp_path):
     firsts = frame.drop_duplicates("file")
     texts = dict(zip(firsts["file"].astype(str), firsts["captured_at_text"].astype(str), strict=True))
     assert {name: text for name, text, _ in source.stamp_texts()} == texts
+
+
+def _joins(monkeypatch) -> list[bool]:
+    """Record whether each two-process run took the child's half (True) or ran it again."""
+    taken: list[bool] = []
+    join = engine._Windows._join
+
+    def spy(self, child, context):
+        done = join(self, child, context)
+        taken.append(done)
+        return done
+
+    monkeypatch.setattr(engine._Windows, "_join", spy)
+    monkeypatch.setattr(engine, "_can_fork", lambda: engine.PARALLEL)
+    return taken
+
+
+def _served_late(seed: int) -> dict[str, list[Quote]]:
+    """A clean archive but for its first closing page served again in its last session."""
+    pages = archive(seed, 20, 12, 2)
+    names = list(pages)
+    first_close = next(n for n in names if n.endswith("T1645.txt"))
+    last_day = names[-1][5:15]
+    pages[f"page {last_day}T1300.txt"] = list(pages[first_close])
+    return pages
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_two_processes_find_what_one_finds(tmp_path, monkeypatch, seed):
+    report = checked(tmp_path, faulty_pages(seed))
+    taken = _joins(monkeypatch)
+    monkeypatch.setattr(engine, "PARALLEL", False)
+    one = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=40)
+    monkeypatch.setattr(engine, "PARALLEL", True)
+    two = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=40)
+    assert len(taken) == 1  # the second half did run in a child (taken, or run again)
+    same(one, two)
+
+
+def test_a_clean_archive_takes_the_second_half_from_the_child(tmp_path, monkeypatch):
+    pages = archive(4, 20, 12, 2)
+    name = next(n for n in pages if n[5:15] == sorted({n[5:15] for n in pages})[9])
+    pages[name][3] = Quote(pages[name][3].symbol, pages[name][3].price, pages[name][3].previous + 2)
+    report = checked(tmp_path, pages)
+    taken = _joins(monkeypatch)
+    monkeypatch.setattr(engine, "PARALLEL", False)
+    one = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=100)
+    assert "QC601" in set(one.findings["rule"])  # the break in the second half is seen
+    monkeypatch.setattr(engine, "PARALLEL", True)
+    two = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=100)
+    assert taken == [True]
+    same(one, two)
+
+
+def test_a_page_repeating_one_of_the_first_half_runs_the_second_half_again(tmp_path, monkeypatch):
+    report = checked(tmp_path, _served_late(5))
+    taken = _joins(monkeypatch)
+    monkeypatch.setattr(engine, "PARALLEL", False)
+    one = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=100)
+    assert "QC603" in set(one.findings["rule"])  # the cached page is seen
+    monkeypatch.setattr(engine, "PARALLEL", True)
+    two = history_of_source(FrameSource(report.quotes), report.files, PROFILE, window_quotes=100)
+    assert taken == [False]  # the child's half depended on the first: run again here
+    same(one, two)
+
+
+def test_two_processes_over_a_ledger_find_and_move_the_state_as_one(tmp_path, monkeypatch):
+    report = checked(tmp_path / "pages", faulty_pages(9))
+    path = _write_ledger(tmp_path, report, 90)
+    taken = _joins(monkeypatch)
+    monkeypatch.setattr(engine, "WINDOW_QUOTES", 60)
+    monkeypatch.setattr(engine, "PARALLEL", False)
+    one = history_of_ledger_files([path], Options())
+    monkeypatch.setattr(engine, "PARALLEL", True)
+    two = history_of_ledger_files([path], Options())
+    assert len(taken) == 1
+    same(one.result, two.result)
+    pd.testing.assert_frame_equal(one.report.findings, two.report.findings)
+    assert one.state.as_dict() == two.state.as_dict()

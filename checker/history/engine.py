@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import pickle
+import signal
+import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -34,6 +38,7 @@ from checker.history.times import (
     SOURCE_NONE,
     Manifest,
     Stamp,
+    StampColumns,
     stamp_from_text,
     stamps_from_names,
 )
@@ -357,7 +362,7 @@ class _Snapshots:
     """Per snapshot (in the run's order): its stamp, session and place in time."""
 
     names: list[str]
-    stamps: list[Stamp | None]
+    stamps: list[Stamp | None] | StampColumns
     day: np.ndarray  # calendar index of the capture day, -1: none
     seconds: np.ndarray  # seconds into the day, -1: no time known
     session: np.ndarray  # session key: a calendar index, INFERRED + n, or -1
@@ -477,19 +482,29 @@ def _stamp_sessions(snaps: _Snapshots, cal: SessionCalendar) -> None:
         prev = previous[trading_day]
         hit = (unc_days > prev) & (unc_days <= trading_day)
         window[trading_day] = bool(hit.any()) if len(unc_days) else False
-    stamped = np.array([st is not None for st in snaps.stamps], dtype=bool)
-    if not stamped.any():
-        return
-    day = np.array(
-        [(st.day - cal.start).days if st is not None else 0 for st in snaps.stamps], dtype=np.int64
-    )
-    seconds = np.array(
-        [
-            st.time.hour * 3600 + st.time.minute * 60 + st.time.second if st is not None and st.time else -1
-            for st in snaps.stamps
-        ],
-        dtype=np.int64,
-    )
+    columns = snaps.stamps
+    if isinstance(columns, StampColumns):
+        stamped = columns.present
+        if not stamped.any():
+            return
+        day = np.where(stamped, columns.day - cal.start.toordinal(), 0)
+        seconds = np.where(stamped, columns.seconds, -1)
+    else:
+        stamped = np.array([st is not None for st in snaps.stamps], dtype=bool)
+        if not stamped.any():
+            return
+        day = np.array(
+            [(st.day - cal.start).days if st is not None else 0 for st in snaps.stamps], dtype=np.int64
+        )
+        seconds = np.array(
+            [
+                st.time.hour * 3600 + st.time.minute * 60 + st.time.second
+                if st is not None and st.time
+                else -1
+                for st in snaps.stamps
+            ],
+            dtype=np.int64,
+        )
     weekday = (cal.start.weekday() + day) % 7
     opens = np.array([h.open.hour * 3600 + h.open.minute * 60 + h.open.second for h in settings.hours])
     closes = np.array([h.close.hour * 3600 + h.close.minute * 60 + h.close.second for h in settings.hours])
@@ -1151,7 +1166,7 @@ class _Setup:
 
     settings: Any
     names: list[str]
-    stamps: list[Stamp | None]
+    stamps: list[Stamp | None] | StampColumns
     cal: SessionCalendar
     problems: list[str]
 
@@ -1162,17 +1177,32 @@ def _setup(
     manifest: Manifest | None,
     page_texts: Mapping[str, str] | None,
     resolve: Mapping[str, str] | None,
+    known: StampColumns | None = None,
 ) -> _Setup:
     settings = history_settings(profile)
-    manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
-    stamps: list[Stamp | None] = [manifest_stamps.get(n) for n in names]
-    unstamped = [k for k, st in enumerate(stamps) if st is None]  # the names are read only for these
     texts = page_texts or {}
-    for k, named in zip(unstamped, stamps_from_names([names[k] for k in unstamped]), strict=True):
-        stamps[k] = named or stamp_from_text(texts.get(names[k]))
-    days = [s.day for s in stamps if s is not None]
     today = dt.date(2000, 1, 1)
-    cal = build_calendar(settings, min(days, default=today), max(days, default=today))
+    stamps: list[Stamp | None] | StampColumns
+    if known is not None:  # the stamps as arrays (a ledger's), then the names of the pages without
+        unstamped_at = np.flatnonzero(~known.present).tolist()
+        for k, named in zip(unstamped_at, stamps_from_names([names[k] for k in unstamped_at]), strict=True):
+            found = named or stamp_from_text(texts.get(names[k]))
+            if found is not None:
+                known.set(k, found)
+        stamps = known
+        ordinals = known.day[known.present]
+        first = dt.date.fromordinal(int(ordinals.min())) if len(ordinals) else today
+        last = dt.date.fromordinal(int(ordinals.max())) if len(ordinals) else today
+        cal = build_calendar(settings, first, last)
+    else:
+        manifest_stamps = manifest.match(names, resolve) if manifest is not None else {}
+        listed: list[Stamp | None] = [manifest_stamps.get(n) for n in names]
+        unstamped = [k for k, st in enumerate(listed) if st is None]  # the names are read only for these
+        for k, named in zip(unstamped, stamps_from_names([names[k] for k in unstamped]), strict=True):
+            listed[k] = named or stamp_from_text(texts.get(names[k]))
+        days = [s.day for s in listed if s is not None]
+        cal = build_calendar(settings, min(days, default=today), max(days, default=today))
+        stamps = listed
     problems = list(manifest.problems) if manifest is not None else []
     return _Setup(settings, names, stamps, cal, problems)
 
@@ -1230,7 +1260,8 @@ def _result(
     table = _snapshot_table(snaps, cal, labels)
     position = {name: p for name, p in zip(sessions["session"], sessions["position"], strict=True)}
     session_of = _session_labels(cal, snaps.session, labels)  # (the list, not the column: faster)
-    table["session_position"] = pd.array([position.get(s) for s in session_of], dtype="Int64")
+    placed = pd.Series(session_of, dtype=object).map(position).tolist()
+    table["session_position"] = pd.array(placed, dtype="Int64")
     return HistoryResult(findings, table, sessions, cal.describe(), problems, sorted(closes or []))
 
 
@@ -1239,16 +1270,25 @@ def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar, names: dict[int, st
     labels = _session_labels(cal, snaps.session, names)
     stamps = snaps.stamps
     sources = snaps.session_source
-    time_source = [
-        st.source if st is not None else (SOURCE_FIGURES if src == SOURCE_FIGURES else SOURCE_NONE)
-        for st, src in zip(stamps, sources, strict=True)
-    ]
+    if isinstance(stamps, StampColumns):
+        captured = stamps.isoformats()
+        found = np.array(sources, dtype=object) == SOURCE_FIGURES
+        otherwise = np.where(found, SOURCE_FIGURES, SOURCE_NONE).astype(object)
+        time_source = np.where(
+            stamps.present, np.array(stamps.source_names(), dtype=object), otherwise
+        ).tolist()
+    else:
+        captured = [st.isoformat() if st is not None else None for st in stamps]
+        time_source = [
+            st.source if st is not None else (SOURCE_FIGURES if src == SOURCE_FIGURES else SOURCE_NONE)
+            for st, src in zip(stamps, sources, strict=True)
+        ]
     closing = pd.array(np.where(snaps.closing == 1, True, False), dtype="boolean")
     closing[(snaps.closing == 0) | (snaps.session < 0)] = pd.NA
     return pd.DataFrame(
         {
             "file": snaps.names,
-            "captured_at": [st.isoformat() if st is not None else None for st in stamps],
+            "captured_at": captured,
             "time_source": time_source,
             "session": labels,
             "session_source": sources,
@@ -1262,8 +1302,8 @@ def _snapshot_table(snaps: _Snapshots, cal: SessionCalendar, names: dict[int, st
 def _session_labels(cal: SessionCalendar, sessions: np.ndarray, names: dict[int, str]) -> list[str | None]:
     """The name of each session key (a date, or Fn for one found from the figures alone)."""
     unique, inverse = np.unique(sessions, return_inverse=True)
-    labels = [_session_name(cal, int(s), names) for s in unique.tolist()]
-    return [labels[i] for i in inverse.tolist()]
+    labels = np.array([_session_name(cal, int(s), names) for s in unique.tolist()], dtype=object)
+    return labels[inverse.reshape(-1)].tolist()
 
 
 def _session_name(cal: SessionCalendar, session: int, names: dict[int, str]) -> str | None:
@@ -1375,6 +1415,8 @@ RULE_COLUMNS = (
     "price_text",
 )
 SUM2 = np.uint64(0x2545F4914F6CDD1D)  # a second, independent sum of a snapshot's figures
+PARALLEL = True  # the second half of the windows in a second process, on a machine with two cores
+PARALLEL_MIN_WINDOWS = 4  # ... when there are at least this many windows
 
 
 class QuoteSource(Protocol):
@@ -1445,12 +1487,16 @@ def history_of_source(
     cut_off: set[str] | None = None,
     resolve: Mapping[str, str] | None = None,
     window_quotes: int | None = None,
+    stamps: Callable[[], StampColumns] | None = None,
 ) -> HistoryResult:
     """The history step over the quotes of `source` (see history_findings), a window at a time
-    when every snapshot is stamped into a session and the archive is larger than one window."""
+    when every snapshot is stamped into a session and the archive is larger than one window.
+    `stamps`, instead of a manifest: a function giving the stamps of the snapshots once the
+    source has numbered them (the stamps a ledger recorded, as arrays)."""
     window_quotes = WINDOW_QUOTES if window_quotes is None else window_quotes
     names = source.bind([r.path for r in results])
-    setup = _setup(names, profile, manifest, page_texts, resolve)
+    known = stamps() if stamps is not None else None
+    setup = _setup(names, profile, manifest, page_texts, resolve, known)
     counts = source.counts()
     snaps = _new_snapshots(setup, np.zeros(len(names), dtype=np.int64))
     if int(counts.sum()) <= window_quotes or bool((snaps.session < 0).any()):
@@ -1490,6 +1536,34 @@ class _Firsts:
         self.sessions = np.insert(self.sessions, at, sessions)
 
 
+def _can_fork() -> bool:
+    """Whether the windows may be split between two processes (a fork, and two cores for us)."""
+    if not PARALLEL or not hasattr(os, "fork"):
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) >= 2
+    except (AttributeError, OSError):
+        return (os.cpu_count() or 1) >= 2
+
+
+def _split_at(windows: list[tuple[int, int]], group_rows: np.ndarray) -> int:
+    """The window the second half starts at (half the quotes on each side); 0: no split."""
+    if len(windows) < PARALLEL_MIN_WINDOWS:
+        return 0
+    sizes = np.array([int(group_rows[g:stop].sum()) for g, stop in windows], dtype=np.int64)
+    at = int(np.searchsorted(np.cumsum(sizes), sizes.sum() / 2))
+    return min(max(at, 1), len(windows) - 1)
+
+
+def _stop(pid: int) -> None:
+    """End and reap the child this process started."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
 def _sums(q: _Quotes, values: np.ndarray) -> np.ndarray:
     """Each snapshot's sum of `values` (wrapping), by its rows q.starts:q.ends."""
     cum = np.cumsum(values, dtype=np.uint64)
@@ -1525,6 +1599,8 @@ class _Windows:
         self.present: Counter[str] = Counter()
         self.n_live = 0
         self.listed = frozenset(profile.index_symbols)
+        self.candidates: list[tuple[np.ndarray, np.ndarray]] | None = None  # (the child's sums)
+        self.mode = "one process"
 
     def run(self) -> HistoryResult:
         snaps = self.snaps
@@ -1548,16 +1624,126 @@ class _Windows:
                 stop += 1
             windows.append((g, stop))
             g = stop
-        prefetch = getattr(self.source, "prefetch", None)
-        for at, (g, stop) in enumerate(windows):
-            if prefetch is not None and at + 1 < len(windows):
-                nxt = windows[at + 1]
-                prefetch(np.sort(np.concatenate([self._group(x) for x in range(*nxt)])))
-            before = sorted({x for x in (members_group, live_group) if x >= 0})
-            members_group, live_group = self._window(before, g, stop, n_groups, members_group, live_group)
+        self.windows, self.n_groups = windows, n_groups
+        split = _split_at(windows, group_rows) if _can_fork() else 0
+        child = self._fork(split) if split else None
+        context = (members_group, live_group)
+        try:
+            context = self._run_windows(0, split or len(windows), context)
+            if child is not None:
+                done = self._join(child, context)
+                child = None
+                self.mode = "two processes" if done else "two processes, the second half run again"
+                if not done:  # the second half depends on the first after all: run it here
+                    self._run_windows(split, len(windows), context)
+        finally:
+            if child is not None:
+                _stop(child[0])
         findings = self._findings()
         problems = self.setup.problems  # type: ignore[attr-defined]
         return _result(snaps, self.cal, {}, findings, problems, self.closes)
+
+    def _run_windows(self, first: int, stop: int, context: tuple[int, int]) -> tuple[int, int]:
+        """Windows first..stop-1 in order, from the context before the first (the last group
+        with a snapshot that is not stale, the last with any); returns the context after them."""
+        windows, prefetch = self.windows, getattr(self.source, "prefetch", None)
+        members_group, live_group = context
+        for at in range(first, stop):
+            g, end = windows[at]
+            if prefetch is not None and at + 1 < stop:
+                nxt = windows[at + 1]
+                prefetch(np.sort(np.concatenate([self._group(x) for x in range(*nxt)])))
+            before = sorted({x for x in (members_group, live_group) if x >= 0})
+            members_group, live_group = self._window(before, g, end, self.n_groups, members_group, live_group)
+        return members_group, live_group
+
+    # --- two processes: the second half of the windows in a child ---------------------------
+    #
+    # The windows are independent but for what the rules carry across the archive: the child
+    # runs the window before its half first (its findings dropped) to learn the context its
+    # first window needs, and says which figures' sums its snapshots have. Its work is taken only
+    # if that context is the one the first half ends with and no snapshot of its half repeats
+    # the figures of one of the first half; else the parent runs the second half itself. Either
+    # way the findings are those of one process going through every window in order.
+
+    def _fork(self, split: int) -> tuple[int, int] | None:
+        """Start the child on windows split..end; (its pid, the pipe its result comes on)."""
+        if hasattr(self.source, "settle"):
+            self.source.settle()  # no thread of ours is reading a ledger while we fork
+        if threading.active_count() > 1:
+            return None  # another thread may hold a lock the child would need: no fork
+        try:
+            read, write = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid:
+            os.close(write)
+            return pid, read
+        code = 1
+        try:  # the child: never back into the caller's code, whatever happens
+            os.close(read)
+            with os.fdopen(write, "wb") as stream:
+                pickle.dump(self._second_half(split), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException:  # the parent runs the second half itself
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _second_half(self, split: int) -> dict[str, object]:
+        snaps = self.snaps
+        context = self._run_windows(split - 1, split, (-1, -1))
+        context_groups = [x for x in context if x >= 0]
+        context_stale = [snaps.stale[self._group(x)].copy() for x in context_groups]
+        self.rows, self.missing, self.present, self.n_live = [], [], Counter(), 0
+        self.closes = []
+        self.candidates = []
+        self._run_windows(split, len(self.windows), context)
+        g0 = self.windows[split][0]
+        own = self.order[self.group_start[g0] :]
+        return {
+            "context": context,
+            "context_stale": context_stale,
+            "candidates": self.candidates,
+            "rows": self.rows,
+            "closes": self.closes,
+            "missing": self.missing,
+            "present": self.present,
+            "n_live": self.n_live,
+            "own": own,
+            "quotes": snaps.quotes[own],
+            "stale": snaps.stale[own],
+        }
+
+    def _join(self, child: tuple[int, int], context: tuple[int, int]) -> bool:
+        """Take the child's result if it is what this process would have found; False if not."""
+        pid, read = child
+        try:
+            with os.fdopen(read, "rb") as stream:
+                data = stream.read()
+        finally:
+            _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return False
+        result = pickle.loads(data)
+        if tuple(result["context"]) != tuple(context):
+            return False
+        for group, stale in zip([x for x in context if x >= 0], result["context_stale"], strict=True):
+            if not np.array_equal(self.snaps.stale[self._group(group)], stale):
+                return False
+        for sums, counts in result["candidates"]:
+            if (self.firsts.find(sums, counts) >= 0).any():
+                return False  # a page of the second half repeats one of the first
+        own = result["own"]
+        self.snaps.quotes[own] = result["quotes"]
+        self.snaps.stale[own] = result["stale"]
+        self.rows.extend(result["rows"])
+        self.closes.extend(result["closes"])
+        self.missing.extend(result["missing"])
+        self.present.update(result["present"])
+        self.n_live += int(result["n_live"])
+        return True
 
     def _group(self, g: int) -> np.ndarray:
         return self.order[self.group_start[g] : self.group_end[g]]
@@ -1585,7 +1771,11 @@ class _Windows:
         own = np.isin(fids, core)
         local_snaps = _Snapshots(
             names=names,
-            stamps=[snaps.stamps[k] for k in fids.tolist()],
+            stamps=(
+                snaps.stamps.take(fids)
+                if isinstance(snaps.stamps, StampColumns)
+                else [snaps.stamps[k] for k in fids.tolist()]
+            ),
             day=snaps.day[fids],
             seconds=snaps.seconds[fids],
             session=snaps.session[fids],
@@ -1634,6 +1824,8 @@ class _Windows:
         if not len(candidates):
             return
         known = self.firsts.find(sums[candidates], counts[candidates])
+        if self.candidates is not None:
+            self.candidates.append((sums[candidates], counts[candidates]))
         # The first of each new sum: the earliest session, then the first snapshot (in input order).
         new = candidates[known < 0]
         local_first = np.full(len(snaps.names), -1, dtype=np.int64)

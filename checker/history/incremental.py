@@ -15,7 +15,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -254,16 +254,31 @@ def _history(source: Any, options: Options, state: State) -> LedgerRun:
         in_state = {str(f) for f in first_piece.frame["file"].tolist()} & state_files
     else:
         in_state = set()
-    state_names = [n for n in names if n in in_state]
-    own_names = [n for n in names if n not in in_state]
+    if in_state:
+        state_names = [n for n in names if n in in_state]
+        own_names = [n for n in names if n not in in_state]
+        order = [*state_names, *own_names]
+    else:
+        state_names, own_names, order = [], names, names
     own = set(own_names)
-    stamps = {name: s for name, text, src in source.stamp_texts() if (s := _stamp(text, src)) is not None}
     cut_off = source.cut_off()
-    counts = source.page_counts()
-    results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in [*state_names, *own_names]]
+    if hasattr(source, "page_count_array"):
+        per_page = source.page_count_array().tolist()
+        if order is not names:
+            position = source.ids
+            per_page = [per_page[position[n]] for n in order]
+        # (one dict of zero counts for all: a page's counts are replaced, never changed in place)
+        zero = {"error": 0, "warning": 0, "info": 0}
+        results = [FileResult(path=n, quotes=c, counts=zero) for n, c in zip(order, per_page, strict=True)]
+        known: dict[str, Any] = {"stamps": lambda: source.stamp_columns(_stamp)}
+    else:
+        counts = source.page_counts()
+        results = [FileResult(path=n, quotes=int(counts.get(n, 0))) for n in order]
+        stamps = {name: s for name, text, src in source.stamp_texts() if (s := _stamp(text, src)) is not None}
+        known = {"manifest": _KnownStamps(stamps)}
     profile = load_profile(options.profile)
     try:
-        result = history_of_source(source, results, profile, manifest=_KnownStamps(stamps), cut_off=cut_off)
+        result = history_of_source(source, results, profile, cut_off=cut_off, **known)
     except Exception as error:  # the last resort: a finding, never a traceback
         result = failed_history(error, own)
     report = ledger_report(result, results, own, state_names, options)
@@ -338,15 +353,17 @@ def _advance(
     if chosen is None:
         return new
     label, files = chosen
-    table = result.snapshots.set_index("file")
+    every_snapshot = result.snapshots
+    table = every_snapshot[every_snapshot["file"].isin(files).to_numpy(dtype=bool)].set_index("file")
     snaps = []
+    position: Mapping[str, int]
     if isinstance(rows_of, pd.DataFrame):  # the rows themselves (what the Dask engine gathers)
         every, place, wanted = rows_of, None, np.zeros(0, dtype=np.int64)
-        position: dict[str, int] = {}
+        position = {}
     else:  # a LedgerSource: the chosen pages' rows, read at once
         names = rows_of.page_names()
-        position = {name: i for i, name in enumerate(names)}
         rows_of.bind(names)
+        position = rows_of.ids  # each page's number, as bound
         wanted = np.array(sorted({position[name] for name in files}), dtype=np.int64)
         every, place = rows_of.rows(wanted, STATE_QUOTE_COLUMNS)
     for name in files:

@@ -8,6 +8,8 @@ groups holding them are read (ledgers written in time order: each about once).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,7 +22,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from checker.history.engine import RULE_COLUMNS
-from checker.history.ledger import HISTORY_COLUMNS, LedgerError, _expected_type, _open_ledger, ledger_frame
+from checker.history.ledger import (
+    HISTORY_COLUMNS,
+    LedgerError,
+    _decimal_floats,
+    _expected_type,
+    _open_ledger,
+    ledger_frame,
+)
+from checker.history.times import StampColumns, stamp_columns
 
 ROW_GROUP_CACHE = 4  # row groups kept decoded (a window usually spans two, the next one more)
 SUMMARY_COLUMNS = ("file", "captured_at_text", "time_source", "page_cut_off")
@@ -42,9 +52,12 @@ class LedgerSource:
     def __init__(self, paths: list[str] | None = None, frames: list[pd.DataFrame] | None = None) -> None:
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
-        self.first_text: dict[int, Any] = {}  # page id -> its first row's time stamp text
-        self.first_source: dict[int, Any] = {}
-        self._counts: list[np.ndarray] = []
+        # per page (in parts): its id, its first row's time stamp text and source (Arrow arrays)
+        self._first_pages: list[np.ndarray] = []
+        self._first_texts: list[pa.Array] = []
+        self._first_sources: list[pa.Array] = []
+        self._seen = np.zeros(0, dtype=bool)
+        self._counts = np.zeros(0, dtype=np.int64)  # rows per page id
         self.cut: set[int] = set()
         self.pieces: list[_Piece] = []
         self.global_of = np.zeros(0, dtype=np.int64)  # id -> the history step's snapshot number
@@ -64,6 +77,15 @@ class LedgerSource:
 
     def _ids_of(self, names: list[Any]) -> np.ndarray:
         ids, known = self.ids, self.names
+        if all(isinstance(name, str) for name in names):
+            new = [name for name in names if name not in ids]
+            if len(set(new)) == len(new):
+                # the usual case: text names, most not seen before (a ledger's pages follow one
+                # another), numbered in the order of `names`
+                start = len(known)
+                ids.update(zip(new, range(start, start + len(new)), strict=True))
+                known.extend(new)
+                return np.array([ids[name] for name in names], dtype=np.int64)
         out = []
         for name in names:
             at = ids.get(name)
@@ -84,23 +106,29 @@ class LedgerSource:
         heads = heads[named[heads]]
         unique, first = np.unique(ids[heads], return_index=True)
         rows = heads[first]
-        fresh = np.array([page not in self.first_source for page in unique.tolist()], dtype=bool)
+        if len(self._seen) < len(self.names):
+            self._seen = np.concatenate([self._seen, np.zeros(len(self.names) - len(self._seen), bool)])
+        fresh = ~self._seen[unique]
         unique, rows = unique[fresh], rows[fresh]
         if len(rows):
-            for page, text, source in zip(unique.tolist(), texts(rows), sources(rows), strict=True):
-                self.first_text[page] = text if isinstance(text, str) else None
-                self.first_source[page] = source if isinstance(source, str) else _MISSING
-        self._counts.append(np.bincount(ids[named], minlength=len(self.names)))
-        if len(self._counts) > 16:
-            self._counts = [self._counts_total()]
+            self._seen[unique] = True
+            self._first_pages.append(unique)
+            self._first_texts.append(texts(rows))
+            self._first_sources.append(sources(rows))
+        if len(self._counts) < len(self.names):
+            grown = np.zeros(max(len(self.names), 2 * len(self._counts)), dtype=np.int64)
+            grown[: len(self._counts)] = self._counts
+            self._counts = grown
+        present = ids[named]
+        if len(present):  # (the pages of a part are usually a short range of ids)
+            low = int(present.min())
+            counted = np.bincount(present - low)
+            self._counts[low : low + len(counted)] += counted
         if cut.any():
             self.cut.update(np.unique(ids[cut & named]).tolist())
 
     def _counts_total(self) -> np.ndarray:
-        total = np.zeros(len(self.names), dtype=np.int64)
-        for part in self._counts:
-            total[: len(part)] += part
-        return total
+        return self._counts[: len(self.names)].copy()
 
     def _add_frame(self, frame: pd.DataFrame) -> None:
         frame = frame.reset_index(drop=True)
@@ -114,7 +142,7 @@ class LedgerSource:
         cut = frame["page_cut_off"].fillna(False).astype(bool).to_numpy(dtype=bool)
         texts, sources = frame["captured_at_text"], frame["time_source"]
         self._summarise(
-            ids, lambda rows: texts.iloc[rows].tolist(), lambda rows: sources.iloc[rows].tolist(), cut
+            ids, lambda rows: _text_array(texts, rows), lambda rows: _text_array(sources, rows), cut
         )
         self.pieces.append(piece)
 
@@ -174,24 +202,50 @@ class LedgerSource:
     def page_names(self) -> list[str]:
         return self.names
 
+    def page_count_array(self) -> np.ndarray:
+        """The rows of each page, by page id."""
+        return self._counts_total()
+
     def page_counts(self) -> dict[str, int]:
         total = self._counts_total()
         return dict(zip(self.names, total.tolist(), strict=True))
 
+    def _firsts(self) -> tuple[pa.Array, pa.Array]:
+        """Each page's first time stamp text and source, by page id (null where none)."""
+        n = len(self.names)
+        if not self._first_pages:
+            return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+        pages = np.concatenate(self._first_pages)
+        at = np.full(n, -1, dtype=np.int64)
+        at[pages] = np.arange(len(pages))
+        take: Any = pa.array(at, mask=at < 0)
+        texts = pa.concat_arrays([_plain_strings(a) for a in self._first_texts]).take(take)
+        sources = pa.concat_arrays([_plain_strings(a) for a in self._first_sources]).take(take)
+        return texts, sources
+
     def stamp_texts(self) -> list[tuple[str, Any, Any]]:
         """Each page with the time stamp text and source of its first row."""
-        return [
-            (name, text, None if source is _MISSING else source)
-            for name, text, source in (
-                (name, self.first_text.get(i), self.first_source.get(i, _MISSING))
-                for i, name in enumerate(self.names)
-            )
-        ]
+        texts, sources = self._firsts()
+        return list(zip(self.names, texts.to_pylist(), sources.to_pylist(), strict=True))
+
+    def stamp_columns(self, slow: Any) -> StampColumns:
+        """Each page's stamp from the text of its first row, by page id as bound (see bind);
+        texts other than a ledger writes go to `slow(text, source)`."""
+        texts, sources = self._firsts()
+        local = stamp_columns(texts, sources, slow)
+        if len(self.global_of) != len(self.names):
+            return local
+        return local.permuted(self.global_of, self.n_global)
 
     def cut_off(self) -> set[str]:
         return {self.names[i] for i in self.cut}
 
     def bind(self, names: list[str]) -> list[str]:
+        if names == self.names:  # the usual case: the pages in the order of the ledgers
+            self.global_of = np.arange(len(names), dtype=np.int64)
+            self.local_of = self.global_of
+            self.n_global = len(names)
+            return list(names)
         position = {name: i for i, name in enumerate(names)}
         names = list(names)
         global_of = np.empty(len(self.names), dtype=np.int64)
@@ -221,6 +275,12 @@ class LedgerSource:
             raise LedgerError(f"a ledger cannot be read ({str(error)[:200]})") from None
         return table, self._row_ids(table.column("file"), (p, g))
 
+    def settle(self) -> None:
+        """Wait for the row groups being converted beside the history step (before a fork)."""
+        if self._prefetching is not None:
+            self._prefetching.join()
+            self._prefetching = None
+
     def prefetch(self, fids: np.ndarray) -> None:
         """Start converting the row groups these pages are in, in a thread beside the history
         step (reading and decoding Parquet leaves the interpreter free for the rules)."""
@@ -228,12 +288,13 @@ class LedgerSource:
             self._prefetching.join()
         wanted = self.local_of[fids]
         wanted = np.sort(wanted[wanted >= 0])
+        member = self._member(wanted)
         keys = [
             (p, g)
             for p, piece in enumerate(self.pieces)
             if piece.ledger is not None
             for g, pages in enumerate(piece.groups)
-            if len(np.intersect1d(pages, wanted, assume_unique=True))
+            if member[pages].any()
         ]
 
         def work() -> None:
@@ -256,22 +317,22 @@ class LedgerSource:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        table, ids = self._read(p, g, RULE_COLUMNS)
+        table, ids = self._read(p, g, FIGURE_COLUMNS)
         for name in FIGURE_COLUMNS:
             if not _expected_type(name, table.column(name).type):
                 kind = table.column(name).type
                 raise LedgerError(f"a ledger's column `{name}` is {kind}, not what a quote ledger holds")
-        numbers = ledger_frame(table.select(list(NUMBER_COLUMNS)))
         group = _Group(
             ids=ids.astype(np.int32) if len(self.names) < 2**31 else ids,
-            numbers={name: _compact(numbers[name].to_numpy()) for name in NUMBER_COLUMNS},
-            symbol=self._text_codes("symbol", table.column("symbol")),
-            kind=self._text_codes("kind", table.column("kind")),
-            cells=table.select([c for c in CELL_COLUMNS if c in table.column_names]),
+            numbers={name: _number_array(table.column(name)) for name in NUMBER_COLUMNS},
+            symbol=_small(self._text_codes("symbol", table.column("symbol"))),
+            kind=_small(self._text_codes("kind", table.column("kind"))),
+            load=lambda: self._read(p, g, CELL_COLUMNS)[0],
         )
         self._cache[key] = group
         while len(self._cache) > ROW_GROUP_CACHE:
             self._cache.popitem(last=False)
+            _release()
         return group
 
     def _text_codes(self, name: str, column: pa.ChunkedArray) -> np.ndarray:
@@ -291,26 +352,35 @@ class LedgerSource:
             parts.append(mapping[chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)])
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
+    def _member(self, wanted: np.ndarray) -> np.ndarray:
+        """Per page id: whether it is one of `wanted`."""
+        member = np.zeros(len(self.names), dtype=bool)
+        member[wanted] = True
+        return member
+
     def _fast_rows(self, fids: np.ndarray, wanted: np.ndarray) -> tuple[Any, np.ndarray] | None:
         """rows() for the rules' columns when only ledgers hold the pages: arrays gathered from
         the converted row groups, the cells findings show read only when asked for."""
+        member = self._member(wanted)
         groups: list[_Group] = []
-        picks: list[np.ndarray] = []
+        picks: list[Any] = []
         for p, piece in enumerate(self.pieces):
             if piece.frame is not None:
-                if np.isin(piece.frame_ids, wanted).any():
+                if _at(member, piece.frame_ids).any():
                     return None
                 continue
             for g, pages in enumerate(piece.groups):
-                if not len(np.intersect1d(pages, wanted, assume_unique=True)):
+                if not member[pages].any():
                     continue
                 group = self._group(p, g)
                 groups.append(group)
-                picks.append(np.flatnonzero(np.isin(group.ids, wanted)))
+                picks.append(_span(np.flatnonzero(_at(member, group.ids))))
         if not groups:
             return None
         ids = np.concatenate([gr.ids[pick] for gr, pick in zip(groups, picks, strict=True)])
-        place = np.searchsorted(fids, self.global_of[ids])
+        where = np.zeros(self.n_global, dtype=np.int64)
+        where[fids] = np.arange(len(fids))
+        place = where[self.global_of[ids]]  # (each row's page is one of fids)
         order = None
         if len(place) > 1 and not bool((place[1:] >= place[:-1]).all()):
             order = np.argsort(place, kind="stable")
@@ -328,10 +398,11 @@ class LedgerSource:
             codes = gather([getattr(gr, name)[pick] for gr, pick in pairs])
             categories = pd.Index(list(self.texts[name]), dtype=object)
             out[name] = pd.Series(pd.Categorical.from_codes(codes, categories=categories))
-        part = gather([np.full(len(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
-        at = gather(picks)
+        part = gather([np.full(_length(pick), i, dtype=np.int64) for i, pick in enumerate(picks)])
+        at = gather([np.arange(pick.start, pick.stop) if isinstance(pick, slice) else pick for pick in picks])
+        loaded: dict[int, pa.Table] = {}
         for name in CELL_COLUMNS:
-            out[name] = _LazyCells([gr.cells for gr in groups], name, part, at)
+            out[name] = _LazyCells(groups, name, part, at, loaded)
         return out, place
 
     def rows(
@@ -343,23 +414,24 @@ class LedgerSource:
             fast = self._fast_rows(fids, wanted)
             if fast is not None:
                 return fast
+        member = self._member(wanted)
         parts: list[pd.DataFrame] = []
         part_ids: list[np.ndarray] = []
         tables: list[pa.Table] = []
         table_ids: list[np.ndarray] = []
         for p, piece in enumerate(self.pieces):
             if piece.frame is not None:
-                mask = np.isin(piece.frame_ids, wanted)
+                mask = _at(member, piece.frame_ids)
                 if mask.any():
                     present = [c for c in columns if c in piece.frame.columns]
                     parts.append(piece.frame.loc[mask, present].reset_index(drop=True))
                     part_ids.append(piece.frame_ids[mask])
                 continue
             for g, pages in enumerate(piece.groups):
-                if not len(np.intersect1d(pages, wanted, assume_unique=True)):
+                if not member[pages].any():
                     continue
                 table, ids = self._read(p, g, columns)
-                mask = np.isin(ids, wanted)
+                mask = _at(member, ids)
                 present = [c for c in columns if c in table.column_names]
                 tables.append(table.select(present).filter(pa.array(mask)))
                 table_ids.append(ids[mask])
@@ -401,7 +473,6 @@ class LedgerSource:
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-_MISSING = object()
 # The rules' columns: figures read as arrays, and the cells a finding shows (read when asked).
 NUMBER_COLUMNS = ("price", "change", "percent", "price_decimals", "change_decimals")
 FIGURE_COLUMNS = (*NUMBER_COLUMNS, "symbol", "kind")
@@ -416,7 +487,7 @@ class _Group:
     numbers: dict[str, np.ndarray]
     symbol: np.ndarray
     kind: np.ndarray
-    cells: pa.Table
+    load: Any  # () -> the cells of findings (read when a window's finding first asks for one)
 
 
 class _Columns(dict[str, Any]):
@@ -431,12 +502,22 @@ class _LazyCells:
     """One cell column of a window's rows, each read from its row group only when asked for
     (`.iat[row]`, as a pandas column): findings are few."""
 
-    def __init__(self, tables: list[pa.Table], name: str, part: np.ndarray, at: np.ndarray) -> None:
-        self.tables, self.name, self.part, self.at = tables, name, part, at
-        self.iat = self
+    def __init__(
+        self, groups: list[_Group], name: str, part: np.ndarray, at: np.ndarray, loaded: dict[int, pa.Table]
+    ) -> None:
+        self.groups, self.name, self.part, self.at = groups, name, part, at
+        self.loaded = loaded  # the cells read so far, by part (shared by a window's cell columns)
+
+    @property
+    def iat(self) -> _LazyCells:
+        """The column itself (`.iat[row]`, as pandas; a property, so that no cycle holds it)."""
+        return self
 
     def __getitem__(self, row: int) -> Any:
-        table = self.tables[int(self.part[row])]
+        part = int(self.part[row])
+        table = self.loaded.get(part)
+        if table is None:
+            table = self.loaded[part] = self.groups[part].load()
         if self.name not in table.column_names:
             return None
         column = table.column(self.name)
@@ -444,6 +525,58 @@ class _LazyCells:
         if value is None and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
             return 0  # as the frame a ledger is read into fills them
         return value
+
+
+def _release() -> None:
+    """Memory freed since (Arrow's pool, and the C heap where that is glibc's) back to the system:
+    the windows of a large ledger free as much as they take, and a heap that keeps it grows."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Codes of a few-valued column in two bytes when they fit."""
+    if len(codes) and int(codes.max()) < 2**15:
+        return codes.astype(np.int16)
+    return codes
+
+
+def _span(rows: np.ndarray) -> np.ndarray | slice:
+    """Sorted rows as a slice when they follow one another (a view, not a copy, to gather)."""
+    if len(rows) and int(rows[-1]) - int(rows[0]) + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
+def _length(pick: np.ndarray | slice) -> int:
+    return pick.stop - pick.start if isinstance(pick, slice) else len(pick)
+
+
+def _at(member: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """member[ids], False for an id of -1 (a row without a page)."""
+    return (ids >= 0) & member[np.maximum(ids, 0)]
+
+
+def _number_array(column: pa.ChunkedArray) -> np.ndarray:
+    """A figure column as ledger_frame reads it (decimals as the nearest floats, a missing
+    integer as 0), integers compacted."""
+    if pa.types.is_decimal(column.type):
+        return _decimal_floats(column)
+    if pa.types.is_integer(column.type):
+        filled: Any = pc.fill_null(column, pa.scalar(0, column.type))
+        return _compact(np.asarray(filled.to_numpy(), dtype=np.int64))
+    values = column.to_numpy()
+    return values.astype(np.float64) if values.dtype.kind == "f" else values
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -460,9 +593,24 @@ def _run_heads(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
 
 
-def _values(column: pa.ChunkedArray, rows: np.ndarray) -> list[Any]:
-    """A text column's values at some rows, as Python objects (dictionaries decoded first)."""
+def _values(column: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """A text column's values at some rows (dictionaries decoded), as one Arrow array."""
     taken = column.take(pa.array(rows, type=pa.int64()))
     if pa.types.is_dictionary(taken.type):
         taken = taken.cast(taken.type.value_type)
-    return taken.to_pylist()
+    return _plain_strings(taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken)
+
+
+def _plain_strings(array: pa.Array) -> pa.Array:
+    """Text values as a string array (anything that is not text: null)."""
+    if pa.types.is_string(array.type):
+        return array
+    if pa.types.is_large_string(array.type) or pa.types.is_dictionary(array.type):
+        return array.cast(pa.string())
+    return pa.nulls(len(array), pa.string())
+
+
+def _text_array(column: pd.Series, rows: np.ndarray) -> pa.Array:
+    """A frame column's values at some rows as a string array (what is not text: null)."""
+    values = column.iloc[rows].tolist()
+    return pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())

@@ -321,3 +321,179 @@ def snapshot_stamp(
     if manifest_stamps and name in manifest_stamps:
         return manifest_stamps[name]
     return stamp_from_name(name) or stamp_from_text(page_text)
+
+
+# The stamp texts a ledger writes: a date, or a date and a time to the minute or the second.
+_LEDGER_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
+
+
+class StampColumns:
+    """Capture times of many snapshots as arrays (what a ledger of a million pages needs): per
+    snapshot its day (a proleptic ordinal, -1 for no stamp), its seconds into the day (-1 for a
+    date alone) and the code of its source; `stamps[k]` is the Stamp of snapshot k, or None."""
+
+    def __init__(
+        self,
+        day: np.ndarray,
+        seconds: np.ndarray,
+        source: np.ndarray,
+        sources: list[str],
+        odd: dict[int, Stamp] | None = None,
+    ) -> None:
+        self.day, self.seconds, self.source, self.sources = day, seconds, source, sources
+        self.odd: dict[int, Stamp] = odd or {}  # stamps the arrays do not hold exactly (a zone, microseconds)
+
+    @classmethod
+    def empty(cls, n: int) -> StampColumns:
+        return cls(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64), [SOURCE_NONE])
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def __iter__(self) -> Any:
+        return (self[k] for k in range(len(self)))
+
+    def __getitem__(self, k: int) -> Stamp | None:
+        if k in self.odd:
+            return self.odd[k]
+        ordinal = int(self.day[k])
+        if ordinal < 0:
+            return None
+        seconds = int(self.seconds[k])
+        time = dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60) if seconds >= 0 else None
+        return Stamp(dt.date.fromordinal(ordinal), time, self.sources[int(self.source[k])])
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.day >= 0
+
+    def set(self, k: int, stamp: Stamp | None) -> None:
+        """Snapshot k's stamp (one found otherwise: from its name, say)."""
+        self.odd.pop(k, None)
+        if stamp is None:
+            self.day[k], self.seconds[k] = -1, -1
+            return
+        self.day[k] = stamp.day.toordinal()
+        time = stamp.time
+        self.seconds[k] = time.hour * 3600 + time.minute * 60 + time.second if time is not None else -1
+        if stamp.source not in self.sources:
+            self.sources.append(stamp.source)
+        self.source[k] = self.sources.index(stamp.source)
+        if time is not None and (time.tzinfo is not None or time.microsecond):
+            self.odd[k] = stamp
+
+    def take(self, at: np.ndarray) -> StampColumns:
+        place = {int(k): i for i, k in enumerate(at.tolist()) if int(k) in self.odd} if self.odd else {}
+        odd = {i: self.odd[k] for k, i in place.items()}
+        return StampColumns(self.day[at], self.seconds[at], self.source[at], self.sources, odd)
+
+    def permuted(self, at: np.ndarray, n: int) -> StampColumns:
+        """The stamps renumbered: snapshot k becomes at[k], of n (the others without a stamp)."""
+        out = StampColumns.empty(n)
+        out.sources = list(self.sources)
+        out.day[at], out.seconds[at], out.source[at] = self.day, self.seconds, self.source
+        out.odd = {int(at[k]): s for k, s in self.odd.items()}
+        return out
+
+    def isoformats(self) -> list[str | None]:
+        """Each stamp's isoformat() (None where there is none)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        plain = (self.day >= dt.date(1000, 1, 1).toordinal()) & (self.seconds < 86400)
+        if self.odd or not plain[self.day >= 0].all():
+            return self._isoformats()
+        epoch = dt.date(1970, 1, 1).toordinal()
+        absent = self.day < 0
+        days = pa.array(np.where(absent, 0, self.day - epoch).astype(np.int32), type=pa.date32())
+        text = pc.cast(days, pa.string())
+        seconds = np.maximum(self.seconds, 0)
+        clock = pc.cast(pa.array(seconds.astype(np.int32), type=pa.time32("s")), pa.string())
+        clock = pc.if_else(pa.array(seconds % 60 == 0), pc.utf8_slice_codeunits(clock, 0, 5), clock)
+        joined = pc.if_else(pa.array(self.seconds >= 0), pc.binary_join_element_wise(text, clock, "T"), text)
+        return pc.if_else(pa.array(absent), pa.nulls(len(self), pa.string()), joined).to_pylist()
+
+    def _isoformats(self) -> list[str | None]:
+        days = self.day
+        seconds = self.seconds
+        day_text: dict[int, str] = {}
+        time_text: dict[int, str] = {}
+        out: list[str | None] = []
+        for k, (ordinal, second) in enumerate(zip(days.tolist(), seconds.tolist(), strict=True)):
+            if ordinal < 0:
+                out.append(None)
+                continue
+            if k in self.odd:
+                out.append(self.odd[k].isoformat())
+                continue
+            text = day_text.get(ordinal)
+            if text is None:
+                text = day_text[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+            if second >= 0:
+                tail = time_text.get(second)
+                if tail is None:
+                    h, m, s = second // 3600, second // 60 % 60, second % 60
+                    tail = time_text[second] = f"T{h:02d}:{m:02d}:{s:02d}" if s else f"T{h:02d}:{m:02d}"
+                text = text + tail
+            out.append(text)
+        return out
+
+    def source_names(self) -> list[str | None]:
+        """Each stamp's source (None where there is no stamp)."""
+        names = np.array([*self.sources, None], dtype=object)
+        return names[np.where(self.day >= 0, self.source, len(self.sources))].tolist()
+
+
+def stamp_columns(texts: Any, sources: Any, slow: Any, none: str = SOURCE_NONE) -> StampColumns:
+    """The stamps of texts as a ledger writes them (an Arrow string array, with the Arrow array
+    of their sources), parsed at once; any other text goes to `slow(text, source)` -> Stamp."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(texts)
+    out = StampColumns.empty(n)
+    if not n:
+        return out
+    texts = texts.cast(pa.string()) if not pa.types.is_string(texts.type) else texts
+    sources = pc.fill_null(sources.cast(pa.string()), none)
+    sources = pc.if_else(pc.equal(sources, pa.scalar("")), none, sources)  # as `source or none`
+    codes = pc.dictionary_encode(sources)
+    out.sources = [str(s) for s in codes.dictionary.to_pylist()]
+    out.source = codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if not out.sources:
+        out.sources = [none]
+    blank = pc.fill_null(pc.equal(texts, pa.scalar("")), True)
+    fast = pc.fill_null(pc.match_substring_regex(texts, _LEDGER_STAMP), False)
+    fast_np = fast.to_numpy(zero_copy_only=False)
+    if fast_np.any():
+        chosen = texts.filter(fast)
+        head = pc.utf8_slice_codeunits(chosen, 0, 10)
+        moment = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
+        epoch_day = pc.cast(pc.divide(pc.cast(moment, pa.int64()), 86400), pa.int64())
+        ordinal = np.asarray(pc.fill_null(epoch_day, -(10**9)).to_numpy(zero_copy_only=False), np.int64)
+        ordinal = np.where(ordinal > -(10**9), ordinal + dt.date(1970, 1, 1).toordinal(), -1)
+        length = pc.utf8_length(chosen).to_numpy(zero_copy_only=False)
+
+        def part(start: int) -> np.ndarray:
+            piece = pc.utf8_slice_codeunits(chosen, start, start + 2)
+            piece = pc.if_else(pc.equal(pc.utf8_length(piece), pa.scalar(2, pa.int32())), piece, "0")
+            return np.asarray(pc.cast(piece, pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+        hour, minute, second = part(11), part(14), part(17)
+        timed = length > 10
+        good_time = (hour < 24) & (minute < 60) & np.where(length == 19, second < 60, True)
+        seconds = np.where(timed, hour * 3600 + minute * 60 + np.where(length == 19, second, 0), -1)
+        good = (ordinal > 0) & (~timed | good_time)
+        at = np.flatnonzero(fast_np)
+        out.day[at] = np.where(good, ordinal, -1)
+        out.seconds[at] = np.where(good, seconds, -1)
+    rest = np.flatnonzero(~fast_np & ~blank.to_numpy(zero_copy_only=False))
+    if len(rest):
+        for k, text, source in zip(
+            rest.tolist(),
+            texts.take(pa.array(rest)).to_pylist(),
+            sources.take(pa.array(rest)).to_pylist(),
+            strict=True,
+        ):
+            out.set(k, slow(text, source))
+    return out
