@@ -289,6 +289,127 @@ def test_policy_and_baseline_travel_to_the_workers(folder, client, tmp_path):
     assert _json(parted) == _json(local)
 
 
+def _local_run(pages, history=True, options=None):
+    """The report and ledger table of `check --ledger` (with --history or not) on this machine."""
+    from checker.config import Options
+    from checker.history.run import add_history, run_ledger, snapshot_times
+
+    report = check_paths(pages, options or Options(include_quotes=True))
+    if history:
+        add_history(report)
+    snapshots = report.snapshots if history else snapshot_times(report).snapshots
+    table = run_ledger(report, snapshots)
+    report.quotes = None  # as the command line leaves them out of the JSON report
+    return report, table
+
+
+def _ledger_of(folder: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = sorted((folder / "ledger").glob("part-*.parquet"))
+    return parts, pa.concat_tables([pq.read_table(part) for part in parts])
+
+
+def _same_ledger(got, want) -> None:
+    # read back from Parquet as the local ledger file is: the same columns, types and values
+    import pyarrow.parquet as pq
+
+    stream = io.BytesIO()
+    pq.write_table(want, stream)
+    assert got.equals(pq.read_table(io.BytesIO(stream.getvalue())))
+
+
+def test_held_batches_under_the_synchronous_scheduler_write_the_local_parts(
+    faulty_pages, small_batches, tmp_path
+):
+    # The two tasks of a run with --output-dir --history --ledger as dask.delayed: the batches
+    # checked and held, then each given its share of the history findings and written out.
+    from checker.config import Options
+
+    local, table = _local_run(faulty_pages)
+    checker = Checker(Options(include_quotes=True))
+    refs = [ref for path in faulty_pages for ref in inputs_of([path], checker.options)]
+    cut = engine_dask.batches(refs, threads=1)
+    blob = engine_dask.options_blob(checker.options)
+    with dask.config.set(scheduler="synchronous"):
+        held = dask.compute(*[dask.delayed(engine_dask.check_held_batch)(blob, batch) for batch in cut])
+    assert len(held) > 2 and all(len(batch.quotes) for batch in held)  # the quotes stay with the batch
+    history = local.findings[local.findings["rule"].astype(str).str.startswith("QC6")]
+    tasks = []
+    for index, batch in enumerate(held):
+        names = set(batch.parts[0].names)
+        mine = history[history["file"].isin(names)].reset_index(drop=True)
+        counts = {n: c for n, c in engine_dask._counts_by_file(mine).items() if n in names}
+        snapshots = local.snapshots[local.snapshots["file"].isin(names)]
+        args = (batch, index, str(tmp_path), mine, counts, snapshots, True, False)
+        tasks.append(dask.delayed(engine_dask.finish_held_batch)(*args))
+    with dask.config.set(scheduler="synchronous"):
+        outputs = dask.compute(*tasks)
+    report = engine_dask.parted_report(outputs, Options())
+    report.snapshots = local.snapshots
+    assert _json(report) == _json(local)
+    parts, got = _ledger_of(tmp_path)
+    assert len(parts) == len(cut)
+    _same_ledger(got, table)
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["history", "ledger-only"])
+def test_history_and_ledger_in_an_output_dir_equal_the_local_run(
+    faulty_pages, client, small_batches, tmp_path, history
+):
+    from checker.config import Options
+
+    local, table = _local_run(faulty_pages, history)
+    out = tmp_path / "out"
+    parted, step = engine_dask.check_history_dask(
+        faulty_pages, Options(), client=client, output_dir=out, history=history, ledger=True
+    )
+    assert isinstance(parted, engine_dask.PartedReport)
+    assert not step.on_driver  # the partitions were summarised and merged on the cluster
+    assert _json(parted) == _json(local)
+    save_sarif(local, tmp_path / "local.sarif")
+    save_sarif(parted, tmp_path / "dask.sarif")
+    assert (tmp_path / "dask.sarif").read_bytes() == (tmp_path / "local.sarif").read_bytes()
+    assert parted.rule_counts() == local.rule_counts()
+    assert ({f"QC60{n}" for n in range(1, 9)} <= set(parted.rule_counts())) == history
+    parts, got = _ledger_of(out)
+    assert len(parts) == len(list((out / "findings").glob("part-*.parquet"))) > 2
+    _same_ledger(got, table)
+    # a run without --ledger leaves the ledger's parts alone; the findings' parts are new
+    engine_dask.check_history_dask(faulty_pages[:9], Options(), client=client, output_dir=out)
+    assert _ledger_of(out)[0] == parts
+    assert len(list((out / "findings").glob("part-*.parquet"))) < len(parts)
+
+
+def test_an_output_dir_archive_that_cannot_be_split_has_its_history_on_the_driver(
+    faulty_pages, client, small_batches, tmp_path
+):
+    from checker.baseline import load_baseline
+    from checker.config import Options, Policy
+    from checker.render.json import save_json
+
+    undated = tmp_path / "undated.txt"
+    undated.write_text(Path(faulty_pages[5]).read_text(encoding="utf-8"), encoding="utf-8")
+    pages = [*faulty_pages, str(undated)]
+    # a baseline that suppresses history findings too, and a policy that changes them
+    recorded = tmp_path / "baseline.json"
+    save_json(_local_run(pages[:12])[0], recorded)
+    policy = Policy(ignore=("QC605",), severity={"QC601": "warning"})
+
+    def options(**more) -> Options:
+        return Options(policy=policy, baseline=load_baseline(recorded), **more)
+
+    local, table = _local_run(pages, options=options(include_quotes=True))
+    assert local.baseline_suppressed > 0
+    parted, step = engine_dask.check_history_dask(
+        pages, options(), client=client, output_dir=tmp_path / "o", ledger=True
+    )
+    assert step.on_driver  # the undated page's session could only come from its figures
+    assert _json(parted) == _json(local)
+    _same_ledger(_ledger_of(tmp_path / "o")[1], table)
+
+
 def _always_fails(blob, refs, index, output_dir):
     raise RuntimeError("this task never works")
 
@@ -419,6 +540,37 @@ def test_history_on_a_real_scheduler_and_worker_gives_the_local_report(scheduler
     assert all(f'"QC60{n}"'.encode() in remote for n in range(1, 9))
 
 
+def test_history_and_ledger_in_an_output_dir_on_a_real_scheduler_equal_the_local_run(scheduler, tmp_path):
+    # The workers write the findings and the ledger in parts; the driver streams the reports.
+    import pyarrow.parquet as pq
+
+    pages = [str(p) for p in write(tmp_path / "pages", faulty_archive(5, sessions=35))]
+    mine = ["--history", "--sarif", str(tmp_path / "{}.sarif")]
+    local_args = [*pages, *mine, "--jobs", "1", "--ledger", str(tmp_path / "local-ledger")]
+    local_status, local = _cli_json([a.format("local") for a in local_args], tmp_path / "local.json")
+    out = tmp_path / "out"
+    args = [*pages, *mine, "--engine", "dask", "--scheduler", scheduler, "--output-dir", str(out)]
+    status, remote = _cli_json(
+        [*(a.format("dask") for a in args), "--ledger", str(out / "ledger")], tmp_path / "d.json"
+    )
+    assert remote == local and status == local_status == 1
+    assert (tmp_path / "dask.sarif").read_bytes() == (tmp_path / "local.sarif").read_bytes()
+    parts, got = _ledger_of(out)
+    assert len(parts) >= 3
+    assert got.equals(pq.read_table(tmp_path / "local-ledger" / "ledger-1.parquet"))
+
+    # `quotecheck history` takes the folder of parts as it takes the local ledger's folder
+    def history(folder: Path) -> bytes:
+        command = [sys.executable, "-m", "checker", "history", "--format", "json", str(folder)]
+        done = subprocess.run(
+            command, capture_output=True, env=_environment(), cwd=ROOT, timeout=180, check=False
+        )
+        assert done.stdout.startswith(b"{"), done.stderr.decode(errors="replace")[-2000:]
+        return done.stdout
+
+    assert history(out / "ledger") == history(tmp_path / "local-ledger")
+
+
 def test_history_command_on_a_real_scheduler_gives_the_local_report(ledger_parts, scheduler, tmp_path):
     def run(*extra: str) -> tuple[int, bytes, bytes]:
         state = tmp_path / f"state{len(extra)}.json"
@@ -471,6 +623,21 @@ def test_cluster_flags_need_engine_dask(folder, flag):
     result = CliRunner().invoke(cli, ["check", str(folder / "pages"), *flag, "--no-report"])
     assert result.exit_code == 2
     assert "needs --engine dask" in result.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--ledger", "elsewhere"], "the ledger is written in"),
+        (["--export", "quotes.csv"], "--export is not yet supported"),
+    ],
+)
+def test_output_dir_refuses_a_ledger_elsewhere_and_an_export(folder, flags, said, tmp_path):
+    args = ["check", str(folder / "pages"), "--engine", "dask", "--output-dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, [*args, *flags, "--no-report"])
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert not (tmp_path / "out").exists()  # refused before anything ran
 
 
 def test_an_unreachable_scheduler_is_a_usage_error(folder):
