@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -608,6 +611,44 @@ def test_a_worker_killed_mid_run_leaves_the_report_unchanged(folder, local_json,
         client.wait_for_workers(1, timeout=60)  # the nanny started a new worker process
     assert marker.read_text(encoding="utf-8") == "killed"  # the worker did die
     assert _json(report) == local_json
+
+
+def _slow_batch(seconds, blob, refs, index, output_dir):
+    """A batch checked as always, after a pause (so that the test can kill its worker mid-run)."""
+    time.sleep(seconds)
+    return engine_dask.check_batch(blob, refs, index, output_dir)
+
+
+@pytest.mark.slow
+def test_a_worker_process_killed_from_outside_mid_run_leaves_the_report_unchanged(
+    folder, local_json, scheduler
+):
+    # SIGKILL on the `dask worker` process (its nanny starts another) while it runs a batch: the
+    # batches it held are run again and the report is the local one.
+    outcome: dict[str, object] = {}
+    with distributed.Client(scheduler, timeout="60s") as client:
+        client.wait_for_workers(1, timeout=60)
+        (victim,) = client.run(os.getpid).values()
+        task = functools.partial(_slow_batch, 1.0)
+
+        def run() -> None:
+            try:
+                outcome["report"] = _cluster_report(folder, client, task)
+            except BaseException as error:  # the test says what went wrong
+                outcome["error"] = error
+
+        driver = threading.Thread(target=run)
+        driver.start()
+        deadline = time.monotonic() + 60
+        while not any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert driver.is_alive()  # mid-run: batches are in flight, the run is not over
+        os.kill(victim, signal.SIGKILL)
+        driver.join(timeout=120)
+        assert not driver.is_alive() and "error" not in outcome, outcome.get("error")
+        client.wait_for_workers(1, timeout=60)
+        assert victim not in client.run(os.getpid).values()  # a new worker process took over
+    assert _json(outcome["report"]) == local_json
 
 
 # -- the command line --------------------------------------------------------------------------
