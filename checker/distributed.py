@@ -126,7 +126,9 @@ class BatchOutput:
 
     `held` is the first HELD_PER_RULE findings of each rule in the batch (report order), `sources`
     the source lines of those, `quotes` the batch's first HELD_QUOTES quotes (when kept);
-    `first` and `last` are the sort keys of the batch's first and last finding."""
+    `first` and `last` are the sort keys of the batch's first and last finding; `fixes` (when
+    the quotes are kept) the repairs of the batch's first findings of each rule, each with its
+    finding's place among the batch's findings of its rule (see batch_fixes)."""
 
     index: int
     names: list[str]
@@ -141,6 +143,7 @@ class BatchOutput:
     first: tuple | None
     last: tuple | None
     path: str
+    fixes: list[tuple[int, Any]] | None = None  # (its finding's place among its rule's, the Fix)
 
 
 def options_blob(options: Options) -> bytes:
@@ -190,7 +193,9 @@ def write_batch_outputs(parts: list[Part], options: Options, output_dir: str, in
         _add_part(run, part)
     names = [name for part in parts for name in part.names]
     quotes = run.quotes if options.include_quotes else []
-    return batch_output(run.report, combine(run.findings), quotes, names, output_dir, index)
+    return batch_output(
+        run.report, combine(run.findings), quotes, names, output_dir, index, options.include_quotes
+    )
 
 
 def batch_output(
@@ -200,10 +205,12 @@ def batch_output(
     names: list[str],
     output_dir: str,
     index: int,
+    with_fixes: bool = False,
 ) -> BatchOutput:
     """A batch's findings (in report order) written to findings/part-NNNNN.parquet, and what the
     driver keeps of the batch: its files' figures, counts, first findings of each rule and their
-    source lines, and the first of `quotes`."""
+    source lines, the first of `quotes` (all the batch's quotes) and, `with_fixes`, the repairs
+    of its first findings (batch_fixes)."""
     path = Path(output_dir) / FINDINGS_DIR / PART_NAME.format(index=index)
     write_findings(findings, path)
     held = first_per_rule(findings, HELD_PER_RULE)
@@ -224,7 +231,49 @@ def batch_output(
         first=_sort_key(findings, 0) if len(findings) else None,
         last=_sort_key(findings, len(findings) - 1) if len(findings) else None,
         path=str(path),
+        fixes=batch_fixes(report, findings, quotes) if with_fixes else None,
     )
+
+
+def batch_fixes(report: Report, findings: pd.DataFrame, quotes: list[pd.DataFrame]) -> list[tuple[int, Any]]:
+    """The repairs a report shows of a batch's findings (those the local run finds: of each rule's
+    first REPORT_FIXES_PER_RULE findings, from the quotes and source lines), each with the place
+    of its finding among the batch's findings of its rule, so that the driver keeps those of the
+    run's first REPORT_FIXES_PER_RULE of each rule (parted_report)."""
+    from checker.frame import empty_frame
+    from checker.repair import REPORT_FIXES_PER_RULE, exact_spans, report_fixes
+
+    if not len(findings):
+        return []
+    frame = (
+        quotes[0] if len(quotes) == 1 else pd.concat(quotes, ignore_index=True) if quotes else empty_frame()
+    )
+    view = replace(report, findings=findings, quotes=frame)
+    fixes = exact_spans(view, report_fixes(view, per_rule=REPORT_FIXES_PER_RULE))
+    if not fixes:
+        return []
+    rules = findings["rule"].astype(str)
+    fixed = rules.isin({fix.rule for fix in fixes}).to_numpy(dtype=bool)
+    rows = findings[fixed]
+    places = rows.groupby(rules[fixed].to_numpy(), sort=False).cumcount().to_numpy()
+    by_key: dict[tuple[str, str, int, int], list[int]] = {}
+    keys = zip(rules[fixed], rows["file"].astype(object), rows["line"], rows["column"], places, strict=True)
+    for rule, file, line, column, place in keys:
+        key = (rule, str(file or ""), _whole(line), _whole(column))
+        by_key.setdefault(key, []).append(int(place))
+    out = []
+    for fix in fixes:  # in the order of their findings: each takes the first place left of its key
+        held = by_key.get((fix.rule, fix.file, fix.line, fix.column))
+        out.append((held.pop(0) if held else 0, fix))
+    return out
+
+
+def _whole(value: Any) -> int:
+    """A finding's line or column as the repairs read it (missing: 0)."""
+    try:
+        return 0 if pd.isna(value) else int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def write_findings(findings: pd.DataFrame, path: Path) -> None:
@@ -384,7 +433,6 @@ def history_batch(checker: Checker, refs: list[InputRef], keep_quotes: bool) -> 
     """What check_history_batch does, with a given Checker (the driver's for a failed batch)."""
     from checker.frame import empty_frame
     from checker.history.partitions import stamps_of, usable_rows
-    from checker.history.run import page_heads
 
     parts = list(checker.check_inputs(refs))
     frames = [usable_rows(q) for part in parts for q in part.quotes if len(q)]
@@ -392,11 +440,20 @@ def history_batch(checker: Checker, refs: list[InputRef], keep_quotes: bool) -> 
     if isinstance(quotes["file"].dtype, pd.CategoricalDtype):
         quotes["file"] = quotes["file"].astype(object)
     names = [result.path for part in parts for result in part.results]
-    stamps = stamps_of(names, page_texts=page_heads(names))
+    stamps = stamps_of(names, page_texts=_heads(names, refs))
     if not keep_quotes:
         for part in parts:
             part.quotes = []
     return HistoryBatch(parts, quotes, stamps)
+
+
+def _heads(names: list[str], refs: list[InputRef]) -> dict[str, str]:
+    """The tops of the pages by name (page_heads), each read from its input's path."""
+    from checker.history.run import page_heads
+
+    where = {ref.name: os.fspath(ref.path) for ref in refs if ref.path is not None and ref.problem is None}
+    read = page_heads(list(dict.fromkeys(where.get(name, name) for name in names)))
+    return {name: read[where.get(name, name)] for name in names if where.get(name, name) in read}
 
 
 def _light(batch: HistoryBatch) -> HistoryBatch:
@@ -676,7 +733,7 @@ def finish_held_batch(
         write_ledger_part(run.quotes, findings, snapshots, report.options, held.cut_off, output_dir, index)
     names = held.parts[0].names if held.parts else []
     quotes = run.quotes if keep_quotes else []
-    return batch_output(report, findings, quotes, names, output_dir, index)
+    return batch_output(report, findings, quotes, names, output_dir, index, keep_quotes)
 
 
 def write_ledger_part(
@@ -876,11 +933,17 @@ def _tables(snapshots: pd.DataFrame | None, names: list[list[str]]) -> list[pd.D
 
 
 # -- quotecheck history LEDGER... on the cluster ----------------------------------------------
-def _read_ledger(path: str) -> pd.DataFrame:
-    """One ledger part read on a worker (it stays there for the history step)."""
-    from checker.history.ledger import read_ledgers
+def _read_ledger(path: str, shown: str | None = None) -> pd.DataFrame:
+    """One ledger part read on a worker (it stays there for the history step); an error names it
+    `shown` (as the user gave it)."""
+    from checker.history.ledger import LedgerError, read_ledgers
 
-    return read_ledgers([path])
+    try:
+        return read_ledgers([path])
+    except LedgerError as error:
+        if shown is None:
+            raise
+        raise LedgerError(str(error).replace(path, shown, 1)) from None
 
 
 def _ledger_pages(frame: pd.DataFrame) -> pd.DataFrame:
@@ -946,7 +1009,8 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     state = state or State()
     if not client.nthreads():
         client.wait_for_workers(1, timeout=WORKER_WAIT)
-    futures = [client.submit(_read_ledger, path, pure=False) for path in paths]
+    # read by their absolute paths: a worker's folder is not the driver's
+    futures = [client.submit(_read_ledger, os.path.abspath(path), path, pure=False) for path in paths]
     pages = [client.submit(_ledger_pages, future, pure=False) for future in futures]
     pages = [future.result() for future in pages]
     names = list(dict.fromkeys(name for table in pages for name in table["file"].tolist()))
@@ -1087,10 +1151,16 @@ def parted_report(outputs: Iterable[BatchOutput], options: Options, on_checked: 
 
     base = _new_report(options)
     report = PartedReport(options=options, rules=base.rules, catalogue=base.catalogue)
+    from checker.repair import REPORT_FIXES_PER_RULE
+
     held = empty_findings()
     quotes: list[pd.DataFrame] = []
     quote_rows = 0
+    fixes: list[Any] = []
     for output in outputs:
+        for place, fix in output.fixes or ():  # the repairs of the run's first findings of each rule
+            if report.rule_totals.get(fix.rule, 0) + place < REPORT_FIXES_PER_RULE:
+                fixes.append(fix)
         report.files.extend(output.results)
         report.parts.append(PartFile(output.path, output.rows, output.first, output.last))
         report.total_findings += output.rows
@@ -1115,6 +1185,7 @@ def parted_report(outputs: Iterable[BatchOutput], options: Options, on_checked: 
     if options.include_quotes:
         from checker.frame import empty_frame
 
+        report.fixes = fixes  # as checker.repair.attach_fixes finds them over the whole run
         report.quotes = pd.concat(quotes, ignore_index=True) if quotes else empty_frame()
         files = report.quotes["file"]
         if isinstance(files.dtype, pd.CategoricalDtype):
@@ -1173,7 +1244,15 @@ def _checker_and_inputs(
     refs = [ref for path in paths for ref in inputs_of([path], checker.options)]
     if any(ref.is_stdin for ref in refs):
         raise ValueError("standard input cannot be checked with the Dask engine")
-    return checker, refs
+    return checker, [_absolute(ref) for ref in refs]
+
+
+def _absolute(ref: InputRef) -> InputRef:
+    """An input as a worker reads it: by its absolute path (a worker's folder is not the
+    driver's), named as given."""
+    if ref.path is None:
+        return ref
+    return replace(ref, path=Path(os.path.abspath(ref.path)))
 
 
 def check_history_dask(
