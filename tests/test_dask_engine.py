@@ -511,12 +511,12 @@ def scheduler(tmp_path_factory):
                 process.wait(timeout=15)
 
 
-def _cli_json(args: list[str], out: Path) -> tuple[int, bytes]:
+def _cli_json(args: list[str], out: Path, cwd: Path = ROOT) -> tuple[int, bytes]:
     done = subprocess.run(
         [sys.executable, "-m", "checker", "check", *args, "--no-report", "--json", str(out), "-q"],
         capture_output=True,
         env=_environment(),
-        cwd=ROOT,
+        cwd=cwd,
         timeout=180,
         check=False,
     )
@@ -564,6 +564,17 @@ def test_history_on_a_real_scheduler_and_worker_gives_the_local_report(scheduler
     assert remote == local
     assert status == local_status == 1
     assert all(f'"QC60{n}"'.encode() in remote for n in range(1, 9))
+
+
+def test_relative_paths_are_read_by_workers_started_in_another_folder(scheduler, tmp_path):
+    # The worker runs in the repository's folder, the command in another: the pages are named
+    # relative to the command's folder, and the workers still read them (and their crawler times).
+    write(tmp_path / "pages", faulty_archive(3, sessions=12))
+    local_status, local = _cli_json(["pages", "--history", "--jobs", "1"], tmp_path / "local.json", tmp_path)
+    args = ["pages", "--history", "--engine", "dask", "--scheduler", scheduler]
+    status, remote = _cli_json(args, tmp_path / "dask.json", tmp_path)
+    assert remote == local and status == local_status == 1
+    assert b'"path": "pages/' in remote
 
 
 def test_history_and_ledger_in_an_output_dir_on_a_real_scheduler_equal_the_local_run(scheduler, tmp_path):
