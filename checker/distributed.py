@@ -151,6 +151,16 @@ def options_blob(options: Options) -> bytes:
     return pickle.dumps(options, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def shared_options(client: Any, blob: bytes) -> Any:
+    """The options as a future every task of the run takes: made by a task of their own (not
+    scattered), so that the scheduler can make them again when every worker holding them died."""
+    return client.submit(_options, blob, key=f"quotecheck-options-{os.urandom(6).hex()}", pure=False)
+
+
+def _options(blob: bytes) -> bytes:
+    return blob
+
+
 def worker_checker(blob: bytes) -> Checker:
     """This process's Checker for the options in `blob`, built the first time it is asked for."""
     key = hashlib.sha256(blob).hexdigest()
@@ -339,7 +349,7 @@ def check_on_cluster(
     if not cut:
         return
     blob = options_blob(checker.options)
-    shared = client.scatter(blob, broadcast=True, hash=False)
+    shared = shared_options(client, blob)
     limit = max(2, threads * IN_FLIGHT_PER_THREAD)
     pending = distributed.as_completed()
     done: dict[int, Any] = {}
@@ -523,7 +533,7 @@ def history_on_cluster(
     if not keep_quotes:
         checker = Checker(replace(checker.options, include_quotes=True))
     blob = options_blob(checker.options)
-    shared = client.scatter(blob, broadcast=True, hash=False)
+    shared = shared_options(client, blob)
     run_key = os.urandom(6).hex()
     futures = [
         client.submit(
@@ -794,7 +804,7 @@ def history_to_folder(
         client.wait_for_workers(1, timeout=WORKER_WAIT)
     threads = max(1, sum(client.nthreads().values()))
     cut = batches(refs, threads)
-    shared = client.scatter(options_blob(checker.options), broadcast=True, hash=False)
+    shared = shared_options(client, options_blob(checker.options))
     run_key = os.urandom(6).hex()
     futures = [
         client.submit(

@@ -637,7 +637,14 @@ def _dies_once(marker, blob, refs, index, output_dir):
     return engine_dask.check_batch(blob, refs, index, output_dir)
 
 
-def test_a_worker_killed_mid_run_leaves_the_report_unchanged(folder, local_json, scheduler, tmp_path):
+def _not_on_the_driver(*args, **kwargs):
+    raise AssertionError("the driver checked a batch itself: Dask did not run it again")
+
+
+def test_a_worker_killed_mid_run_leaves_the_report_unchanged(
+    folder, local_json, scheduler, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(engine_dask, "run_batch", _not_on_the_driver)  # the driver's, not the worker's
     marker = tmp_path / "killed"
     task = functools.partial(_dies_once, str(marker))  # the worker imports this module for it
     with distributed.Client(scheduler, timeout="60s") as client:
@@ -655,10 +662,11 @@ def _slow_batch(seconds, blob, refs, index, output_dir):
 
 @pytest.mark.slow
 def test_a_worker_process_killed_from_outside_mid_run_leaves_the_report_unchanged(
-    folder, local_json, scheduler
+    folder, local_json, scheduler, monkeypatch
 ):
-    # SIGKILL on the `dask worker` process (its nanny starts another) while it runs a batch: the
-    # batches it held are run again and the report is the local one.
+    # SIGKILL on the `dask worker` process (its nanny starts another) while it runs a batch: Dask
+    # runs the batches it held again (the driver checks none itself) and the report is the local one.
+    monkeypatch.setattr(engine_dask, "run_batch", _not_on_the_driver)
     outcome: dict[str, object] = {}
     with distributed.Client(scheduler, timeout="60s") as client:
         client.wait_for_workers(1, timeout=60)
@@ -683,6 +691,43 @@ def test_a_worker_process_killed_from_outside_mid_run_leaves_the_report_unchange
         client.wait_for_workers(1, timeout=60)
         assert victim not in client.run(os.getpid).values()  # a new worker process took over
     assert _json(outcome["report"]) == local_json
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_it_keeps_the_checked_batches_leaves_the_reports_and_ledger_unchanged(
+    faulty_pages, scheduler, tmp_path, monkeypatch
+):
+    # --output-dir --history --ledger: once every batch is checked and kept on the worker, its
+    # process is killed (SIGKILL; its nanny starts another). Dask checks the lost batches again.
+    from checker.config import Options
+
+    local, table = _local_run(faulty_pages)
+    killed = []
+    step = engine_dask._history_step
+
+    def kill_first(client, *args):
+        (victim,) = client.run(os.getpid).values()
+        assert client.who_has()  # the checked batches are kept on the worker
+        os.kill(victim, signal.SIGKILL)
+        killed.append(victim)
+        client.wait_for_workers(1, timeout=60)
+        return step(client, *args)
+
+    monkeypatch.setattr(engine_dask, "_history_step", kill_first)
+    monkeypatch.setattr(engine_dask, "held_batch", _not_on_the_driver)
+    monkeypatch.setattr(engine_dask, "BATCH_MIN_PAGES", 8)
+    with distributed.Client(scheduler, timeout="60s") as client:
+        client.wait_for_workers(1, timeout=60)
+        parted, history = engine_dask.check_history_dask(
+            faulty_pages, Options(), client=client, output_dir=tmp_path / "out", ledger=True
+        )
+        assert killed and killed[0] not in client.run(os.getpid).values()
+    assert history.error is None, repr(history.error)
+    assert not history.on_driver
+    assert _json(parted) == _json(local)
+    parts, got = _ledger_of(tmp_path / "out")
+    assert len(parts) > 2
+    _same_ledger(got, table)
 
 
 # -- the command line --------------------------------------------------------------------------
