@@ -152,13 +152,19 @@ def options_blob(options: Options) -> bytes:
 
 
 def shared_options(client: Any, blob: bytes) -> Any:
-    """The options as a future every task of the run takes: made by a task of their own (not
-    scattered), so that the scheduler can make them again when every worker holding them died."""
-    return client.submit(_options, blob, key=f"quotecheck-options-{os.urandom(6).hex()}", pure=False)
+    """The options as a future every task of the run takes (see kept)."""
+    return kept(client, blob, f"quotecheck-options-{os.urandom(6).hex()}")
 
 
-def _options(blob: bytes) -> bytes:
-    return blob
+def kept(client: Any, value: Any, key: str | None = None) -> Any:
+    """`value` as a future made by a task of its own rather than scattered: the scheduler keeps
+    the task, so it can make the value again when every worker holding it died (scattered data
+    would be lost, and every task needing it cancelled)."""
+    return client.submit(_value, value, key=key, pure=False)
+
+
+def _value(value: Any) -> Any:
+    return value
 
 
 def worker_checker(blob: bytes) -> Checker:
@@ -554,7 +560,7 @@ def history_on_cluster(
             held.append(future.result())
         except Exception:  # the task failed for good: this process checks the batch
             batch = history_batch(checker, cut[index], keep_quotes)
-            futures[index] = client.scatter(batch, hash=False)
+            futures[index] = kept(client, batch)
             held.append(_light(batch))
     parts = [part for batch in held for part in batch.parts]
     report = report_of(parts)
@@ -824,7 +830,7 @@ def history_to_folder(
             held.append(future.result())
         except Exception:  # the task failed for good: this process checks the batch
             batch = held_batch(checker, cut[index])
-            futures[index] = client.scatter(batch, hash=False)
+            futures[index] = kept(client, batch)
             held.append(_outline(batch))
     cut_off = set().union(*(batch.cut_off for batch in held)) if held else set()
     try:
@@ -1028,7 +1034,7 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     before = _state_frame(state, own)
     state_names = list(dict.fromkeys(before["file"].tolist()))
     if len(before):
-        futures.insert(0, client.scatter(before, hash=False))
+        futures.insert(0, kept(client, before))
         pages.insert(0, _ledger_pages(before))
     every_page = pd.concat(pages, ignore_index=True)
     firsts = every_page.drop_duplicates("file")

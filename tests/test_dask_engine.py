@@ -693,12 +693,19 @@ def test_a_worker_process_killed_from_outside_mid_run_leaves_the_report_unchange
     assert _json(outcome["report"]) == local_json
 
 
+def _held_batch_fails(blob, refs):
+    raise RuntimeError("this task never works")
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("checked_by", ["workers", "driver"])
 def test_a_worker_killed_while_it_keeps_the_checked_batches_leaves_the_reports_and_ledger_unchanged(
-    faulty_pages, scheduler, tmp_path, monkeypatch
+    faulty_pages, scheduler, tmp_path, monkeypatch, checked_by
 ):
     # --output-dir --history --ledger: once every batch is checked and kept on the worker, its
-    # process is killed (SIGKILL; its nanny starts another). Dask checks the lost batches again.
+    # process is killed (SIGKILL; its nanny starts another). Dask checks the lost batches again;
+    # batches the driver checked itself (their tasks failed for good) are handed to the cluster
+    # as tasks of their own, so Dask makes them again too.
     from checker.config import Options
 
     local, table = _local_run(faulty_pages)
@@ -714,7 +721,10 @@ def test_a_worker_killed_while_it_keeps_the_checked_batches_leaves_the_reports_a
         return step(client, *args)
 
     monkeypatch.setattr(engine_dask, "_history_step", kill_first)
-    monkeypatch.setattr(engine_dask, "held_batch", _not_on_the_driver)
+    if checked_by == "workers":
+        monkeypatch.setattr(engine_dask, "held_batch", _not_on_the_driver)
+    else:  # the task the worker runs (this module's, imported there), then the driver's own check
+        monkeypatch.setattr(engine_dask, "check_held_batch", _held_batch_fails)
     monkeypatch.setattr(engine_dask, "BATCH_MIN_PAGES", 8)
     with distributed.Client(scheduler, timeout="60s") as client:
         client.wait_for_workers(1, timeout=60)
