@@ -35,7 +35,7 @@ import hashlib
 import heapq
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -577,7 +577,7 @@ def _history_step(
     client: Any,
     checker: Checker,
     futures: list[Any],
-    held: list[HistoryBatch],
+    held: Sequence[HistoryBatch],
     count: int,
     manifest: Any,
     cut_off: set[str],
@@ -630,7 +630,7 @@ def _partitions(
     client: Any,
     the_plan: Any,
     futures: list[Any],
-    held: list[HistoryBatch],
+    held: Sequence[HistoryBatch],
     stamps: dict[str, Any],
     cut_off: set[str],
     count: int,
@@ -926,8 +926,9 @@ def _counts_by_file(findings: pd.DataFrame) -> dict[str, dict[str, int]]:
     sizes = pairs.groupby(["file", "severity"], sort=False).size()
     empty = severity_counts(findings.iloc[:0])
     out: dict[str, dict[str, int]] = {}
-    for (name, severity), size in sizes.items():
-        out.setdefault(str(name), dict(empty))[str(severity)] = int(size)
+    for key, size in sizes.items():
+        name, severity = str(key[0]), str(key[1])  # type: ignore[index]
+        out.setdefault(name, dict(empty))[severity] = int(size)
     return out
 
 
@@ -940,7 +941,7 @@ def _tables(snapshots: pd.DataFrame | None, names: list[list[str]]) -> list[pd.D
     ).drop_duplicates()
     rows = snapshots.assign(row=np.arange(len(snapshots)), file=snapshots["file"].astype(object))
     joined = rows.merge(listed, on="file").sort_values(["batch", "row"], kind="stable")
-    groups = {int(b): g for b, g in joined.groupby("batch", sort=False)}
+    groups = {int(str(b)): g for b, g in joined.groupby("batch", sort=False)}
     empty = snapshots.iloc[:0]
     return [
         snapshots.iloc[groups[i]["row"].to_numpy()].reset_index(drop=True) if i in groups else empty
@@ -1320,13 +1321,13 @@ def check_history_dask(
     if own:
         client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
     try:
-        report, history = history_on_cluster(refs, checker, client, report_of, manifest)
+        report, step = history_on_cluster(refs, checker, client, report_of, manifest)
     finally:
         if own:
             client.close()
             if cluster is not None:
                 cluster.close()
-    failure = history.error
+    failure = step.error
     if failure is not None:
         from checker.findings import finding, from_records
         from checker.history.engine import HistoryResult
@@ -1334,12 +1335,12 @@ def check_history_dask(
         message = f"the checks across snapshots failed: {type(failure).__name__}: {failure}"[:500]
         found = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
         report.findings = combine([report.findings, found])
-        history.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
-        return report, history
+        step.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+        return report, step
     from checker.history.run import add_history_result
 
-    add_history_result(report, history.result)
-    return report, history
+    add_history_result(report, step.result)
+    return report, step
 
 
 def _clear_parts(folder: Path, ledger: bool = False) -> None:
