@@ -543,8 +543,6 @@ def _attach_fixes(report: Report, repairs: Any) -> None:
     """Put the repairs in the report: those applied, and those the remaining findings have."""
     from checker.repair import attach_fixes
 
-    if repairs is None and report.fixes is not None:
-        return  # found already, by the workers of --engine dask --output-dir
     attach_fixes(report, repairs)
 
 

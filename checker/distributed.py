@@ -126,9 +126,7 @@ class BatchOutput:
 
     `held` is the first HELD_PER_RULE findings of each rule in the batch (report order), `sources`
     the source lines of those, `quotes` the batch's first HELD_QUOTES quotes (when kept);
-    `first` and `last` are the sort keys of the batch's first and last finding; `fixes` (when
-    the quotes are kept) the repairs of the batch's first findings of each rule, each with its
-    finding's place among the batch's findings of its rule (see batch_fixes)."""
+    `first` and `last` are the sort keys of the batch's first and last finding."""
 
     index: int
     names: list[str]
@@ -143,7 +141,6 @@ class BatchOutput:
     first: tuple | None
     last: tuple | None
     path: str
-    fixes: list[tuple[int, Any]] | None = None  # (its finding's place among its rule's, the Fix)
 
 
 def options_blob(options: Options) -> bytes:
@@ -209,9 +206,7 @@ def write_batch_outputs(parts: list[Part], options: Options, output_dir: str, in
         _add_part(run, part)
     names = [name for part in parts for name in part.names]
     quotes = run.quotes if options.include_quotes else []
-    return batch_output(
-        run.report, combine(run.findings), quotes, names, output_dir, index, options.include_quotes
-    )
+    return batch_output(run.report, combine(run.findings), quotes, names, output_dir, index)
 
 
 def batch_output(
@@ -221,12 +216,10 @@ def batch_output(
     names: list[str],
     output_dir: str,
     index: int,
-    with_fixes: bool = False,
 ) -> BatchOutput:
     """A batch's findings (in report order) written to findings/part-NNNNN.parquet, and what the
     driver keeps of the batch: its files' figures, counts, first findings of each rule and their
-    source lines, the first of `quotes` (all the batch's quotes) and, `with_fixes`, the repairs
-    of its first findings (batch_fixes)."""
+    source lines, and the first of `quotes` (the batch's quotes)."""
     path = Path(output_dir) / FINDINGS_DIR / PART_NAME.format(index=index)
     write_findings(findings, path)
     held = first_per_rule(findings, HELD_PER_RULE)
@@ -247,49 +240,7 @@ def batch_output(
         first=_sort_key(findings, 0) if len(findings) else None,
         last=_sort_key(findings, len(findings) - 1) if len(findings) else None,
         path=str(path),
-        fixes=batch_fixes(report, findings, quotes) if with_fixes else None,
     )
-
-
-def batch_fixes(report: Report, findings: pd.DataFrame, quotes: list[pd.DataFrame]) -> list[tuple[int, Any]]:
-    """The repairs a report shows of a batch's findings (those the local run finds: of each rule's
-    first REPORT_FIXES_PER_RULE findings, from the quotes and source lines), each with the place
-    of its finding among the batch's findings of its rule, so that the driver keeps those of the
-    run's first REPORT_FIXES_PER_RULE of each rule (parted_report)."""
-    from checker.frame import empty_frame
-    from checker.repair import REPORT_FIXES_PER_RULE, exact_spans, report_fixes
-
-    if not len(findings):
-        return []
-    frame = (
-        quotes[0] if len(quotes) == 1 else pd.concat(quotes, ignore_index=True) if quotes else empty_frame()
-    )
-    view = replace(report, findings=findings, quotes=frame)
-    fixes = exact_spans(view, report_fixes(view, per_rule=REPORT_FIXES_PER_RULE))
-    if not fixes:
-        return []
-    rules = findings["rule"].astype(str)
-    fixed = rules.isin({fix.rule for fix in fixes}).to_numpy(dtype=bool)
-    rows = findings[fixed]
-    places = rows.groupby(rules[fixed].to_numpy(), sort=False).cumcount().to_numpy()
-    by_key: dict[tuple[str, str, int, int], list[int]] = {}
-    keys = zip(rules[fixed], rows["file"].astype(object), rows["line"], rows["column"], places, strict=True)
-    for rule, file, line, column, place in keys:
-        key = (rule, str(file or ""), _whole(line), _whole(column))
-        by_key.setdefault(key, []).append(int(place))
-    out = []
-    for fix in fixes:  # in the order of their findings: each takes the first place left of its key
-        held = by_key.get((fix.rule, fix.file, fix.line, fix.column))
-        out.append((held.pop(0) if held else 0, fix))
-    return out
-
-
-def _whole(value: Any) -> int:
-    """A finding's line or column as the repairs read it (missing: 0)."""
-    try:
-        return 0 if pd.isna(value) else int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def write_findings(findings: pd.DataFrame, path: Path) -> None:
@@ -749,7 +700,7 @@ def finish_held_batch(
         write_ledger_part(run.quotes, findings, snapshots, report.options, held.cut_off, output_dir, index)
     names = held.parts[0].names if held.parts else []
     quotes = run.quotes if keep_quotes else []
-    return batch_output(report, findings, quotes, names, output_dir, index, keep_quotes)
+    return batch_output(report, findings, quotes, names, output_dir, index)
 
 
 def write_ledger_part(
@@ -1168,16 +1119,10 @@ def parted_report(outputs: Iterable[BatchOutput], options: Options, on_checked: 
 
     base = _new_report(options)
     report = PartedReport(options=options, rules=base.rules, catalogue=base.catalogue)
-    from checker.repair import REPORT_FIXES_PER_RULE
-
     held = empty_findings()
     quotes: list[pd.DataFrame] = []
     quote_rows = 0
-    fixes: list[Any] = []
     for output in outputs:
-        for place, fix in output.fixes or ():  # the repairs of the run's first findings of each rule
-            if report.rule_totals.get(fix.rule, 0) + place < REPORT_FIXES_PER_RULE:
-                fixes.append(fix)
         report.files.extend(output.results)
         report.parts.append(PartFile(output.path, output.rows, output.first, output.last))
         report.total_findings += output.rows
@@ -1202,7 +1147,6 @@ def parted_report(outputs: Iterable[BatchOutput], options: Options, on_checked: 
     if options.include_quotes:
         from checker.frame import empty_frame
 
-        report.fixes = fixes  # as checker.repair.attach_fixes finds them over the whole run
         report.quotes = pd.concat(quotes, ignore_index=True) if quotes else empty_frame()
         files = report.quotes["file"]
         if isinstance(files.dtype, pd.CategoricalDtype):

@@ -273,29 +273,6 @@ def test_output_dir_reports_equal_the_local_ones(folder, client, tmp_path):
     assert parted.rule_counts() == local.rule_counts()
 
 
-@pytest.mark.parametrize("per_rule", [None, 3], ids=["every-fix", "3-per-rule"])
-def test_output_dir_finds_the_repairs_of_quotes_the_driver_does_not_hold(
-    folder, client, tmp_path, monkeypatch, per_rule
-):
-    # The driver holds only the first quotes; each worker finds its batch's repairs, and the
-    # driver keeps those of the run's first findings of each rule, as attach_fixes does locally.
-    from checker import repair
-    from checker.config import Options
-
-    monkeypatch.setattr(engine_dask, "HELD_QUOTES", 10)
-    if per_rule is not None:
-        monkeypatch.setattr(repair, "REPORT_FIXES_PER_RULE", per_rule)
-    local = repair.attach_fixes(check_paths(_paths(folder)[:1], Options(include_quotes=True)))
-    parted = engine_dask.check_paths_dask(
-        _paths(folder)[:1], Options(include_quotes=True), client=client, output_dir=tmp_path / "out"
-    )
-    assert len(parted.quotes) == 10 < len(local.quotes)
-    assert len({fix.file for fix in local.fixes}) > 3  # repairs on pages of every batch
-    assert [fix.as_dict() for fix in parted.fixes] == [fix.as_dict() for fix in local.fixes]
-    local.quotes = parted.quotes = None
-    assert _json(parted) == _json(local)
-
-
 def test_policy_and_baseline_travel_to_the_workers(folder, client, tmp_path):
     from checker.baseline import load_baseline
     from checker.config import Options, Policy
