@@ -397,15 +397,15 @@ def check(
     options.report_paths = () if no_report else (report_dir,)
     _refuse_overwriting_inputs(files, paths, options)
     _refuse_bad_report_paths(files)
+    # With --output-dir the quotes stay on the workers, which write the ledger's parts themselves.
+    ledger_parts = engine == "dask" and output_dir is not None and bool(ledger_dir)
     if engine == "dask" and output_dir is not None:
-        # With --output-dir the quotes stay on the workers; the history step needs them here.
-        for option, given in (
-            ("--history", history or snapshots_path),
-            ("--ledger", ledger_dir),
-            ("--export", export_path),
-        ):
-            if given:
-                raise click.UsageError(f"{option} is not yet supported with --engine dask --output-dir")
+        if export_path:
+            raise click.UsageError("--export is not yet supported with --engine dask --output-dir")
+        parts_dir = os.path.join(output_dir, "ledger")
+        if ledger_dir and not _same_path(ledger_dir, parts_dir):
+            wanted = f"with --output-dir the ledger is written in {parts_dir}: give --ledger {parts_dir}"
+            raise click.UsageError(_shown(wanted))
     repairs = None
     manifest = _read_manifest(snapshots_path) if snapshots_path else None
     if fix or diff or fix_to or unsafe_fixes:
@@ -414,10 +414,18 @@ def check(
     elif state_path:
         raise click.UsageError("--state needs --fix, --diff or --fix-to (quotecheck history moves a state)")
     history_line = None
-    if engine == "dask" and (history or snapshots_path):  # the history step on the cluster too
+    if engine == "dask" and (history or snapshots_path or ledger_parts):  # the history step there too
         report, history_line = _run_dask_history(
-            list(paths), options, scheduler, jobs or os.cpu_count() or 1, manifest
+            list(paths),
+            options,
+            scheduler,
+            jobs or os.cpu_count() or 1,
+            manifest,
+            output_dir,
+            history=bool(history or snapshots_path),
+            ledger=ledger_parts,
         )
+        quiet = quiet or output_dir is not None
     elif engine == "dask":
         report = _run_dask(list(paths), options, scheduler, jobs or os.cpu_count() or 1, output_dir)
         quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
@@ -427,7 +435,9 @@ def check(
     if (history or snapshots_path) and history_line is None:
         history_line = _check_history(report, manifest)
     failures: list[str] = []
-    if ledger_dir or export_path:
+    if ledger_parts:
+        _say(f"Ledger: {os.path.join(output_dir or '', 'ledger')} (its part-NNNNN.parquet files)")
+    elif ledger_dir or export_path:
         _write_ledgers(report, manifest, ledger_dir, export_path, failures)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
@@ -953,23 +963,47 @@ def _run_dask(
 
 
 def _run_dask_history(
-    paths: list[str], options: Any, scheduler: str | None, jobs: int, manifest: Any
-) -> tuple[Report, str]:
+    paths: list[str],
+    options: Any,
+    scheduler: str | None,
+    jobs: int,
+    manifest: Any,
+    output_dir: str | None = None,
+    history: bool = True,
+    ledger: bool = False,
+) -> tuple[Report, str | None]:
     """Check the paths and run the checks across snapshots on a Dask cluster; the manifest's
-    problems go to stderr. Returns the report and the line the summary gives the sessions."""
+    problems go to stderr. Returns the report and the line the summary gives the sessions (with
+    `history`; without it, the step only times the pages for the ledger's parts)."""
     from checker.distributed import check_history_dask
     from checker.profile import ProfileError
 
+    if output_dir is not None:
+        try:
+            Path(output_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise click.UsageError(_shown(f"cannot write to --output-dir {output_dir}: {error}")) from None
     try:
-        report, history = check_history_dask(paths, options, manifest, scheduler=scheduler, workers=jobs)
+        report, run = check_history_dask(
+            paths,
+            options,
+            manifest,
+            scheduler=scheduler,
+            workers=jobs,
+            output_dir=output_dir,
+            history=history,
+            ledger=ledger,
+        )
     except ProfileError as error:
         raise click.UsageError(str(error)) from None
     except (OSError, TimeoutError) as error:
         where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
         raise click.UsageError(_shown(f"cannot use {where}: {type(error).__name__}: {error}")) from None
-    for problem in history.result.problems:
+    if not history:
+        return report, None
+    for problem in run.result.problems:
         _say(f"quotecheck: warning: {problem}")
-    return report, f"History: {history.result.summary()}"
+    return report, f"History: {run.result.summary()}"
 
 
 def _stdout_console(stream: Any = None, plain: bool = False) -> Any:
@@ -1226,7 +1260,8 @@ def history_command(
 ) -> None:
     """Run the checks across snapshots over quote ledgers (written by `check --ledger DIR`).
 
-    A folder stands for its ledger-*.parquet files. With --state, the first session is compared
+    A folder stands for its ledger-*.parquet files (and the part-NNNNN.parquet files of
+    `check --engine dask --output-dir`). With --state, the first session is compared
     with the state's, and the state moves past the sessions that drew no history error.
     """
     from checker.history.incremental import StateError, history_of_ledger_files, read_state, write_state
@@ -1247,7 +1282,11 @@ def history_command(
         if os.path.isdir(path):
             found = [name for name in os.listdir(path) if LEDGER_NAME.match(name)]
             found.sort(key=lambda name: int(LEDGER_NAME.match(name).group(1)))  # type: ignore[union-attr]
-            files += [os.path.join(path, name) for name in found]
+            # the parts an --engine dask --output-dir run writes, in batch order
+            parted = sorted(
+                n for n in os.listdir(path) if n[:5] == "part-" and n[5:-8].isdigit() and n[-8:] == ".parquet"
+            )
+            files += [os.path.join(path, name) for name in (*found, *parted)]
         else:
             files.append(path)
     if engine == "dask":

@@ -35,12 +35,13 @@ import hashlib
 import heapq
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from checker import engine
@@ -147,6 +148,22 @@ def options_blob(options: Options) -> bytes:
     return pickle.dumps(options, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def shared_options(client: Any, blob: bytes) -> Any:
+    """The options as a future every task of the run takes (see kept)."""
+    return kept(client, blob, f"quotecheck-options-{os.urandom(6).hex()}")
+
+
+def kept(client: Any, value: Any, key: str | None = None) -> Any:
+    """`value` as a future made by a task of its own rather than scattered: the scheduler keeps
+    the task, so it can make the value again when every worker holding it died (scattered data
+    would be lost, and every task needing it cancelled)."""
+    return client.submit(_value, value, key=key, pure=False)
+
+
+def _value(value: Any) -> Any:
+    return value
+
+
 def worker_checker(blob: bytes) -> Checker:
     """This process's Checker for the options in `blob`, built the first time it is asked for."""
     key = hashlib.sha256(blob).hexdigest()
@@ -181,24 +198,37 @@ def write_batch_outputs(parts: list[Part], options: Options, output_dir: str, in
     """Write a batch's outputs under `output_dir` and say what the driver keeps of it.
 
     The findings, policy and baseline applied as the report applies them, go to
-    findings/part-NNNNN.parquet in report order. Other per-batch outputs (a ledger) join here."""
+    findings/part-NNNNN.parquet in report order."""
     from checker.api import _add_part, _new_report, _Run
 
     run = _Run(_new_report(options))
     for part in parts:
         _add_part(run, part)
-    findings = combine(run.findings)
+    names = [name for part in parts for name in part.names]
+    quotes = run.quotes if options.include_quotes else []
+    return batch_output(run.report, combine(run.findings), quotes, names, output_dir, index)
+
+
+def batch_output(
+    report: Report,
+    findings: pd.DataFrame,
+    quotes: list[pd.DataFrame],
+    names: list[str],
+    output_dir: str,
+    index: int,
+) -> BatchOutput:
+    """A batch's findings (in report order) written to findings/part-NNNNN.parquet, and what the
+    driver keeps of the batch: its files' figures, counts, first findings of each rule and their
+    source lines, and the first of `quotes` (the batch's quotes)."""
     path = Path(output_dir) / FINDINGS_DIR / PART_NAME.format(index=index)
     write_findings(findings, path)
     held = first_per_rule(findings, HELD_PER_RULE)
     wanted = set(zip(held["file"].astype(object), held["line"].astype(object), strict=True))
-    report = run.report
     sources = {key: text for key, text in report.source_lines.items() if key in wanted}
-    quotes = _first_quotes(run.quotes, HELD_QUOTES) if options.include_quotes else []
     rules = {str(k): int(v) for k, v in findings["rule"].value_counts().items()} if len(findings) else {}
     return BatchOutput(
         index=index,
-        names=[name for part in parts for name in part.names],
+        names=names,
         results=report.files,
         rows=len(findings),
         severities=severity_counts(findings),
@@ -206,7 +236,7 @@ def write_batch_outputs(parts: list[Part], options: Options, output_dir: str, in
         suppressed=report.baseline_suppressed,
         held=held,
         sources=sources,
-        quotes=quotes,
+        quotes=_first_quotes(quotes, HELD_QUOTES),
         first=_sort_key(findings, 0) if len(findings) else None,
         last=_sort_key(findings, len(findings) - 1) if len(findings) else None,
         path=str(path),
@@ -276,7 +306,7 @@ def check_on_cluster(
     if not cut:
         return
     blob = options_blob(checker.options)
-    shared = client.scatter(blob, broadcast=True, hash=False)
+    shared = shared_options(client, blob)
     limit = max(2, threads * IN_FLIGHT_PER_THREAD)
     pending = distributed.as_completed()
     done: dict[int, Any] = {}
@@ -370,7 +400,6 @@ def history_batch(checker: Checker, refs: list[InputRef], keep_quotes: bool) -> 
     """What check_history_batch does, with a given Checker (the driver's for a failed batch)."""
     from checker.frame import empty_frame
     from checker.history.partitions import stamps_of, usable_rows
-    from checker.history.run import page_heads
 
     parts = list(checker.check_inputs(refs))
     frames = [usable_rows(q) for part in parts for q in part.quotes if len(q)]
@@ -378,11 +407,20 @@ def history_batch(checker: Checker, refs: list[InputRef], keep_quotes: bool) -> 
     if isinstance(quotes["file"].dtype, pd.CategoricalDtype):
         quotes["file"] = quotes["file"].astype(object)
     names = [result.path for part in parts for result in part.results]
-    stamps = stamps_of(names, page_texts=page_heads(names))
+    stamps = stamps_of(names, page_texts=_heads(names, refs))
     if not keep_quotes:
         for part in parts:
             part.quotes = []
     return HistoryBatch(parts, quotes, stamps)
+
+
+def _heads(names: list[str], refs: list[InputRef]) -> dict[str, str]:
+    """The tops of the pages by name (page_heads), each read from its input's path."""
+    from checker.history.run import page_heads
+
+    where = {ref.name: os.fspath(ref.path) for ref in refs if ref.path is not None and ref.problem is None}
+    read = page_heads(list(dict.fromkeys(where.get(name, name) for name in names)))
+    return {name: read[where.get(name, name)] for name in names if where.get(name, name) in read}
 
 
 def _light(batch: HistoryBatch) -> HistoryBatch:
@@ -452,7 +490,7 @@ def history_on_cluster(
     if not keep_quotes:
         checker = Checker(replace(checker.options, include_quotes=True))
     blob = options_blob(checker.options)
-    shared = client.scatter(blob, broadcast=True, hash=False)
+    shared = shared_options(client, blob)
     run_key = os.urandom(6).hex()
     futures = [
         client.submit(
@@ -473,7 +511,7 @@ def history_on_cluster(
             held.append(future.result())
         except Exception:  # the task failed for good: this process checks the batch
             batch = history_batch(checker, cut[index], keep_quotes)
-            futures[index] = client.scatter(batch, hash=False)
+            futures[index] = kept(client, batch)
             held.append(_light(batch))
     parts = [part for batch in held for part in batch.parts]
     report = report_of(parts)
@@ -490,7 +528,7 @@ def _history_step(
     client: Any,
     checker: Checker,
     futures: list[Any],
-    held: list[HistoryBatch],
+    held: Sequence[HistoryBatch],
     count: int,
     manifest: Any,
     cut_off: set[str],
@@ -543,7 +581,7 @@ def _partitions(
     client: Any,
     the_plan: Any,
     futures: list[Any],
-    held: list[HistoryBatch],
+    held: Sequence[HistoryBatch],
     stamps: dict[str, Any],
     cut_off: set[str],
     count: int,
@@ -586,12 +624,294 @@ def _cut_partitions(
     return blocks
 
 
-# -- quotecheck history LEDGER... on the cluster ----------------------------------------------
-def _read_ledger(path: str) -> pd.DataFrame:
-    """One ledger part read on a worker (it stays there for the history step)."""
-    from checker.history.ledger import read_ledgers
+# -- the history step and the ledger with an output folder -----------------------------------
+LEDGER_DIR = "ledger"
 
-    return read_ledgers([path])
+
+@dataclass
+class HeldBatch(HistoryBatch):
+    """A batch of a run with --output-dir and --history or --ledger, as it stays on its worker
+    until the history step is done: the batch's run (its files' results, all its quotes and
+    source lines), its findings (the policy and the baseline applied), and the pages cut off.
+
+    The driver takes only an outline of it (_outline): names, files' results, stamps and the
+    pages cut off."""
+
+    run: Any = None
+    findings: pd.DataFrame | None = None
+    cut_off: set[str] = field(default_factory=set)
+
+
+def check_held_batch(blob: bytes, refs: list[InputRef]) -> HeldBatch:
+    """The first task of a run with --output-dir and --history or --ledger: the batch checked
+    and kept on the worker (held_batch)."""
+    return held_batch(worker_checker(blob), refs)
+
+
+def held_batch(checker: Checker, refs: list[InputRef]) -> HeldBatch:
+    """What check_held_batch does, with a given Checker (one that keeps the quotes)."""
+    from checker.api import _add_part, _new_report, _Run
+    from checker.history.run import _cut_off
+
+    batch = history_batch(checker, refs, keep_quotes=True)
+    run = _Run(_new_report(checker.options))
+    for part in batch.parts:
+        _add_part(run, part)
+    findings = combine(run.findings)
+    cut_off = _cut_off(Report(options=checker.options, rules=[], findings=findings))
+    names = [name for part in batch.parts for name in part.names]
+    outline = [Part(names, [], empty_findings())]
+    return HeldBatch(outline, batch.quotes, batch.stamps, run, findings, cut_off)
+
+
+def _outline(held: HeldBatch) -> HeldBatch:
+    """A held batch as the driver takes it: its names, files' results, stamps and pages cut off."""
+    results = [replace(result, counts=dict(result.counts)) for result in held.run.report.files]
+    parts = [Part(held.parts[0].names, results, empty_findings())]
+    return HeldBatch(parts, held.quotes.iloc[:0], held.stamps, None, None, set(held.cut_off))
+
+
+def finish_held_batch(
+    held: HeldBatch,
+    index: int,
+    output_dir: str,
+    history: pd.DataFrame | None,
+    counts: dict[str, dict[str, int]],
+    snapshots: pd.DataFrame | None,
+    ledger: bool,
+    keep_quotes: bool,
+) -> BatchOutput:
+    """The second task: a held batch's history findings (`history`, the policy and the baseline
+    applied, those of its files; `counts` the severities they add to each of its files) added
+    as the local run adds them, its findings written to findings/part-NNNNN.parquet and, with
+    `ledger`, its ledger to ledger/part-NNNNN.parquet: the rows the local --ledger writes for
+    these pages (`snapshots` their times and sessions). The held batch is left as it was."""
+    run = held.run
+    files = []
+    for result in run.report.files:
+        added = counts.get(result.path)
+        total = {k: result.counts.get(k, 0) + added[k] for k in added} if added else dict(result.counts)
+        files.append(replace(result, counts=total))
+    report = replace(run.report, files=files)
+    findings = held.findings if held.findings is not None else empty_findings()
+    if history is not None and len(history):
+        findings = combine([findings, history])
+    if ledger:
+        write_ledger_part(run.quotes, findings, snapshots, report.options, held.cut_off, output_dir, index)
+    names = held.parts[0].names if held.parts else []
+    quotes = run.quotes if keep_quotes else []
+    return batch_output(report, findings, quotes, names, output_dir, index)
+
+
+def write_ledger_part(
+    quotes: list[pd.DataFrame],
+    findings: pd.DataFrame,
+    snapshots: pd.DataFrame | None,
+    options: Options,
+    cut_off: set[str],
+    output_dir: str,
+    index: int,
+) -> str:
+    """A batch's ledger as ledger/part-NNNNN.parquet (written whole or not at all): the rows,
+    columns and values that the local `--ledger` writes for the batch's quotes."""
+    import pyarrow.parquet as pq
+
+    from checker.frame import empty_frame
+    from checker.history.ledger import ledger_table
+    from checker.profile import load_profile
+
+    frame = (
+        pd.concat(quotes, ignore_index=True) if len(quotes) > 1 else (quotes[0] if quotes else empty_frame())
+    )
+    profile = load_profile(options.profile)
+    exact = {name for name, kind in profile.kinds.items() if kind.exact}
+    table = ledger_table(frame, findings, snapshots, exact, cut_off)
+    path = Path(output_dir) / LEDGER_DIR / PART_NAME.format(index=index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    pq.write_table(table, temporary, compression="zstd")
+    os.replace(temporary, path)
+    return str(path)
+
+
+def history_to_folder(
+    refs: list[InputRef],
+    checker: Checker,
+    client: Any,
+    output_dir: str,
+    manifest: Any = None,
+    history: bool = True,
+    ledger: bool = False,
+    retries: int = RETRIES,
+) -> tuple[PartedReport, ClusterHistory]:
+    """A run with --output-dir and --history or --ledger on the cluster: each batch is checked
+    and held on its worker (its findings and quotes stay there), the history step runs over the
+    held batches as without an output folder (partitions merged as a tree, or on the driver when
+    the archive cannot be split), then each batch gets its share of the history findings (with
+    `history`), writes its findings part and (with `ledger`) its ledger part, and hands back what
+    the driver's report keeps. The report is the one `--engine local` makes, as a PartedReport."""
+    from checker.history.run import _add_source_lines
+    from checker.profile import ProfileError
+
+    options = checker.options
+    keep_quotes = options.include_quotes
+    if not keep_quotes:
+        checker = Checker(replace(options, include_quotes=True))
+    if not client.nthreads():
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+    threads = max(1, sum(client.nthreads().values()))
+    cut = batches(refs, threads)
+    shared = shared_options(client, options_blob(checker.options))
+    run_key = os.urandom(6).hex()
+    futures = [
+        client.submit(
+            check_held_batch,
+            shared,
+            batch,
+            key=f"quotecheck-held-batch-{run_key}-{index:05d}",
+            retries=retries,
+            pure=False,
+        )
+        for index, batch in enumerate(cut)
+    ]
+    outlines = [client.submit(_outline, future, pure=False) for future in futures]
+    held: list[HeldBatch] = []
+    for index, future in enumerate(outlines):
+        try:
+            held.append(future.result())
+        except Exception:  # the task failed for good: this process checks the batch
+            batch = held_batch(checker, cut[index])
+            futures[index] = kept(client, batch)
+            held.append(_outline(batch))
+    cut_off = set().union(*(batch.cut_off for batch in held)) if held else set()
+    try:
+        step = _history_step(client, checker, futures, held, len(cut), manifest, cut_off)
+    except ProfileError:
+        raise
+    except Exception as error:  # the last resort: a finding, never a traceback
+        step = ClusterHistory(None, on_driver=False, error=error)
+    result = step.result
+    found = empty_findings()
+    suppressed = 0
+    if step.error is not None:
+        from checker.findings import finding, from_records
+        from checker.history.engine import HistoryResult
+
+        message = f"the checks across snapshots failed: {type(step.error).__name__}: {step.error}"[:500]
+        found = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
+        result = step.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+    elif history:
+        found = options.policy.apply(result.findings)
+        if options.baseline is not None and len(found):
+            found, suppressed = options.baseline.suppress(found)
+    snapshots = result.snapshots if result is not None and len(result.snapshots) else None
+    # each batch's share of the history findings (a page named twice: its first batch's), the
+    # severities they add to its files and its files' rows of the snapshot table
+    names = [batch.parts[0].names for batch in held]
+    owner: dict[str, int] = {}
+    for index, listed in enumerate(names):
+        for name in listed:
+            owner.setdefault(name, index)
+    shares = _shares(found, owner, len(cut))
+    added = _counts_by_file(found)
+    counts = [{name: added[name] for name in listed if name in added} for listed in names]
+    tables = _tables(snapshots, names) if ledger else [None] * len(cut)
+    finished = [
+        client.submit(
+            finish_held_batch,
+            futures[index],
+            index,
+            output_dir,
+            shares[index],
+            counts[index],
+            tables[index],
+            ledger,
+            keep_quotes,
+            key=f"quotecheck-finish-batch-{run_key}-{index:05d}",
+            retries=retries,
+            pure=False,
+        )
+        for index in range(len(cut))
+    ]
+
+    def outputs() -> Iterator[BatchOutput]:
+        for index, future in enumerate(finished):
+            try:
+                output = future.result()
+            except Exception:  # the task failed for good: this process does the batch again
+                again = held_batch(checker, cut[index])
+                output = finish_held_batch(
+                    again, index, output_dir, shares[index], counts[index], tables[index], ledger, keep_quotes
+                )
+            future.release()
+            futures[index].release()
+            yield output
+        rest = shares[len(cut)]
+        if rest is not None and len(rest):  # findings of no page of the run (the step's failure)
+            yield batch_output(Report(options=options, rules=[]), rest, [], [], output_dir, len(cut))
+
+    report = parted_report(outputs(), options)
+    report.baseline_suppressed += suppressed
+    if history and step.error is None:
+        report.snapshots = result.snapshots
+    if history and len(found):  # the source lines of the history findings the report holds, read back
+        from_history = report.findings["rule"].astype(str).isin(set(found["rule"].astype(str)))
+        _add_source_lines(report, report.findings[from_history.to_numpy(dtype=bool)])
+    return report, step
+
+
+def _shares(frame: pd.DataFrame, owner: dict[str, int], count: int) -> list[pd.DataFrame]:
+    """The rows of `frame` for each batch's files (by its `file` column), and last those of no
+    batch's file: `count` + 1 frames, each in the frame's order."""
+    at = frame["file"].astype(object).map(owner).fillna(count).to_numpy(dtype=np.int64)
+    return [frame[at == index].reset_index(drop=True) for index in range(count + 1)]
+
+
+def _counts_by_file(findings: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """The severities of the findings of each file (as severity_counts gives them)."""
+    if not len(findings):
+        return {}
+    pairs = pd.DataFrame(
+        {"file": findings["file"].astype(object), "severity": findings["severity"].astype(str)}
+    )
+    sizes = pairs.groupby(["file", "severity"], sort=False).size()
+    empty = severity_counts(findings.iloc[:0])
+    out: dict[str, dict[str, int]] = {}
+    for key, size in sizes.items():
+        name, severity = str(key[0]), str(key[1])  # type: ignore[index]
+        out.setdefault(name, dict(empty))[severity] = int(size)
+    return out
+
+
+def _tables(snapshots: pd.DataFrame | None, names: list[list[str]]) -> list[pd.DataFrame | None]:
+    """Each batch's rows of the snapshot table (those of its files), in the table's order."""
+    if snapshots is None:
+        return [None] * len(names)
+    listed = pd.DataFrame(
+        {"file": [n for batch in names for n in batch], "batch": [i for i, b in enumerate(names) for _ in b]}
+    ).drop_duplicates()
+    rows = snapshots.assign(row=np.arange(len(snapshots)), file=snapshots["file"].astype(object))
+    joined = rows.merge(listed, on="file").sort_values(["batch", "row"], kind="stable")
+    groups = {int(str(b)): g for b, g in joined.groupby("batch", sort=False)}
+    empty = snapshots.iloc[:0]
+    return [
+        snapshots.iloc[groups[i]["row"].to_numpy()].reset_index(drop=True) if i in groups else empty
+        for i in range(len(names))
+    ]
+
+
+# -- quotecheck history LEDGER... on the cluster ----------------------------------------------
+def _read_ledger(path: str, shown: str | None = None) -> pd.DataFrame:
+    """One ledger part read on a worker (it stays there for the history step); an error names it
+    `shown` (as the user gave it)."""
+    from checker.history.ledger import LedgerError, read_ledgers
+
+    try:
+        return read_ledgers([path])
+    except LedgerError as error:
+        if shown is None:
+            raise
+        raise LedgerError(str(error).replace(path, shown, 1)) from None
 
 
 def _ledger_pages(frame: pd.DataFrame) -> pd.DataFrame:
@@ -657,7 +977,8 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     state = state or State()
     if not client.nthreads():
         client.wait_for_workers(1, timeout=WORKER_WAIT)
-    futures = [client.submit(_read_ledger, path, pure=False) for path in paths]
+    # read by their absolute paths: a worker's folder is not the driver's
+    futures = [client.submit(_read_ledger, os.path.abspath(path), path, pure=False) for path in paths]
     pages = [client.submit(_ledger_pages, future, pure=False) for future in futures]
     pages = [future.result() for future in pages]
     names = list(dict.fromkeys(name for table in pages for name in table["file"].tolist()))
@@ -665,7 +986,7 @@ def _ledger_history(client: Any, paths: list[str], options: Options, state: Any)
     before = _state_frame(state, own)
     state_names = list(dict.fromkeys(before["file"].tolist()))
     if len(before):
-        futures.insert(0, client.scatter(before, hash=False))
+        futures.insert(0, kept(client, before))
         pages.insert(0, _ledger_pages(before))
     every_page = pd.concat(pages, ignore_index=True)
     firsts = every_page.drop_duplicates("file")
@@ -884,7 +1205,15 @@ def _checker_and_inputs(
     refs = [ref for path in paths for ref in inputs_of([path], checker.options)]
     if any(ref.is_stdin for ref in refs):
         raise ValueError("standard input cannot be checked with the Dask engine")
-    return checker, refs
+    return checker, [_absolute(ref) for ref in refs]
+
+
+def _absolute(ref: InputRef) -> InputRef:
+    """An input as a worker reads it: by its absolute path (a worker's folder is not the
+    driver's), named as given."""
+    if ref.path is None:
+        return ref
+    return replace(ref, path=Path(os.path.abspath(ref.path)))
 
 
 def check_history_dask(
@@ -894,15 +1223,36 @@ def check_history_dask(
     scheduler: str | None = None,
     workers: int | None = None,
     client: Any = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    history: bool = True,
+    ledger: bool = False,
 ) -> tuple[Report, ClusterHistory]:
     """check_paths and the history step on a Dask cluster (history_on_cluster): the Report that
     `--engine local --history` gives, and the history step's result (with whether it was split
-    into partitions or ran on the driver)."""
+    into partitions or ran on the driver).
+
+    With `output_dir`, the findings are written there (history_to_folder) and a PartedReport
+    comes back; with `ledger` too, the ledger's parts; without `history`, the step only times
+    the pages for the ledger (its findings are not reported, as with --engine local)."""
     from checker.api import _add_part, _finish, _new_report, _Run
 
     require_dask()
     checker, refs = _checker_and_inputs(paths, options)
     options = checker.options
+    if output_dir is not None:
+        folder = os.path.abspath(output_dir)
+        _clear_parts(Path(folder), ledger)
+        own = client is None
+        cluster = None
+        if own:
+            client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
+        try:
+            return history_to_folder(refs, checker, client, folder, manifest, history=history, ledger=ledger)
+        finally:
+            if own:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
 
     def report_of(parts: list[Part]) -> Report:
         run = _Run(_new_report(options))
@@ -915,13 +1265,13 @@ def check_history_dask(
     if own:
         client, cluster = open_client(scheduler, workers or os.cpu_count() or 1)
     try:
-        report, history = history_on_cluster(refs, checker, client, report_of, manifest)
+        report, step = history_on_cluster(refs, checker, client, report_of, manifest)
     finally:
         if own:
             client.close()
             if cluster is not None:
                 cluster.close()
-    failure = history.error
+    failure = step.error
     if failure is not None:
         from checker.findings import finding, from_records
         from checker.history.engine import HistoryResult
@@ -929,25 +1279,28 @@ def check_history_dask(
         message = f"the checks across snapshots failed: {type(failure).__name__}: {failure}"[:500]
         found = options.policy.apply(from_records([finding("QC904", "<history>", message)]))
         report.findings = combine([report.findings, found])
-        history.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
-        return report, history
+        step.result = HistoryResult(found, pd.DataFrame(), pd.DataFrame(), "", [])
+        return report, step
     from checker.history.run import add_history_result
 
-    add_history_result(report, history.result)
-    return report, history
+    add_history_result(report, step.result)
+    return report, step
 
 
-def _clear_parts(folder: Path) -> None:
-    """An output folder made ready: its findings parts of an earlier run removed (nothing else)."""
-    parts = folder / FINDINGS_DIR
-    parts.mkdir(parents=True, exist_ok=True)
-    for old in parts.glob("part-*.parquet*"):
-        old.unlink()
+def _clear_parts(folder: Path, ledger: bool = False) -> None:
+    """An output folder made ready: its findings parts of an earlier run removed, and its ledger
+    parts when this run writes a ledger (nothing else)."""
+    for name in (FINDINGS_DIR, LEDGER_DIR) if ledger else (FINDINGS_DIR,):
+        parts = folder / name
+        parts.mkdir(parents=True, exist_ok=True)
+        for old in parts.glob("part-*.parquet*"):
+            old.unlink()
 
 
 __all__ = [
     "FINDINGS_DIR",
     "INSTALL_HINT",
+    "LEDGER_DIR",
     "BatchOutput",
     "DaskMissing",
     "PartedReport",

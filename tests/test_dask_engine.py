@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -289,6 +292,127 @@ def test_policy_and_baseline_travel_to_the_workers(folder, client, tmp_path):
     assert _json(parted) == _json(local)
 
 
+def _local_run(pages, history=True, options=None):
+    """The report and ledger table of `check --ledger` (with --history or not) on this machine."""
+    from checker.config import Options
+    from checker.history.run import add_history, run_ledger, snapshot_times
+
+    report = check_paths(pages, options or Options(include_quotes=True))
+    if history:
+        add_history(report)
+    snapshots = report.snapshots if history else snapshot_times(report).snapshots
+    table = run_ledger(report, snapshots)
+    report.quotes = None  # as the command line leaves them out of the JSON report
+    return report, table
+
+
+def _ledger_of(folder: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = sorted((folder / "ledger").glob("part-*.parquet"))
+    return parts, pa.concat_tables([pq.read_table(part) for part in parts])
+
+
+def _same_ledger(got, want) -> None:
+    # read back from Parquet as the local ledger file is: the same columns, types and values
+    import pyarrow.parquet as pq
+
+    stream = io.BytesIO()
+    pq.write_table(want, stream)
+    assert got.equals(pq.read_table(io.BytesIO(stream.getvalue())))
+
+
+def test_held_batches_under_the_synchronous_scheduler_write_the_local_parts(
+    faulty_pages, small_batches, tmp_path
+):
+    # The two tasks of a run with --output-dir --history --ledger as dask.delayed: the batches
+    # checked and held, then each given its share of the history findings and written out.
+    from checker.config import Options
+
+    local, table = _local_run(faulty_pages)
+    checker = Checker(Options(include_quotes=True))
+    refs = [ref for path in faulty_pages for ref in inputs_of([path], checker.options)]
+    cut = engine_dask.batches(refs, threads=1)
+    blob = engine_dask.options_blob(checker.options)
+    with dask.config.set(scheduler="synchronous"):
+        held = dask.compute(*[dask.delayed(engine_dask.check_held_batch)(blob, batch) for batch in cut])
+    assert len(held) > 2 and all(len(batch.quotes) for batch in held)  # the quotes stay with the batch
+    history = local.findings[local.findings["rule"].astype(str).str.startswith("QC6")]
+    tasks = []
+    for index, batch in enumerate(held):
+        names = set(batch.parts[0].names)
+        mine = history[history["file"].isin(names)].reset_index(drop=True)
+        counts = {n: c for n, c in engine_dask._counts_by_file(mine).items() if n in names}
+        snapshots = local.snapshots[local.snapshots["file"].isin(names)]
+        args = (batch, index, str(tmp_path), mine, counts, snapshots, True, False)
+        tasks.append(dask.delayed(engine_dask.finish_held_batch)(*args))
+    with dask.config.set(scheduler="synchronous"):
+        outputs = dask.compute(*tasks)
+    report = engine_dask.parted_report(outputs, Options())
+    report.snapshots = local.snapshots
+    assert _json(report) == _json(local)
+    parts, got = _ledger_of(tmp_path)
+    assert len(parts) == len(cut)
+    _same_ledger(got, table)
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["history", "ledger-only"])
+def test_history_and_ledger_in_an_output_dir_equal_the_local_run(
+    faulty_pages, client, small_batches, tmp_path, history
+):
+    from checker.config import Options
+
+    local, table = _local_run(faulty_pages, history)
+    out = tmp_path / "out"
+    parted, step = engine_dask.check_history_dask(
+        faulty_pages, Options(), client=client, output_dir=out, history=history, ledger=True
+    )
+    assert isinstance(parted, engine_dask.PartedReport)
+    assert not step.on_driver  # the partitions were summarised and merged on the cluster
+    assert _json(parted) == _json(local)
+    save_sarif(local, tmp_path / "local.sarif")
+    save_sarif(parted, tmp_path / "dask.sarif")
+    assert (tmp_path / "dask.sarif").read_bytes() == (tmp_path / "local.sarif").read_bytes()
+    assert parted.rule_counts() == local.rule_counts()
+    assert ({f"QC60{n}" for n in range(1, 9)} <= set(parted.rule_counts())) == history
+    parts, got = _ledger_of(out)
+    assert len(parts) == len(list((out / "findings").glob("part-*.parquet"))) > 2
+    _same_ledger(got, table)
+    # a run without --ledger leaves the ledger's parts alone; the findings' parts are new
+    engine_dask.check_history_dask(faulty_pages[:9], Options(), client=client, output_dir=out)
+    assert _ledger_of(out)[0] == parts
+    assert len(list((out / "findings").glob("part-*.parquet"))) < len(parts)
+
+
+def test_an_output_dir_archive_that_cannot_be_split_has_its_history_on_the_driver(
+    faulty_pages, client, small_batches, tmp_path
+):
+    from checker.baseline import load_baseline
+    from checker.config import Options, Policy
+    from checker.render.json import save_json
+
+    undated = tmp_path / "undated.txt"
+    undated.write_text(Path(faulty_pages[5]).read_text(encoding="utf-8"), encoding="utf-8")
+    pages = [*faulty_pages, str(undated)]
+    # a baseline that suppresses history findings too, and a policy that changes them
+    recorded = tmp_path / "baseline.json"
+    save_json(_local_run(pages[:12])[0], recorded)
+    policy = Policy(ignore=("QC605",), severity={"QC601": "warning"})
+
+    def options(**more) -> Options:
+        return Options(policy=policy, baseline=load_baseline(recorded), **more)
+
+    local, table = _local_run(pages, options=options(include_quotes=True))
+    assert local.baseline_suppressed > 0
+    parted, step = engine_dask.check_history_dask(
+        pages, options(), client=client, output_dir=tmp_path / "o", ledger=True
+    )
+    assert step.on_driver  # the undated page's session could only come from its figures
+    assert _json(parted) == _json(local)
+    _same_ledger(_ledger_of(tmp_path / "o")[1], table)
+
+
 def _always_fails(blob, refs, index, output_dir):
     raise RuntimeError("this task never works")
 
@@ -364,12 +488,12 @@ def scheduler(tmp_path_factory):
                 process.wait(timeout=15)
 
 
-def _cli_json(args: list[str], out: Path) -> tuple[int, bytes]:
+def _cli_json(args: list[str], out: Path, cwd: Path = ROOT) -> tuple[int, bytes]:
     done = subprocess.run(
         [sys.executable, "-m", "checker", "check", *args, "--no-report", "--json", str(out), "-q"],
         capture_output=True,
         env=_environment(),
-        cwd=ROOT,
+        cwd=cwd,
         timeout=180,
         check=False,
     )
@@ -419,6 +543,48 @@ def test_history_on_a_real_scheduler_and_worker_gives_the_local_report(scheduler
     assert all(f'"QC60{n}"'.encode() in remote for n in range(1, 9))
 
 
+def test_relative_paths_are_read_by_workers_started_in_another_folder(scheduler, tmp_path):
+    # The worker runs in the repository's folder, the command in another: the pages are named
+    # relative to the command's folder, and the workers still read them (and their crawler times).
+    write(tmp_path / "pages", faulty_archive(3, sessions=12))
+    local_status, local = _cli_json(["pages", "--history", "--jobs", "1"], tmp_path / "local.json", tmp_path)
+    args = ["pages", "--history", "--engine", "dask", "--scheduler", scheduler]
+    status, remote = _cli_json(args, tmp_path / "dask.json", tmp_path)
+    assert remote == local and status == local_status == 1
+    assert b'"path": "pages/' in remote
+
+
+def test_history_and_ledger_in_an_output_dir_on_a_real_scheduler_equal_the_local_run(scheduler, tmp_path):
+    # The workers write the findings and the ledger in parts; the driver streams the reports.
+    import pyarrow.parquet as pq
+
+    pages = [str(p) for p in write(tmp_path / "pages", faulty_archive(5, sessions=35))]
+    mine = ["--history", "--sarif", str(tmp_path / "{}.sarif")]
+    local_args = [*pages, *mine, "--jobs", "1", "--ledger", str(tmp_path / "local-ledger")]
+    local_status, local = _cli_json([a.format("local") for a in local_args], tmp_path / "local.json")
+    out = tmp_path / "out"
+    args = [*pages, *mine, "--engine", "dask", "--scheduler", scheduler, "--output-dir", str(out)]
+    status, remote = _cli_json(
+        [*(a.format("dask") for a in args), "--ledger", str(out / "ledger")], tmp_path / "d.json"
+    )
+    assert remote == local and status == local_status == 1
+    assert (tmp_path / "dask.sarif").read_bytes() == (tmp_path / "local.sarif").read_bytes()
+    parts, got = _ledger_of(out)
+    assert len(parts) >= 3
+    assert got.equals(pq.read_table(tmp_path / "local-ledger" / "ledger-1.parquet"))
+
+    # `quotecheck history` takes the folder of parts as it takes the local ledger's folder
+    def history(folder: Path) -> bytes:
+        command = [sys.executable, "-m", "checker", "history", "--format", "json", str(folder)]
+        done = subprocess.run(
+            command, capture_output=True, env=_environment(), cwd=ROOT, timeout=180, check=False
+        )
+        assert done.stdout.startswith(b"{"), done.stderr.decode(errors="replace")[-2000:]
+        return done.stdout
+
+    assert history(out / "ledger") == history(tmp_path / "local-ledger")
+
+
 def test_history_command_on_a_real_scheduler_gives_the_local_report(ledger_parts, scheduler, tmp_path):
     def run(*extra: str) -> tuple[int, bytes, bytes]:
         state = tmp_path / f"state{len(extra)}.json"
@@ -448,7 +614,14 @@ def _dies_once(marker, blob, refs, index, output_dir):
     return engine_dask.check_batch(blob, refs, index, output_dir)
 
 
-def test_a_worker_killed_mid_run_leaves_the_report_unchanged(folder, local_json, scheduler, tmp_path):
+def _not_on_the_driver(*args, **kwargs):
+    raise AssertionError("the driver checked a batch itself: Dask did not run it again")
+
+
+def test_a_worker_killed_mid_run_leaves_the_report_unchanged(
+    folder, local_json, scheduler, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(engine_dask, "run_batch", _not_on_the_driver)  # the driver's, not the worker's
     marker = tmp_path / "killed"
     task = functools.partial(_dies_once, str(marker))  # the worker imports this module for it
     with distributed.Client(scheduler, timeout="60s") as client:
@@ -456,6 +629,92 @@ def test_a_worker_killed_mid_run_leaves_the_report_unchanged(folder, local_json,
         client.wait_for_workers(1, timeout=60)  # the nanny started a new worker process
     assert marker.read_text(encoding="utf-8") == "killed"  # the worker did die
     assert _json(report) == local_json
+
+
+def _slow_batch(seconds, blob, refs, index, output_dir):
+    """A batch checked as always, after a pause (so that the test can kill its worker mid-run)."""
+    time.sleep(seconds)
+    return engine_dask.check_batch(blob, refs, index, output_dir)
+
+
+@pytest.mark.slow
+def test_a_worker_process_killed_from_outside_mid_run_leaves_the_report_unchanged(
+    folder, local_json, scheduler, monkeypatch
+):
+    # SIGKILL on the `dask worker` process (its nanny starts another) while it runs a batch: Dask
+    # runs the batches it held again (the driver checks none itself) and the report is the local one.
+    monkeypatch.setattr(engine_dask, "run_batch", _not_on_the_driver)
+    outcome: dict[str, object] = {}
+    with distributed.Client(scheduler, timeout="60s") as client:
+        client.wait_for_workers(1, timeout=60)
+        (victim,) = client.run(os.getpid).values()
+        task = functools.partial(_slow_batch, 1.0)
+
+        def run() -> None:
+            try:
+                outcome["report"] = _cluster_report(folder, client, task)
+            except BaseException as error:  # the test says what went wrong
+                outcome["error"] = error
+
+        driver = threading.Thread(target=run)
+        driver.start()
+        deadline = time.monotonic() + 60
+        while not any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert driver.is_alive()  # mid-run: batches are in flight, the run is not over
+        os.kill(victim, signal.SIGKILL)
+        driver.join(timeout=120)
+        assert not driver.is_alive() and "error" not in outcome, outcome.get("error")
+        client.wait_for_workers(1, timeout=60)
+        assert victim not in client.run(os.getpid).values()  # a new worker process took over
+    assert _json(outcome["report"]) == local_json
+
+
+def _held_batch_fails(blob, refs):
+    raise RuntimeError("this task never works")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("checked_by", ["workers", "driver"])
+def test_a_worker_killed_while_it_keeps_the_checked_batches_leaves_the_reports_and_ledger_unchanged(
+    faulty_pages, scheduler, tmp_path, monkeypatch, checked_by
+):
+    # --output-dir --history --ledger: once every batch is checked and kept on the worker, its
+    # process is killed (SIGKILL; its nanny starts another). Dask checks the lost batches again;
+    # batches the driver checked itself (their tasks failed for good) are handed to the cluster
+    # as tasks of their own, so Dask makes them again too.
+    from checker.config import Options
+
+    local, table = _local_run(faulty_pages)
+    killed = []
+    step = engine_dask._history_step
+
+    def kill_first(client, *args):
+        (victim,) = client.run(os.getpid).values()
+        assert client.who_has()  # the checked batches are kept on the worker
+        os.kill(victim, signal.SIGKILL)
+        killed.append(victim)
+        client.wait_for_workers(1, timeout=60)
+        return step(client, *args)
+
+    monkeypatch.setattr(engine_dask, "_history_step", kill_first)
+    if checked_by == "workers":
+        monkeypatch.setattr(engine_dask, "held_batch", _not_on_the_driver)
+    else:  # the task the worker runs (this module's, imported there), then the driver's own check
+        monkeypatch.setattr(engine_dask, "check_held_batch", _held_batch_fails)
+    monkeypatch.setattr(engine_dask, "BATCH_MIN_PAGES", 8)
+    with distributed.Client(scheduler, timeout="60s") as client:
+        client.wait_for_workers(1, timeout=60)
+        parted, history = engine_dask.check_history_dask(
+            faulty_pages, Options(), client=client, output_dir=tmp_path / "out", ledger=True
+        )
+        assert killed and killed[0] not in client.run(os.getpid).values()
+    assert history.error is None, repr(history.error)
+    assert not history.on_driver
+    assert _json(parted) == _json(local)
+    parts, got = _ledger_of(tmp_path / "out")
+    assert len(parts) > 2
+    _same_ledger(got, table)
 
 
 # -- the command line --------------------------------------------------------------------------
@@ -471,6 +730,21 @@ def test_cluster_flags_need_engine_dask(folder, flag):
     result = CliRunner().invoke(cli, ["check", str(folder / "pages"), *flag, "--no-report"])
     assert result.exit_code == 2
     assert "needs --engine dask" in result.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--ledger", "elsewhere"], "the ledger is written in"),
+        (["--export", "quotes.csv"], "--export is not yet supported"),
+    ],
+)
+def test_output_dir_refuses_a_ledger_elsewhere_and_an_export(folder, flags, said, tmp_path):
+    args = ["check", str(folder / "pages"), "--engine", "dask", "--output-dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, [*args, *flags, "--no-report"])
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert not (tmp_path / "out").exists()  # refused before anything ran
 
 
 def test_an_unreachable_scheduler_is_a_usage_error(folder):

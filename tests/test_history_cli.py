@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from checker.cli import cli
@@ -129,9 +130,14 @@ def test_history_findings_carry_their_source_line_for_the_reports(tmp_path):
     assert report.snapshots is not None and len(report.snapshots) == 2
 
 
-def test_history_with_the_dask_output_dir_is_refused_until_it_is_supported(tmp_path):
+def test_history_with_the_dask_output_dir_gives_the_local_report(tmp_path):
+    pytest.importorskip("distributed")
     pages = _copy("QC601-fail", tmp_path)
-    args = ["check", "--no-report", "--history", "--engine", "dask", "--output-dir", str(tmp_path / "o")]
+    local = ["check", "--no-report", "--history", "--jobs", "1", "--json", str(tmp_path / "local.json")]
+    assert CliRunner().invoke(cli, [*local, *pages]).exit_code == 1
+    args = ["check", "--no-report", "--history", "--engine", "dask", "--jobs", "1", "--output-dir"]
+    args += [str(tmp_path / "o"), "--json", str(tmp_path / "dask.json")]
     result = CliRunner().invoke(cli, [*args, *pages])
-    assert result.exit_code == 2
-    assert "--history is not yet supported with --engine dask --output-dir" in result.output
+    assert result.exit_code == 1, result.output
+    assert (tmp_path / "dask.json").read_bytes() == (tmp_path / "local.json").read_bytes()
+    assert b'"QC601"' in (tmp_path / "dask.json").read_bytes()
