@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,39 @@ def page_heads(names: list[str]) -> dict[str, str]:
         if text is not None:
             heads[name] = text[:PREFIX_SEARCH_CHARS]
     return heads
+
+
+class PageHeads(Mapping[str, str]):
+    """page_heads read on demand: the history step asks for the head of a page only when neither
+    a manifest nor its name gives its time, so pages named with their time are not read again."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = [n for n in dict.fromkeys(names) if n != "-" and not n.startswith("<")]
+        self._known = frozenset(self._names)
+        self._read: dict[str, str | None] = {}
+
+    def _head(self, name: str) -> str | None:
+        if name not in self._known:
+            return None
+        if name not in self._read:
+            text = _read_page(name, PREFIX_SEARCH_CHARS * 4)
+            self._read[name] = text[:PREFIX_SEARCH_CHARS] if text is not None else None
+        return self._read[name]
+
+    def __getitem__(self, name: str) -> str:
+        head = self._head(name)
+        if head is None:
+            raise KeyError(name)
+        return head
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._names if self._head(name) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:  # (without reading every page, as len would)
+        return bool(self._names)
 
 
 def _read_page(name: str, limit: int) -> str | None:
@@ -117,7 +151,7 @@ def snapshot_times(report: Report, manifest: Manifest | None = None) -> HistoryR
         report.files,
         profile,
         manifest=manifest,
-        page_texts=page_heads(names),
+        page_texts=PageHeads(names),
         cut_off=_cut_off(report),
         resolve=resolve,
     )

@@ -55,6 +55,16 @@ def _strict(value: Any) -> Any:
     return value
 
 
+def _header_value(value: Any) -> str:
+    """A header value encoded; walked by _strict only when it holds a float that is not finite
+    (the encoder refuses those), which on a large history report saves a walk of every page's
+    figures."""
+    try:
+        return _ENCODE(value)
+    except ValueError:
+        return _ENCODE(_strict(value))
+
+
 # One encoder for every row: json.dumps() builds a new one per call when given options.
 # allow_nan=False: a NaN that got past _clean is a bug to hear of, not invalid JSON to write.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
@@ -195,7 +205,7 @@ def write_json(report: Report, stream: IO[str]) -> None:
     header = report.header()
     stream.write("{\n")
     for key, value in header.items():
-        stream.write(f"  {json.dumps(key)}: {json_safe(_ENCODE(_strict(value)))},\n")
+        stream.write(f"  {json.dumps(key)}: {json_safe(_header_value(value))},\n")
     blocks = (rows for frame in report.finding_frames() for rows in _encoded_rows(frame, FINDING_COLUMNS))
     _write_array(stream, "findings", blocks)
     if report.quotes is not None:
