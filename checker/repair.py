@@ -671,7 +671,17 @@ def attach_fixes(report: Report, run: RepairRun | None = None) -> Report:
     applied = run.applied if run is not None else []
     per_rule = None if run is not None else REPORT_FIXES_PER_RULE
     closes = run.closes if run is not None else None
-    report.fixes = applied + exact_spans(report, report_fixes(report, per_rule=per_rule, closes=closes))
+    found = exact_spans(report, report_fixes(report, per_rule=per_rule, closes=closes))
+    if run is not None:  # what the run found on JSON records written over several lines, whose
+        # members the report's quotes do not place (json_places): its remaining repairs as it found them
+        formats = {result.path: result.format for result in report.files}
+        have = {(f.file, f.rule, f.line, f.column) for f in found}
+        found += [
+            f
+            for f in run.remaining
+            if formats.get(f.file) == "json" and (f.file, f.rule, f.line, f.column) not in have
+        ]
+    report.fixes = applied + found
     return report
 
 

@@ -168,3 +168,27 @@ def test_fix_on_standard_input_refuses_a_report_on_stdout(tmp_path, monkeypatch)
         result = CliRunner().invoke(cli, ["check", "-", "--fix", "--no-report", *extra], input=PAGE)
         assert result.exit_code == 2 and not result.stdout
         assert "repaired text to stdout" in result.stderr
+
+
+_RISE = {"direction": "Increased By", "arrow": "▲"}
+
+
+def test_the_json_report_lists_the_repairs_left_on_pretty_printed_records(tmp_path, monkeypatch):
+    # A change's sign alone (unsafe) and a percent nine prices could explain (display-only), each
+    # on a member's line below its record's first: the report lists both as what remains.
+    records = [
+        {**_RISE, "symbol": "BOP", "price": "10.51", "change": "-0.12", "percent": "1.15"},
+        {**_RISE, "symbol": "PIBTL", "price": "15.48", "change": "0.24", "percent": "1.58"},
+    ]
+    page = tmp_path / "page.json"
+    page.write_bytes(_pretty(records))
+    status, err = _run(["page.json", "--fix", "--json", "report.json"], tmp_path, monkeypatch)
+    assert status == 1, err
+    assert page.read_bytes() == _pretty(records)  # nothing safe to apply
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    left = {(f["rule"], f["applicability"]) for f in report["fixes"]}
+    assert left == {("QC301", "unsafe"), ("QC303", "display-only")}
+    assert report["summary"]["fixes_remaining"] == 2
+    (unsafe,) = [f for f in report["fixes"] if f["applicability"] == "unsafe"]
+    line = _pretty(records).decode("utf-8").splitlines()[unsafe["edits"][0]["line"] - 1]
+    assert line.strip() == '"change": "-0.12",'  # the edit stands on the member's own line
