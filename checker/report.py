@@ -143,13 +143,15 @@ class Report:
             entries.append(entry)
         return entries
 
-    def file_entries(self) -> list[dict[str, Any]]:
+    def file_entries(self, snapshots: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """The JSON report's `files` entries; with the checks across snapshots, each also holds
-        its page's capture time, where that came from, and its session."""
+        its page's capture time, where that came from, and its session (`snapshots`: the
+        snapshot table's records when already made)."""
         entries = [f.as_dict() for f in self.files]
         if self.snapshots is None or not len(self.snapshots):
             return entries
-        by_file = {str(row["file"]): row for row in snapshot_records(self.snapshots)}
+        records = snapshots if snapshots is not None else snapshot_records(self.snapshots)
+        by_file = {str(row["file"]): row for row in records}
         for entry in entries:
             row = by_file.get(entry["path"])
             if row is not None:
@@ -160,6 +162,7 @@ class Report:
     def header(self) -> dict[str, Any]:
         """Everything in the JSON report but the findings and quotes."""
         options = self.options
+        snapshots = snapshot_records(self.snapshots) if self.snapshots is not None else None
         return {
             "report_version": REPORT_VERSION,
             "tool": {"name": TOOL_NAME, "version": __version__},
@@ -174,9 +177,9 @@ class Report:
                 "baseline": options.baseline.path if options.baseline else None,
             },
             "summary": self.summary(),
-            "files": self.file_entries(),
+            "files": self.file_entries(snapshots),
             "rules": self.rule_entries(),
-            **({"snapshots": snapshot_records(self.snapshots)} if self.snapshots is not None else {}),
+            **({"snapshots": snapshots} if snapshots is not None else {}),
             **({"fixes": [fix.as_dict() for fix in self.fixes]} if self.fixes is not None else {}),
         }
 
