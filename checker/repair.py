@@ -35,6 +35,7 @@ from checker.fix import (
     fixes_for,
 )
 from checker.inputs.records import value_places
+from checker.parse import split_lines
 from checker.profile import Profile, load_profile
 from checker.read import decode
 from checker.report import Report
@@ -672,17 +673,70 @@ def attach_fixes(report: Report, run: RepairRun | None = None) -> Report:
     per_rule = None if run is not None else REPORT_FIXES_PER_RULE
     closes = run.closes if run is not None else None
     found = exact_spans(report, report_fixes(report, per_rule=per_rule, closes=closes))
-    if run is not None:  # what the run found on JSON records written over several lines, whose
-        # members the report's quotes do not place (json_places): its remaining repairs as it found them
-        formats = {result.path: result.format for result in report.files}
-        have = {(f.file, f.rule, f.line, f.column) for f in found}
-        found += [
-            f
-            for f in run.remaining
-            if formats.get(f.file) == "json" and (f.file, f.rule, f.line, f.column) not in have
-        ]
+    found += _multi_line_json_fixes(report, run, per_rule, found)
     report.fixes = applied + found
     return report
+
+
+def _multi_line_json_fixes(
+    report: Report, run: RepairRun | None, per_rule: int | None, found: list[Fix]
+) -> list[Fix]:
+    """The repairs of JSON records written over several lines that `found` lacks: the report's
+    quotes place only the members on a record's first line, and it holds no other source line.
+    With a run, those it left (found on its repaired text); without, those of the file read again.
+    Each edit is checked verbatim against its own line of that text and moved inside its quotes."""
+    formats = {result.path: result.format for result in report.files}
+    json_files = sorted(name for name, fmt in formats.items() if fmt == "json")
+    if not json_files:
+        return []
+    have = {(f.file, f.rule, f.line, f.column) for f in found}
+    texts: dict[str, str] = {}
+    candidates: list[Fix] = []
+    if run is not None:
+        for result in run.files:
+            if result.name in json_files:
+                texts[result.name] = decode(result.repaired).text
+        candidates = [f for f in run.remaining if f.file in texts]
+    elif report.quotes is not None and len(report.findings):
+        with_findings = set(report.findings["file"].dropna().astype(str).tolist())
+        for name in json_files:
+            if name not in with_findings:
+                continue
+            try:
+                data = Path(name).read_bytes()
+            except (OSError, ValueError):
+                continue
+            text = decode(data).text
+            quotes = report.quotes[(report.quotes["file"] == name).to_numpy(dtype=bool)]
+            starts = sorted(set(zip(*column_lists(quotes, ("line", "column")), strict=True)))
+            if re.search(r"\r(?!\n)", text) or not starts:
+                continue
+            places = value_places(text.removeprefix("\ufeff"), [(int(a), int(b)) for a, b in starts])
+            texts[name] = text
+            own = (report.findings["file"] == name).to_numpy(dtype=bool, na_value=False)
+            page = replace(report, findings=report.findings[own], quotes=quotes)
+            candidates += report_fixes(page, per_rule=per_rule, places=places)
+    out = []
+    for fix in candidates:
+        if (fix.file, fix.rule, fix.line, fix.column) in have:
+            continue
+        if not fix.edits:
+            out.append(fix)
+            continue
+        lines = split_lines(texts[fix.file].removeprefix("\ufeff"))
+        edits = []
+        for edit in fix.edits:
+            line = lines[edit.line - 1] if 0 < edit.line <= len(lines) else None
+            moved = _in_quotes(line, edit) if line is not None else None
+            if line is None or moved is None or not _fits_format(line, moved, "json"):
+                break
+            if apply_to_line(line, [moved]) is None:
+                break
+            edits.append(moved)
+        else:
+            fix.edits = tuple(edits)
+            out.append(fix)
+    return out
 
 
 def exact_spans(report: Report, fixes: list[Fix]) -> list[Fix]:

@@ -189,6 +189,17 @@ def test_the_json_report_lists_the_repairs_left_on_pretty_printed_records(tmp_pa
     left = {(f["rule"], f["applicability"]) for f in report["fixes"]}
     assert left == {("QC301", "unsafe"), ("QC303", "display-only")}
     assert report["summary"]["fixes_remaining"] == 2
+    lines = _pretty(records).decode("utf-8").splitlines()
     (unsafe,) = [f for f in report["fixes"] if f["applicability"] == "unsafe"]
-    line = _pretty(records).decode("utf-8").splitlines()[unsafe["edits"][0]["line"] - 1]
-    assert line.strip() == '"change": "-0.12",'  # the edit stands on the member's own line
+    (edit,) = unsafe["edits"]
+    assert lines[edit["line"] - 1].strip() == '"change": "-0.12",'  # on the member's own line
+    assert lines[edit["line"] - 1][edit["column"] - 1 : edit["end_column"]] == edit["before"] == "-0.12"
+    # A report without a repair flag gives the same repairs, in JSON and in SARIF.
+    status, err = _run(["page.json", "--json", "plain.json", "--sarif", "plain.sarif"], tmp_path, monkeypatch)
+    assert status == 1, err
+    plain = json.loads((tmp_path / "plain.json").read_text(encoding="utf-8"))
+    key = lambda fix: (fix["rule"], fix["applicability"], json.dumps(fix["edits"]))  # noqa: E731
+    assert sorted(map(key, plain["fixes"])) == sorted(map(key, report["fixes"]))
+    sarif = json.loads((tmp_path / "plain.sarif").read_text(encoding="utf-8"))
+    with_fixes = {r["ruleId"] for r in sarif["runs"][0]["results"] if r.get("fixes")}
+    assert "QC301" in with_fixes
