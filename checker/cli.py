@@ -432,8 +432,9 @@ def check(
     else:
         repaired_stdin = repairs.stdin if repairs is not None else None
         report = _run_check(list(paths), options, jobs or os.cpu_count() or 1, repaired_stdin)
+    history_result = None
     if (history or snapshots_path) and history_line is None:
-        history_line = _check_history(report, manifest)
+        history_line, history_result = _check_history(report, manifest)
     failures: list[str] = []
     if ledger_parts:
         _say(f"Ledger: {os.path.join(output_dir or '', 'ledger')} (its part-NNNNN.parquet files)")
@@ -441,7 +442,7 @@ def check(
         _write_ledgers(report, manifest, ledger_dir, export_path, failures)
     # The HTML report's quotes table needs the quotes; the JSON report carries them only on request.
     html_quotes = report.quotes
-    _attach_fixes(report, repairs)
+    _attach_fixes(report, repairs, history_result)
     if not include_quotes:
         report.quotes = None
     if output_format is None:
@@ -622,11 +623,22 @@ def _escaped_bytes(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _attach_fixes(report: Report, repairs: Any) -> None:
-    """Put the repairs in the report: those applied, and those the remaining findings have."""
+def _attach_fixes(report: Report, repairs: Any, history_result: Any = None) -> None:
+    """Put the repairs in the report: those applied, and those the remaining findings have;
+    without a repair flag but with the history step's result, weighed against the previous
+    closes it knows, as --fix would weigh them."""
     from checker.repair import attach_fixes
 
-    attach_fixes(report, repairs)
+    closes = None
+    if repairs is None and history_result is not None and report.quotes is not None:
+        from checker.history.closes import closes_for_findings
+        from checker.profile import load_profile
+
+        try:
+            closes = closes_for_findings(history_result, report, load_profile(report.options.profile))
+        except Exception as error:  # the repairs are then listed unweighed, never a traceback
+            _say(f"quotecheck: warning: repairs not weighed against previous closes ({type(error).__name__})")
+    attach_fixes(report, repairs, closes)
 
 
 def _same_path(first: str, second: str) -> bool:
@@ -844,9 +856,9 @@ def _read_manifest(path: str) -> Any:
         raise click.UsageError(str(error)) from None
 
 
-def _check_history(report: Report, manifest: Any) -> str:
+def _check_history(report: Report, manifest: Any) -> tuple[str, Any]:
     """Run the checks across snapshots into the report; the manifest's problems go to stderr.
-    Returns the line the summary gives the sessions found."""
+    Returns the line the summary gives the sessions found, and the step's result."""
     from checker.history.run import add_history
     from checker.profile import ProfileError
 
@@ -856,7 +868,7 @@ def _check_history(report: Report, manifest: Any) -> str:
         raise click.UsageError(str(error)) from None
     for problem in result.problems:
         _say(f"quotecheck: warning: {problem}")
-    return f"History: {result.summary()}"
+    return f"History: {result.summary()}", result
 
 
 def _write_ledgers(

@@ -663,44 +663,42 @@ def _repair_file(
 REPORT_FIXES_PER_RULE = 1000
 
 
-def attach_fixes(report: Report, run: RepairRun | None = None) -> Report:
+def attach_fixes(report: Report, run: RepairRun | None = None, closes: Closes | None = None) -> Report:
     """Put the repairs in the report (and return it): those `run` applied, and those its
-    remaining findings have (without a run, those of each rule's first findings). A report
-    without its quotes and without a run is left as it is."""
+    remaining findings have (without a run, those of each rule's first findings, weighed
+    against `closes` when given). A report without its quotes and without a run is left as it is."""
     if report.quotes is None and run is None:
         return report
     applied = run.applied if run is not None else []
     per_rule = None if run is not None else REPORT_FIXES_PER_RULE
-    closes = run.closes if run is not None else None
+    closes = run.closes if run is not None else closes
     found = exact_spans(report, report_fixes(report, per_rule=per_rule, closes=closes))
-    found += _multi_line_json_fixes(report, run, per_rule, found)
+    found += _missing_fixes(report, run, per_rule, found)
     report.fixes = applied + found
     return report
 
 
-def _multi_line_json_fixes(
+def _missing_fixes(
     report: Report, run: RepairRun | None, per_rule: int | None, found: list[Fix]
 ) -> list[Fix]:
-    """The repairs of JSON records written over several lines that `found` lacks: the report's
-    quotes place only the members on a record's first line, and it holds no other source line.
-    With a run, those it left (found on its repaired text); without, those of the file read again.
-    Each edit is checked verbatim against its own line of that text and moved inside its quotes."""
-    formats = {result.path: result.format for result in report.files}
-    json_files = sorted(name for name, fmt in formats.items() if fmt == "json")
-    if not json_files:
-        return []
+    """The repairs `found` lacks. With a run: those it left in its repaired texts, when the report
+    holds no quotes to find them from (--no-report) or they stand where its quotes do not place
+    them. Without one: those of JSON records written over several lines, whose members the
+    report's quotes place only on a record's first line (the file read again). Each edit is
+    checked verbatim against its own line of that text (a quoted field's moved inside its quotes)."""
     have = {(f.file, f.rule, f.line, f.column) for f in found}
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, str]] = {}  # file -> (its format, its text)
     candidates: list[Fix] = []
     if run is not None:
-        for result in run.files:
-            if result.name in json_files:
-                texts[result.name] = decode(result.repaired).text
+        for repaired in run.files:
+            if repaired.problem is None:
+                texts[repaired.name] = (repaired.format, decode(repaired.repaired).text)
         candidates = [f for f in run.remaining if f.file in texts]
     elif report.quotes is not None and len(report.findings):
         with_findings = set(report.findings["file"].dropna().astype(str).tolist())
-        for name in json_files:
-            if name not in with_findings:
+        for entry in report.files:
+            name = entry.path
+            if entry.format != "json" or name not in with_findings or name in texts:
                 continue
             try:
                 data = Path(name).read_bytes()
@@ -712,10 +710,11 @@ def _multi_line_json_fixes(
             if re.search(r"\r(?!\n)", text) or not starts:
                 continue
             places = value_places(text.removeprefix("\ufeff"), [(int(a), int(b)) for a, b in starts])
-            texts[name] = text
+            texts[name] = ("json", text)
             own = (report.findings["file"] == name).to_numpy(dtype=bool, na_value=False)
             page = replace(report, findings=report.findings[own], quotes=quotes)
             candidates += report_fixes(page, per_rule=per_rule, places=places)
+    split: dict[str, list[str]] = {}
     out = []
     for fix in candidates:
         if (fix.file, fix.rule, fix.line, fix.column) in have:
@@ -723,14 +722,17 @@ def _multi_line_json_fixes(
         if not fix.edits:
             out.append(fix)
             continue
-        lines = split_lines(texts[fix.file].removeprefix("\ufeff"))
+        fmt, text = texts[fix.file]
+        if fix.file not in split:
+            split[fix.file] = split_lines(text.removeprefix("\ufeff"))
+        lines = split[fix.file]
         edits = []
         for edit in fix.edits:
             line = lines[edit.line - 1] if 0 < edit.line <= len(lines) else None
-            moved = _in_quotes(line, edit) if line is not None else None
-            if line is None or moved is None or not _fits_format(line, moved, "json"):
+            if line is None:
                 break
-            if apply_to_line(line, [moved]) is None:
+            moved = _in_quotes(line, edit) if fmt in ("csv", "tsv", "json", "jsonl") else edit
+            if not _fits_format(line, moved, fmt) or apply_to_line(line, [moved]) is None:
                 break
             edits.append(moved)
         else:

@@ -203,3 +203,21 @@ def test_the_json_report_lists_the_repairs_left_on_pretty_printed_records(tmp_pa
     sarif = json.loads((tmp_path / "plain.sarif").read_text(encoding="utf-8"))
     with_fixes = {r["ruleId"] for r in sarif["runs"][0]["results"] if r.get("fixes")}
     assert "QC301" in with_fixes
+
+
+@pytest.mark.parametrize("flag", [["--fix"], ["--fix-to", "out"]])
+def test_the_json_report_lists_what_remains_when_no_other_report_is_written(tmp_path, monkeypatch, flag):
+    # --no-report: the run holds no quotes for the reports, yet its JSON lists the repairs left
+    # (a change's sign, unsafe; a percent several figures could explain, display-only).
+    page = tmp_path / "page.txt"
+    text = "BOP 10.51 Increased By ▲ -0.12 (1.15%)\nPIBTL 15.48 Increased By ▲ 0.24 (1.58%)\n"
+    page.write_text(text, encoding="utf-8")
+    status, err = _run(["page.txt", *flag, "--json", "report.json"], tmp_path, monkeypatch)
+    assert status == 1, err
+    assert "2 remaining (1 unsafe, 1 display-only)" in err
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["fixes_remaining"] == 2
+    left = {(f["rule"], f["applicability"], f["status"]) for f in report["fixes"]}
+    assert left == {("QC301", "unsafe", "available"), ("QC303", "display-only", "available")}
+    (edit,) = next(f for f in report["fixes"] if f["rule"] == "QC301")["edits"]
+    assert text.splitlines()[edit["line"] - 1][edit["column"] - 1 : edit["end_column"]] == edit["before"]

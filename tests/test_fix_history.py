@@ -373,3 +373,29 @@ def test_a_failing_history_step_leaves_the_repairs_unweighed_and_says_so(tmp_pat
     )
     assert "no previous close known: RuntimeError: no history today" in err and status != 3
     assert (folder / "br-2024-12-04T1200.txt").read_text(encoding="utf-8") == _page(DAY2, _fault_lines("BOP"))
+
+
+def test_a_history_report_without_a_repair_flag_weighs_its_repairs_as_fix_would(tmp_path, monkeypatch):
+    folder = _two_days(tmp_path, _fault_lines("BOP", "FFL"))
+    day2 = folder / "br-2024-12-04T1200.txt"
+    original = day2.read_bytes()
+    pages = ["br-2024-12-03T1545.txt", day2.name]
+
+    def fixes(args: list[str]) -> dict[str, dict]:
+        (folder / "r.json").unlink(missing_ok=True)  # (each report read is this run's)
+        report = _report(args, monkeypatch, folder)
+        return {f["rule"]: f for f in report["fixes"] if f["file"].endswith(day2.name)}
+
+    plain = fixes([*pages, "--history"])
+    assert day2.read_bytes() == original  # nothing written without a repair flag
+    assert plain["QC301"]["applicability"] == SAFE and plain["QC301"]["status"] == "available"
+    assert plain["QC301"]["previous_close"] == "previous close 10.39 (2024-12-03, br-2024-12-03T1545.txt:2:5)"
+    assert plain["QC303"]["applicability"] == SAFE and plain["QC303"]["edits"][0]["after"] == "17.40"
+    # the repairs --fix-to makes, the same; without --history the sign is unsafe again
+    made = fixes([*pages, "--history", "--fix-to", "out"])
+    assert {rule: f["status"] for rule, f in made.items()} == {"QC301": "applied", "QC303": "applied"}
+    for rule in ("QC301", "QC303"):
+        for key in ("applicability", "edits", "previous_close", "message"):
+            assert plain[rule][key] == made[rule][key], (rule, key)
+    alone = fixes([*pages, "--fix-to", "out2"])
+    assert alone["QC301"]["applicability"] == UNSAFE and not alone["QC301"].get("previous_close")

@@ -19,6 +19,7 @@ that does (checker.fix._confirmed). Left out, so that no repair leans on a doubt
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -132,3 +133,21 @@ def closes_of_run(report: Any, manifest: Any = None, state: Any = None) -> Close
     own = set(ledger["file"].astype(str))
     rows = pd.concat([_state_frame(state, own), ledger], ignore_index=True)
     return previous_closes(run.result, rows, profile)
+
+
+# The rules whose repairs a previous close may decide (checker.fix._confirmed).
+_WEIGHED_RULES = frozenset({"QC301", "QC303"})
+
+
+def closes_for_findings(result: HistoryResult, report: Any, profile: Profile) -> Closes:
+    """previous_closes for the pages with a finding a close may decide, only: what a report
+    without a repair flag needs, at no cost on a run of clean pages."""
+    findings = report.findings
+    if findings is None or not len(findings) or not result.closes:
+        return {}
+    rules, files = column_lists(findings, ("rule", "file"))
+    needed = {str(file) for rule, file in zip(rules, files, strict=True) if rule in _WEIGHED_RULES}
+    kept = [entry for entry in result.closes if entry[0] in needed]
+    if not kept:
+        return {}
+    return previous_closes(replace(result, closes=kept), report.quotes, profile)
