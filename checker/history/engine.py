@@ -1627,6 +1627,8 @@ class _Windows:
         self.windows, self.n_groups = windows, n_groups
         split = _split_at(windows, group_rows) if _can_fork() else 0
         child = self._fork(split) if split else None
+        if child is None:  # no second process (none wanted, or the fork was refused): one runs all
+            split = 0
         context = (members_group, live_group)
         try:
             context = self._run_windows(0, split or len(windows), context)
