@@ -423,6 +423,45 @@ def _heads(names: list[str], refs: list[InputRef]) -> dict[str, str]:
     return {name: read[where.get(name, name)] for name in names if where.get(name, name) in read}
 
 
+def _held_on_workers(
+    client: Any,
+    task: tuple[Any, ...],
+    cut: list[list[InputRef]],
+    name: str,
+    retries: int,
+    summary: Callable[[Any], Any],
+    here: Callable[[list[InputRef]], Any],
+) -> tuple[list[Any], list[Any]]:
+    """Each batch of `cut` checked on the cluster and kept on its worker: `task` is the function
+    and its first argument (the shared options), its last ones follow the batch; `name` begins
+    each task's key. Returns the
+    batches' futures and each one's `summary` brought back. A batch whose task failed for good
+    is checked in this process (`here`) and handed to the cluster as data."""
+    function, shared, *extra = task
+    futures = [
+        client.submit(
+            function,
+            shared,
+            batch,
+            *extra,
+            key=f"{name}-{index:05d}",
+            retries=retries,
+            pure=False,
+        )
+        for index, batch in enumerate(cut)
+    ]
+    summaries = [client.submit(summary, future, pure=False) for future in futures]
+    held: list[Any] = []
+    for index, future in enumerate(summaries):
+        try:
+            held.append(future.result())
+        except Exception:  # the task failed for good: this process checks the batch
+            batch = here(cut[index])
+            futures[index] = kept(client, batch)
+            held.append(summary(batch))
+    return futures, held
+
+
 def _light(batch: HistoryBatch) -> HistoryBatch:
     """A batch as the driver takes it: without the quotes that stay on the worker."""
     return HistoryBatch(batch.parts, batch.quotes.iloc[:0], batch.stamps)
@@ -489,30 +528,16 @@ def history_on_cluster(
     keep_quotes = checker.options.include_quotes
     if not keep_quotes:
         checker = Checker(replace(checker.options, include_quotes=True))
-    blob = options_blob(checker.options)
-    shared = shared_options(client, blob)
-    run_key = os.urandom(6).hex()
-    futures = [
-        client.submit(
-            check_history_batch,
-            shared,
-            batch,
-            keep_quotes,
-            key=f"quotecheck-history-batch-{run_key}-{index:05d}",
-            retries=retries,
-            pure=False,
-        )
-        for index, batch in enumerate(cut)
-    ]
-    light = [client.submit(_light, future, pure=False) for future in futures]
-    held: list[HistoryBatch] = []
-    for index, future in enumerate(light):
-        try:
-            held.append(future.result())
-        except Exception:  # the task failed for good: this process checks the batch
-            batch = history_batch(checker, cut[index], keep_quotes)
-            futures[index] = kept(client, batch)
-            held.append(_light(batch))
+    shared = shared_options(client, options_blob(checker.options))
+    futures, held = _held_on_workers(
+        client,
+        (check_history_batch, shared, keep_quotes),
+        cut,
+        f"quotecheck-history-batch-{os.urandom(6).hex()}",
+        retries,
+        _light,
+        lambda refs: history_batch(checker, refs, keep_quotes),
+    )
     parts = [part for batch in held for part in batch.parts]
     report = report_of(parts)
     try:
@@ -763,26 +788,15 @@ def history_to_folder(
     cut = batches(refs, threads)
     shared = shared_options(client, options_blob(checker.options))
     run_key = os.urandom(6).hex()
-    futures = [
-        client.submit(
-            check_held_batch,
-            shared,
-            batch,
-            key=f"quotecheck-held-batch-{run_key}-{index:05d}",
-            retries=retries,
-            pure=False,
-        )
-        for index, batch in enumerate(cut)
-    ]
-    outlines = [client.submit(_outline, future, pure=False) for future in futures]
-    held: list[HeldBatch] = []
-    for index, future in enumerate(outlines):
-        try:
-            held.append(future.result())
-        except Exception:  # the task failed for good: this process checks the batch
-            batch = held_batch(checker, cut[index])
-            futures[index] = kept(client, batch)
-            held.append(_outline(batch))
+    futures, held = _held_on_workers(
+        client,
+        (check_held_batch, shared),
+        cut,
+        f"quotecheck-held-batch-{run_key}",
+        retries,
+        _outline,
+        lambda refs: held_batch(checker, refs),
+    )
     cut_off = set().union(*(batch.cut_off for batch in held)) if held else set()
     try:
         step = _history_step(client, checker, futures, held, len(cut), manifest, cut_off)
