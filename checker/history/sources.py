@@ -436,11 +436,7 @@ class LedgerSource:
                 tables.append(table.select(present).filter(pa.array(mask)))
                 table_ids.append(ids[mask])
         if tables:
-            try:
-                joined = pa.concat_tables(tables, promote_options="permissive")
-            except (pa.ArrowException, ValueError) as error:
-                raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
-            parts.append(ledger_frame(joined))
+            parts.append(_joined(tables))
             part_ids.append(np.concatenate(table_ids))
         if not parts:
             return pd.DataFrame({c: [] for c in columns}), np.zeros(0, dtype=np.int64)
@@ -463,11 +459,7 @@ class LedgerSource:
                 except (OSError, pa.ArrowException, ValueError) as error:
                     raise LedgerError(f"not a quote ledger ({str(error)[:200]})") from None
         if tables:
-            try:
-                joined = pa.concat_tables(tables, promote_options="permissive")
-            except (pa.ArrowException, ValueError) as error:
-                raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
-            parts.append(ledger_frame(joined))
+            parts.append(_joined(tables))
         if not parts:
             return pd.DataFrame({c: [] for c in HISTORY_COLUMNS})
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
@@ -614,3 +606,12 @@ def _text_array(column: pd.Series, rows: np.ndarray) -> pa.Array:
     """A frame column's values at some rows as a string array (what is not text: null)."""
     values = column.iloc[rows].tolist()
     return pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
+
+
+def _joined(tables: list[pa.Table]) -> pd.DataFrame:
+    """Ledger tables read apart as one frame; tables whose columns do not agree are a LedgerError."""
+    try:
+        joined = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowException, ValueError) as error:
+        raise LedgerError(f"the ledgers do not agree in their columns ({str(error)[:200]})") from None
+    return ledger_frame(joined)
