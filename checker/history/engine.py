@@ -464,6 +464,21 @@ def _first_row(q: _Quotes, fid: int) -> int:
     return int(q.starts[fid])
 
 
+def _add_stale(f: _Findings, row: int, session_k: str, session_e: str, where: str) -> None:
+    """stale-snapshot on `row`: its snapshot (of session_k) repeats every figure of the one of
+    session_e standing at `where`."""
+    f.add(
+        codes.STALE_SNAPSHOT,
+        row,
+        f"every figure of this {session_k} snapshot is that of {session_e} ({where}): "
+        "a cached page served again",
+        expected=f"new figures after {session_e} ({where})",
+        observed=f"the figures of {session_e}",
+        field_name="snapshot",
+        column="column",
+    )
+
+
 def _first_rows(q: _Quotes, f: _Findings, fid: int) -> int:
     rows = range(int(q.starts[fid]), int(q.ends[fid]))
     return min(rows, key=lambda r: (f.cell("line", r), f.cell("column", r)))
@@ -671,16 +686,7 @@ def _stale_snapshots(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCa
         session_k = _session_label(cal, int(snaps.session[k]), snaps, k)
         session_e = _session_label(cal, int(snaps.session[earlier]), snaps, earlier)
         where = f"{snaps.names[earlier]}:{f.cell('line', _first_rows(q, f, earlier))}"
-        f.add(
-            codes.STALE_SNAPSHOT,
-            row,
-            f"every figure of this {session_k} snapshot is that of {session_e} ({where}): "
-            "a cached page served again",
-            expected=f"new figures after {session_e} ({where})",
-            observed=f"the figures of {session_e}",
-            field_name="snapshot",
-            column="column",
-        )
+        _add_stale(f, row, session_k, session_e, where)
 
 
 def _same_session(q: _Quotes, snaps: _Snapshots, f: _Findings, cal: SessionCalendar) -> None:
@@ -1884,16 +1890,7 @@ class _Windows:
             session_k = _session_label(self.cal, int(snaps.session[k]), snaps, k)
             session_e = _session_label(self.cal, int(g_session[first]), self.snaps, first)
             where = f"{self.snaps.names[first]}:{line}"
-            f.add(
-                codes.STALE_SNAPSHOT,
-                row,
-                f"every figure of this {session_k} snapshot is that of {session_e} ({where}): "
-                "a cached page served again",
-                expected=f"new figures after {session_e} ({where})",
-                observed=f"the figures of {session_e}",
-                field_name="snapshot",
-                column="column",
-            )
+            _add_stale(f, row, session_k, session_e, where)
 
     def _missing(
         self, q: _Quotes, snaps: _Snapshots, f: _Findings, fids: np.ndarray, own: np.ndarray
