@@ -95,6 +95,7 @@ class SessionCalendar:
     sources: list[str]
     settings: HistorySettings
     notes: list[str] = field(default_factory=list)
+    _labels: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def previous(self) -> np.ndarray:
@@ -110,6 +111,14 @@ class SessionCalendar:
     def day(self, index: int) -> dt.date:
         """The date of an index."""
         return self.start + dt.timedelta(days=int(index))
+
+    def label(self, index: int) -> str:
+        """The date of an index as YYYY-MM-DD (kept: findings and tables name the same few days
+        over and over)."""
+        text = self._labels.get(index)
+        if text is None:
+            text = self._labels[index] = self.day(index).isoformat()
+        return text
 
     def describe(self) -> str:
         """Which sources decided the trading days, for the report."""

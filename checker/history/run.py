@@ -18,7 +18,7 @@ from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
 from checker.parse import split_lines
 from checker.profile import ProfileError, load_profile
 from checker.read import decode
-from checker.report import Report
+from checker.report import FileResult, Report
 
 MAX_MANIFEST_BYTES = 1 << 30
 # Source lines of history findings are read back from at most this many pages, of at most
@@ -144,7 +144,11 @@ def snapshot_times(report: Report, manifest: Manifest | None = None) -> HistoryR
     if quotes is None:
         raise ValueError("the history step needs the run's quotes (Options(include_quotes=True))")
     names = [f.path for f in report.files]
-    resolve = {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
+    resolve = (  # absolute paths only to match a manifest's rows
+        {name: os.path.abspath(name) for name in names if not name.startswith("<") and name != "-"}
+        if manifest is not None
+        else None
+    )
     profile = load_profile(report.options.profile)
     return history_findings(
         quotes,
@@ -198,11 +202,18 @@ def add_history_result(report: Report, result: HistoryResult) -> None:
         report.baseline_suppressed += suppressed
     if len(findings):
         files = findings["file"].to_numpy(dtype=object)
+        entries: dict[object, list[FileResult]] = {}
         for entry in report.files:
-            rows = np.flatnonzero(files == entry.path)
-            if len(rows):
-                added = severity_counts(findings.iloc[rows])
-                entry.counts = {k: entry.counts.get(k, 0) + added[k] for k in added}
+            entries.setdefault(entry.path, []).append(entry)
+        named, which = np.unique(files.astype(str), return_inverse=True)
+        order = np.argsort(which, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(which[order])) + 1)
+        for path, rows in zip(named.tolist(), groups, strict=True):
+            if path not in entries:
+                continue
+            added = severity_counts(findings.iloc[rows])
+            for entry in entries[path]:
+                entry.counts = {key: entry.counts.get(key, 0) + added[key] for key in added}
         report.findings = combine([report.findings, findings])
         _add_source_lines(report, findings)
     report.snapshots = result.snapshots
