@@ -431,7 +431,8 @@ def check(
         quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
     else:
         repaired_stdin = repairs.stdin if repairs is not None else None
-        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1, repaired_stdin)
+        timed = bool(history or snapshots_path or ledger_dir or export_path)  # a history step to come
+        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1, repaired_stdin, timed)
     history_result = None
     if (history or snapshots_path) and history_line is None:
         history_line, history_result = _check_history(report, manifest)
@@ -903,25 +904,33 @@ def _write_ledgers(
             _say(f"Export: {export_path}")
 
 
-def _run_check(paths: list[str], options: Any, jobs: int = 1, stdin: bytes | None = None) -> Report:
+def _run_check(
+    paths: list[str], options: Any, jobs: int = 1, stdin: bytes | None = None, timed: bool = False
+) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long;
-    `stdin`, the bytes `-` stands for when standard input was read already (repaired)."""
+    `stdin`, the bytes `-` stands for when standard input was read already (repaired); `timed`:
+    a history step follows (its calendar is readied while this process waits for workers)."""
     import io
 
     from checker.api import check_paths
 
     stream = io.BytesIO(stdin) if stdin is not None else sys.stdin.buffer
+    waiting = None
+    if timed:
+        from checker.history.run import calendar_warm_up
+
+        waiting = calendar_warm_up(options)
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
-        return check_paths(paths, options, stdin=stream, jobs=jobs)
+        return check_paths(paths, options, stdin=stream, jobs=jobs, while_waiting=waiting)
     from checker.inputs.sources import inputs_of
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
     refs = inputs_of(paths, options)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
-        return check_paths(paths, options, stdin=stream, jobs=jobs)
+        return check_paths(paths, options, stdin=stream, jobs=jobs, while_waiting=waiting)
     with progress_bar(files, make_console(file=sys.stderr)) as checked:
-        return check_paths(paths, options, on_checked=checked, stdin=stream, jobs=jobs)
+        return check_paths(paths, options, on_checked=checked, stdin=stream, jobs=jobs, while_waiting=waiting)
 
 
 def _check_engine_flags(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from checker import engine
@@ -51,8 +51,12 @@ def _check_chunk(refs: list[InputRef]) -> list[Part]:
     return parts
 
 
-def check_in_parallel(refs: list[InputRef], checker: Checker, jobs: int) -> Iterator[Part]:
-    """The Part of every input, in input order, checked by this process and `jobs - 1` workers."""
+def check_in_parallel(
+    refs: list[InputRef], checker: Checker, jobs: int, while_waiting: Callable[[], None] | None = None
+) -> Iterator[Part]:
+    """The Part of every input, in input order, checked by this process and `jobs - 1` workers.
+    `while_waiting` is called once, the first time this process has nothing left to check and
+    waits for a worker (the run's next step made ready meanwhile)."""
     size = max(1, min(engine.BATCH_PAGES, -(-len(refs) // (jobs * CHUNKS_PER_JOB))))
     chunks = [refs[start : start + size] for start in range(0, len(refs), size)]
     left = deque(range(len(chunks)))  # chunks neither checked here nor handed to a worker
@@ -91,6 +95,9 @@ def check_in_parallel(refs: list[InputRef], checker: Checker, jobs: int) -> Iter
                     left.remove(index)
                     here(index)
                 elif future.done() or future.cancel() or not left:
+                    if while_waiting is not None and not future.done():
+                        while_waiting()
+                        while_waiting = None
                     del handed[index]
                     try:
                         done[index] = future.result()

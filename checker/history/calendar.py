@@ -170,6 +170,26 @@ def _library_closed_days(
     return found, notes
 
 
+def warm_up(code: str) -> None:
+    """Import the calendar libraries and have exchange-calendars build (and keep) the `code`
+    calendar, so that the history step to come finds them ready: what a process can do while it
+    waits for others. Never raises: the history step reports any problem itself."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import exchange_calendars as xcals
+
+            xcals.get_calendar(code)
+    except Exception:  # not installed, or no such calendar: the history step says so
+        pass
+    try:
+        import importlib
+
+        importlib.import_module("holidays.financial")
+    except Exception:
+        pass
+
+
 def build_calendar(settings: HistorySettings, first: dt.date, last: dt.date) -> SessionCalendar:
     """The trading days from a week before `first` to `last`: the libraries' XKAR calendars where
     installed (a day they disagree on is uncertain), else Monday to Friday; then the profile's

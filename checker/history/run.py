@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from checker.config import Options
 from checker.findings import MAX_SOURCE_LINE, combine, finding, from_records, severity_counts
+from checker.history.calendar import history_settings, warm_up
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
 from checker.parse import split_lines
@@ -135,6 +137,20 @@ def _cut_off(report: Report) -> set[str]:
         return set()
     parse = findings["rule"].astype(str).str.startswith("QC1").to_numpy(dtype=bool, na_value=False)
     return {str(f) for f in findings["file"][parse].dropna().unique()}
+
+
+def calendar_warm_up(options: Options) -> Callable[[], None]:
+    """What a run with a history step to come does while it waits for its workers: the
+    calendar libraries imported and the profile's calendar built (calendar.warm_up)."""
+
+    def warm() -> None:
+        try:
+            code = history_settings(load_profile(options.profile)).calendar
+        except Exception:  # the history step reports a bad profile itself
+            return
+        warm_up(code)
+
+    return warm
 
 
 def snapshot_times(report: Report, manifest: Manifest | None = None) -> HistoryResult:
