@@ -431,8 +431,8 @@ def check(
         quiet = quiet or output_dir is not None  # the findings are in the parts and the reports
     else:
         repaired_stdin = repairs.stdin if repairs is not None else None
-        timed = bool(history or snapshots_path or ledger_dir or export_path)  # a history step to come
-        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1, repaired_stdin, timed)
+        history_next = bool(history or snapshots_path or ledger_dir or export_path)
+        report = _run_check(list(paths), options, jobs or os.cpu_count() or 1, repaired_stdin, history_next)
     history_result = None
     if (history or snapshots_path) and history_line is None:
         history_line, history_result = _check_history(report, manifest)
@@ -905,10 +905,10 @@ def _write_ledgers(
 
 
 def _run_check(
-    paths: list[str], options: Any, jobs: int = 1, stdin: bytes | None = None, timed: bool = False
+    paths: list[str], options: Any, jobs: int = 1, stdin: bytes | None = None, history_next: bool = False
 ) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long;
-    `stdin`, the bytes `-` stands for when standard input was read already (repaired); `timed`:
+    `stdin`, the bytes `-` stands for when standard input was read already (repaired); `history_next`:
     a history step follows (its calendar is readied while this process waits for workers)."""
     import io
 
@@ -916,7 +916,7 @@ def _run_check(
 
     stream = io.BytesIO(stdin) if stdin is not None else sys.stdin.buffer
     waiting = None
-    if timed:
+    if history_next:
         from checker.history.run import calendar_warm_up
 
         waiting = calendar_warm_up(options)

@@ -188,14 +188,13 @@ def _prepare(
     names: list[str],
     profile: Profile,
     fid: np.ndarray | None = None,
-    codes: np.ndarray | None = None,
+    by_text: bool = False,
 ) -> tuple[_Quotes, list[str]]:
-    """The quotes held as integer columns. With `fid` (each row's snapshot number in `names`),
-    the figures' hashes are made from the symbols' texts, so that they compare across windows;
-    `codes`, the same numbers already found (by FrameSource.bind), hashes made as without."""
-    by_text = fid is not None
+    """The quotes held as integer columns. `fid`: each row's snapshot number in `names`, when
+    already known (found from the file column otherwise). With `by_text`, the figures' hashes
+    are made from the symbols' texts, so that they compare across windows."""
     if fid is None:
-        fid, names = (codes, names) if codes is not None else _file_codes(quotes["file"], names)
+        fid, names = _file_codes(quotes["file"], names)
     price = _numbers(quotes, "price")
     change = _numbers(quotes, "change")
     percent = _numbers(quotes, "percent")
@@ -1263,7 +1262,7 @@ def _whole(
 ) -> HistoryResult:
     """The history step over all the quotes at once (what sessions found from the figures need);
     `codes`: each quote's snapshot number in setup.names, when known."""
-    q, names = _prepare(quotes, setup.names, profile, codes=codes)
+    q, names = _prepare(quotes, setup.names, profile, fid=codes)
     if len(names) != len(setup.names):
         raise ValueError("the quotes name a snapshot the setup does not know")
     cal = setup.cal
@@ -1798,7 +1797,7 @@ class _Windows:
             fids = np.sort(np.concatenate([self._group(g) for g in groups]))
             frame, local = self.source.rows(fids)
             names = [snaps.names[k] for k in fids.tolist()]
-            q, _ = _prepare(frame, names, self.profile, fid=local)
+            q, _ = _prepare(frame, names, self.profile, fid=local, by_text=True)
             quotes = (q.ends - q.starts).astype(np.int64)
             if not after:
                 break
@@ -1896,7 +1895,7 @@ class _Windows:
         if far:
             far_fids = np.array(far, dtype=np.int64)
             frame, local = self.source.rows(far_fids)
-            fq, _ = _prepare(frame, [self.snaps.names[g] for g in far], self.profile, fid=local)
+            fq, _ = _prepare(frame, [self.snaps.names[g] for g in far], self.profile, fid=local, by_text=True)
             ff = _Findings(fq, frame, snaps)
             for i, g in enumerate(far):
                 far_lines[g] = ff.cell("line", _first_rows(fq, ff, i))

@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -217,18 +216,12 @@ def add_history_result(report: Report, result: HistoryResult) -> None:
         findings, suppressed = options.baseline.suppress(findings)
         report.baseline_suppressed += suppressed
     if len(findings):
-        files = findings["file"].to_numpy(dtype=object)
-        entries: dict[object, list[FileResult]] = {}
+        entries: dict[str, list[FileResult]] = {}
         for entry in report.files:
             entries.setdefault(entry.path, []).append(entry)
-        named, which = np.unique(files.astype(str), return_inverse=True)
-        order = np.argsort(which, kind="stable")
-        groups = np.split(order, np.flatnonzero(np.diff(which[order])) + 1)
-        for path, rows in zip(named.tolist(), groups, strict=True):
-            if path not in entries:
-                continue
-            added = severity_counts(findings.iloc[rows])
-            for entry in entries[path]:
+        for path, rows in findings.groupby(findings["file"].astype(str), sort=False):
+            added = severity_counts(rows)
+            for entry in entries.get(str(path), []):
                 entry.counts = {key: entry.counts.get(key, 0) + added[key] for key in added}
         report.findings = combine([report.findings, findings])
         _add_source_lines(report, findings)
