@@ -29,6 +29,7 @@ from checker.rules.registry import all_rules
 
 if TYPE_CHECKING:
     from checker.baseline import Baseline
+    from checker.parallel import Beside
 
 # Runs with more input files than this are spread over processes when more than one job is asked
 # for, if their work is worth a process start-up (about a second of imports): at least
@@ -68,15 +69,15 @@ def check_paths(
     on_checked: Callable[[Path], None] | None = None,
     stdin: BinaryIO | None = None,
     jobs: int = 1,
-    while_waiting: Callable[[], None] | None = None,
+    beside: Beside | None = None,
 ) -> Report:
     """Check files, directories (walked recursively) or stdin as `-`, and return one Report for the run.
 
     `on_checked` is called with each input file once it is checked (the CLI's progress bar); `stdin` is
     the binary stream `-` reads. With `jobs` > 1 and more than PARALLEL_MIN_FILES input files, the
     files are checked by that many processes; the report is the same, in the same order.
-    `while_waiting` is called once if this process runs out of files while workers still check
-    theirs (check_archive readies the history step's calendar then).
+    `beside`, a job for a worker besides the files when there are workers (check_archive has
+    the history step's calendar tables built there; see checker.parallel.Beside).
     """
     checker = Checker(options)
     options = checker.options
@@ -87,7 +88,7 @@ def check_paths(
         if not any(ref.is_stdin for ref in listed) and worth_parallel(listed):
             from checker.parallel import check_in_parallel
 
-            for part in check_in_parallel(listed, checker, jobs, while_waiting):
+            for part in check_in_parallel(listed, checker, jobs, beside):
                 _add_part(run, part, on_checked)
             return _finish(run)
         refs = listed
@@ -109,11 +110,13 @@ def check_archive(
     the pages' own and `report.snapshots` (each page's time, where it came from, its session).
     A manifest that cannot be read raises checker.history.run.ManifestError.
     """
-    from checker.history.run import add_history, calendar_warm_up, read_manifest_file
+    from checker.history.run import add_history, calendar_job, read_manifest_file
+    from checker.parallel import Beside
 
     manifest = None if snapshots is None else read_manifest_file(snapshots)
     options = replace(options or Options(), include_quotes=True)
-    report = check_paths(paths, options, jobs=jobs, while_waiting=calendar_warm_up(options))
+    job = calendar_job(options)
+    report = check_paths(paths, options, jobs=jobs, beside=None if job is None else Beside(*job))
     add_history(report, manifest)
     return report
 

@@ -909,28 +909,30 @@ def _run_check(
 ) -> Report:
     """Check the paths, with a progress bar on stderr when it is a terminal and the run is long;
     `stdin`, the bytes `-` stands for when standard input was read already (repaired); `history_next`:
-    a history step follows (its calendar is readied while this process waits for workers)."""
+    a history step follows (a worker, if any, builds its calendar tables)."""
     import io
 
     from checker.api import check_paths
 
     stream = io.BytesIO(stdin) if stdin is not None else sys.stdin.buffer
-    waiting = None
+    beside = None
     if history_next:
-        from checker.history.run import calendar_warm_up
+        from checker.history.run import calendar_job
+        from checker.parallel import Beside
 
-        waiting = calendar_warm_up(options)
+        job = calendar_job(options)
+        beside = None if job is None else Beside(*job)
     if not sys.stderr.isatty():  # piped or captured: never a bar, and no second walk of the folders
-        return check_paths(paths, options, stdin=stream, jobs=jobs, while_waiting=waiting)
+        return check_paths(paths, options, stdin=stream, jobs=jobs, beside=beside)
     from checker.inputs.sources import inputs_of
     from checker.render.terminal import make_console, progress_bar, wants_progress
 
     refs = inputs_of(paths, options)
     files = [str(ref.path) for ref in refs if ref.path is not None]
     if not wants_progress(files, stderr_is_terminal=True):
-        return check_paths(paths, options, stdin=stream, jobs=jobs, while_waiting=waiting)
+        return check_paths(paths, options, stdin=stream, jobs=jobs, beside=beside)
     with progress_bar(files, make_console(file=sys.stderr)) as checked:
-        return check_paths(paths, options, on_checked=checked, stdin=stream, jobs=jobs, while_waiting=waiting)
+        return check_paths(paths, options, on_checked=checked, stdin=stream, jobs=jobs, beside=beside)
 
 
 def _check_engine_flags(

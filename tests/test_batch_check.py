@@ -180,3 +180,70 @@ def test_a_worker_checks_its_chunk_as_the_run_would_and_keeps_quotes_only_when_a
         ]
         assert all(a.findings.equals(b.findings) for a, b in zip(sent, here, strict=True))
         assert any(p.quotes for p in sent) == options.include_quotes
+
+
+class _InlinePool:
+    """A pool whose one worker is up at once and runs each job as it is handed out, in order."""
+
+    def __init__(self, max_workers=1, mp_context=None, initializer=None, initargs=()):
+        self.handed: list[str] = []
+        if initializer is not None:
+            initializer(*initargs)
+        _InlinePool.last = self
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        self.handed.append(getattr(function, "__name__", type(function).__name__))
+        future: Future = Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_job_beside_the_chunks_goes_to_the_first_worker_up_once_and_its_result_comes_back(
+    tmp_path, monkeypatch
+):
+    import checker.parallel
+    from checker.parallel import Beside
+
+    pages = _folder(tmp_path)
+    serial = api.check_paths([pages], Options())
+    monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_PAGES", 5)
+    received: list[object] = []
+
+    def job() -> str:
+        return "tables"
+
+    report = api.check_paths([pages], Options(), jobs=2, beside=Beside(job, received.append))
+    handed = _InlinePool.last.handed
+    assert received == ["tables"]
+    assert handed.count("job") == 1
+    assert handed.index("job") < handed.index("_check_chunk")  # ahead of the worker's chunks
+    assert _json(report, tmp_path / "parallel.json") == _json(serial, tmp_path / "serial.json")
+
+
+def test_a_beside_job_that_fails_is_let_go_and_the_report_is_the_same(tmp_path, monkeypatch):
+    import checker.parallel
+    from checker.parallel import Beside
+
+    pages = _folder(tmp_path)
+    serial = api.check_paths([pages], Options())
+    monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_PAGES", 5)
+    received: list[object] = []
+
+    def job() -> str:
+        raise RuntimeError("no calendar today")
+
+    report = api.check_paths([pages], Options(), jobs=2, beside=Beside(job, received.append))
+    assert received == []
+    assert _json(report, tmp_path / "parallel.json") == _json(serial, tmp_path / "serial.json")

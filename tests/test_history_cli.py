@@ -141,3 +141,23 @@ def test_history_with_the_dask_output_dir_gives_the_local_report(tmp_path):
     assert result.exit_code == 1, result.output
     assert (tmp_path / "dask.json").read_bytes() == (tmp_path / "local.json").read_bytes()
     assert b'"QC601"' in (tmp_path / "dask.json").read_bytes()
+
+
+def test_an_archive_checked_by_several_processes_gives_the_report_of_one(tmp_path, monkeypatch):
+    # Workers check the pages (one builds the calendar tables for the history step beside them):
+    # the report is the one of a single process, byte for byte.
+    import checker.api as api
+    import checker.engine as engine
+    from checker.render.json import save_json
+
+    for case in sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name.endswith("-fail")):
+        _copy(case, tmp_path / "archive", {n: f"{case} {n}" for n in ("a.txt", "b.txt")})
+    one = api.check_archive([tmp_path / "archive"], jobs=1)
+    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)  # spread even this small archive
+    monkeypatch.setattr(engine, "BATCH_PAGES", 2)
+    several = api.check_archive([tmp_path / "archive"], jobs=2)
+    assert len(one.files) > api.PARALLEL_MIN_FILES
+    assert one.findings["rule"].astype(str).str.startswith("QC6").any()  # history findings
+    save_json(one, tmp_path / "one.json")
+    save_json(several, tmp_path / "several.json")
+    assert (tmp_path / "several.json").read_bytes() == (tmp_path / "one.json").read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -177,6 +178,7 @@ def test_profile_closures_and_extra_sessions_override_the_calendar():
 def test_without_a_calendar_library_weekdays_and_the_profile_decide(monkeypatch):
     for name in ("exchange_calendars", "holidays"):
         monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
+    monkeypatch.setattr(history_calendar, "_KNOWN_TABLES", {})  # none kept from an earlier run
     cal = history_calendar.build_calendar(
         history_settings(load_profile()), dt.date(2024, 12, 1), dt.date(2024, 12, 31)
     )
@@ -184,6 +186,45 @@ def test_without_a_calendar_library_weekdays_and_the_profile_decide(monkeypatch)
     assert "no calendar library" in cal.describe()
     assert cal.is_session[cal.index(dt.date(2024, 12, 25))]  # no holiday known without a library
     assert not cal.is_session[cal.index(dt.date(2024, 12, 28))]  # a Saturday
+
+
+@pytest.mark.parametrize(
+    "first, last",
+    [
+        (dt.date(2008, 1, 1), dt.date(2026, 6, 30)),
+        (dt.date(2024, 12, 20), dt.date(2025, 1, 10)),  # across a new year
+        (dt.date(2016, 1, 1), dt.date(2016, 12, 31)),  # the first year `holidays` covers
+        (dt.date(2025, 6, 1), dt.date(2025, 6, 10)),  # a date the libraries disagree on
+        (dt.date(1995, 3, 1), dt.date(1995, 4, 1)),  # before either covers
+    ],
+)
+def test_calendar_tables_a_worker_built_for_many_years_give_the_days_built_here(monkeypatch, first, last):
+    pytest.importorskip("exchange_calendars")
+    pytest.importorskip("holidays")
+    settings = history_settings(load_profile())
+    monkeypatch.setattr(history_calendar, "_KNOWN_TABLES", {})
+    here = build_calendar(settings, first, last)
+    history_calendar.remember_tables(history_calendar.library_tables(settings.calendar, 1990, 2030))
+    kept = build_calendar(settings, first, last)
+    assert kept.start == here.start
+    assert kept.is_session.tolist() == here.is_session.tolist()
+    assert kept.uncertain.tolist() == here.uncertain.tolist()
+    assert kept.describe() == here.describe()
+    assert here.is_session.size and not here.is_session.all()  # the comparison is of real days
+
+
+def test_calendar_tables_that_do_not_cover_the_span_are_not_used(monkeypatch):
+    pytest.importorskip("exchange_calendars")
+    settings = history_settings(load_profile())
+    monkeypatch.setattr(history_calendar, "_KNOWN_TABLES", {})
+    here = build_calendar(settings, dt.date(2024, 12, 1), dt.date(2025, 1, 31))
+    narrow = history_calendar.library_tables(settings.calendar, 2024, 2024)
+    assert not narrow.covers(dt.date(2024, 11, 17), dt.date(2025, 1, 31))
+    # tables with no session at all: every weekday would be closed, were they used
+    history_calendar.remember_tables(dataclasses.replace(narrow, sessions=frozenset()))
+    kept = build_calendar(settings, dt.date(2024, 12, 1), dt.date(2025, 1, 31))
+    assert kept.is_session.tolist() == here.is_session.tolist()
+    assert here.is_session.any()
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="the shared seeds are not beside the repository")

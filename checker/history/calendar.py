@@ -125,12 +125,32 @@ class SessionCalendar:
         return "; ".join([" and ".join(self.sources), *self.notes])
 
 
-def _library_closed_days(
-    code: str, first: dt.date, last: dt.date
-) -> tuple[list[tuple[str, set[dt.date], dt.date, dt.date]], list[str]]:
-    """The weekdays each installed library says the exchange is closed, with the span it covers."""
-    found: list[tuple[str, set[dt.date], dt.date, dt.date]] = []
+@dataclass(frozen=True)
+class LibraryTables:
+    """What the installed calendar libraries say of one exchange over a span of years, as plain
+    dates: built where the libraries are imported (a worker process, which has the time to spare),
+    cheap to send, and good for any span of days inside `first_year`..`last_year`."""
+
+    code: str
+    first_year: int
+    last_year: int
+    sessions: frozenset[dt.date] | None = None  # exchange-calendars: its sessions, over its span
+    sessions_span: tuple[dt.date, dt.date] | None = None
+    holidays: dict[int, frozenset[dt.date]] | None = None  # holidays: each year's, as it gives them
+    holidays_span: tuple[int | None, int | None] | None = None  # the years it covers, if it says
+    notes: tuple[str, ...] = ()
+
+    def covers(self, first: dt.date, last: dt.date) -> bool:
+        return self.first_year <= first.year and last.year <= self.last_year
+
+
+_KNOWN_TABLES: dict[str, LibraryTables] = {}
+
+
+def library_tables(code: str, first_year: int, last_year: int) -> LibraryTables:
+    """The libraries' tables of `code` for the years given (importing them: about 0.25 s)."""
     notes: list[str] = []
+    sessions = sessions_span = holidays_by_year = holidays_span = None
     xcals: Any
     try:
         import exchange_calendars as xcals  # type: ignore[import-untyped,no-redef]
@@ -141,15 +161,8 @@ def _library_closed_days(
             with warnings.catch_warnings():  # the library's own deprecation notices are not ours
                 warnings.simplefilter("ignore")
                 calendar = xcals.get_calendar(code)
-            sessions = {ts.date() for ts in calendar.sessions}
-            low, high = calendar.first_session.date(), calendar.last_session.date()
-            closed = set()
-            day = max(first, low)
-            while day <= min(last, high):
-                if day.weekday() < 5 and day not in sessions:
-                    closed.add(day)
-                day += dt.timedelta(days=1)
-            found.append((f"exchange-calendars {code}", closed, low, high))
+            sessions = frozenset(calendar.sessions.date)
+            sessions_span = (calendar.first_session.date(), calendar.last_session.date())
         except Exception as error:  # a calendar the library does not know, or cannot build
             notes.append(f"exchange-calendars has no {code} calendar ({type(error).__name__})")
     holidays: Any
@@ -159,35 +172,56 @@ def _library_closed_days(
         holidays = None
     if holidays is not None:
         try:
-            years = range(first.year, last.year + 1)
-            table = holidays.financial_holidays(code, years=years)
-            low = dt.date(max(first.year, getattr(table, "start_year", first.year)), 1, 1)
-            high = dt.date(min(last.year, getattr(table, "end_year", last.year)), 12, 31)
-            closed = {day for day in table if low <= day <= high and day.weekday() < 5}
-            found.append((f"holidays {code}", closed, low, high))
+            # each year as the library gives it alone, so that any span's days are the same
+            # whichever span of years the tables were built for
+            tables = {y: holidays.financial_holidays(code, years=y) for y in range(first_year, last_year + 1)}
+            holidays_by_year = {y: frozenset(table) for y, table in tables.items()}
+            holidays_span = (
+                getattr(tables[first_year], "start_year", None),
+                getattr(tables[first_year], "end_year", None),
+            )
         except Exception as error:
             notes.append(f"holidays has no {code} calendar ({type(error).__name__})")
-    return found, notes
+    return LibraryTables(
+        code, first_year, last_year, sessions, sessions_span, holidays_by_year, holidays_span, tuple(notes)
+    )
 
 
-def warm_up(code: str) -> None:
-    """Import the calendar libraries and have exchange-calendars build (and keep) the `code`
-    calendar, so that the history step to come finds them ready: what a process can do while it
-    waits for others. Never raises: the history step reports any problem itself."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import exchange_calendars as xcals
+def remember_tables(tables: LibraryTables) -> None:
+    """Keep tables built elsewhere (by a worker) for this process's calendars to use."""
+    _KNOWN_TABLES[tables.code] = tables
 
-            xcals.get_calendar(code)
-    except Exception:  # not installed, or no such calendar: the history step says so
-        pass
-    try:
-        import importlib
 
-        importlib.import_module("holidays.financial")
-    except Exception:
-        pass
+def _library_closed_days(
+    code: str, first: dt.date, last: dt.date
+) -> tuple[list[tuple[str, set[dt.date], dt.date, dt.date]], list[str]]:
+    """The weekdays each installed library says the exchange is closed, with the span it covers
+    (from tables a worker built, when they cover the span; the same days either way)."""
+    tables = _KNOWN_TABLES.get(code)
+    if tables is None or not tables.covers(first, last):
+        tables = library_tables(code, first.year, last.year)
+    found: list[tuple[str, set[dt.date], dt.date, dt.date]] = []
+    if tables.sessions is not None and tables.sessions_span is not None:
+        low, high = tables.sessions_span
+        closed = set()
+        day = max(first, low)
+        while day <= min(last, high):
+            if day.weekday() < 5 and day not in tables.sessions:
+                closed.add(day)
+            day += dt.timedelta(days=1)
+        found.append((f"exchange-calendars {code}", closed, low, high))
+    if tables.holidays is not None and tables.holidays_span is not None:
+        start_year, end_year = tables.holidays_span
+        low = dt.date(max(first.year, first.year if start_year is None else start_year), 1, 1)
+        high = dt.date(min(last.year, last.year if end_year is None else end_year), 12, 31)
+        closed = {
+            day
+            for year in range(first.year, last.year + 1)
+            for day in tables.holidays.get(year, ())
+            if low <= day <= high and day.weekday() < 5
+        }
+        found.append((f"holidays {code}", closed, low, high))
+    return found, list(tables.notes)
 
 
 def build_calendar(settings: HistorySettings, first: dt.date, last: dt.date) -> SessionCalendar:

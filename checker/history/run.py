@@ -3,6 +3,8 @@ snapshots, and add their findings and the snapshot table to the run's Report."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import gzip
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -13,7 +15,7 @@ import pyarrow as pa
 
 from checker.config import Options
 from checker.findings import MAX_SOURCE_LINE, combine, finding, from_records, severity_counts
-from checker.history.calendar import history_settings, warm_up
+from checker.history.calendar import LibraryTables, history_settings, library_tables, remember_tables
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
 from checker.parse import split_lines
@@ -26,6 +28,9 @@ MAX_MANIFEST_BYTES = 1 << 30
 # MAX_SOURCE_PAGE bytes each (the HTML report shows them beside the findings).
 MAX_SOURCE_PAGES = 1000
 MAX_SOURCE_PAGE = 1 << 20
+# The calendar tables a worker builds cover the years from this one to the next: archives older
+# than that have theirs built by the history step itself.
+TABLE_FIRST_YEAR = 1990
 
 
 class ManifestError(ValueError):
@@ -138,18 +143,21 @@ def _cut_off(report: Report) -> set[str]:
     return {str(f) for f in findings["file"][parse].dropna().unique()}
 
 
-def calendar_warm_up(options: Options) -> Callable[[], None]:
-    """What a run with a history step to come does while it waits for its workers: the
-    calendar libraries imported and the profile's calendar built (calendar.warm_up)."""
-
-    def warm() -> None:
-        try:
-            code = history_settings(load_profile(options.profile)).calendar
-        except Exception:  # the history step reports a bad profile itself
-            return
-        warm_up(code)
-
-    return warm
+def calendar_job(
+    options: Options,
+) -> tuple[Callable[[], LibraryTables], Callable[[LibraryTables], None]] | None:
+    """The job a worker can do for a run with a history step to come (a checker.parallel.Beside):
+    the calendar libraries' tables of the profile's exchange built there (importing the libraries
+    costs about 0.25 s, which this process then never spends), and what keeps them here for the
+    step (calendar.remember_tables). None when the profile cannot be read: the history step
+    reports that itself."""
+    try:
+        code = history_settings(load_profile(options.profile)).calendar
+    except Exception:
+        return None
+    this_year = dt.date.today().year
+    job = functools.partial(library_tables, code, TABLE_FIRST_YEAR, this_year + 1)
+    return job, remember_tables
 
 
 def snapshot_times(report: Report, manifest: Manifest | None = None) -> HistoryResult:
