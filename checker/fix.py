@@ -459,6 +459,15 @@ def _sign_repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> 
     return _one(applicability, f"{name} {shown} → {wanted}", _edit(quote, name, wanted))
 
 
+def _percent_floor_repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> _Made:
+    """QC203: a percent of -100 or less on a quote that rose, whose price and change give that
+    percent with no sign: the sign alone put right, as for QC301 (nothing else is certain)."""
+    if str(finding.get("field") or "") != "percent":
+        return None
+    made = _sign_repair(finding, quote, profile)
+    return made if made is not None and made[0] == SAFE else None
+
+
 def _price_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> list[Fraction]:
     """Stock prices at the kind's tick, other than the shown one, that would give the shown percent."""
     c, q = read_shown(quote.texts["change"]), read_shown(quote.texts["percent"])
@@ -716,6 +725,7 @@ def _confirmed(
 
 
 _REPAIRS = {
+    "QC203": _percent_floor_repair,
     "QC204": _direction_spelling_repair,
     "QC205": _arrow_repair,
     "QC301": _sign_repair,

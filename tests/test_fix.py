@@ -388,6 +388,16 @@ def test_html_report_shows_each_fix_escaped(tmp_path, monkeypatch):
     assert '<code class="fix-after">▼</code>' in html
 
 
+def test_a_percent_of_minus_100_on_a_quote_that_rose_has_its_sign_put_back():
+    # -100% is out of range (QC203) before it is a sign the others disagree with (QC301); the
+    # price and change give +100% exactly, so the sign alone is the safe repair.
+    page = "ZZQ 0.50 Increased By ▲ 0.25 (-100%)\nZZR 0.50 Decreased By ▼ -0.25 (-100%)\n".encode()
+    once = fixed(page)
+    assert once.splitlines()[0] == "ZZQ 0.50 Increased By ▲ 0.25 (100%)".encode()
+    assert once.splitlines()[1] == page.splitlines()[1]  # fell by 0.25 from 0.75: no sign would do
+    assert fixed(once) == once
+
+
 # -- a property: on any consistent stock quote, an injected fault with one repair is put back -----------
 
 
