@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from checker.config import Options
 from checker.engine import Checker, Part
@@ -210,15 +211,25 @@ def _finish(run: _Run) -> Report:
     report = run.report
     report.findings = combine(run.findings)
     if report.options.include_quotes:
-        if len(run.quotes) == 1:  # one file: no copy of its quotes
+        if len(run.quotes) == 1:  # one batch: no copy of its quotes
             report.quotes = run.quotes[0]
         else:
-            report.quotes = pd.concat(run.quotes, ignore_index=True) if run.quotes else empty_frame()
-        files = report.quotes["file"]
-        if isinstance(files.dtype, pd.CategoricalDtype) and len(files.cat.categories) > 1:
-            # Pages checked together share one categorical; files checked apart join as text.
-            report.quotes["file"] = files.astype(object)
+            report.quotes = _joined(run.quotes) if run.quotes else empty_frame()
     return report
+
+
+def _joined(quotes: list[pd.DataFrame]) -> pd.DataFrame:
+    """The quote frames of a run's batches as one, the file column one categorical of every file
+    in order (a join of the batches' own categoricals, not of 10,000s of repeated path texts)."""
+    files = [q["file"] for q in quotes]
+    if not all(isinstance(f.dtype, pd.CategoricalDtype) for f in files):
+        joined = pd.concat(quotes, ignore_index=True)
+        joined["file"] = joined["file"].astype(object)
+        return joined
+    rest = pd.concat([q.drop(columns="file") for q in quotes], ignore_index=True)
+    column = pd.Series(union_categoricals(files, ignore_order=True), index=rest.index, copy=False)
+    rest.insert(list(quotes[0].columns).index("file"), "file", column)
+    return rest
 
 
 # Report formats by file extension, for save_report.
