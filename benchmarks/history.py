@@ -138,9 +138,12 @@ def _line(symbol: str, price: float, change: float, percent: float, index: bool)
     return f"{symbol} {price:.2f} {word} {arrow} {change:.2f} ({shown_percent}%)"
 
 
-def end_to_end(pages: int, folder: str) -> None:
-    """Write an archive of pages and time `check` on it with and without --history (CPU time of the
-    whole process tree, user + system, from /usr/bin/time when present)."""
+def end_to_end(pages: int, folder: str, repeat: int = 5) -> None:
+    """Write an archive of pages and time `check` on it with and without --history, `repeat`
+    times each, alternating, so that both see the same machine: each run's wall and CPU time of
+    the whole process tree (user + system, from /usr/bin/time when present), then the best and
+    the median of each and their ratios."""
+    import statistics
     from pathlib import Path
 
     frame, _, _ = synthetic(pages)
@@ -154,16 +157,29 @@ def end_to_end(pages: int, folder: str) -> None:
     for rows in np.split(np.arange(len(frame)), bounds):
         lines = [_line(symbols[r], price[r], change[r], percent[r], bool(kinds[r])) for r in rows]
         (root / names[codes[rows[0]]]).write_text("\n".join([*lines, "", "Markets.", ""]), encoding="utf-8")
-    for flags in ([], ["--history"]):
-        command = [sys.executable, "-m", "checker", "check", "--no-report", "-q", str(root), *flags]
-        timer = ["/usr/bin/time", "-f", "%U %S %e %M"] if os.path.exists("/usr/bin/time") else []
-        done = subprocess.run([*timer, *command], capture_output=True, text=True, env=os.environ)
-        figures = done.stderr.strip().splitlines()[-1].split() if timer else ["?"] * 4
-        user, system, wall, rss = figures
-        cpu = float(user) + float(system) if timer else float("nan")
+    timer = ["/usr/bin/time", "-f", "%U %S %M"] if os.path.exists("/usr/bin/time") else []
+    runs: dict[str, list[tuple[float, float]]] = {"without": [], "with": []}
+    for _ in range(repeat):
+        for label, flags in (("without", []), ("with", ["--history"])):
+            command = [sys.executable, "-m", "checker", "check", "--no-report", "-q", str(root), *flags]
+            started = time.perf_counter()
+            done = subprocess.run([*timer, *command], capture_output=True, text=True, env=os.environ)
+            wall = time.perf_counter() - started
+            figures = done.stderr.strip().splitlines()[-1].split() if timer else ["nan"] * 3
+            cpu = float(figures[0]) + float(figures[1])
+            runs[label].append((wall, cpu))
+            rss = f"{int(figures[2]) // 1024} MiB" if timer else "?"
+            print(
+                f"check {pages:,} pages {' '.join(flags) or '(no --history)':<16} exit {done.returncode}  "
+                f"wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak RSS {rss}"
+            )
+    for what, at in (("wall", 0), ("cpu", 1)):
+        plain = [r[at] for r in runs["without"]]
+        history = [r[at] for r in runs["with"]]
+        best, median = (min(plain), min(history)), (statistics.median(plain), statistics.median(history))
         print(
-            f"check {pages:,} pages {' '.join(flags) or '(no --history)':<16} exit {done.returncode}  "
-            f"cpu {cpu:7.2f} s  wall {wall} s  peak RSS {int(rss) // 1024 if timer else '?'} MiB"
+            f"{what}: best {best[0]:.2f} s -> {best[1]:.2f} s ({best[1] / best[0]:.2f}x); "
+            f"median {median[0]:.2f} s -> {median[1]:.2f} s ({median[1] / median[0]:.2f}x)"
         )
 
 
@@ -239,6 +255,7 @@ def main() -> None:
         "--end-to-end", type=int, metavar="N", help="write N pages and time check with and without --history"
     )
     parser.add_argument("--folder", default="benchmarks/out/history-pages", help="where --end-to-end writes")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each with --end-to-end (alternating)")
     parser.add_argument(
         "--ledger", type=int, metavar="N", help="write, read back and check a ledger of N pages"
     )
@@ -254,7 +271,7 @@ def main() -> None:
         ledger(args.ledger, args.ledger_folder)
         return
     if args.end_to_end:
-        end_to_end(args.end_to_end, args.folder)
+        end_to_end(args.end_to_end, args.folder, args.repeat)
         return
     if args.one:
         measure(args.one)
