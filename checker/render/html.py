@@ -497,7 +497,6 @@ def _timeline(report: Report) -> dict[str, Any] | None:
             entry["left_out"] += 1
     shown = sessions[:MAX_TIMELINE_SESSIONS]
     shown_names = [s["name"] for s in shown if s["name"] is not None]
-    closes = _session_closes(report.quotes, session_of, set(shown_names))
     marks: dict[tuple[str, Any], list[str]] = {}
     compared = history[history["rule"].isin(["QC601", "QC602"]) & history["symbol"].notna()]
     for symbol, file, observed, expected in zip(
@@ -510,6 +509,7 @@ def _timeline(report: Report) -> dict[str, Any] | None:
         text = f"{_plain(observed) or ''} → {_plain(expected) or ''}"
         marks.setdefault((symbol, session_of.get(file)), []).append(text)
     symbols = sorted({symbol for symbol, _ in marks})
+    closes = _session_closes(report.quotes, session_of, set(shown_names), set(symbols[:MAX_TIMELINE_SYMBOLS]))
     symbol_rows = [
         {
             "symbol": symbol,
@@ -533,26 +533,37 @@ def _timeline(report: Report) -> dict[str, Any] | None:
 
 
 def _session_closes(
-    quotes: pd.DataFrame | None, session_of: dict[str, Any], wanted: set[Any]
+    quotes: pd.DataFrame | None, session_of: dict[str, Any], wanted: set[Any], symbols: set[str]
 ) -> dict[tuple[str, Any], str]:
-    """The previous close (price - change) each symbol shows on the first page of each session."""
-    if quotes is None or not len(quotes) or not wanted:
+    """The previous close (price - change) each of `symbols` shows on the first page of each
+    `wanted` session (its first quote there with both figures)."""
+    if quotes is None or not len(quotes) or not wanted or not symbols:
         return {}
-    files = quotes["file"].astype(str)
-    sessions = files.map(session_of)
-    keep = sessions.isin(sorted(wanted)).to_numpy(dtype=bool, na_value=False)
-    part = quotes[keep]
-    out: dict[tuple[str, Any], str] = {}
-    price = part["price"].to_numpy(dtype=np.float64, na_value=np.nan)
-    change = part["change"].to_numpy(dtype=np.float64, na_value=np.nan)
+    files = quotes["file"]
+    if isinstance(files.dtype, pd.CategoricalDtype):  # a session for each file, not each quote
+        codes = files.cat.codes.to_numpy()
+        names = [str(name) for name in files.cat.categories]
+    else:
+        codes, found = pd.factorize(files.astype(str))
+        names = [str(name) for name in found]
+    in_wanted = np.array([session_of.get(name) in wanted for name in names] + [False], dtype=bool)
+    keep = in_wanted[codes]  # (a missing file's code -1 takes the last entry, False)
+    keep &= quotes["symbol"].astype(str).isin(sorted(symbols)).to_numpy(dtype=bool, na_value=False)
+    price = quotes["price"].to_numpy(dtype=np.float64, na_value=np.nan)
+    change = quotes["change"].to_numpy(dtype=np.float64, na_value=np.nan)
+    keep &= np.isfinite(price) & np.isfinite(change)
+    rows = np.flatnonzero(keep)
+    part = quotes.iloc[rows]
     places = np.maximum(
         part["price_decimals"].to_numpy(dtype=np.int64, na_value=2),
         part["change_decimals"].to_numpy(dtype=np.int64, na_value=2),
     )
-    for symbol, session, p, c, d in zip(
-        part["symbol"].astype(str), sessions[keep], price, change, places, strict=True
+    out: dict[tuple[str, Any], str] = {}
+    for symbol, code, p, c, d in zip(
+        part["symbol"].astype(str), codes[rows].tolist(), price[rows], change[rows], places, strict=True
     ):
-        if (symbol, session) not in out and np.isfinite(p) and np.isfinite(c):
+        session = session_of.get(names[code])
+        if (symbol, session) not in out:
             out[(symbol, session)] = f"{p - c:,.{int(min(max(d, 0), 6))}f}"
     return out
 
@@ -606,7 +617,7 @@ def render_html(
     template = _environment().get_template("report.html.j2")
     return template.render(
         tool=TOOL_NAME,
-        header=report.header(),
+        header=report.header_meta(),
         summary=summary,
         files=[f.as_dict() for f in report.files],
         file_results=_file_results(report, MAX_FILE_RESULTS),
