@@ -582,7 +582,7 @@ def _read_state(path: str) -> Any:
     """A history state read for its previous closes; one that cannot be read is a usage error."""
     from checker.history.incremental import StateError, read_state
 
-    if not os.path.isfile(path):
+    if not os.path.exists(path):  # (something else there, a FIFO or a folder, read_state refuses)
         raise click.UsageError(_shown(f"--state {path}: no such file (quotecheck history writes one)"))
     try:
         return read_state(path)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -161,3 +164,43 @@ def test_an_archive_checked_by_several_processes_gives_the_report_of_one(tmp_pat
     save_json(one, tmp_path / "one.json")
     save_json(several, tmp_path / "several.json")
     assert (tmp_path / "several.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+
+
+def _quotecheck(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """quotecheck in a process of its own, stopped after a minute: a run that blocks fails."""
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("command", ["check", "timeline"])
+def test_a_fifo_among_the_pages_is_skipped_by_the_history_step_too(tmp_path, command):
+    # The history step reads the top of a page whose name has no time (its crawler prefix): a
+    # FIFO there must be passed over, never opened to wait for a writer.
+    _copy("QC601-fail", tmp_path / "pages")
+    os.mkfifo(tmp_path / "pages" / "pipe.txt")
+    args = ["check", "--no-report", "--history", "pages"] if command == "check" else ["timeline", "pages"]
+    done = _quotecheck(args, tmp_path)
+    assert done.returncode == 2  # an input that cannot be read
+    assert "a FIFO (named pipe), not a regular file; skipped" in done.stdout + done.stderr
+    assert "History:" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("flag", ["--snapshots", "--state"])
+def test_a_fifo_named_as_manifest_or_state_is_refused_not_read(tmp_path, flag):
+    _copy("QC601-fail", tmp_path / "pages")
+    os.mkfifo(tmp_path / "pipe")
+    extra = ["--fix"] if flag == "--state" else []  # (--state goes with a repair flag)
+    done = _quotecheck(["check", "--no-report", "--history", *extra, flag, "pipe", "pages"], tmp_path)
+    assert done.returncode == 2
+    assert "FIFO" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_quotecheck_history_refuses_a_fifo_as_its_state(tmp_path):
+    _copy("QC601-fail", tmp_path / "pages")
+    assert _quotecheck(["check", "--no-report", "--ledger", "ledger", "pages"], tmp_path).returncode == 0
+    os.mkfifo(tmp_path / "state.json")
+    done = _quotecheck(["history", "ledger", "--state", "state.json"], tmp_path)
+    assert done.returncode == 2
+    assert "FIFO" in done.stderr and "Traceback" not in done.stderr

@@ -30,6 +30,7 @@ from checker.history.times import SOURCE_NONE, Manifest, Stamp
 from checker.profile import load_profile
 from checker.report import FileResult, Options, Report
 from checker.rules.registry import all_rules
+from checker.userfiles import UserFileError, read_user_bytes
 
 STATE_VERSION = 1
 MAX_STATE_BYTES = 1 << 28
@@ -61,15 +62,12 @@ class State:
 
 def read_state(path: str) -> State:
     """The state at `path` (a missing file: an empty state)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_STATE_BYTES + 1)
-    except FileNotFoundError:
+    if not os.path.exists(path):  # (a link to nothing too, as an open would find)
         return State()
-    except OSError as error:
-        raise StateError(f"{path}: cannot read the state ({error.strerror or error})") from None
-    if len(data) > MAX_STATE_BYTES:
-        raise StateError(f"{path}: the state is larger than {MAX_STATE_BYTES} bytes")
+    try:  # a regular file only, opened without blocking (a FIFO or a device is refused)
+        data = read_user_bytes(path, "history state", MAX_STATE_BYTES)
+    except UserFileError as error:
+        raise StateError(str(error)) from None
     try:
         raw = json.loads(data.decode("utf-8"))
         if not isinstance(raw, dict) or raw.get("state_version") != STATE_VERSION:

@@ -18,10 +18,12 @@ from checker.findings import MAX_SOURCE_LINE, combine, finding, from_records, se
 from checker.history.calendar import LibraryTables, history_settings, library_tables, remember_tables
 from checker.history.engine import HistoryResult, history_findings
 from checker.history.times import PREFIX_SEARCH_CHARS, Manifest, read_manifest
+from checker.inputs.sources import open_regular
 from checker.parse import split_lines
 from checker.profile import ProfileError, load_profile
 from checker.read import decode
 from checker.report import FileResult, Report
+from checker.userfiles import UserFileError, read_user_bytes
 
 MAX_MANIFEST_BYTES = 1 << 30
 # Source lines of history findings are read back from at most this many pages, of at most
@@ -40,13 +42,10 @@ class ManifestError(ValueError):
 def read_manifest_file(path: str | os.PathLike[str]) -> Manifest:
     """Read a manifest CSV (`file,captured_at`); raises ManifestError naming the file and why."""
     where = os.fspath(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
-    except OSError as error:
-        raise ManifestError(f"{where}: cannot read the manifest ({error.strerror or error})") from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise ManifestError(f"{where}: the manifest is larger than {MAX_MANIFEST_BYTES} bytes")
+    try:  # a regular file only, opened without blocking (a FIFO or a device is refused)
+        data = read_user_bytes(path, "manifest", MAX_MANIFEST_BYTES)
+    except UserFileError as error:
+        raise ManifestError(str(error)) from None
     text = data.decode("utf-8", errors="replace")
     try:
         return read_manifest(text, where, Path(os.path.abspath(where)).parent)
@@ -101,11 +100,17 @@ class PageHeads(Mapping[str, str]):
 
 
 def _read_page(name: str, limit: int) -> str | None:
-    """Up to `limit` bytes of a page (gzip or not) as text; None when it cannot be read."""
+    """Up to `limit` bytes of a page (gzip or not) as text; None when it cannot be read. Only a
+    regular file is read, opened without blocking: a FIFO or a device put where a page was (or
+    named as a page) never holds the run up."""
     if name == "-" or name.startswith("<"):
         return None
+    opened = open_regular(name)
+    if isinstance(opened, str):
+        return None
+    handle, _size = opened
     try:
-        with open(name, "rb") as handle:
+        with handle:
             start = handle.read(2)
             handle.seek(0)
             if start == b"\x1f\x8b":

@@ -287,7 +287,7 @@ def _mode_kind(mode: int) -> str:
 
 def _read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
     """At most `limit` bytes of a regular file, opened without blocking; None for anything else."""
-    opened = _open_regular(path)
+    opened = open_regular(path)
     if isinstance(opened, str):
         return None
     stream, _size = opened
@@ -298,7 +298,7 @@ def _read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
             return None
 
 
-def _open_regular(path: str | os.PathLike[str]) -> tuple[BinaryIO, int] | str:
+def open_regular(path: str | os.PathLike[str]) -> tuple[BinaryIO, int] | str:
     """A regular file opened for reading and its size, or why it is not opened.
 
     The file is opened without blocking (a FIFO or a tty put there after the check still cannot
@@ -643,7 +643,7 @@ def read_input(
     assert ref.path is not None
     # Only a regular file is read, opened without blocking: a FIFO or a device named on the command
     # line (or put in a folder after the walk) can neither hang the run nor feed it without end.
-    opened = _open_regular(ref.path)
+    opened = open_regular(ref.path)
     if isinstance(opened, str):
         hint = " (give - to read standard input)" if _is_stdin_name(ref.name) else ""
         return RawInput(problem=_not_read(ref.name, opened) + hint, complete=False)
