@@ -139,15 +139,45 @@ def test_export_parquet_and_refused_extension(tmp_path):
 
 
 def test_safe_cell():
-    assert [safe_cell(t) for t in ("=1+1", "+1", "-1", "@x", "\tx", "\rx", "ok")] == [
+    texts = ("=1+1", "+1", "-1", "@x", "\tx", "\rx", "ok", "\x1b[31mX", "a\u202eb", "=\x07cmd", "▲ 6.71")
+    assert [safe_cell(t) for t in texts] == [
         "'=1+1",
         "'+1",
         "'-1",
         "'@x",
-        "'\tx",
-        "'\rx",
+        "\\tx",  # a tab or a carriage return shown as an escape starts no formula either
+        "\\rx",
         "ok",
+        "\\x1b[31mX",
+        "a\\u202eb",
+        "'=\\x07cmd",
+        "▲ 6.71",
     ]
+
+
+def test_the_csv_export_holds_no_raw_control_character_of_a_name_or_a_field(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page \x1b]0;title\x07 2024-12-03T1545.txt").write_text(
+        "AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n", encoding="utf-8"
+    )
+    (tmp_path / "fields.csv").write_text(
+        "symbol,price,direction,change,percent\n\x1bX,1.00,Increased By,0.10,11.11\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--no-report",
+            "--export",
+            "q.csv",
+            "page \x1b]0;title\x07 2024-12-03T1545.txt",
+            "fields.csv",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    text = (tmp_path / "q.csv").read_text(encoding="utf-8")
+    assert "\\x1b]0;title\\x07" in text and "\\x1bX" in text
+    assert not [c for c in text if (ord(c) < 32 and c not in "\r\n") or c == "\x7f"]
 
 
 def test_history_over_a_ledger_finds_what_check_history_finds(tmp_path):

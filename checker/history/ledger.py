@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from checker.history.times import EXCHANGE_ZONE, SOURCE_NONE
+from checker.render.escape import visible
 
 DECIMAL_SCALE = 6
 DECIMAL_TYPE = pa.decimal128(38, DECIMAL_SCALE)
@@ -343,8 +344,10 @@ def _next_number(folder: str) -> int:
 
 
 def safe_cell(text: str) -> str:
-    """A text cell that a spreadsheet will not run: one starting with =, +, -, @, a tab or a
-    carriage return gets a leading apostrophe."""
+    """A text cell that neither a terminal nor a spreadsheet will act on: control, bidi and
+    separator characters written as visible escapes (`\\x1b`, as every report shows them), and
+    one starting with =, +, -, @, a tab or a carriage return given a leading apostrophe."""
+    text = visible(text)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -355,7 +358,7 @@ TEXT_COLUMNS = frozenset(
 
 def write_csv(table: pa.Table, stream: IO[str]) -> None:
     """The export as CSV: a header, then one row per quote, quoted where needed (RFC 4180); text
-    taken from the pages is made inert (safe_cell); numbers are written as exact decimals; the
+    taken from the pages and file names is made inert (safe_cell); numbers are written as exact decimals; the
     findings as codes separated by spaces; missing values as empty cells."""
     writer = csv.writer(stream, lineterminator="\r\n")
     names = table.column_names
