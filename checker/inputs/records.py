@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from jsonschema import Draft202012Validator
 
 from checker.arrays import as_chunked, as_pd_text
 from checker.findings import FINDING_COLUMNS, empty_findings, normalize
@@ -463,6 +462,8 @@ class RecordValidator:
     """
 
     def __init__(self, schema: dict[str, Any]) -> None:
+        from jsonschema import Draft202012Validator  # (here: a text page never needs it, 50 ms to import)
+
         self.validator = Draft202012Validator(schema)
         properties = schema.get("properties", {})
         self.shapes: dict[str, dict[str, Any]] = {
