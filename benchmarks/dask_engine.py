@@ -69,12 +69,12 @@ def timed_batch(blob, refs, index, output_dir):
     """checker.distributed's task, its CPU time (this worker process's) logged to the scheduler."""
     from distributed import get_worker
 
-    from checker.distributed import check_batch
+    from checker.distributed import check_batch, unpacked
 
     start = time.process_time()
     outcome = check_batch(blob, refs, index, output_dir)
     cpu = time.process_time() - start
-    get_worker().log_event(BATCH_EVENT, {"index": index, "cpu": cpu, "pages": len(refs)})
+    get_worker().log_event(BATCH_EVENT, {"index": index, "cpu": cpu, "pages": len(unpacked(refs))})
     return outcome
 
 
