@@ -206,44 +206,40 @@ class _InlinePool:
         pass
 
 
+def _beside_run(tmp_path, monkeypatch, job):
+    """A run spread over an inline pool with `job` beside its chunks: the JSON of the run and of
+    a serial one, what the job's result reached, and the names of what the pool was handed."""
+    import checker.parallel
+    from checker.parallel import Beside
+
+    pages = _folder(tmp_path)
+    serial = api.check_paths([pages], Options())
+    monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_PAGES", 5)
+    received: list[object] = []
+    report = api.check_paths([pages], Options(), jobs=2, beside=Beside(job, received.append))
+    spread, alone = _json(report, tmp_path / "parallel.json"), _json(serial, tmp_path / "serial.json")
+    return spread, alone, received, _InlinePool.last.handed
+
+
 def test_a_job_beside_the_chunks_goes_to_the_first_worker_up_once_and_its_result_comes_back(
     tmp_path, monkeypatch
 ):
-    import checker.parallel
-    from checker.parallel import Beside
-
-    pages = _folder(tmp_path)
-    serial = api.check_paths([pages], Options())
-    monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", _InlinePool)
-    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(engine, "BATCH_PAGES", 5)
-    received: list[object] = []
-
     def job() -> str:
         return "tables"
 
-    report = api.check_paths([pages], Options(), jobs=2, beside=Beside(job, received.append))
-    handed = _InlinePool.last.handed
+    spread, alone, received, handed = _beside_run(tmp_path, monkeypatch, job)
     assert received == ["tables"]
     assert handed.count("job") == 1
     assert handed.index("job") < handed.index("_check_chunk")  # ahead of the worker's chunks
-    assert _json(report, tmp_path / "parallel.json") == _json(serial, tmp_path / "serial.json")
+    assert spread == alone
 
 
 def test_a_beside_job_that_fails_is_let_go_and_the_report_is_the_same(tmp_path, monkeypatch):
-    import checker.parallel
-    from checker.parallel import Beside
-
-    pages = _folder(tmp_path)
-    serial = api.check_paths([pages], Options())
-    monkeypatch.setattr(checker.parallel, "ProcessPoolExecutor", _InlinePool)
-    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(engine, "BATCH_PAGES", 5)
-    received: list[object] = []
-
     def job() -> str:
         raise RuntimeError("no calendar today")
 
-    report = api.check_paths([pages], Options(), jobs=2, beside=Beside(job, received.append))
+    spread, alone, received, _ = _beside_run(tmp_path, monkeypatch, job)
     assert received == []
-    assert _json(report, tmp_path / "parallel.json") == _json(serial, tmp_path / "serial.json")
+    assert spread == alone
