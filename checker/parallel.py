@@ -5,11 +5,11 @@ engine.BATCH_PAGES (a chunk of small pages is one batch, see engine.Checker.chec
 Parts each: one findings frame per batch, not one per file. Once a worker has started, the
 workers are kept a few chunks ahead, from the front of what is left. This process checks the
 chunks in input order itself whenever the next one is not handed out (or is handed out but not
-started: it takes it back), and while it waits for a worker it checks a later chunk. A job for the
-run's next step (`Beside`: the history step's calendar tables) goes to the first worker up, ahead
-of its chunks, so that this process, which checks the most and then runs that step, is spared it. So it is
+started: it takes it back), and while it waits for a worker it checks a later chunk. So it is
 never idle while work is left and never waits for a worker still starting (about a second of
-imports): on a busy machine a run costs little more than with `--jobs 1`. Parts are
+imports): on a busy machine a run costs little more than with `--jobs 1`. A job for the run's
+next step (`Beside`: the history step's calendar tables) goes to the first worker up, ahead of
+its chunks, so that this process, which checks the most and then runs that step, is spared it. Parts are
 given out in input order, so findings, files and source lines are those of a serial run.
 Workers are started fresh (spawn): Arrow's thread pools do not survive a fork. Each is given
 the options once, when it starts, and builds its engine (a Checker) once. Should a worker fail, this

@@ -128,8 +128,8 @@ class SessionCalendar:
 @dataclass(frozen=True)
 class LibraryTables:
     """What the installed calendar libraries say of one exchange over a span of years, as plain
-    dates: built where the libraries are imported (a worker process, which has the time to spare),
-    cheap to send, and good for any span of days inside `first_year`..`last_year`."""
+    dates: built where the libraries are imported (a worker process, while this one checks
+    pages), cheap to send, and good for any span of days inside `first_year`..`last_year`."""
 
     code: str
     first_year: int
