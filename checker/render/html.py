@@ -28,7 +28,7 @@ import pandas as pd
 from checker.findings import FINDING_COLUMNS, Severity
 from checker.location import location
 from checker.render.output import atomic_writer
-from checker.report import TOOL_NAME, Report
+from checker.report import TOOL_NAME, Report, snapshot_records
 from checker.resources import templates_dir
 from checker.vocabulary import QUOTE_FIELDS, text_column
 
@@ -457,7 +457,7 @@ def _timeline(report: Report) -> dict[str, Any] | None:
         findings["rule"].astype(str).str.startswith("QC6").to_numpy(dtype=bool, na_value=False)
     ]
     per_file = {str(k): int(v) for k, v in history["file"].astype(str).value_counts().items()}
-    rows = [{k: _plain(v) for k, v in r.items()} for r in table.astype(object).to_dict("records")]
+    rows = snapshot_records(table)  # (as the JSON report's snapshots: missing values as None)
     order: dict[Any, tuple[Any, int]] = {}
     for at, row in enumerate(rows):
         key = row.get("session")
