@@ -30,7 +30,8 @@ DECIMAL_SCALE = 6
 DECIMAL_TYPE = pa.decimal128(38, DECIMAL_SCALE)
 LEDGER_NAME = re.compile(r"^ledger-([0-9]{1,18})\.parquet$")
 MAX_EXACT = 10**15  # a shown figure up to this many units of its last decimal is held exactly
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# (a tab or a carriage return, the other starts spreadsheets act on, safe_cell shows as \t or \r first)
+FORMULA_START = ("=", "+", "-", "@")
 
 # The columns of a ledger, in order (the export adds `valid`).
 COLUMNS = (
@@ -345,8 +346,8 @@ def _next_number(folder: str) -> int:
 
 def safe_cell(text: str) -> str:
     """A text cell that neither a terminal nor a spreadsheet will act on: control, bidi and
-    separator characters written as visible escapes (`\\x1b`, as every report shows them), and
-    one starting with =, +, -, @, a tab or a carriage return given a leading apostrophe."""
+    separator characters written as visible escapes (`\\x1b`, `\\t`, as every report shows
+    them), then one starting with =, +, - or @ given a leading apostrophe."""
     text = visible(text)
     return "'" + text if text.startswith(FORMULA_START) else text
 
