@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from checker.arrays import as_pa_array
 from checker.checked import QUOTE_SCOPE, FileCheck
 from checker.findings import MAX_SOURCE_LINE, combine, context_lines
 from checker.frame import build_frame
+from checker.inputs.sources import open_regular
 from checker.parse import Lines, line_array, line_count, parse_array
 from checker.read import DecodeProblem, binary_reason, decode
 from checker.report import FileResult
@@ -48,25 +49,25 @@ DENSE_FINDINGS_PER_QUOTE = 0.25
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _chunks(path: Path, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
     """(byte offset, bytes) of consecutive pieces of the file, each ending at a LF but the last."""
     offset = 0
     carry = b""
-    with open(path, "rb") as stream:
-        while True:
-            block = stream.read(chunk_bytes)
-            if not block:
-                if carry:
-                    yield offset, carry
-                return
-            data = carry + block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            yield offset, data[: cut + 1]
-            offset += cut + 1
-            carry = data[cut + 1 :]
+    stream.seek(0)
+    while True:
+        block = stream.read(chunk_bytes)
+        if not block:
+            if carry:
+                yield offset, carry
+            return
+        data = carry + block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        yield offset, data[: cut + 1]
+        offset += cut + 1
+        carry = data[cut + 1 :]
 
 
 def _decode_chunk(data: bytes, first: bool) -> tuple[str, str, bool, list[DecodeProblem]]:
@@ -87,31 +88,26 @@ def _decode_chunk(data: bytes, first: bool) -> tuple[str, str, bool, list[Decode
     return decoded.text[1:], decoded.encoding, False, problems
 
 
-def _dense(checker: Checker, path: Path) -> bool:
+def _dense(checker: Checker, stream: BinaryIO, name: str) -> bool:
     """Whether the page's first SAMPLE_BYTES draw more than DENSE_FINDINGS_PER_QUOTE findings a quote
     (by the quote-scope rules: a sample says nothing of the page as a whole)."""
-    with open(path, "rb") as stream:
-        data = stream.read(SAMPLE_BYTES)
+    stream.seek(0)
+    data = stream.read(SAMPLE_BYTES)
     cut = data.rfind(b"\n")
     text = (data[: cut + 1] if cut >= 0 else data).decode("utf-8", errors="replace")
     lines = line_array(text)
-    chunk = checker.check_lines(lines.slice(0, max(len(lines) - 1, 0)), str(path), 1, QUOTE_SCOPE)
+    chunk = checker.check_lines(lines.slice(0, max(len(lines) - 1, 0)), name, 1, QUOTE_SCOPE)
     return len(chunk.findings) > DENSE_FINDINGS_PER_QUOTE * max(len(chunk.quotes), 1)
 
 
-def _eligible(checker: Checker, path: Path) -> bool:
-    """Whether the file is one this module checks (large, plain UTF-8 text)."""
+def _eligible(checker: Checker, path: Path, stream: BinaryIO, size: int) -> bool:
+    """Whether the file open in `stream` is one this module checks (large, plain UTF-8 text)."""
     options = checker.options
     if options.include_quotes:
         return False
-    try:
-        size = path.stat().st_size if path.is_file() else 0
-        if not DENSE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
-            return False
-        with open(path, "rb") as stream:
-            head = stream.read(1 << 16)
-    except OSError:
+    if not DENSE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
         return False
+    head = stream.read(1 << 16)
     if head.startswith(_GZIP_MAGIC) or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
     if binary_reason(head) is not None:
@@ -123,7 +119,7 @@ def _eligible(checker: Checker, path: Path) -> bool:
 
     if detect_format(str(path), decoded.text, options.input_format) != "text":
         return False
-    return size >= LARGE_FILE_BYTES or _dense(checker, path)
+    return size >= LARGE_FILE_BYTES or _dense(checker, stream, str(path))
 
 
 def check_large_file(
@@ -131,10 +127,34 @@ def check_large_file(
 ) -> FileCheck | None:
     """Check a large text file chunk by chunk; None when the file is not one to chunk.
 
-    `force` chunks a file of any size (for tests).
+    `force` chunks a file of any size (for tests). The file is opened once, as the whole-file
+    reader opens it (regular files only, without blocking), and every pass reads that descriptor:
+    a file swapped for another, or for a FIFO, between the passes is never read. One that cannot
+    be opened, or fails to read, is left to the whole-file reader (None), which says why.
     """
-    if not force and not _eligible(checker, path):
+    if not force:
+        if checker.options.include_quotes:
+            return None
+        try:
+            if path.stat().st_size < DENSE_FILE_BYTES:  # most pages: no need to open them here
+                return None
+        except OSError:
+            return None
+    opened = open_regular(path)
+    if isinstance(opened, str):
         return None
+    stream, size = opened
+    with stream:
+        try:
+            if not force and not _eligible(checker, path, stream, size):
+                return None
+            return _check_chunks(checker, stream, name, chunk_bytes)
+        except OSError:
+            return None
+
+
+def _check_chunks(checker: Checker, stream: BinaryIO, name: str, chunk_bytes: int) -> FileCheck | None:
+    """check_large_file's work on the open file."""
     parts: list[pd.DataFrame] = []
     sources: dict[tuple[str, int], str] = {}
     context_kept: dict[str, int] = {}  # findings given source context so far, by rule
@@ -143,8 +163,8 @@ def check_large_file(
     quote_lines: list[np.ndarray] = []
     first_line = 1
     encoding, bom, total_lines, has_text = "utf-8", False, 0, False
-    pieces = list(_chunk_offsets(path, chunk_bytes))
-    for index, (offset, data) in enumerate(_read_pieces(path, pieces)):
+    pieces = list(_chunk_offsets(stream, chunk_bytes))
+    for index, (offset, data) in enumerate(_read_pieces(stream, pieces)):
         last = index == len(pieces) - 1
         text, chunk_encoding, chunk_bom, problems = _decode_chunk(data, index == 0)
         if index and chunk_encoding != "utf-8":  # decode took a later chunk for UTF-16: read it whole
@@ -192,7 +212,7 @@ def check_large_file(
         symbols.clear()
         kinds.clear()
         quote_lines.clear()
-        parts.append(_page_findings(checker, path, name, pieces, page, sources))
+        parts.append(_page_findings(checker, stream, name, pieces, page, sources))
     if not quotes:
         parts.append(no_quotes_finding(name, total_lines))
     result = FileResult(path=name, lines=total_lines if has_text else 0, quotes=quotes)
@@ -201,17 +221,16 @@ def check_large_file(
     return FileCheck(result, combine(parts), None, sources)
 
 
-def _chunk_offsets(path: Path, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+def _chunk_offsets(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, int]]:
     """(offset, length) of each chunk, cut at LFs, without keeping the data."""
-    for offset, data in _chunks(path, chunk_bytes):
+    for offset, data in _chunks(stream, chunk_bytes):
         yield offset, len(data)
 
 
-def _read_pieces(path: Path, pieces: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
-    with open(path, "rb") as stream:
-        for offset, length in pieces:
-            stream.seek(offset)
-            yield offset, stream.read(length)
+def _read_pieces(stream: BinaryIO, pieces: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    for offset, length in pieces:
+        stream.seek(offset)
+        yield offset, stream.read(length)
 
 
 def _add_sources_for(
@@ -231,7 +250,7 @@ def _add_sources_for(
 
 def _page_findings(
     checker: Checker,
-    path: Path,
+    stream: BinaryIO,
     name: str,
     pieces: list[tuple[int, int]],
     page: PageKeys,
@@ -245,7 +264,7 @@ def _page_findings(
     rows = np.flatnonzero(np.isin(page.lines, wanted))  # every quote on those lines, in page order
     texts: list[pa.LargeStringArray] = []
     first_line = 1
-    for index, (_offset, data) in enumerate(_read_pieces(path, pieces)):
+    for index, (_offset, data) in enumerate(_read_pieces(stream, pieces)):
         text = _decode_chunk(data, index == 0)[0]
         if index == 0 and text.startswith("\ufeff"):
             text = text[1:]

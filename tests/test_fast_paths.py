@@ -168,6 +168,36 @@ def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk
     assert chunked.sources == whole.sources
 
 
+@pytest.mark.parametrize("swap", ["another page", "a fifo"])
+def test_a_chunked_page_swapped_after_its_first_pass_is_still_read_from_the_file_checked(
+    tmp_path, monkeypatch, swap
+):
+    import checker.chunked as chunked
+    from checker.config import Options
+    from checker.engine import Checker
+    from checker.inputs.sources import InputRef
+
+    page = tmp_path / "page.txt"
+    page.write_text(generate_page(1500, 0.3, 24), encoding="utf-8")
+    checker = Checker(Options())
+    whole = checker.check_input(InputRef(str(page), page))
+    offsets = chunked._chunk_offsets
+
+    def swapped_after_the_first_pass(stream, chunk_bytes):
+        yield from offsets(stream, chunk_bytes)
+        page.unlink()  # the name now leads elsewhere: reading by name would read that
+        if swap == "a fifo":
+            os.mkfifo(page)  # opened by name for reading, it would block: no writer comes
+        else:
+            page.write_text("ZZQ 1.00 Increased By ▲ 0.50 (3.00%)\n" * 3000, encoding="utf-8")
+
+    monkeypatch.setattr(chunked, "_chunk_offsets", swapped_after_the_first_pass)
+    checked = chunked.check_large_file(checker, page, str(page), chunk_bytes=8_000, force=True)
+    assert checked is not None
+    assert checked.result.quotes == whole.result.quotes
+    assert _findings_rows(checked.findings) == _findings_rows(whole.findings)
+
+
 def test_parallel_run_gives_the_serial_report(tmp_path):
     from benchmarks.generate import write_directory
     from checker.api import check_paths
@@ -202,5 +232,7 @@ def test_a_page_is_read_in_chunks_between_16_and_64_mb_only_when_its_findings_ar
     faulty.write_text(
         "".join(f"S{i} 207.00 Increased By ▲ 6.71 (3.36%)\n" for i in range(50)), encoding="utf-8"
     )
-    assert not _dense(checker, clean)  # repeats: judged once over the whole page
-    assert _dense(checker, faulty)
+    with clean.open("rb") as stream:
+        assert not _dense(checker, stream, "clean.txt")  # repeats: judged once over the whole page
+    with faulty.open("rb") as stream:
+        assert _dense(checker, stream, "faulty.txt")
