@@ -103,8 +103,6 @@ def _dense(checker: Checker, stream: BinaryIO, name: str) -> bool:
 def _eligible(checker: Checker, path: Path, stream: BinaryIO, size: int) -> bool:
     """Whether the file open in `stream` is one this module checks (large, plain UTF-8 text)."""
     options = checker.options
-    if options.include_quotes:
-        return False
     if not DENSE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
         return False
     head = stream.read(1 << 16)
