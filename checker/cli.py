@@ -1388,7 +1388,10 @@ def explain(code: str) -> None:
         raise click.UsageError(unknown_rule_message(code)) from None
     click.echo(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.label})\n")
     click.echo(f"{rule.summary}\n\n{rule.description}\n")
-    click.echo(f"Passes:\n    {rule.passing}\nFails:\n    {rule.failing}")
+    from checker.render.escape import visible
+
+    # An example may hold the very bytes its rule is about (QC901's NULs): shown as escapes.
+    click.echo(f"Passes:\n    {visible(rule.passing)}\nFails:\n    {visible(rule.failing)}")
 
 
 @cli.group()

@@ -18,6 +18,7 @@ from junitparser import Failure, JUnitXml
 from checker.api import check_paths
 from checker.cli import cli
 from checker.config import Options, Policy
+from checker.render.escape import visible
 from checker.render.github import escape_data, escape_property, github_lines
 from checker.render.junit import junit_tree, xml_text
 from checker.render.markdown import cell, markdown_summary
@@ -217,7 +218,7 @@ def test_sarif_rules_come_from_the_registry_and_results_point_at_them(page):
         assert descriptor["name"] == rule.name
         assert descriptor["shortDescription"]["text"] == rule.summary
         assert descriptor["fullDescription"]["text"] == rule.description
-        assert rule.failing in descriptor["help"]["text"]
+        assert visible(rule.failing) in descriptor["help"]["text"]
         expected_level = {"error": "error", "warning": "warning", "info": "note"}[rule.severity.label]
         assert descriptor["defaultConfiguration"]["level"] == expected_level
     for result, finding in zip(run_["results"], report.findings.to_dict("records"), strict=True):
@@ -344,3 +345,16 @@ def test_report_files_are_written_whole_into_new_folders(page, tmp_path):
     assert sorted(p.name for p in reports.iterdir()) == ["junit.xml", "report.sarif", "summary.md"]
     ET.parse(reports / "junit.xml")
     json.loads((reports / "report.sarif").read_text(encoding="utf-8"))
+
+
+def test_rule_examples_holding_control_bytes_are_shown_as_escapes_in_sarif_and_explain(tmp_path):
+    from checker.rules import get_rule
+
+    assert "\x00" in get_rule("QC901").failing  # the example is the bytes the rule is about
+    page = tmp_path / "page.txt"
+    page.write_text("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n", encoding="utf-8")
+    for descriptor in sarif_document(check_paths([page]))["runs"][0]["tool"]["driver"]["rules"]:
+        for text in (descriptor["help"]["text"], descriptor["help"]["markdown"]):
+            assert not any(ord(c) < 0x20 and c not in "\n" for c in text), descriptor["id"]
+    shown = CliRunner().invoke(cli, ["explain", "QC901"]).output
+    assert "\\x00\\x01\\x02" in shown and "\x00" not in shown

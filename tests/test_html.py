@@ -258,6 +258,16 @@ def test_controls_and_surrogates_from_the_input_are_written_visibly(tmp_path):
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", page)
 
 
+def test_a_report_printed_in_a_ci_log_holds_no_runner_command_from_the_input():
+    text = "##[group]G 207.00 Increased By ▲ 6.71 (3.35%)\n::error::x 1.00 No Change 0.00 (0.00%)\n"
+    report = check_text(text, "##[group]page.txt", Options(include_quotes=True))
+    assert {"QC201"} <= set(report.findings["rule"])  # the symbols are shown, in several places
+    page = render_html(report)
+    assert "##[" not in page  # GitHub's runner obeys `##[command]` anywhere on a line
+    assert page.count("#&#35;[group]") >= 3  # the same text in a browser
+    assert not any(line.lstrip().startswith("::") for line in page.splitlines())
+
+
 # --- self-containment ---------------------------------------------------------------------------
 
 

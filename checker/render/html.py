@@ -73,10 +73,16 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(_escape_char, text)
 
 
+def _inert(text: str) -> markupsafe.Markup:
+    """Input text made visible and escaped, with `##[` spelt `#&#35;[`: the same on the page, but
+    a CI runner shown the report (`--html -` in a job's log) reads no `##[command]` in it."""
+    return markupsafe.Markup(str(markupsafe.escape(visible(text))).replace("##[", "#&#35;["))
+
+
 def _finalize(value: Any) -> Any:
-    """What the template prints: input text made visible; the page's own markup as it is."""
+    """What the template prints: input text made inert; the page's own markup as it is."""
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return visible(value)
+        return _inert(value)
     return value
 
 
@@ -246,7 +252,7 @@ def _shown_percent(text: str | None) -> str | None:
 
 def _lines(texts: list[str]) -> markupsafe.Markup:
     """Texts from the input, escaped and made visible, one to a line (for a `title` tooltip)."""
-    return markupsafe.Markup("\n").join(markupsafe.escape(visible(t)) for t in texts)
+    return markupsafe.Markup("\n").join(_inert(t) for t in texts)
 
 
 def _findings_near(

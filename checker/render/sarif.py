@@ -27,7 +27,7 @@ from urllib.parse import quote
 from checker import __version__
 from checker.baseline import fingerprint, identities
 from checker.findings import column_lists
-from checker.render.escape import display, json_safe
+from checker.render.escape import display, json_safe, visible
 from checker.render.output import atomic_writer
 from checker.report import TOOL_NAME, Report
 
@@ -86,9 +86,11 @@ def artifact_uri(path: str, base: Path | None = None) -> str:
 
 def _rule_descriptor(rule: Any, report: Report, enabled: set[str]) -> dict[str, Any]:
     level = LEVELS[report.options.policy.severity_of(rule)]
-    help_text = f"{rule.description}\n\nPasses: {rule.passing}\nFails: {rule.failing}"
+    # An example may hold the very bytes its rule is about (QC901's NULs): shown as escapes.
+    passing, failing = visible(rule.passing), visible(rule.failing)
+    help_text = f"{rule.description}\n\nPasses: {passing}\nFails: {failing}"
     help_markdown = (
-        f"{rule.description}\n\nPasses:\n\n    {rule.passing}\n\nFails:\n\n    {rule.failing}\n\n"
+        f"{rule.description}\n\nPasses:\n\n    {passing}\n\nFails:\n\n    {failing}\n\n"
         f"`quotecheck explain {rule.code}` prints this text."
     )
     configuration: dict[str, Any] = {"level": level}
