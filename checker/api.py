@@ -76,7 +76,8 @@ def check_paths(
 
     `on_checked` is called with each input file once it is checked (the CLI's progress bar); `stdin` is
     the binary stream `-` reads. With `jobs` > 1 and more than PARALLEL_MIN_FILES input files, the
-    files are checked by that many processes; the report is the same, in the same order.
+    files are checked by that many processes; the report is the same, in the same order. Otherwise
+    a large text page is checked `jobs` chunks at a time, in threads, with the same findings.
     `beside`, a job for a worker besides the files when there are workers (check_archive has
     the history step's calendar tables built there; see checker.parallel.Beside).
     """
@@ -93,6 +94,7 @@ def check_paths(
                 _add_part(run, part, on_checked)
             return _finish(run)
         refs = listed
+        checker.chunk_workers = jobs  # one process: a large page's chunks use the cores instead
     for part in checker.check_inputs(refs, stdin):
         _add_part(run, part, on_checked)
     return _finish(run)

@@ -1,12 +1,14 @@
 """Large text pages checked a chunk of lines at a time, in bounded memory, with the same findings.
 
-A page bigger than LARGE_FILE_BYTES is read in chunks of about CHUNK_BYTES cut at line breaks.
+A page of LARGE_FILE_BYTES or more is read in chunks of about CHUNK_BYTES cut at line breaks.
 Each chunk is decoded and run through the engine (checker.engine) with its true line numbers, by
-the rules whose scope is one quote. Page-scope rules need the whole page: the first pass keeps
-only each quote's page keys (symbol, kind, line); afterwards the lines holding the quotes the
-page rules select are read again, and the engine runs the page rules on those quotes with the
+the rules whose scope is one quote; with several workers (the run's --jobs, when its files are
+not spread over processes) that many chunks at once, in threads, their results taken in order.
+Page-scope rules need the whole page: the first pass keeps only each quote's page keys (symbol,
+kind, line); afterwards the lines holding the quotes the page rules select are read again (from
+the chunks that hold them only), and the engine runs the page rules on those quotes with the
 whole page's keys, so the findings are exactly those of checking the page whole
-(tests/test_fast_paths.py compares them).
+(tests/test_fast_paths.py compares them, for one worker and two).
 
 Used for plain (not compressed) UTF-8 text files only, and not when every quote is to be kept in
 the report (`include_quotes`); any other input is read whole as before.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -39,13 +42,10 @@ from checker.vocabulary import INDEX
 if TYPE_CHECKING:
     from checker.engine import Checker
 
-LARGE_FILE_BYTES = 64 * 2**20
+# From this size a text page is checked in chunks: in less memory than whole, and no slower (a
+# chunk's lines, frame and findings stay in the caches' reach; `python -m benchmarks.floor`).
+LARGE_FILE_BYTES = 16 * 2**20
 CHUNK_BYTES = 8 * 2**20
-# Between these sizes a page is chunked only when its findings are dense: memory grows with the
-# number of findings, and checking a page whole is faster, so a mostly clean page is read whole.
-DENSE_FILE_BYTES = 16 * 2**20
-SAMPLE_BYTES = 1 * 2**20
-DENSE_FINDINGS_PER_QUOTE = 0.25
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -88,22 +88,10 @@ def _decode_chunk(data: bytes, first: bool) -> tuple[str, str, bool, list[Decode
     return decoded.text[1:], decoded.encoding, False, problems
 
 
-def _dense(checker: Checker, stream: BinaryIO, name: str) -> bool:
-    """Whether the page's first SAMPLE_BYTES draw more than DENSE_FINDINGS_PER_QUOTE findings a quote
-    (by the quote-scope rules: a sample says nothing of the page as a whole)."""
-    stream.seek(0)
-    data = stream.read(SAMPLE_BYTES)
-    cut = data.rfind(b"\n")
-    text = (data[: cut + 1] if cut >= 0 else data).decode("utf-8", errors="replace")
-    lines = line_array(text)
-    chunk = checker.check_lines(lines.slice(0, max(len(lines) - 1, 0)), name, 1, QUOTE_SCOPE)
-    return len(chunk.findings) > DENSE_FINDINGS_PER_QUOTE * max(len(chunk.quotes), 1)
-
-
 def _eligible(checker: Checker, path: Path, stream: BinaryIO, size: int) -> bool:
     """Whether the file open in `stream` is one this module checks (large, plain UTF-8 text)."""
     options = checker.options
-    if not DENSE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
+    if not LARGE_FILE_BYTES <= size <= options.max_decompressed_size:  # the cap refuses the rest
         return False
     head = stream.read(1 << 16)
     if head.startswith(_GZIP_MAGIC) or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -115,13 +103,16 @@ def _eligible(checker: Checker, path: Path, stream: BinaryIO, size: int) -> bool
         return False
     from checker.inputs.detect import detect_format
 
-    if detect_format(str(path), decoded.text, options.input_format) != "text":
-        return False
-    return size >= LARGE_FILE_BYTES or _dense(checker, stream, str(path))
+    return detect_format(str(path), decoded.text, options.input_format) == "text"
 
 
 def check_large_file(
-    checker: Checker, path: Path, name: str, chunk_bytes: int = CHUNK_BYTES, force: bool = False
+    checker: Checker,
+    path: Path,
+    name: str,
+    chunk_bytes: int = CHUNK_BYTES,
+    force: bool = False,
+    workers: int = 1,
 ) -> FileCheck | None:
     """Check a large text file chunk by chunk; None when the file is not one to chunk.
 
@@ -134,7 +125,7 @@ def check_large_file(
         if checker.options.include_quotes:
             return None
         try:
-            if path.stat().st_size < DENSE_FILE_BYTES:  # most pages: no need to open them here
+            if path.stat().st_size < LARGE_FILE_BYTES:  # most pages: no need to open them here
                 return None
         except OSError:
             return None
@@ -146,12 +137,114 @@ def check_large_file(
         try:
             if not force and not _eligible(checker, path, stream, size):
                 return None
-            return _check_chunks(checker, stream, name, chunk_bytes)
+            return _check_chunks(checker, stream, name, chunk_bytes, workers)
         except OSError:
             return None
 
 
-def _check_chunks(checker: Checker, stream: BinaryIO, name: str, chunk_bytes: int) -> FileCheck | None:
+@dataclass
+class _Chunk:
+    """One chunk checked by the quote-scope rules, with what the page's passes keep of it."""
+
+    offset: int
+    first_line: int
+    lines: pa.LargeStringArray
+    findings: pd.DataFrame
+    problems: list[DecodeProblem]
+    encoding: str
+    bom: bool
+    has_text: bool
+    line_total: int
+    symbols: pa.Array
+    kinds: pa.Array
+    quote_lines: np.ndarray
+
+
+def _line_breaks(data: bytes) -> int | None:
+    """How many lines a chunk that is not the last holds, from its bytes; None when a CR is in it
+    (then the lines are only known once it is decoded and split as line_array splits them)."""
+    return None if b"\r" in data else data.count(b"\n")
+
+
+def _check_chunk(
+    checker: Checker, name: str, index: int, offset: int, data: bytes, first_line: int, last: bool
+) -> _Chunk | None:
+    """Decode, split and check one chunk (safe to run beside others: it shares no state)."""
+    text, encoding, bom, problems = _decode_chunk(data, index == 0)
+    if index and encoding != "utf-8":  # decode took a later chunk for UTF-16: read it whole
+        return None
+    if index == 0 and text.startswith("\ufeff"):
+        text = text[1:]
+    lines = line_array(text)
+    if not last:  # the chunk ends with its last line's break: no empty line after it
+        lines = lines.slice(0, len(lines) - 1)
+    chunk = checker.check_lines(lines, name, first_line, QUOTE_SCOPE)
+    findings = chunk.findings
+    if problems:
+        moved = [
+            DecodeProblem(p.byte_offset + offset, p.line + first_line - 1, p.column, p.raw, p.reason)
+            for p in problems
+        ]
+        findings = with_decode_findings(findings, moved, name, encoding)
+    frame = chunk.quotes
+    return _Chunk(
+        offset=offset,
+        first_line=first_line,
+        lines=lines,
+        findings=findings,
+        problems=problems,
+        encoding=encoding,
+        bom=bom,
+        has_text=bool(text),
+        line_total=line_count(lines) if last else len(lines),
+        symbols=as_pa_array(frame["symbol"]).cast(pa.string()),  # 32-bit offsets: half the size
+        # build_frame's kinds are INDEX or STOCK: one byte a quote is enough to tell them apart.
+        kinds=pc.equal(as_pa_array(frame["kind"]), pa.scalar(INDEX, pa.large_string())).cast(pa.int8()),
+        quote_lines=frame["line"].to_numpy(),
+    )
+
+
+def _checked_chunks(
+    checker: Checker, stream: BinaryIO, name: str, pieces: list[tuple[int, int]], workers: int
+) -> Iterator[_Chunk | None]:
+    """Every chunk checked, in order; with `workers` > 1, that many at once in threads (the
+    kernels of Arrow and numpy, which do most of the work, run outside the GIL), each chunk read
+    and handed out once the ones before it have their first line number."""
+    first_line = 1
+    if workers <= 1:
+        for index, (offset, data) in enumerate(_read_pieces(stream, pieces)):
+            chunk = _check_chunk(checker, name, index, offset, data, first_line, index == len(pieces) - 1)
+            if chunk is None:
+                yield None
+                return
+            first_line += len(chunk.lines)
+            yield chunk
+        return
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="quotecheck-chunk") as pool:
+        pending: list[Future[_Chunk | None]] = []
+        reader = enumerate(_read_pieces(stream, pieces))
+        for index, (offset, data) in reader:
+            last = index == len(pieces) - 1
+            pending.append(pool.submit(_check_chunk, checker, name, index, offset, data, first_line, last))
+            breaks = _line_breaks(data)
+            if breaks is None:  # lines counted only by splitting the chunk: wait for it
+                chunk = pending[-1].result()
+                breaks = len(chunk.lines) if chunk is not None else 0
+            first_line += breaks
+            if len(pending) > workers:  # one chunk waiting beside those being checked, no more
+                chunk = pending.pop(0).result()
+                yield chunk
+                if chunk is None:
+                    return
+        for future in pending:
+            yield future.result()
+
+
+def _check_chunks(
+    checker: Checker, stream: BinaryIO, name: str, chunk_bytes: int, workers: int = 1
+) -> FileCheck | None:
     """check_large_file's work on the open file."""
     parts: list[pd.DataFrame] = []
     sources: dict[tuple[str, int], str] = {}
@@ -159,45 +252,27 @@ def _check_chunks(checker: Checker, stream: BinaryIO, name: str, chunk_bytes: in
     symbols: list[pa.Array] = []
     kinds: list[pa.Array] = []
     quote_lines: list[np.ndarray] = []
-    first_line = 1
     encoding, bom, total_lines, has_text = "utf-8", False, 0, False
     pieces = list(_chunk_offsets(stream, chunk_bytes))
-    for index, (offset, data) in enumerate(_read_pieces(stream, pieces)):
-        last = index == len(pieces) - 1
-        text, chunk_encoding, chunk_bom, problems = _decode_chunk(data, index == 0)
-        if index and chunk_encoding != "utf-8":  # decode took a later chunk for UTF-16: read it whole
+    spans: list[tuple[int, int]] = []  # each chunk's first line and number of lines
+    for index, chunk in enumerate(_checked_chunks(checker, stream, name, pieces, workers)):
+        if chunk is None:
             return None
         if index == 0:
-            encoding, bom = chunk_encoding, chunk_bom
-            if text.startswith("\ufeff"):
-                text = text[1:]
-        has_text = has_text or bool(text)
-        lines = line_array(text)
-        if not last:  # the chunk ends with its last line's break: no empty line after it
-            lines = lines.slice(0, len(lines) - 1)
-        chunk = checker.check_lines(lines, name, first_line, QUOTE_SCOPE)
-        chunk_findings = chunk.findings
-        if problems:
-            moved = [
-                DecodeProblem(p.byte_offset + offset, p.line + first_line - 1, p.column, p.raw, p.reason)
-                for p in problems
-            ]
-            chunk_findings = with_decode_findings(chunk_findings, moved, name, chunk_encoding)
-        parts.append(chunk_findings)
-        _add_sources_for(sources, context_lines(chunk_findings, context_kept), lines, first_line, name)
-        if problems:
-            _add_sources_for(sources, {p.line + first_line - 1 for p in problems}, lines, first_line, name)
-        frame = chunk.quotes
-        symbols.append(as_pa_array(frame["symbol"]).cast(pa.string()))  # 32-bit offsets: half the size
-        # build_frame's kinds are INDEX or STOCK: one byte a quote is enough to tell them apart.
-        kinds.append(
-            pc.equal(as_pa_array(frame["kind"]), pa.scalar(INDEX, pa.large_string())).cast(pa.int8())
-        )
-        quote_lines.append(frame["line"].to_numpy())
-        first_line += len(lines)
-        total_lines += line_count(lines) if last else len(lines)
-        del frame, chunk, lines, text
-        pa.default_memory_pool().release_unused()  # hand the chunk's memory back before the next
+            encoding, bom = chunk.encoding, chunk.bom
+        has_text = has_text or chunk.has_text
+        parts.append(chunk.findings)
+        first_line, lines = chunk.first_line, chunk.lines
+        _add_sources_for(sources, context_lines(chunk.findings, context_kept), lines, first_line, name)
+        if chunk.problems:
+            lines_with = {p.line + first_line - 1 for p in chunk.problems}
+            _add_sources_for(sources, lines_with, lines, first_line, name)
+        symbols.append(chunk.symbols)
+        kinds.append(chunk.kinds)
+        quote_lines.append(chunk.quote_lines)
+        spans.append((first_line, len(lines)))
+        total_lines += chunk.line_total
+        del chunk, lines
     quotes = sum(len(s) for s in symbols)
     if checker.page_rules and quotes:
         page = PageKeys(
@@ -210,7 +285,7 @@ def _check_chunks(checker: Checker, stream: BinaryIO, name: str, chunk_bytes: in
         symbols.clear()
         kinds.clear()
         quote_lines.clear()
-        parts.append(_page_findings(checker, stream, name, pieces, page, sources))
+        parts.append(_page_findings(checker, stream, name, pieces, spans, page, sources))
     if not quotes:
         parts.append(no_quotes_finding(name, total_lines))
     result = FileResult(path=name, lines=total_lines if has_text else 0, quotes=quotes)
@@ -251,28 +326,29 @@ def _page_findings(
     stream: BinaryIO,
     name: str,
     pieces: list[tuple[int, int]],
+    spans: list[tuple[int, int]],
     page: PageKeys,
     sources: dict[tuple[str, int], str],
 ) -> pd.DataFrame:
-    """The page rules' findings over the whole file: the lines of the quotes they select read again."""
+    """The page rules' findings over the whole file: the lines of the quotes they select read again
+    (`spans`: each chunk's first line and number of lines, from the first pass)."""
     selected = checker.page_rows(page)
     if not selected.any():
         return combine([])
     wanted = np.unique(page.lines[selected])
     rows = np.flatnonzero(np.isin(page.lines, wanted))  # every quote on those lines, in page order
     texts: list[pa.LargeStringArray] = []
-    first_line = 1
-    for index, (_offset, data) in enumerate(_read_pieces(stream, pieces)):
-        text = _decode_chunk(data, index == 0)[0]
+    for index, (offset, length) in enumerate(pieces):
+        first_line, count = spans[index]
+        inside = wanted[(wanted >= first_line) & (wanted < first_line + count)]
+        if not len(inside):
+            continue
+        stream.seek(offset)
+        text = _decode_chunk(stream.read(length), index == 0)[0]
         if index == 0 and text.startswith("\ufeff"):
             text = text[1:]
         lines = line_array(text)
-        if index < len(pieces) - 1:
-            lines = lines.slice(0, len(lines) - 1)
-        inside = wanted[(wanted >= first_line) & (wanted < first_line + len(lines))]
-        if len(inside):
-            texts.append(lines.take(pa.array(inside - first_line, pa.int64())))
-        first_line += len(lines)
+        texts.append(lines.take(pa.array(inside - first_line, pa.int64())))
     picked = pa.concat_arrays(texts)
     parsed = parse_array(picked, 1)
     columns = dict(parsed.columns)

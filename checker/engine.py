@@ -98,6 +98,9 @@ class Checker:
         self.profile = profile or load_profile(self.options.profile)
         self.rules: list[Rule] = self.options.policy.enabled_rules()
         self.page_rules = [rule for rule in self.rules if rule.scope == "page"]
+        # Threads a large page's chunks are checked in (checker.chunked); the run sets it to its
+        # --jobs when the files themselves are not spread over processes.
+        self.chunk_workers = 1
 
     # -- the core -------------------------------------------------------------------------------
     def check_frame(
@@ -156,7 +159,7 @@ class Checker:
             if ref.path is not None and not ref.is_stdin and ref.problem is None:
                 from checker.chunked import check_large_file
 
-                checked = check_large_file(self, Path(ref.path), ref.name)
+                checked = check_large_file(self, Path(ref.path), ref.name, workers=self.chunk_workers)
                 if checked is not None:  # a large text page, checked a chunk at a time
                     return checked
             raw = read_input(ref, self.options.max_decompressed_size, stdin)

@@ -135,11 +135,19 @@ def test_plain_terminal_lines_are_what_rich_prints(name):
     assert len(fast.getvalue()) > len(slow.getvalue())  # the summary follows
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(
-    ("lines", "fraction", "seed", "chunk_bytes"),
-    [(3000, 0.3, 21, 20_000), (2000, 1.0, 22, 7_000), (1500, 0.05, 23, 20_000)],
+    ("lines", "fraction", "seed", "chunk_bytes", "breaks"),
+    [
+        (3000, 0.3, 21, 20_000, "\n"),
+        (2000, 1.0, 22, 7_000, "\n"),
+        (1500, 0.05, 23, 20_000, "\n"),
+        # CRLF and lone CRs: a chunk's lines are then counted by splitting it, not from its LFs
+        (3000, 0.3, 25, 20_000, "\r\n"),
+        (2000, 0.5, 26, 7_000, "\r"),
+    ],
 )
-def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk_bytes):
+def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk_bytes, breaks, workers):
     from checker.chunked import check_large_file
     from checker.config import Options
     from checker.engine import Checker
@@ -148,6 +156,10 @@ def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk
     page = tmp_path / "page.txt"
     # Duplicates far apart, across chunks: the page again at the end with some figures changed.
     text = generate_page(lines, fraction, seed)
+    if breaks != "\n":  # every third line ends so, in the chunks of the page's first half
+        rows = text.split("\n")
+        half = len(rows) // 2
+        text = "".join(r + (breaks if i < half and i % 3 == 0 else "\n") for i, r in enumerate(rows[:-1]))
     tail = text.splitlines()[:200]
     altered = [line.replace("Increased", "Decreased", 1) if i % 7 else line for i, line in enumerate(tail)]
     body = ("\ufeff" + text + "\n".join(altered) + "\n").encode("utf-8")
@@ -156,7 +168,7 @@ def test_chunked_check_matches_whole_file(tmp_path, lines, fraction, seed, chunk
     assert len(body) > 3 * chunk_bytes
     checker = Checker(Options())
     whole = checker.check_input(InputRef(str(page), page))  # a small page: read whole
-    chunked = check_large_file(checker, page, str(page), chunk_bytes=chunk_bytes, force=True)
+    chunked = check_large_file(checker, page, str(page), chunk_bytes=chunk_bytes, force=True, workers=workers)
     assert chunked is not None
     assert (chunked.result.lines, chunked.result.quotes, chunked.result.encoding) == (
         whole.result.lines,
@@ -220,19 +232,52 @@ def test_parse_fallback_batches_match_reference(monkeypatch):
     _assert_same_parse(fast, reference)
 
 
-def test_a_page_is_read_in_chunks_between_16_and_64_mb_only_when_its_findings_are_dense(tmp_path):
-    from checker.chunked import _dense
+def test_a_text_page_is_read_in_chunks_from_large_file_bytes_and_other_inputs_whole(tmp_path, monkeypatch):
+    import gzip
+
+    import checker.chunked as chunked
     from checker.config import Options
     from checker.engine import Checker
 
+    monkeypatch.setattr(chunked, "LARGE_FILE_BYTES", 20_000)
+    text = generate_page(600, 0.2, 27)
+    assert len(text.encode()) > 20_000
+    large, small, packed = tmp_path / "large.txt", tmp_path / "small.txt", tmp_path / "large.txt.gz"
+    large.write_text(text, encoding="utf-8")
+    small.write_text(text[:15_000], encoding="utf-8")
+    packed.write_bytes(gzip.compress(text.encode() * 4))
     checker = Checker(Options())
-    clean = tmp_path / "clean.txt"
-    clean.write_text("AIRLINK 207.00 Increased By ▲ 6.71 (3.35%)\n" * 50, encoding="utf-8")
-    faulty = tmp_path / "faulty.txt"
-    faulty.write_text(
-        "".join(f"S{i} 207.00 Increased By ▲ 6.71 (3.36%)\n" for i in range(50)), encoding="utf-8"
-    )
-    with clean.open("rb") as stream:
-        assert not _dense(checker, stream, "clean.txt")  # repeats: judged once over the whole page
-    with faulty.open("rb") as stream:
-        assert _dense(checker, stream, "faulty.txt")
+    assert chunked.check_large_file(checker, large, "large.txt") is not None
+    assert chunked.check_large_file(checker, small, "small.txt") is None
+    assert chunked.check_large_file(checker, packed, "large.txt.gz") is None
+    keeping = Checker(Options(include_quotes=True))  # every quote in the report: read whole
+    assert chunked.check_large_file(keeping, large, "large.txt") is None
+
+
+def test_a_run_of_one_large_page_with_jobs_checks_its_chunks_in_threads_to_the_same_report(
+    tmp_path, monkeypatch
+):
+    import checker.chunked as chunked
+    import checker.engine
+    from checker.api import check_paths
+
+    monkeypatch.setattr(checker.engine, "BATCH_MAX_BYTES", 10_000)  # not a small page for a batch
+    monkeypatch.setattr(chunked, "LARGE_FILE_BYTES", 20_000)
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 8_000)
+    page = tmp_path / "page.txt"
+    page.write_text(generate_page(2000, 0.3, 28), encoding="utf-8")
+    seen: list[int] = []
+    checked_chunks = chunked._checked_chunks
+
+    def recorded(checker, stream, name, pieces, workers):
+        seen.append(workers)
+        return checked_chunks(checker, stream, name, pieces, workers)
+
+    monkeypatch.setattr(chunked, "_checked_chunks", recorded)
+    serial = check_paths([page])
+    threaded = check_paths([page], jobs=2)
+    assert seen == [1, 2]
+    assert len(serial.findings) > 100
+    assert [f.as_dict() for f in threaded.files] == [f.as_dict() for f in serial.files]
+    assert _findings_rows(threaded.findings) == _findings_rows(serial.findings)
+    assert threaded.source_lines == serial.source_lines
