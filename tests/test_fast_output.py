@@ -78,3 +78,23 @@ def test_a_missing_severity_is_shown_as_line_by_line_shows_it():
         "f.txt:1:3: QC905 [None] fine",
         "f.txt:2:3: QC905 [error] \\x1b escaped",
     ]
+
+
+def test_a_json_report_written_to_a_file_as_arrow_bytes_is_the_text_written_to_a_text_stream(tmp_path):
+    # Two chunks of rows, one of them holding a row json_safe must change (the text path).
+    messages = [f"percent {i}% ▲" for i in range(2 * json_writer._CHUNK + 10)]
+    messages[json_writer._CHUNK + 3] = "bidi \u202e here"
+    report = Report(options=Options(), rules=[], findings=_findings(messages))
+    text = io.StringIO()
+    json_writer.write_json(report, text)
+    target = tmp_path / "report.json"
+    with target.open("w", encoding="utf-8") as stream:
+        assert json_writer._binary(stream) is not None  # the bytes go to the file as they are
+        json_writer.write_json(report, stream)
+    assert target.read_text(encoding="utf-8") == text.getvalue()
+    rows = json.loads(text.getvalue())["findings"]
+    assert [row["message"] for row in rows][:3] == messages[:3]
+    assert rows[json_writer._CHUNK + 3]["message"] == "bidi \u202e here"
+    assert '"bidi \\u202e here"' in text.getvalue()  # escaped in the text, never raw
+    with (tmp_path / "latin.json").open("w", encoding="latin-1") as stream:
+        assert json_writer._binary(stream) is None  # not UTF-8 underneath: written as text

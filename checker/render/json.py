@@ -6,6 +6,8 @@ control, bidi or separator character and no lone surrogate (render.escape.json_s
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import math
 import os
@@ -152,9 +154,10 @@ def _encoded_strings(words: pa.Array, needs: pa.BooleanArray | None = None) -> p
 _SEPARATOR = ",\n    "
 
 
-def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[str]:
+def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[str | pa.Array]:
     """The rows of a frame as JSON text, `_ENCODE(row)` of each row's dict, a chunk at a time:
-    each chunk's rows joined by `_SEPARATOR` into one text.
+    each chunk either one text of its rows joined by `_SEPARATOR`, or (the usual case) an Arrow
+    string array of the rows, each ending with `_SEPARATOR`, written from its buffer as it is.
 
     Each row is joined by Arrow from the encoded columns and the keys as constant text.
     """
@@ -164,34 +167,42 @@ def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[str
         pieces: list[Any] = []
         for key, column in zip(keys, columns, strict=True):
             pieces += [pa.scalar(key, pa.string()), _encoded_column(chunk, column)]
-        pieces.append(pa.scalar("}", pa.string()))
+        pieces.append(pa.scalar("}" + _SEPARATOR, pa.string()))
         rows = pc.binary_join_element_wise(*pieces, "")
         # Made json_safe row by row, the rows RE2 finds anything to change in only (a row ends
-        # with `}`, so no `##[` spans two rows).
+        # with `}` and the separator, so no `##[` spans two rows).
         raw = pc.match_substring_regex(rows, _JSON_RAW_RE2)
         if pc.any(raw).as_py() or rows.null_count or rows.nbytes > _JOIN_IN_ARROW_BYTES:
             texts = cast("list[str]", rows.to_pylist())
             for at in np.flatnonzero(raw.to_numpy(zero_copy_only=False)).tolist():
                 texts[at] = json_safe(texts[at])
-            yield _SEPARATOR.join(texts)
+            yield "".join(texts)[: -len(_SEPARATOR)] if texts else ""
         else:
-            yield _joined(rows)
+            yield rows
 
 
 _JOIN_IN_ARROW_BYTES = 1 << 30
 
 
-def _joined(rows: pa.Array) -> str:
-    """The texts of `rows` (no null) joined by `_SEPARATOR`, read from Arrow's buffer at once."""
-    if not len(rows):
-        return ""
-    # (the stubs take no plain string among the strings joined)
-    ended = pc.binary_join_element_wise(rows, _SEPARATOR, "")  # type: ignore[call-overload]
-    _validity, offsets, data = ended.buffers()
-    wide = np.int64 if pa.types.is_large_string(ended.type) else np.int32
-    at = np.frombuffer(offsets, dtype=wide)[ended.offset : ended.offset + len(ended) + 1]
+def _block_bytes(rows: pa.Array) -> memoryview:
+    """The UTF-8 text of `rows` (no null, each ending with `_SEPARATOR`) read from Arrow's buffer
+    at once, without the last separator."""
+    _validity, offsets, data = cast("list[pa.Buffer]", rows.buffers())  # text: both buffers are there
+    wide = np.int64 if pa.types.is_large_string(rows.type) else np.int32
+    at = np.frombuffer(memoryview(offsets), dtype=wide)[rows.offset : rows.offset + len(rows) + 1]
     start, stop = int(at[0]), int(at[-1]) - len(_SEPARATOR.encode())
-    return str(memoryview(data)[start:stop], "utf-8")
+    return memoryview(data)[start:stop]
+
+
+def _binary(stream: IO[str]) -> IO[bytes] | None:
+    """The byte stream under a UTF-8 text stream, for text already encoded (None: there is none)."""
+    if not isinstance(stream, io.TextIOWrapper):
+        return None
+    try:
+        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+    except LookupError:
+        return None
+    return cast(IO[bytes], stream.buffer) if utf8 else None
 
 
 # What render.escape.json_safe changes, as RE2 sees it (Arrow text holds no lone surrogate).
@@ -214,14 +225,24 @@ def write_json(report: Report, stream: IO[str]) -> None:
     stream.write("\n}\n")
 
 
-def _write_array(stream: IO[str], key: str, blocks: Iterator[str]) -> None:
+def _write_array(stream: IO[str], key: str, blocks: Iterator[str | pa.Array]) -> None:
     stream.write(f"  {json.dumps(key)}: [")
+    binary = _binary(stream)
     first = True
     for block in blocks:
-        if block:
-            stream.write("\n    " if first else _SEPARATOR)
+        if not len(block):
+            continue
+        stream.write("\n    " if first else _SEPARATOR)
+        first = False
+        if isinstance(block, str):
             stream.write(block)
-            first = False
+            continue
+        data = _block_bytes(block)
+        if binary is None:
+            stream.write(str(data, "utf-8"))
+        else:  # already UTF-8: written as it is, after the text before it
+            stream.flush()
+            binary.write(data)
     stream.write("\n  ]" if not first else "]")
 
 
