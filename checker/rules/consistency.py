@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import TypeVar, cast
@@ -213,38 +214,101 @@ def directions_wanted(ctx: CheckContext, mask: np.ndarray) -> np.ndarray:
     ).astype(object)
 
 
-def _shown(ctx: CheckContext, row: int, name: str) -> str:
+# Messages are built a column at a time, by Arrow: a page with a million faulty quotes has a
+# million messages. Rows are grouped by what their message says (the agreeing fields, the move),
+# each group's texts joined element-wise from the rows' own text columns.
+_BIT = {name: 1 << k for k, name in enumerate(_VOTERS)}
+
+
+def _column_texts(ctx: CheckContext, column: str, rows: np.ndarray) -> pa.Array:
+    """The rows' values of a text column as Arrow text, `None` where one is missing (as `str`)."""
+    cache = ctx.shared.setdefault("arrow_texts", {})
+    values = cache.get(column)
+    if values is None:
+        values = cache[column] = as_large_text(ctx.frame[column])
+    return pc.fill_null(values.take(pa.array(rows, pa.int64())), pa.scalar("None", pa.large_string()))
+
+
+def _texts_joined(pieces: list[pa.Array | str], size: int) -> pa.Array:
+    """Arrow texts (of `size` rows) and constant strings joined element-wise."""
+    args: list[pa.Array | pa.Scalar] = [
+        p if isinstance(p, pa.Array) else pa.scalar(p, pa.large_string()) for p in pieces
+    ]
+    if not any(isinstance(p, pa.Array) for p in args):
+        args.insert(0, pa.repeat(pa.scalar("", pa.large_string()), size))
+    # (the stubs type a list of arrays and scalars mixed as neither)
+    return cast(pa.Array, pc.binary_join_element_wise(*args, _NOTHING))  # type: ignore[type-var]
+
+
+_NOTHING = pa.scalar("", pa.large_string())
+
+
+def _grouped(
+    keys: np.ndarray, build: Callable[[np.ndarray, int], list[pa.Array]], width: int
+) -> list[pa.Array]:
+    """`width` text columns built a group of equal `keys` at a time (`build(positions, key)`, one
+    array per column for the group's positions), put back in the order of `keys`."""
+    if not len(keys):
+        return [pa.array([], pa.large_string()) for _ in range(width)]
+    order = np.argsort(keys, kind="stable")
+    cuts = np.flatnonzero(np.diff(keys[order])) + 1
+    parts = [build(group, int(keys[group[0]])) for group in np.split(order, cuts)]
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.arange(len(order))
+    return [
+        pa.concat_arrays([part[k].cast(pa.large_string()) for part in parts]).take(inverse)
+        for k in range(width)
+    ]
+
+
+def _shown_texts(ctx: CheckContext, rows: np.ndarray, name: str) -> pa.Array:
     """How a field reads in a message: `Decreased By`, `▼`, `change -0.10`, `percent -0.95%`."""
-    if name == "direction":
-        return str(ctx.cell("direction_text", row))
-    if name == "arrow":
-        return str(ctx.cell("arrow_text", row))
+    if name in ("direction", "arrow"):
+        return _column_texts(ctx, text_column(name), rows)
     if name == "change":
-        return f"change {ctx.cell('change_text', row)}"
-    return f"percent {ctx.cell('percent_text', row)}%"
+        return _texts_joined(["change ", _column_texts(ctx, "change_text", rows)], len(rows))
+    return _texts_joined(["percent ", _column_texts(ctx, "percent_text", rows), "%"], len(rows))
 
 
-def _agreement(ctx: CheckContext) -> list[int]:
-    """For each row, which of _VOTERS agree with the row's truth: bit k for _VOTERS[k] (computed
-    once, as Python ints: messages are built a row at a time)."""
+def _agreement(ctx: CheckContext) -> np.ndarray:
+    """For each row, which of _VOTERS agree with the row's truth: bit k for _VOTERS[k]."""
     if "agreement" not in ctx.shared:
         signals, truth = _signals(ctx), _truth(ctx)
         bits = np.zeros(len(truth), dtype=np.int64)
-        for k, name in enumerate(_VOTERS):
-            bits |= (signals[name] == truth).astype(np.int64) << k
-        ctx.shared["agreement"] = bits.tolist()
+        for name in _VOTERS:
+            bits |= (signals[name] == truth).astype(np.int64) * _BIT[name]
+        ctx.shared["agreement"] = bits
     return ctx.shared["agreement"]
 
 
-def _evidence(ctx: CheckContext, row: int, truth: int, leave_out: tuple[str, ...]) -> str:
-    """`Decreased By, ▼ and percent -0.95% say the quote fell`: the fields that agree on `truth`
-    (the row's own truth, `_truth(ctx)[row]`)."""
-    bits = _agreement(ctx)[row]
-    agreeing = [
-        _shown(ctx, row, name) for k, name in enumerate(_VOTERS) if bits >> k & 1 and name not in leave_out
-    ]
-    verb = "says" if len(agreeing) == 1 else "say"
-    return f"{_join(agreeing)} {verb} the quote {_MOVES[int(truth)]}"
+def _evidence(ctx: CheckContext, rows: np.ndarray, leave_out: np.ndarray) -> pa.Array:
+    """`Decreased By, ▼ and percent -0.95% say the quote fell` for each of `rows`: the fields that
+    agree on the row's truth, but those whose bits (_BIT) are in the row's `leave_out`."""
+    bits = _agreement(ctx)[rows] & ~leave_out
+    moves = _truth(ctx)[rows]
+    keys = bits * 4 + (moves + 1)  # a move is -1, 0 or 1
+
+    def build(group: np.ndarray, key: int) -> list[pa.Array]:
+        agree, move = key // 4, key % 4 - 1
+        names = [name for name in _VOTERS if agree & _BIT[name]]
+        pieces: list[pa.Array | str] = []
+        for k, name in enumerate(names):
+            if k:
+                pieces.append(" and " if k == len(names) - 1 else ", ")
+            pieces.append(_shown_texts(ctx, rows[group], name))
+        verb = "says" if len(names) == 1 else "say"
+        pieces.append(f" {verb} the quote {_MOVES[move]}")
+        return [_texts_joined(pieces, len(group))]
+
+    return _grouped(keys, build, 1)[0]
+
+
+def _flipped(texts: pa.Array) -> pa.Array:
+    """flip_sign of each of `texts`, by Arrow."""
+    negative = pc.or_(pc.starts_with(texts, "-"), pc.starts_with(texts, "\u2212"))
+    rest = pc.utf8_slice_codeunits(texts, 1)
+    unsigned = pc.if_else(pc.starts_with(texts, "+"), rest, texts)
+    return pc.if_else(negative, rest, _texts_joined(["-", unsigned], len(texts)))
 
 
 @declare(
@@ -283,40 +347,72 @@ def sign_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
         zip(np.flatnonzero(still_wrong).tolist(), zip(percents, reasons, strict=True), strict=True)
     )
     rows = np.flatnonzero(mask)
-    observed = np.empty(len(rows), dtype=object)
-    expected = np.empty(len(rows), dtype=object)
-    message = np.empty(len(rows), dtype=object)
-    column = np.empty(len(rows), dtype=np.int64)
-    for i, row in enumerate(rows.tolist()):
-        name, move = blamed[row], int(truth[row])
-        if name == "direction":
-            # The arrow shown with the word is part of the same fault: one finding for both.
-            shown = str(ctx.cell("direction_text", row))
+    names = blamed[rows]
+    moves = truth[rows]
+    arrow_too = with_arrow[rows] & (names == "direction")
+    # The arrow shown with a wrong direction word is part of the same fault: one finding for both.
+    leave_out = np.select(
+        [arrow_too, names == "direction", names == "change"],
+        [_BIT["direction"] | _BIT["arrow"], _BIT["direction"], _BIT["change"]],
+        _BIT["percent"],
+    )
+    evidence = _evidence(ctx, rows, leave_out)
+    field_code = np.select([names == "direction", names == "change"], [0, 1], 2)
+    own_signal = np.select(
+        [names == "change", names == "percent"], [signals["change"][rows], signals["percent"][rows]], 0
+    )
+    keys = ((field_code * 2 + arrow_too) * 3 + (moves + 1)) * 3 + (own_signal + 1)
+
+    def build(group: np.ndarray, key: int) -> list[pa.Array]:
+        signal, key = key % 3 - 1, key // 3
+        move, key = key % 3 - 1, key // 3
+        with_its_arrow, code = bool(key % 2), key // 2
+        at = rows[group]
+        said = evidence.take(pa.array(group))
+        if code == 0:  # the direction word
+            shown = _column_texts(ctx, "direction_text", at)
             want = _DIRECTION_WORDS[move]
-            arrow_too = bool(with_arrow[row])
-            if arrow_too:
-                shown += " " + str(ctx.cell("arrow_text", row))
+            if with_its_arrow:
+                shown = _texts_joined([shown, " ", _column_texts(ctx, "arrow_text", at)], len(at))
                 want += " " + _ARROWS[move]
-            leave_out = ("direction", "arrow") if arrow_too else ("direction",)
-            observed[i], expected[i] = shown, want
-            message[i] = f"direction {shown} but {_evidence(ctx, row, move, leave_out)}"
-        else:
-            shown = str(ctx.cell(text_column(name), row))
-            if move == FLAT:  # a percent of 0 is shown as `0`, a change with its decimals
-                want = "0" if name == "percent" else _zero_like(shown)
-            elif signals[name][row] == FLAT:
-                want = "> 0" if move == UP else "< 0"
+            message = _texts_joined(["direction ", shown, " but ", said], len(at))
+            return [shown, _texts_joined([want], len(at)), message]
+        name = "change" if code == 1 else "percent"
+        shown = _column_texts(ctx, text_column(name), at)
+        if move == FLAT:  # a percent of 0 is shown as `0`, a change with its decimals
+            if name == "percent":
+                wanted = _texts_joined(["0"], len(at))
             else:
-                want = flip_sign(shown)
-            label = f"{name} {shown}{'%' if name == 'percent' else ''}"
-            message[i] = (
-                f"{label} {_SIGN_WORDS[int(signals[name][row])]} but {_evidence(ctx, row, move, (name,))}"
-            )
-            if row in arithmetic and arithmetic[row][0]:
-                want = arithmetic[row][0]
-                message[i] += f", and {arithmetic[row][1]}"
-            observed[i], expected[i] = shown, want
-        column[i] = ctx.cell(place_column(name), row)
+                wanted = pa.array([_zero_like(str(t)) for t in shown.to_pylist()], pa.large_string())
+        elif signal == FLAT:
+            wanted = _texts_joined(["> 0" if move == UP else "< 0"], len(at))
+        else:
+            wanted = _flipped(shown)
+        percent_sign = "%" if name == "percent" else ""
+        message = _texts_joined(
+            [f"{name} ", shown, f"{percent_sign} {_SIGN_WORDS[signal]} but ", said], len(at)
+        )
+        return [shown, wanted, message]
+
+    observed, expected, message = _grouped(keys, build, 3)
+    if arithmetic:  # the right percent, and why, where the arithmetic gives one
+        fixed = [(at, p, r) for at, (p, r) in arithmetic.items() if p]
+        if fixed:
+            where = np.searchsorted(rows, np.array([f[0] for f in fixed], dtype=np.int64))
+            replaced = np.zeros(len(rows), dtype=bool)
+            replaced[where] = True
+            order = np.argsort(where)
+            right = pa.array([fixed[k][1] for k in order], pa.large_string())
+            why = pa.array([fixed[k][2] for k in order], pa.large_string())
+            taken = message.filter(pa.array(replaced))
+            expected = pc.replace_with_mask(expected, pa.array(replaced), right)
+            longer = _texts_joined([taken, ", and ", why], len(taken))
+            message = pc.replace_with_mask(message, pa.array(replaced), longer)
+    column = np.empty(len(rows), dtype=object)
+    for code, name in enumerate(_SIGNED_FIELDS):
+        inside = field_code == code
+        if inside.any():
+            column[inside] = np.asarray(ctx.frame[place_column(name)].array[rows[inside]], dtype=object)
     out = rule.findings(ctx, mask, "direction", observed, expected, message, column=column)
     out["field"] = pd.array(blamed[mask], dtype=out["field"].dtype)
     return out
@@ -349,13 +445,8 @@ def arrow_mismatch(rule: Rule, ctx: CheckContext) -> pd.DataFrame:
         return empty_findings()
     expected = np.where(expected_up[mask], ARROW_UP, ARROW_DOWN).astype(object)
     rows = np.flatnonzero(mask)
-    message = np.array(
-        [
-            f"arrow {ctx.cell('arrow_text', row)} but {_evidence(ctx, row, int(truth[row]), ('arrow',))}"
-            for row in rows.tolist()
-        ],
-        dtype=object,
-    )
+    said = _evidence(ctx, rows, np.full(len(rows), _BIT["arrow"], dtype=np.int64))
+    message = _texts_joined(["arrow ", _column_texts(ctx, "arrow_text", rows), " but ", said], len(rows))
     observed = ctx.frame["arrow_text"]
     return rule.findings(ctx, mask, "arrow", observed, expected, message)
 

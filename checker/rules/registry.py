@@ -257,6 +257,8 @@ class Rule:
             # Per-row values come either aligned with the frame or already picked (one per finding).
             if isinstance(value, pd.Series):
                 value = value.array
+            if isinstance(value, pa.Array):  # Arrow text, as the message builders make it
+                return value if len(value) == selected and selected != len(mask) else value.filter(mask)
             if isinstance(value, np.ndarray | pd.api.extensions.ExtensionArray):
                 if len(value) == selected and selected != len(mask):
                     return np.asarray(value)
@@ -267,6 +269,8 @@ class Rule:
             # Typed here, so that normalize() has nothing left to cast (it costs per call).
             if value is None or isinstance(value, str):
                 return as_pd_text(pa.repeat(pa.scalar(value, pa.large_string()), selected))
+            if isinstance(value, pa.Array):
+                return as_pd_text(value.cast(pa.large_string()))
             return pd.Series(value, dtype=object).astype(_TEXT).array
 
         if column is None:
