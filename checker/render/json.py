@@ -85,8 +85,9 @@ def _column_values(chunk: pd.DataFrame, column: str) -> list[Any]:
     return [_clean(v) for v in values]
 
 
-def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
-    """One column of a chunk as the JSON text of each of its values, as `_ENCODE` writes them.
+def _encoded_column(chunk: pd.DataFrame, column: str) -> tuple[pa.Array, pa.BooleanArray | None]:
+    """One column of a chunk as the JSON text of each of its values, as `_ENCODE` writes them,
+    with the values json_safe would change (None: there are none).
 
     Text in Arrow storage and whole numbers are encoded a column at a time: each distinct string
     once (most columns repeat a few values), integers by Arrow's cast to decimal text. Any other
@@ -97,15 +98,29 @@ def _encoded_column(chunk: pd.DataFrame, column: str) -> pa.Array:
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         text = as_pa_array(series).cast(pa.string())
+        # One scan for the usual column, with nothing in it but text to quote.
+        special = pc.match_substring_regex(text, _SPECIAL)
+        if not pc.any(special).as_py():
+            return _quoted(text), None
+        raw = cast(
+            pa.BooleanArray, pc.fill_null(pc.match_substring_regex(text, _JSON_RAW_RE2), pa.scalar(False))
+        )
         needs = _needs_escape(text)
         if (pc.sum(_controls(text, needs).cast(pa.int64())).as_py() or 0) <= _ESCAPED_ONE_BY_ONE:
-            return _encoded_strings(text, needs)  # (most columns: nothing for Python to encode)
+            return _encoded_strings(text, needs), raw  # (most columns: nothing for Python to encode)
         encoded = text.dictionary_encode(null_encoding="encode")
-        return pc.take(_encoded_strings(encoded.dictionary), encoded.indices)
+        return pc.take(_encoded_strings(encoded.dictionary), encoded.indices), raw
     if isinstance(dtype, pd.Int64Dtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
         numbers = pa.array(series.array if isinstance(dtype, pd.Int64Dtype) else series.to_numpy())
-        return pc.fill_null(pc.cast(numbers, pa.string()), _NULL)
-    return pa.array([json_safe(_ENCODE(v)) for v in _column_values(chunk, column)], pa.string())
+        return pc.fill_null(pc.cast(numbers, pa.string()), _NULL), None
+    return pa.array([json_safe(_ENCODE(v)) for v in _column_values(chunk, column)], pa.string()), None
+
+
+def _quoted(words: pa.Array) -> pa.Array:
+    """Words with nothing to escape in quotes (null for a missing one)."""
+    # (the stubs take no plain string among the strings joined)
+    quoted = pc.binary_join_element_wise('"', words, '"', "")  # type: ignore[call-overload]
+    return cast(pa.Array, pc.fill_null(quoted, _NULL))
 
 
 # Up to this many values of a column needing Python's escaping are encoded one by one; with more,
@@ -165,13 +180,19 @@ def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[str
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
         pieces: list[Any] = []
+        raws: list[pa.BooleanArray] = []
         for key, column in zip(keys, columns, strict=True):
-            pieces += [pa.scalar(key, pa.string()), _encoded_column(chunk, column)]
+            encoded, raw_values = _encoded_column(chunk, column)
+            pieces += [pa.scalar(key, pa.string()), encoded]
+            if raw_values is not None:
+                raws.append(raw_values)
         pieces.append(pa.scalar("}" + _SEPARATOR, pa.string()))
         rows = pc.binary_join_element_wise(*pieces, "")
-        # Made json_safe row by row, the rows RE2 finds anything to change in only (a row ends
-        # with `}` and the separator, so no `##[` spans two rows).
-        raw = pc.match_substring_regex(rows, _JSON_RAW_RE2)
+        # Made json_safe row by row, the rows holding a value it would change only (`##[` cannot
+        # span two values: each is in quotes).
+        raw = pa.array(np.zeros(len(chunk), dtype=bool))
+        for raw_values in raws:
+            raw = pc.or_(raw, raw_values)
         if pc.any(raw).as_py() or rows.null_count or rows.nbytes > _JOIN_IN_ARROW_BYTES:
             texts = cast("list[str]", rows.to_pylist())
             for at in np.flatnonzero(raw.to_numpy(zero_copy_only=False)).tolist():
@@ -209,6 +230,8 @@ def _binary(stream: IO[str]) -> IO[bytes] | None:
 _JSON_RAW_RE2 = (
     r"[\x{7f}-\x{9f}\x{61c}\x{200e}\x{200f}\x{2028}\x{2029}\x{202a}-\x{202e}\x{2066}-\x{2069}]|##\["
 )
+# A text value that needs more than its quotes: an escape of the encoder's, or json_safe's.
+_SPECIAL = f"{_NEEDS_ESCAPE}|{_JSON_RAW_RE2}"
 
 
 def write_json(report: Report, stream: IO[str]) -> None:
