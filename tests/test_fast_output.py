@@ -12,6 +12,7 @@ from checker.findings import normalize
 from checker.profile import load_profile
 from checker.render import json as json_writer
 from checker.render.escape import display
+from checker.render.output import binary_under
 from checker.render.text import finding_lines
 from checker.report import Report
 from checker.rules.registry import CheckContext
@@ -89,7 +90,7 @@ def test_a_json_report_written_to_a_file_as_arrow_bytes_is_the_text_written_to_a
     json_writer.write_json(report, text)
     target = tmp_path / "report.json"
     with target.open("w", encoding="utf-8") as stream:
-        assert json_writer._binary(stream) is not None  # the bytes go to the file as they are
+        assert binary_under(stream) is not None  # the bytes go to the file as they are
         json_writer.write_json(report, stream)
     assert target.read_text(encoding="utf-8") == text.getvalue()
     rows = json.loads(text.getvalue())["findings"]
@@ -97,4 +98,24 @@ def test_a_json_report_written_to_a_file_as_arrow_bytes_is_the_text_written_to_a
     assert rows[json_writer._CHUNK + 3]["message"] == "bidi \u202e here"
     assert '"bidi \\u202e here"' in text.getvalue()  # escaped in the text, never raw
     with (tmp_path / "latin.json").open("w", encoding="latin-1") as stream:
-        assert json_writer._binary(stream) is None  # not UTF-8 underneath: written as text
+        assert binary_under(stream) is None  # not UTF-8 underneath: written as text
+
+
+def test_finding_lines_written_to_a_file_as_arrow_bytes_are_the_lines_written_as_text(tmp_path):
+    from checker.render.terminal import make_console, render_terminal
+
+    messages = [f"percent {i}% ▲" for i in range(json_writer._CHUNK + 10)]
+    messages[3], messages[json_writer._CHUNK + 2] = "bidi \u202e here", "::error::x"
+    report = Report(options=Options(), rules=[], findings=_findings(messages))
+    text = io.StringIO()
+    render_terminal(report, make_console(file=text, width=100, color_system=None))
+    target = tmp_path / "lines.txt"
+    with target.open("w", encoding="utf-8") as stream:
+        render_terminal(report, make_console(file=stream, width=100, color_system=None))
+    written = target.read_text(encoding="utf-8")
+    assert written == text.getvalue()
+    lines = written.splitlines()
+    assert lines[: len(messages)] == [
+        f"f.txt:{n}:3: QC905 [error] {display(m)}" for n, m in enumerate(messages, 1)
+    ]
+    assert "\u202e" not in written and lines[3].endswith("bidi \\u202e here")

@@ -6,8 +6,6 @@ control, bidi or separator character and no lone surrogate (render.escape.json_s
 
 from __future__ import annotations
 
-import codecs
-import io
 import json
 import math
 import os
@@ -22,7 +20,7 @@ import pyarrow.compute as pc
 from checker.arrays import as_pa_array
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
-from checker.render.output import atomic_writer
+from checker.render.output import atomic_writer, binary_under
 from checker.report import Report
 
 # The columns of the quote frame a JSON report lists for each quote.
@@ -215,17 +213,6 @@ def _block_bytes(rows: pa.Array) -> memoryview:
     return memoryview(data)[start:stop]
 
 
-def _binary(stream: IO[str]) -> IO[bytes] | None:
-    """The byte stream under a UTF-8 text stream, for text already encoded (None: there is none)."""
-    if not isinstance(stream, io.TextIOWrapper):
-        return None
-    try:
-        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
-    except LookupError:
-        return None
-    return cast(IO[bytes], stream.buffer) if utf8 else None
-
-
 # What render.escape.json_safe changes, as RE2 sees it (Arrow text holds no lone surrogate).
 _JSON_RAW_RE2 = (
     r"[\x{7f}-\x{9f}\x{61c}\x{200e}\x{200f}\x{2028}\x{2029}\x{202a}-\x{202e}\x{2066}-\x{2069}]|##\["
@@ -250,7 +237,7 @@ def write_json(report: Report, stream: IO[str]) -> None:
 
 def _write_array(stream: IO[str], key: str, blocks: Iterator[str | pa.Array]) -> None:
     stream.write(f"  {json.dumps(key)}: [")
-    binary = _binary(stream)
+    binary = binary_under(stream)
     first = True
     for block in blocks:
         if not len(block):

@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
+import io
 import os
 import re
 import stat
@@ -162,3 +164,15 @@ def _replace(name: str, target: Path, encoding: str) -> Iterator[IO[str]]:
         if isinstance(error, OSError) and not isinstance(error, ReportWriteError):
             raise _fail(name, error) from None
         raise
+
+
+def binary_under(stream: IO[str]) -> IO[bytes] | None:
+    """The byte stream under a UTF-8 text stream, for text that is UTF-8 already (None: there is
+    none, or the text stream encodes otherwise). Flush the text stream before writing to it."""
+    if not isinstance(stream, io.TextIOWrapper):
+        return None
+    try:
+        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+    except LookupError:
+        return None
+    return cast(IO[bytes], stream.buffer) if utf8 else None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker.findings import column_lists
 from checker.render.escape import display
-from checker.render.text import finding_blocks, location, summary_line
+from checker.render.text import finding_chunks, location, summary_line, text_bytes
 from checker.report import Report
 
 if TYPE_CHECKING:
@@ -59,8 +59,19 @@ def _write_plain(report: Report, console: Console) -> None:
     when the output is a pipe or a file. The lines hold no control character (render.text makes
     them safe), so rich would print them unchanged.
     """
-    for block in finding_blocks(report):
-        console.file.write(block + "\n")
+    from checker.render.output import binary_under
+
+    stream = console.file
+    binary = binary_under(stream)
+    for block in finding_chunks(report):
+        if isinstance(block, str):
+            stream.write(block + "\n")
+        elif binary is None:
+            stream.write(str(text_bytes(block), "utf-8") + "\n")
+        else:  # the lines are UTF-8 already: written as they are, after the text before them
+            stream.flush()
+            binary.write(text_bytes(block))
+            binary.write(b"\n")
 
 
 def finding_texts(report: Report) -> Iterator[Text]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import cast
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,25 +30,39 @@ def finding_lines(report: Report) -> Iterator[str]:
 
 
 def finding_blocks(report: Report) -> Iterator[str]:
-    """The finding lines of up to _CHUNK findings at a time, joined by newlines (no final one).
+    """The finding lines of up to _CHUNK findings at a time, joined by newlines (no final one)."""
+    for block in finding_chunks(report):
+        yield block if isinstance(block, str) else str(text_bytes(block), "utf-8")
+
+
+def finding_chunks(report: Report) -> Iterator[str | pa.Array]:
+    """The finding lines of up to _CHUNK findings at a time: an Arrow array of the lines, each
+    ending with a newline, or (a chunk Arrow cannot build) one text of them joined by newlines.
 
     Formatted column by column with Arrow's string kernels (`display` run in Python only on the
-    messages it may change), else, when a message, rule or severity is missing, line by line."""
+    messages RE2 finds it may change), else, when a message, rule or severity is missing, line by
+    line."""
     frame = report.findings
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK]
-        messages = column_lists(chunk, ("message",))[0]
         block = None
-        as_they_are = _all_shown_as_they_are(messages)
-        if as_they_are or _all_given(chunk, messages):
-            # `display` runs only on the few messages it may change
-            texts = cast("list[str]", messages)
-            shown = None if as_they_are else [m if _shown_as_it_is(m) else display(m) for m in texts]
+        if not (
+            chunk["message"].isna().any() or chunk["rule"].isna().any() or chunk["severity"].isna().any()
+        ):
             try:
-                block = _joined_block(chunk, shown)
+                block = _joined_block(chunk)
             except (UnicodeError, pa.ArrowException):  # a name Arrow cannot hold (surrogates)
                 block = None
         yield "\n".join(_lines(chunk)) if block is None else block
+
+
+def text_bytes(lines: pa.Array) -> memoryview:
+    """The UTF-8 text of Arrow `lines` (no null, each ending with a newline) read from Arrow's
+    buffer at once, without the last newline."""
+    _validity, offsets, data = cast("list[pa.Buffer]", lines.buffers())
+    wide = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    at = np.frombuffer(memoryview(offsets), dtype=wide)[lines.offset : lines.offset + len(lines) + 1]
+    return memoryview(data)[int(at[0]) : max(int(at[-1]) - 1, int(at[0]))]
 
 
 def _lines(chunk: pd.DataFrame) -> Iterator[str]:
@@ -60,9 +75,14 @@ def _lines(chunk: pd.DataFrame) -> Iterator[str]:
         yield f"{location_of(name, line, column)}: {rule} [{severity}] {display(message)}"
 
 
-def _joined_block(chunk: pd.DataFrame, shown: list[str] | None = None) -> str:
-    """The chunk's lines built by Arrow kernels: names made safe once per file, messages as they
-    are (or as `shown`, the messages made safe)."""
+# A message `display` may change, as RE2 sees it: any character but printable ASCII and the
+# arrows (a doubt is a yes: `display` then decides), the runner's `##[`, or `::` anywhere.
+_DOUBT_RE2 = r"[^\x20-\x7e\x{25b2}\x{25bc}]|##\[|::"
+
+
+def _joined_block(chunk: pd.DataFrame) -> pa.Array:
+    """The chunk's lines built by Arrow kernels, each ending with a newline: names made safe once
+    per file, messages as they are (those RE2 has a doubt about through `display`)."""
     text = pa.large_string()
     files = cast(pa.DictionaryArray, pc.dictionary_encode(as_large_text(chunk["file"])))
     names = pa.array([display(name) for name in files.dictionary.to_pylist()], text)
@@ -79,35 +99,12 @@ def _joined_block(chunk: pd.DataFrame, shown: list[str] | None = None) -> str:
     located = pc.binary_join_element_wise(name, pc.cast(line, text), pc.cast(col, text), literal(":"))  # type: ignore[call-overload]
     where = pc.if_else(pc.is_null(line), name, located)
     rule, severity, message = (as_large_text(chunk[key]) for key in ("rule", "severity", "message"))
-    if shown is not None:
-        message = pa.array(shown, text)
-    pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message]
-    lines = pc.binary_join_element_wise(*pieces, literal(""), null_handling="replace", null_replacement="")
-    return "\n".join(lines.to_pylist())
-
-
-def _all_given(chunk: pd.DataFrame, messages: list[str | None]) -> bool:
-    """Whether no message, rule or severity is missing (a line by line shows a missing one as
-    `None`)."""
-    given = all(message is not None for message in messages)
-    return given and not (chunk["rule"].isna().any() or chunk["severity"].isna().any())
-
-
-def _shown_as_it_is(message: str) -> bool:
-    """Whether `display` surely leaves `message` as it is (the test of `_all_shown_as_they_are`)."""
-    return message.isprintable() and "##[" not in message and "::" not in message
-
-
-def _all_shown_as_they_are(messages: list[str | None]) -> bool:
-    """Whether `display` leaves every one of `messages` as it is: one scan of them all instead of
-    one per message. A doubt is a no: a message holding `::` anywhere, or any character that is
-    not printable (str.isprintable is False for every character `display` escapes: controls,
-    format characters such as the bidi marks, separators other than the space, surrogates)."""
-    texts = [message for message in messages if message is not None]
-    if len(texts) < len(messages):
-        return False
-    joined = " ".join(texts)
-    return joined.isprintable() and "##[" not in joined and "::" not in joined
+    doubt = pc.match_substring_regex(message, _DOUBT_RE2)
+    if pc.any(doubt).as_py():
+        doubtful = cast("list[str]", pc.filter(message, doubt).to_pylist())
+        message = pc.replace_with_mask(message, doubt, pa.array([display(m) for m in doubtful], text))
+    pieces = [where, literal(": "), rule, literal(" ["), severity, literal("] "), message, literal("\n")]
+    return pc.binary_join_element_wise(*pieces, literal(""), null_handling="replace", null_replacement="")
 
 
 def location(file: object, line: object, column: object) -> str:
