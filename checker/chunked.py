@@ -3,7 +3,8 @@
 A page of LARGE_FILE_BYTES or more is read in chunks of about CHUNK_BYTES cut at line breaks.
 Each chunk is decoded and run through the engine (checker.engine) with its true line numbers, by
 the rules whose scope is one quote; with several workers (the run's --jobs, when its files are
-not spread over processes) that many chunks at once, in threads, their results taken in order.
+not spread over processes) that many chunks at once (MAX_WORKERS at most), in threads, their
+results taken in order.
 Page-scope rules need the whole page: the first pass keeps only each quote's page keys (symbol,
 kind, line); afterwards the lines holding the quotes the page rules select are read again (from
 the chunks that hold them only), and the engine runs the page rules on those quotes with the
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
 # chunk's lines, frame and findings stay in the caches' reach; `python -m benchmarks.floor`).
 LARGE_FILE_BYTES = 16 * 2**20
 CHUNK_BYTES = 8 * 2**20
+# At most this many chunks are checked at once, whatever --jobs says: each holds a chunk's lines,
+# frame and findings (about 150 MB at 8 MB a chunk), and past a few threads the Python parts of
+# a check, which hold the GIL, leave the others waiting.
+MAX_WORKERS = 4
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -137,7 +142,7 @@ def check_large_file(
         try:
             if not force and not _eligible(checker, path, stream, size):
                 return None
-            return _check_chunks(checker, stream, name, chunk_bytes, workers)
+            return _check_chunks(checker, stream, name, chunk_bytes, max(1, min(workers, MAX_WORKERS)))
         except OSError:
             return None
 

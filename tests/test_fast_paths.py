@@ -276,7 +276,9 @@ def test_a_run_of_one_large_page_with_jobs_checks_its_chunks_in_threads_to_the_s
     monkeypatch.setattr(chunked, "_checked_chunks", recorded)
     serial = check_paths([page])
     threaded = check_paths([page], jobs=2)
-    assert seen == [1, 2]
+    many = check_paths([page], jobs=64)  # the threads are capped: each holds a chunk in memory
+    assert seen == [1, 2, chunked.MAX_WORKERS]
+    assert _findings_rows(many.findings) == _findings_rows(serial.findings)
     assert len(serial.findings) > 100
     assert [f.as_dict() for f in threaded.files] == [f.as_dict() for f in serial.files]
     assert _findings_rows(threaded.findings) == _findings_rows(serial.findings)
