@@ -271,17 +271,30 @@ class Rule:
                 return as_pd_text(pa.repeat(pa.scalar(value, pa.large_string()), selected))
             if isinstance(value, pa.Array):
                 return as_pd_text(value.cast(pa.large_string()))
+            if isinstance(value, pd.arrays.ArrowStringArray):  # a text column's rows: no round trip
+                return as_pd_text(as_large_text(value))
             return pd.Series(value, dtype=object).astype(_TEXT).array
+
+        def file_text() -> Any:
+            # The frame's one or few file names (a categorical), taken by code, not made per finding.
+            files = frame["file"].array[mask]
+            if isinstance(files, pd.Categorical) and not (files.codes < 0).any():
+                try:
+                    names = pa.array(list(files.categories), pa.large_string())
+                except (pa.ArrowException, UnicodeError, TypeError):  # (a name holding a lone surrogate)
+                    names = None
+                if names is not None:
+                    return as_pd_text(names.take(files.codes.astype(np.int64)))
+            return text(np.asarray(files.astype(str)))
 
         if column is None:
             column = frame[place_column(field_name)] if place_column(field_name) in frame else frame["column"]
-        files = frame["file"].array[mask]
         out = pd.DataFrame(
             {
                 "rule": text(self.code),
                 "name": text(self.name),
                 "severity": text(self.severity.label),
-                "file": text(np.asarray(files.astype(str))),
+                "file": file_text(),
                 "line": pd.array(frame["line"].to_numpy()[mask], dtype="Int64"),
                 "column": pd.array(pick(column), dtype="Int64"),
                 "end_column": pd.array(frame["end_column"].to_numpy()[mask], dtype="Int64"),
