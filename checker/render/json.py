@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from checker.arrays import as_pa_array
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
-from checker.render.output import atomic_writer, binary_under
+from checker.render.output import atomic_writer, binary_under, one_ahead
 from checker.report import Report
 
 # The columns of the quote frame a JSON report lists for each quote.
@@ -228,23 +228,11 @@ def write_json(report: Report, stream: IO[str]) -> None:
     for key, value in header.items():
         stream.write(f"  {json.dumps(key)}: {json_safe(_header_value(value))},\n")
     blocks = (rows for frame in report.finding_frames() for rows in _encoded_rows(frame, FINDING_COLUMNS))
-    _write_array(stream, "findings", _ahead(blocks))
+    _write_array(stream, "findings", one_ahead(blocks))
     if report.quotes is not None:
         stream.write(",\n")
-        _write_array(stream, "quotes", _ahead(_encoded_rows(report.quotes, QUOTE_COLUMNS)))
+        _write_array(stream, "quotes", one_ahead(_encoded_rows(report.quotes, QUOTE_COLUMNS)))
     stream.write("\n}\n")
-
-
-def _ahead(blocks: Iterator[str | pa.Array]) -> Iterator[str | pa.Array]:
-    """The blocks, each next one encoded in a thread while this one is written (Arrow's kernels
-    and the file's writes both run outside the GIL): one block ahead, no more."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quotecheck-json") as pool:
-        pending = pool.submit(next, blocks, None)
-        while (block := pending.result()) is not None:
-            pending = pool.submit(next, blocks, None)
-            yield block
 
 
 def _write_array(stream: IO[str], key: str, blocks: Iterator[str | pa.Array]) -> None:

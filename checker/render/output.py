@@ -24,7 +24,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TypeVar, cast
 
 # Paths that name an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): written through
 # even when the descriptor is a regular file (`> out.txt`), after what is already written there.
@@ -176,3 +176,19 @@ def binary_under(stream: IO[str]) -> IO[bytes] | None:
     except LookupError:
         return None
     return cast(IO[bytes], stream.buffer) if utf8 else None
+
+
+_Item = TypeVar("_Item")
+
+
+def one_ahead(items: Iterator[_Item]) -> Iterator[_Item]:
+    """The items, each next one made in a thread while this one is used (a block of a report
+    built by Arrow's kernels while the one before is written: both run outside the GIL). One
+    item ahead, no more; `items` must yield no None."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quotecheck-ahead") as pool:
+        pending = pool.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = pool.submit(next, items, None)
+            yield item

@@ -59,11 +59,11 @@ def _write_plain(report: Report, console: Console) -> None:
     when the output is a pipe or a file. The lines hold no control character (render.text makes
     them safe), so rich would print them unchanged.
     """
-    from checker.render.output import binary_under
+    from checker.render.output import binary_under, one_ahead
 
     stream = console.file
     binary = binary_under(stream)
-    for block in finding_chunks(report):
+    for block in one_ahead(finding_chunks(report)):
         if isinstance(block, str):
             stream.write(block + "\n")
         elif binary is None:
