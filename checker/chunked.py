@@ -214,7 +214,8 @@ def _checked_chunks(
 ) -> Iterator[_Chunk | None]:
     """Every chunk checked, in order; with `workers` > 1, that many at once in threads (the
     kernels of Arrow and numpy, which do most of the work, run outside the GIL), each chunk read
-    and handed out once the ones before it have their first line number."""
+    and handed out once the ones before it have their first line number, and the next one read
+    only once the oldest in flight is done (at most `workers` chunks in memory)."""
     first_line = 1
     if workers <= 1:
         for index, (offset, data) in enumerate(_read_pieces(stream, pieces)):
@@ -238,7 +239,7 @@ def _checked_chunks(
                 chunk = pending[-1].result()
                 breaks = len(chunk.lines) if chunk is not None else 0
             first_line += breaks
-            if len(pending) > workers:  # one chunk waiting beside those being checked, no more
+            if len(pending) >= workers:  # no more chunks in memory than threads to check them
                 chunk = pending.pop(0).result()
                 yield chunk
                 if chunk is None:
