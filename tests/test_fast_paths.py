@@ -283,3 +283,45 @@ def test_a_run_of_one_large_page_with_jobs_checks_its_chunks_in_threads_to_the_s
     assert [f.as_dict() for f in threaded.files] == [f.as_dict() for f in serial.files]
     assert _findings_rows(threaded.findings) == _findings_rows(serial.findings)
     assert threaded.source_lines == serial.source_lines
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_page_with_a_later_chunk_in_utf16_is_left_to_the_whole_file_reader(tmp_path, workers):
+    from checker.chunked import check_large_file
+    from checker.config import Options
+    from checker.engine import Checker
+
+    page = tmp_path / "page.txt"
+    text = generate_page(600, 0.2, 3).encode("utf-8")
+    utf16 = ("ZZ 1.00 Increased By ▲ 0.50 (100.00%)\n" * 400).encode("utf-16-le")
+    page.write_bytes(text + utf16 + text)
+    checker = Checker(Options())
+    # a chunk that decode takes for UTF-16 (no BOM) is not a chunk of this UTF-8 page
+    assert check_large_file(checker, page, str(page), chunk_bytes=8_000, force=True, workers=workers) is None
+
+
+def test_a_chunk_that_fails_in_a_thread_is_an_internal_error_finding_not_a_hang(tmp_path, monkeypatch):
+    import checker.chunked as chunked
+    from checker.config import Options
+    from checker.engine import Checker
+    from checker.inputs.sources import InputRef
+
+    page = tmp_path / "page.txt"
+    page.write_text(generate_page(2000, 0.3, 29), encoding="utf-8")
+    checker = Checker(Options())
+    original = checker.check_lines
+
+    def later_chunks_fail(lines, name, first_line=1, *scopes):
+        if first_line > 1:  # every chunk but the first, whichever thread checks it
+            raise MemoryError("a later chunk")
+        return original(lines, name, first_line, *scopes)
+
+    monkeypatch.setattr(checker, "check_lines", later_chunks_fail)
+    with pytest.raises(MemoryError):  # out of the pool, once its threads are done
+        chunked.check_large_file(checker, page, str(page), chunk_bytes=8_000, force=True, workers=2)
+    monkeypatch.setattr(chunked, "LARGE_FILE_BYTES", 20_000)
+    monkeypatch.setattr(checker, "check_lines", lambda *args: (_ for _ in ()).throw(MemoryError("all")))
+    checker.chunk_workers = 2
+    checked = checker.check_input(InputRef(str(page), page))
+    assert list(checked.findings["rule"]) == ["QC904"]  # internal-error: exit status 3, said once
+    assert "MemoryError" in checked.findings["message"][0]
