@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -169,8 +169,16 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
     import pyarrow.compute as pc
 
     def text(name: str) -> pa.Array | pa.ChunkedArray:
-        # (pyarrow-stubs know no pandas array; pyarrow takes it through its __arrow_array__)
-        return pa.array(frame[name].fillna("").astype(_TEXT).array)  # type: ignore[call-overload]
+        # The column's own Arrow data where it has some (a million messages are not copied to
+        # be sorted), missing values as "".
+        values = frame[name]
+        if values.dtype != _TEXT:
+            values = values.astype(_TEXT)
+        # (pandas' Arrow text hands over its chunks as they are, by the Arrow protocol)
+        data = cast(pa.ChunkedArray, values.array.__arrow_array__())
+        return (
+            cast(pa.ChunkedArray, pc.fill_null(data, pa.scalar("", data.type))) if data.null_count else data
+        )
 
     def place(name: str) -> pa.Array:
         return pa.array(frame[name].fillna(0).to_numpy(dtype=np.int64))
