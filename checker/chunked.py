@@ -46,10 +46,10 @@ if TYPE_CHECKING:
 # From this size a text page is checked in chunks: in less memory than whole, and no slower (a
 # chunk's lines, frame and findings stay in the caches' reach; `python -m benchmarks.floor`).
 LARGE_FILE_BYTES = 16 * 2**20
-CHUNK_BYTES = 8 * 2**20
-# At most this many chunks are checked at once, whatever --jobs says: each holds a chunk's lines,
-# frame and findings (about 150 MB at 8 MB a chunk), and past a few threads the Python parts of
-# a check, which hold the GIL, leave the others waiting.
+CHUNK_BYTES = 4 * 2**20
+# At most this many chunks are checked at once, whatever --jobs says: each holds a chunk's
+# lines, frame and findings (about 75 MB at 4 MB a chunk of faulty quotes), and past a few
+# threads the Python parts of a check, which hold the GIL, leave the others waiting.
 MAX_WORKERS = 4
 _GZIP_MAGIC = b"\x1f\x8b"
 
