@@ -444,7 +444,14 @@ def parse_array(lines: pa.LargeStringArray, first_line: int = 1) -> ParseResult:
     unparsed.sort(key=lambda item: item.line)
     result.unparsed = unparsed
     # Merge both in line order (the two sets of lines are disjoint; a sort by line is stable).
-    slow_arrays = _concat_batches(batches) if batches else _arrays_from_lists({name: [] for name in COLUMNS})
+    if not batches:  # every quote on a strict line: already in line order, nothing to merge
+        kept: dict[str, Column] = {"line": strict_rows + first_line}
+        for name in COLUMNS[1:]:
+            value = fast[name]
+            kept[name] = np.asarray(value, dtype=np.int64) if isinstance(value, np.ndarray) else value
+        result.columns = kept
+        return result
+    slow_arrays = _concat_batches(batches)
     line_numbers = np.concatenate([strict_rows + first_line, slow_arrays["line"]])
     order = np.argsort(line_numbers, kind="stable")
     columns: dict[str, Column] = {"line": line_numbers[order]}
