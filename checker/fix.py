@@ -20,11 +20,11 @@ that place (checked where it is applied). All arithmetic is exact (fractions), a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 from checker.numeric import LOOKALIKE_TABLE, format_percent
 from checker.profile import KindFormat, NumberFormat, Profile
@@ -468,7 +468,7 @@ def _percent_floor_repair(finding: Mapping[str, Any], quote: Quote, profile: Pro
     return made if made is not None and made[0] == SAFE else None
 
 
-def _price_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> list[Fraction]:
+def _price_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> Sequence[Fraction]:
     """Stock prices at the kind's tick, other than the shown one, that would give the shown percent."""
     c, q = read_shown(quote.texts["change"]), read_shown(quote.texts["percent"])
     p = read_shown(quote.texts["price"])
@@ -483,7 +483,7 @@ def _price_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> list[
     return _ticks(bounds[0], bounds[1], kind.price.decimals, p.value, positive=True)
 
 
-def _change_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> list[Fraction]:
+def _change_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> Sequence[Fraction]:
     """Stock changes at the kind's tick, other than the shown one, that would give the shown percent."""
     c, q = read_shown(quote.texts["change"]), read_shown(quote.texts["percent"])
     p = read_shown(quote.texts["price"])
@@ -500,19 +500,46 @@ def _change_candidates(quote: Quote, kind: KindFormat, profile: Profile) -> list
 
 def _ticks(
     low: Fraction, high: Fraction, decimals: tuple[int, ...], shown: Fraction, positive: bool
-) -> list[Fraction]:
+) -> Sequence[Fraction]:
     places = max(decimals) if decimals else 2
     unit = Fraction(1, 10**places)
     first = -((-low) // unit)  # ceil
     last = high // unit
     if last - first > 10_000:  # a percent of 0 admits almost any figure: too many to list
         return [Fraction(0)] * 10_001
-    out = []
-    for step in range(int(first), int(last) + 1):
-        value = step * unit
-        if value != shown and (value > 0 or not positive):
-            out.append(value)
-    return out
+    if positive:
+        first = max(first, 1)  # only figures above 0
+    on_tick = shown / unit
+    return _Ticks(int(first), int(last), places, int(on_tick) if on_tick.denominator == 1 else None)
+
+
+class _Ticks(Sequence[Fraction]):
+    """The figures at the ticks `first` to `last` (in units of 10**-places) but the shown one
+    (`skip`), made only when read: a repair lists the first few of a few hundred, and counts them."""
+
+    def __init__(self, first: int, last: int, places: int, skip: int | None) -> None:
+        self.first, self.last, self.places = first, last, places
+        self.skip = skip if skip is not None and first <= skip <= last else None
+
+    def __len__(self) -> int:
+        return max(0, self.last - self.first + 1) - (self.skip is not None)
+
+    def _at(self, index: int) -> Fraction:
+        step = self.first + index
+        if self.skip is not None and step >= self.skip:
+            step += 1
+        return Fraction(step, 10**self.places)
+
+    @overload
+    def __getitem__(self, index: int) -> Fraction: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Fraction]: ...
+
+    def __getitem__(self, index: int | slice) -> Fraction | list[Fraction]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(len(self))[index]]
+        return self._at(range(len(self))[index])
 
 
 def _percent_repair(finding: Mapping[str, Any], quote: Quote, profile: Profile) -> _Made:

@@ -457,3 +457,31 @@ def test_property_injected_faults_are_put_back_and_fixing_again_changes_nothing(
 def test_unified_diff_marks_a_last_line_without_a_break():
     diff = unified_diff("a.txt", b"x\ny", b"x\nz")
     assert diff.endswith(b"+z\n\\ No newline at end of file\n")
+
+
+def test_the_candidate_ticks_are_those_of_counting_every_tick_one_by_one():
+    import random
+    from fractions import Fraction
+
+    from checker.fix import _ticks
+
+    def every_tick(low, high, decimals, shown, positive):
+        unit = Fraction(1, 10 ** (max(decimals) if decimals else 2))
+        first, last = -((-low) // unit), high // unit
+        if last - first > 10_000:
+            return [Fraction(0)] * 10_001
+        steps = range(int(first), int(last) + 1)
+        return [s * unit for s in steps if s * unit != shown and (s * unit > 0 or not positive)]
+
+    chance = random.Random(5)
+    for _ in range(3000):
+        low = Fraction(chance.randint(-3000, 3000), chance.choice([1, 10, 100, 1000, 7]))
+        high = low + Fraction(chance.randint(0, 500), chance.choice([1, 10, 100, 3]))
+        shown = Fraction(chance.randint(-3000, 3000), chance.choice([10, 100, 1000]))
+        if chance.random() < 0.3:  # on a tick inside the range
+            shown = Fraction(int(low * 100) + chance.randint(0, 5), 100)
+        decimals, positive = chance.choice([(2,), (0,), (3, 2), ()]), chance.random() < 0.5
+        expected = every_tick(low, high, decimals, shown, positive)
+        ticks = _ticks(low, high, decimals, shown, positive)
+        assert len(ticks) == len(expected)
+        assert ticks[:10] == expected[:10] and list(ticks) == expected
