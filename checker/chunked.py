@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from checker.arrays import as_pa_array
 from checker.checked import QUOTE_SCOPE, FileCheck
+from checker.config import SHOWN_QUOTES
 from checker.findings import MAX_SOURCE_LINE, combine, context_lines
 from checker.frame import build_frame
 from checker.inputs.sources import open_regular
@@ -115,19 +116,21 @@ def check_large_file(
     checker: Checker,
     path: Path,
     name: str,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
     force: bool = False,
     workers: int = 1,
 ) -> FileCheck | None:
     """Check a large text file chunk by chunk; None when the file is not one to chunk.
 
-    `force` chunks a file of any size (for tests). The file is opened once, as the whole-file
-    reader opens it (regular files only, without blocking), and every pass reads that descriptor:
+    `chunk_bytes` defaults to CHUNK_BYTES; `force` chunks a file of any size (for tests). The
+    file is opened once, as the whole-file reader opens it (regular files only, without
+    blocking), and every pass reads that descriptor:
     a file swapped for another, or for a FIFO, between the passes is never read. One that cannot
     be opened, or fails to read, is left to the whole-file reader (None), which says why.
     """
     if not force:
-        if checker.options.include_quotes:
+        options = checker.options
+        if options.include_quotes and options.quotes_kept != "shown":  # every quote: read whole
             return None
         try:
             if path.stat().st_size < LARGE_FILE_BYTES:  # most pages: no need to open them here
@@ -142,7 +145,8 @@ def check_large_file(
         try:
             if not force and not _eligible(checker, path, stream, size):
                 return None
-            return _check_chunks(checker, stream, name, chunk_bytes, max(1, min(workers, MAX_WORKERS)))
+            workers = max(1, min(workers, MAX_WORKERS))
+            return _check_chunks(checker, stream, name, chunk_bytes or CHUNK_BYTES, workers)
         except OSError:
             return None
 
@@ -163,6 +167,7 @@ class _Chunk:
     symbols: pa.Array
     kinds: pa.Array
     quote_lines: np.ndarray
+    quotes: pd.DataFrame | None  # the chunk's quote frame, when some of its quotes are kept
 
 
 def _line_breaks(data: bytes) -> int | None:
@@ -206,6 +211,7 @@ def _check_chunk(
         # build_frame's kinds are INDEX or STOCK: one byte a quote is enough to tell them apart.
         kinds=pc.equal(as_pa_array(frame["kind"]), pa.scalar(INDEX, pa.large_string())).cast(pa.int8()),
         quote_lines=frame["line"].to_numpy(),
+        quotes=frame if checker.options.include_quotes else None,
     )
 
 
@@ -261,6 +267,8 @@ def _check_chunks(
     encoding, bom, total_lines, has_text = "utf-8", False, 0, False
     pieces = list(_chunk_offsets(stream, chunk_bytes))
     spans: list[tuple[int, int]] = []  # each chunk's first line and number of lines
+    kept: list[pd.DataFrame] = []  # the quotes the reports show (Options.quotes_kept "shown")
+    quotes_before = 0
     for index, chunk in enumerate(_checked_chunks(checker, stream, name, pieces, workers)):
         if chunk is None:
             return None
@@ -269,7 +277,11 @@ def _check_chunks(
         has_text = has_text or chunk.has_text
         parts.append(chunk.findings)
         first_line, lines = chunk.first_line, chunk.lines
-        _add_sources_for(sources, context_lines(chunk.findings, context_kept), lines, first_line, name)
+        shown = context_lines(chunk.findings, context_kept)
+        _add_sources_for(sources, shown, lines, first_line, name)
+        if chunk.quotes is not None:
+            kept.append(_shown_quotes(chunk.quotes, shown, quotes_before))
+        quotes_before += len(chunk.symbols)
         if chunk.problems:
             lines_with = {p.line + first_line - 1 for p in chunk.problems}
             _add_sources_for(sources, lines_with, lines, first_line, name)
@@ -291,13 +303,36 @@ def _check_chunks(
         symbols.clear()
         kinds.clear()
         quote_lines.clear()
-        parts.append(_page_findings(checker, stream, name, pieces, spans, page, sources))
+        found, reread = _page_findings(checker, stream, name, pieces, spans, page, sources)
+        parts.append(found)
+        if checker.options.include_quotes and reread is not None:
+            kept.append(_shown_quotes(reread, context_lines(found, context_kept), quotes))
     if not quotes:
         parts.append(no_quotes_finding(name, total_lines))
     result = FileResult(path=name, lines=total_lines if has_text else 0, quotes=quotes)
     result.format = "text"
     result.encoding = f"{encoding} with BOM" if bom else encoding
-    return FileCheck(result, combine(parts), None, sources)
+    return FileCheck(
+        result, combine(parts), _joined_quotes(kept) if checker.options.include_quotes else None, sources
+    )
+
+
+def _shown_quotes(frame: pd.DataFrame, lines: set[int], before: int) -> pd.DataFrame:
+    """The quotes of a chunk the reports use: among the page's first SHOWN_QUOTES (`before` of
+    its quotes come ahead of the chunk's), or on one of `lines` (those of each rule's first
+    findings, whose repairs the reports list)."""
+    wanted = np.isin(frame["line"].to_numpy(), np.fromiter(lines, dtype=np.int64, count=len(lines)))
+    wanted[: max(SHOWN_QUOTES - before, 0)] = True
+    return frame[wanted]
+
+
+def _joined_quotes(kept: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The kept quotes of a page in page order, each once (the page rules' pass reads some again)."""
+    if not kept:
+        return None
+    joined = pd.concat(kept, ignore_index=True)
+    joined = joined.drop_duplicates(subset=["line", "column"], keep="first")
+    return joined.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
 
 
 def _chunk_offsets(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, int]]:
@@ -335,12 +370,13 @@ def _page_findings(
     spans: list[tuple[int, int]],
     page: PageKeys,
     sources: dict[tuple[str, int], str],
-) -> pd.DataFrame:
-    """The page rules' findings over the whole file: the lines of the quotes they select read again
-    (`spans`: each chunk's first line and number of lines, from the first pass)."""
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The page rules' findings over the whole file, with the quotes read again for them (None:
+    no quote was): the lines of the quotes they select read again (`spans`: each chunk's first
+    line and number of lines, from the first pass)."""
     selected = checker.page_rows(page)
     if not selected.any():
-        return combine([])
+        return combine([]), None
     wanted = np.unique(page.lines[selected])
     rows = np.flatnonzero(np.isin(page.lines, wanted))  # every quote on those lines, in page order
     texts: list[pa.LargeStringArray] = []
@@ -367,4 +403,4 @@ def _page_findings(
     at = [i for i, number in enumerate(wanted.tolist()) if number in needed]
     for i, text in zip(at, Lines(picked).texts(at), strict=True):
         sources.setdefault((name, int(wanted[i])), text[:MAX_SOURCE_LINE])
-    return found
+    return found, frame

@@ -385,6 +385,18 @@ def check(
         or bool(snapshots_path)
         or bool(ledger_dir)
         or bool(export_path),
+        # the HTML and SARIF reports alone use only some quotes: a large page stays chunked
+        quotes_kept="all"
+        if include_quotes
+        or history
+        or snapshots_path
+        or ledger_dir
+        or export_path
+        or fix
+        or unsafe_fixes
+        or diff
+        or fix_to
+        else "shown",
         baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude,
@@ -695,6 +707,7 @@ def _build_options(ctx: click.Context, settings: dict[str, Any], **flags: Any) -
             as_of=as_of,
             policy=policy,
             include_quotes=bool(flags.get("include_quotes")),
+            quotes_kept=flags.get("quotes_kept") or "all",
             baseline=flags.get("baseline"),
             input_format=flags.get("input_format"),
             include=tuple(configured("include", "include") or ()),

@@ -145,6 +145,11 @@ def rule_code(key: str) -> str:
         raise ValueError(unknown_rule_message(key)) from None
 
 
+# The quotes the HTML report lists, at most: a run keeping only the quotes its reports show
+# (Options.quotes_kept == "shown") keeps each page's first SHOWN_QUOTES.
+SHOWN_QUOTES = 2000
+
+
 @dataclass
 class Options:
     """Everything that decides what a check finds, apart from the inputs."""
@@ -153,6 +158,11 @@ class Options:
     as_of: dt.date | None = None
     policy: Policy = field(default_factory=Policy)
     include_quotes: bool = False
+    # With include_quotes: "all" of them (the JSON report's quotes, the history step, ledgers,
+    # repairs), or "shown", those the HTML and SARIF reports use: the first SHOWN_QUOTES of each
+    # page and those on the lines of each rule's first findings (whose repairs they list). A
+    # large page is then still checked a chunk at a time (checker.chunked).
+    quotes_kept: str = "all"
     baseline: Baseline | None = None
     # Inputs: the format to read them in (None: by extension, else by content), the globs a
     # directory walk takes and leaves, the most bytes read from one input after decompression,

@@ -21,7 +21,7 @@ from typing import Any
 
 from checker.api import check_bytes
 from checker.config import Options
-from checker.findings import Severity, column_lists
+from checker.findings import SOURCE_CONTEXT_PER_RULE, Severity, column_lists
 from checker.fix import (
     DISPLAY_ONLY,
     FIXABLE_RULES,
@@ -660,7 +660,9 @@ def _repair_file(
 
 # How many of each rule's findings a report gives repairs to when no repair is asked for: as many
 # as the HTML report shows source lines for, so a run of millions of findings does not pay for all.
-REPORT_FIXES_PER_RULE = 1000
+# (the findings a report keeps source lines for: a large page checked in chunks keeps the quotes
+# on those lines, and only those, beside the ones the HTML report lists)
+REPORT_FIXES_PER_RULE = SOURCE_CONTEXT_PER_RULE
 
 
 def attach_fixes(report: Report, run: RepairRun | None = None, closes: Closes | None = None) -> Report:

@@ -325,3 +325,41 @@ def test_a_chunk_that_fails_in_a_thread_is_an_internal_error_finding_not_a_hang(
     checked = checker.check_input(InputRef(str(page), page))
     assert list(checked.findings["rule"]) == ["QC904"]  # internal-error: exit status 3, said once
     assert "MemoryError" in checked.findings["message"][0]
+
+
+def test_a_large_page_keeping_only_the_quotes_its_reports_show_gives_the_same_html_and_sarif(
+    tmp_path, monkeypatch
+):
+    import checker.chunked as chunked
+    import checker.engine
+    from checker.api import check_paths
+    from checker.config import Options
+    from checker.render.html import render_html
+    from checker.render.sarif import sarif_document
+    from checker.repair import attach_fixes
+
+    monkeypatch.setattr(checker.engine, "BATCH_MAX_BYTES", 10_000)
+    monkeypatch.setattr(chunked, "LARGE_FILE_BYTES", 20_000)
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(chunked, "SHOWN_QUOTES", 40)  # the HTML report is asked for 40 below
+    page = tmp_path / "page.txt"
+    text = generate_page(3000, 0.2, 30)
+    page.write_text(text + "\n".join(text.splitlines()[:50]) + "\n", encoding="utf-8")  # repeats
+    calls: list[int] = []
+    checked_chunks = chunked._checked_chunks
+    monkeypatch.setattr(
+        chunked,
+        "_checked_chunks",
+        lambda *a: calls.append(len(a[3])) or checked_chunks(*a),  # type: ignore[func-returns-value]
+    )
+    every = check_paths([page], Options(include_quotes=True))
+    assert not calls  # every quote kept: read whole
+    shown = check_paths([page], Options(include_quotes=True, quotes_kept="shown"), jobs=2)
+    assert calls[0] > 3  # read in chunks
+    assert 40 < len(shown.quotes) < len(every.quotes) == shown.files[0].quotes
+    assert {"QC305", "QC306"} & set(shown.findings["rule"])  # the page rules' pass adds quotes too
+    for report in (every, shown):
+        attach_fixes(report)
+    assert len(shown.fixes) == len(every.fixes) > 100
+    assert render_html(shown, max_quotes=40) == render_html(every, max_quotes=40)
+    assert sarif_document(shown) == sarif_document(every)

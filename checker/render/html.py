@@ -25,6 +25,7 @@ import markupsafe
 import numpy as np
 import pandas as pd
 
+from checker.config import SHOWN_QUOTES
 from checker.findings import FINDING_COLUMNS, Severity
 from checker.location import location
 from checker.render.output import atomic_writer
@@ -33,7 +34,7 @@ from checker.resources import templates_dir
 from checker.vocabulary import QUOTE_FIELDS, text_column
 
 MAX_ROWS_PER_RULE = 200
-MAX_QUOTES = 2000
+MAX_QUOTES = SHOWN_QUOTES
 MAX_DEVIATION_BARS = 30
 # Files listed in the result-by-file table near the top; failed ones come first when there are more.
 MAX_FILE_RESULTS = 100
@@ -327,7 +328,9 @@ def _quote_rows(report: Report, cap: int) -> dict[str, Any] | None:
         row["marks"] = {field: _lines(messages) for field, messages in row["marks"].items()}
         row["failing"] = bool(row["marks"])
         row["codes"] = sorted(row["codes"])
-    return {"rows": rows, "total": len(report.quotes), "left_out": len(report.quotes) - len(rows)}
+    # A run that kept only the quotes its reports show counts the others in its files' results.
+    total = max(len(report.quotes), sum(result.quotes for result in report.files))
+    return {"rows": rows, "total": total, "left_out": total - len(rows)}
 
 
 def _file_results(report: Report, cap: int) -> dict[str, Any]:
