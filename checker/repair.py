@@ -138,6 +138,13 @@ def _fix_key(fix: Fix) -> tuple[Any, ...]:
     return (fix.rule, fix.line, fix.column, tuple((e.column, e.before, e.text) for e in fix.edits))
 
 
+def _not_made(fixes: list[Fix], made: list[Fix]) -> set[tuple[Any, ...]]:
+    """The keys of the `fixes` that are not among those `made` (by key: a test of each against a
+    list of thousands was quadratic)."""
+    done = {_fix_key(f) for f in made}
+    return {key for key in map(_fix_key, fixes) if key not in done}
+
+
 def _check(data: bytes, name: str, options: Options) -> Report:
     return check_bytes(data, name, options)
 
@@ -194,7 +201,7 @@ def repair_bytes(
         start = content
         before = _finding_keys(report)
         edited, made = edit_bytes(content, chosen, encoding, bom, fmt)
-        blocked.update(_fix_key(f) for f in chosen if f not in made)  # no longer verbatim
+        blocked.update(_not_made(chosen, made))  # no longer verbatim
         if not made:
             continue
         after = _check(edited, name, options)
@@ -244,7 +251,7 @@ def _bisect(
         if not group:
             continue
         edited, made = edit_bytes(content, group, *how)
-        blocked.update(_fix_key(f) for f in group if f not in made)
+        blocked.update(_not_made(group, made))
         if not made:
             continue
         after = _check(edited, name, options)
