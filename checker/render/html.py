@@ -228,7 +228,7 @@ def _rule_sections(report: Report, entries: dict[str, dict[str, Any]], cap: int)
     sections = []
     fixes = report.fixes_by_finding()
     for code in codes:
-        rows = findings[rules == code].head(cap)
+        rows = findings.iloc[np.flatnonzero(rules == code)[:cap]]  # (not a copy of all of them)
         shown = [
             _finding_row(f, report.source_lines, fixes) | {"order": int(order)}
             for f, order in zip(_records(rows, FINDING_COLUMNS), rows.index, strict=True)
@@ -393,7 +393,10 @@ def _deviation_chart(report: Report, limit: int) -> dict[str, Any] | None:
     are recomputed exactly from their text.
     """
     findings = report.findings
-    mismatches = findings[(findings["rule"] == "QC303").to_numpy(dtype=bool, na_value=False)]
+    # Only the columns it reads: a page of a million faulty quotes has as many mismatches.
+    mismatches = findings[["file", "line", "symbol", "observed", "expected"]][
+        (findings["rule"] == "QC303").to_numpy(dtype=bool, na_value=False)
+    ]
     if not len(mismatches):
         return None
     shown = _numbers(mismatches["observed"])
@@ -622,7 +625,12 @@ def render_html(
     sections = _rule_sections(report, entries, max_rows_per_rule)
     script = _static("report.js")
     summary = report.summary()
-    symbols = sorted({str(s) for s in report.findings["symbol"].dropna().unique()})
+    quotes = _quote_rows(report, max_quotes)
+    # The symbol filter's suggestions: the symbols of the rows on the page, which it filters (a
+    # page of a million faulty quotes has a million symbols, and shows a few hundred rows).
+    shown = [f.get("symbol") for section in sections for f in section["rows"]]
+    shown += [q["cells"].get("symbol") for q in (quotes or {}).get("rows", [])]
+    symbols = sorted({str(s) for s in shown if s is not None and str(s)})
     template = _environment().get_template("report.html.j2")
     return template.render(
         tool=TOOL_NAME,
@@ -635,7 +643,7 @@ def render_html(
         left_out_findings=sum(s["left_out"] for s in sections),
         glossary=sorted(entries.values(), key=lambda e: e["code"]),
         symbols=symbols,
-        quotes=_quote_rows(report, max_quotes),
+        quotes=quotes,
         rule_chart=_rule_chart(sections),
         deviation_chart=_deviation_chart(report, MAX_DEVIATION_BARS),
         timeline=_timeline(report),
