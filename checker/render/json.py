@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from checker.arrays import as_pa_array
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
-from checker.render.output import atomic_writer, binary_under, one_ahead
+from checker.render.output import atomic_writer, binary_under, joined_bytes, one_ahead
 from checker.report import Report
 
 # The columns of the quote frame a JSON report lists for each quote.
@@ -203,16 +203,6 @@ def _encoded_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[str
 _JOIN_IN_ARROW_BYTES = 1 << 30
 
 
-def _block_bytes(rows: pa.Array) -> memoryview:
-    """The UTF-8 text of `rows` (no null, each ending with `_SEPARATOR`) read from Arrow's buffer
-    at once, without the last separator."""
-    _validity, offsets, data = cast("list[pa.Buffer]", rows.buffers())  # text: both buffers are there
-    wide = np.int64 if pa.types.is_large_string(rows.type) else np.int32
-    at = np.frombuffer(memoryview(offsets), dtype=wide)[rows.offset : rows.offset + len(rows) + 1]
-    start, stop = int(at[0]), int(at[-1]) - len(_SEPARATOR.encode())
-    return memoryview(data)[start:stop]
-
-
 # What render.escape.json_safe changes, as RE2 sees it (Arrow text holds no lone surrogate).
 _JSON_RAW_RE2 = (
     r"[\x{7f}-\x{9f}\x{61c}\x{200e}\x{200f}\x{2028}\x{2029}\x{202a}-\x{202e}\x{2066}-\x{2069}]|##\["
@@ -247,7 +237,7 @@ def _write_array(stream: IO[str], key: str, blocks: Iterator[str | pa.Array]) ->
         if isinstance(block, str):
             stream.write(block)
             continue
-        data = _block_bytes(block)
+        data = joined_bytes(block, _SEPARATOR)
         if binary is None:
             stream.write(str(data, "utf-8"))
         else:  # already UTF-8: written as it is, after the text before it

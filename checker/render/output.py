@@ -24,7 +24,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 # Paths that name an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): written through
 # even when the descriptor is a regular file (`> out.txt`), after what is already written there.
@@ -192,3 +192,16 @@ def one_ahead(items: Iterator[_Item]) -> Iterator[_Item]:
         while (item := pending.result()) is not None:
             pending = pool.submit(next, items, None)
             yield item
+
+
+def joined_bytes(texts: Any, ending: str) -> memoryview:
+    """The UTF-8 bytes of Arrow `texts` (no null, each ending with `ending`) read from Arrow's
+    buffer at once, without the last `ending`: a block of report lines written as it is."""
+    import numpy as np
+    import pyarrow as pa
+
+    _validity, offsets, data = cast("list[pa.Buffer]", texts.buffers())
+    wide = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    at = np.frombuffer(memoryview(offsets), dtype=wide)[texts.offset : texts.offset + len(texts) + 1]
+    start, stop = int(at[0]), int(at[-1]) - len(ending.encode("utf-8"))
+    return memoryview(data)[start : max(stop, start)]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker.findings import column_lists
 from checker.render.escape import display
-from checker.render.text import finding_chunks, location, summary_line, text_bytes
+from checker.render.text import finding_chunks, location, summary_line
 from checker.report import Report
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _write_plain(report: Report, console: Console) -> None:
     when the output is a pipe or a file. The lines hold no control character (render.text makes
     them safe), so rich would print them unchanged.
     """
-    from checker.render.output import binary_under, one_ahead
+    from checker.render.output import binary_under, joined_bytes, one_ahead
 
     stream = console.file
     binary = binary_under(stream)
@@ -67,10 +67,10 @@ def _write_plain(report: Report, console: Console) -> None:
         if isinstance(block, str):
             stream.write(block + "\n")
         elif binary is None:
-            stream.write(str(text_bytes(block), "utf-8") + "\n")
+            stream.write(str(joined_bytes(block, "\n"), "utf-8") + "\n")
         else:  # the lines are UTF-8 already: written as they are, after the text before them
             stream.flush()
-            binary.write(text_bytes(block))
+            binary.write(joined_bytes(block, "\n"))
             binary.write(b"\n")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import cast
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,6 +17,7 @@ from checker.arrays import as_large_text, as_pa_array
 from checker.findings import column_lists
 from checker.location import location as location_of
 from checker.render.escape import display
+from checker.render.output import joined_bytes
 from checker.report import Report
 
 _CHUNK = 50_000  # findings formatted at a time: bounded memory
@@ -32,7 +32,7 @@ def finding_lines(report: Report) -> Iterator[str]:
 def finding_blocks(report: Report) -> Iterator[str]:
     """The finding lines of up to _CHUNK findings at a time, joined by newlines (no final one)."""
     for block in finding_chunks(report):
-        yield block if isinstance(block, str) else str(text_bytes(block), "utf-8")
+        yield block if isinstance(block, str) else str(joined_bytes(block, "\n"), "utf-8")
 
 
 def finding_chunks(report: Report) -> Iterator[str | pa.Array]:
@@ -54,15 +54,6 @@ def finding_chunks(report: Report) -> Iterator[str | pa.Array]:
             except (UnicodeError, pa.ArrowException):  # a name Arrow cannot hold (surrogates)
                 block = None
         yield "\n".join(_lines(chunk)) if block is None else block
-
-
-def text_bytes(lines: pa.Array) -> memoryview:
-    """The UTF-8 text of Arrow `lines` (no null, each ending with a newline) read from Arrow's
-    buffer at once, without the last newline."""
-    _validity, offsets, data = cast("list[pa.Buffer]", lines.buffers())
-    wide = np.int64 if pa.types.is_large_string(lines.type) else np.int32
-    at = np.frombuffer(memoryview(offsets), dtype=wide)[lines.offset : lines.offset + len(lines) + 1]
-    return memoryview(data)[int(at[0]) : max(int(at[-1]) - 1, int(at[0]))]
 
 
 def _lines(chunk: pd.DataFrame) -> Iterator[str]:
