@@ -12,7 +12,8 @@ whole page's keys, so the findings are exactly those of checking the page whole
 (tests/test_fast_paths.py compares them, for one worker and two).
 
 Used for plain (not compressed) UTF-8 text files only, and not when every quote is to be kept in
-the report (`include_quotes`); any other input is read whole as before.
+the report (`include_quotes` with `quotes_kept` "all"); with "shown", only the quotes the HTML
+and SARIF reports use are kept (`_shown_quotes`). Any other input is read whole as before.
 """
 
 from __future__ import annotations
@@ -236,8 +237,7 @@ def _checked_chunks(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="quotecheck-chunk") as pool:
         pending: list[Future[_Chunk | None]] = []
-        reader = enumerate(_read_pieces(stream, pieces))
-        for index, (offset, data) in reader:
+        for index, (offset, data) in enumerate(_read_pieces(stream, pieces)):
             last = index == len(pieces) - 1
             pending.append(pool.submit(_check_chunk, checker, name, index, offset, data, first_line, last))
             breaks = _line_breaks(data)
@@ -277,10 +277,10 @@ def _check_chunks(
         has_text = has_text or chunk.has_text
         parts.append(chunk.findings)
         first_line, lines = chunk.first_line, chunk.lines
-        shown = context_lines(chunk.findings, context_kept)
-        _add_sources_for(sources, shown, lines, first_line, name)
+        context = context_lines(chunk.findings, context_kept)
+        _add_sources_for(sources, context, lines, first_line, name)
         if chunk.quotes is not None:
-            kept.append(_shown_quotes(chunk.quotes, shown, quotes_before))
+            kept.append(_shown_quotes(chunk.quotes, context, quotes_before))
         quotes_before += len(chunk.symbols)
         if chunk.problems:
             lines_with = {p.line + first_line - 1 for p in chunk.problems}
