@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from checker.arrays import as_pa_array
 from checker.findings import FINDING_COLUMNS, column_lists
 from checker.render.escape import json_safe
-from checker.render.output import atomic_writer, binary_under, joined_bytes, one_ahead
+from checker.render.output import atomic_writer, binary_under, joined_bytes, one_ahead, write_utf8
 from checker.report import Report
 
 # The columns of the quote frame a JSON report lists for each quote.
@@ -237,12 +237,7 @@ def _write_array(stream: IO[str], key: str, blocks: Iterator[str | pa.Array]) ->
         if isinstance(block, str):
             stream.write(block)
             continue
-        data = joined_bytes(block, _SEPARATOR)
-        if binary is None:
-            stream.write(str(data, "utf-8"))
-        else:  # already UTF-8: written as it is, after the text before it
-            stream.flush()
-            binary.write(data)
+        write_utf8(stream, binary, joined_bytes(block, _SEPARATOR))
     stream.write("\n  ]" if not first else "]")
 
 

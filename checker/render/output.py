@@ -178,6 +178,16 @@ def binary_under(stream: IO[str]) -> IO[bytes] | None:
     return cast(IO[bytes], stream.buffer) if utf8 else None
 
 
+def write_utf8(stream: IO[str], binary: IO[bytes] | None, data: memoryview) -> None:
+    """Text already encoded as UTF-8 written to `stream`: as it is to `binary`, the byte stream
+    under it (binary_under's), after the text written before it; decoded where there is none."""
+    if binary is None:
+        stream.write(str(data, "utf-8"))
+    else:
+        stream.flush()
+        binary.write(data)
+
+
 _Item = TypeVar("_Item")
 
 

@@ -59,19 +59,16 @@ def _write_plain(report: Report, console: Console) -> None:
     when the output is a pipe or a file. The lines hold no control character (render.text makes
     them safe), so rich would print them unchanged.
     """
-    from checker.render.output import binary_under, joined_bytes, one_ahead
+    from checker.render.output import binary_under, joined_bytes, one_ahead, write_utf8
 
     stream = console.file
     binary = binary_under(stream)
     for block in one_ahead(finding_chunks(report)):
         if isinstance(block, str):
             stream.write(block + "\n")
-        elif binary is None:
-            stream.write(str(joined_bytes(block, "\n"), "utf-8") + "\n")
-        else:  # the lines are UTF-8 already: written as they are, after the text before them
-            stream.flush()
-            binary.write(joined_bytes(block, "\n"))
-            binary.write(b"\n")
+        else:  # the lines are UTF-8 already: written as they are
+            write_utf8(stream, binary, joined_bytes(block, "\n"))
+            stream.write("\n")
 
 
 def finding_texts(report: Report) -> Iterator[Text]:
