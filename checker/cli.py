@@ -364,6 +364,8 @@ def check(
                 raise click.UsageError(
                     f"refusing to write the {flag} report over the baseline {baseline_path}"
                 )
+    # The JSON report's quotes, the history step and the ledgers want every quote.
+    every_quote = bool(include_quotes or history or snapshots_path or ledger_dir or export_path)
     options = _build_options(
         ctx,
         settings,
@@ -378,25 +380,11 @@ def check(
         exclude=exclude,
         input_format=input_format,
         max_decompressed_size=max_decompressed_size,
-        include_quotes=include_quotes
+        include_quotes=every_quote
         or bool(html_path)
-        or bool(sarif_path)  # a result's repair is found from its quote
-        or history
-        or bool(snapshots_path)
-        or bool(ledger_dir)
-        or bool(export_path),
+        or bool(sarif_path),  # a result's repair is found from its quote
         # the HTML and SARIF reports alone use only some quotes: a large page stays chunked
-        quotes_kept="all"
-        if include_quotes
-        or history
-        or snapshots_path
-        or ledger_dir
-        or export_path
-        or fix
-        or unsafe_fixes
-        or diff
-        or fix_to
-        else "shown",
+        quotes_kept="all" if every_quote or fix or unsafe_fixes or diff or fix_to else "shown",
         baseline=_read_baseline(baseline_path, recording) if baseline_path else None,
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude,

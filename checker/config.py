@@ -10,7 +10,7 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -162,7 +162,7 @@ class Options:
     # repairs), or "shown", those the HTML and SARIF reports use: the first SHOWN_QUOTES of each
     # page and those on the lines of each rule's first findings (whose repairs they list). A
     # large page is then still checked a chunk at a time (checker.chunked).
-    quotes_kept: str = "all"
+    quotes_kept: Literal["all", "shown"] = "all"
     baseline: Baseline | None = None
     # Inputs: the format to read them in (None: by extension, else by content), the globs a
     # directory walk takes and leaves, the most bytes read from one input after decompression,
